@@ -1,0 +1,257 @@
+"""``Function``: one differentiable operation, its forward and its backward side by side.
+
+An op is a subclass with two static methods working on plain arrays::
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            a, b = ctx.saved_tensors
+            return grad_output * b, grad_output * a   # d(ab)/da = b, d(ab)/db = a
+
+    y = Mul.apply(x, w)
+
+``apply`` unwraps the tensors, runs ``forward`` and, when grad mode is on and an input
+requires grad, records the call (``ctx`` itself is the graph node) so that the engine
+can call ``backward`` later. ``backward`` returns one gradient per positional argument
+of ``forward`` (``None`` for arguments that need none) and must not modify
+``grad_output`` in place: the same array may be handed to several ops.
+"""
+
+import numpy as np
+
+from soma.backend import as_array
+from soma.tensor import Tensor
+
+__all__ = [
+    "Function",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+]
+
+
+class _Mode:
+    grad = True
+    anomaly = False
+
+
+def is_grad_enabled():
+    """True when operations are being recorded for backward."""
+    return _Mode.grad
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns recording on or off."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self.previous = _Mode.grad
+        _Mode.grad = self.mode  # like PyTorch, it also works as a plain function call
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.grad = self.previous
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        mode = self.mode
+        _Mode.grad = self.previous  # used as a decorator: undo the switch made in __init__
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Run without recording a graph (inference, optimizer updates, initialization)."""
+
+    def __init__(self):
+        self.mode = False
+        self.previous = _Mode.grad
+
+    def __enter__(self):
+        self.previous = _Mode.grad
+        _Mode.grad = False
+        return self
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Record a graph again inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        self.previous = _Mode.grad
+        _Mode.grad = True
+        return self
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class detect_anomaly:
+    """Raise at the first op whose forward or backward produces NaN or Inf, naming it.
+
+    Example::
+
+        with soma.autograd.detect_anomaly():
+            loss = model(x).log().sum()
+            loss.backward()     # RuntimeError: Log produced nan in its forward pass ...
+    """
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self.previous = _Mode.anomaly
+        _Mode.anomaly = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.anomaly = self.previous
+        return False
+
+
+def is_anomaly_enabled():
+    return _Mode.anomaly
+
+
+def _describe_inputs(inputs):
+    parts = []
+    for value in inputs:
+        if isinstance(value, Tensor):
+            parts.append(f"Tensor(shape={tuple(value.shape)}, dtype={value.dtype})")
+        else:
+            parts.append(type(value).__name__)
+    return ", ".join(parts)
+
+
+def check_finite(name, arrays, inputs, where):
+    """Raise when any float array in ``arrays`` holds NaN or Inf (anomaly mode)."""
+    for array in arrays:
+        if array is None or not np.issubdtype(array.dtype, np.floating):
+            continue
+        if not np.isfinite(array).all():
+            bad = "nan" if np.isnan(array).any() else "inf"
+            raise RuntimeError(
+                f"{name} produced {bad} in its {where} pass "
+                f"(inputs: {_describe_inputs(inputs)}; output shape {tuple(array.shape)})"
+            )
+
+
+class Function:
+    """Base class of every differentiable operation; see the module docstring.
+
+    Attributes available on ``ctx`` inside ``forward``/``backward``:
+        needs_input_grad: a tuple of bools, one per positional argument.
+        saved_tensors: the arrays given to ``save_for_backward``.
+        inputs: the positional arguments (tensors and constants) of the call.
+    """
+
+    saved_tensors = ()
+    _n_out = 1
+    _watch = None  # {output index: weakref to the output tensor} for retain_grad/hooks
+    _saved_versions = ()
+    _freed = False
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls.__new__(cls)
+        arrays = []
+        needs = []
+        track = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                needs.append(arg.requires_grad)
+                track = track or arg.requires_grad
+            else:
+                arrays.append(arg)
+                needs.append(False)
+        track = track and _Mode.grad
+        ctx.needs_input_grad = tuple(needs) if track else (False,) * len(needs)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if _Mode.anomaly:
+            check_finite(cls.__name__, out if isinstance(out, tuple) else (out,), args, "forward")
+        if isinstance(out, tuple):
+            outputs = tuple(Tensor._make(as_array(o), track) for o in out)
+            if track:
+                ctx._n_out = len(outputs)
+                ctx._out_meta = [(o.data.shape, o.data.dtype) for o in outputs]
+                for index, tensor in enumerate(outputs):
+                    tensor._ctx = ctx
+                    tensor._out_index = index
+                ctx.inputs = args
+                _record_versions(ctx, args, outputs)
+            return outputs
+        result = Tensor._make(as_array(out), track)
+        if track:
+            result._ctx = ctx
+            ctx.inputs = args
+            if ctx.saved_tensors:
+                _record_versions(ctx, args, (result,))
+        return result
+
+
+def _record_versions(ctx, args, outputs):
+    """Remember the versions of inputs/outputs whose arrays were saved, to catch in-place edits."""
+    saved = ctx.saved_tensors
+    if not saved:
+        return
+    records = []
+    for tensor in (*args, *outputs):
+        if isinstance(tensor, Tensor):
+            data = tensor.data
+            for array in saved:
+                if array is data:
+                    records.append((tensor, tensor._version))
+                    break
+    ctx._saved_versions = tuple(records)

@@ -1,0 +1,13 @@
+"""Differentiable primitives, one family per module; each backward is written beside its forward.
+
+The names here are the functional forms (``soma.exp``, ``soma.matmul``, ...); the
+``Function`` classes (``ops.Mul``, ``ops.MatMul``, ...) are the graph nodes.
+"""
+
+from soma.ops.arithmetic import *  # noqa: F403
+from soma.ops.indexing import *  # noqa: F403
+from soma.ops.linalg import *  # noqa: F403
+from soma.ops.pointwise import *  # noqa: F403
+from soma.ops.reduction import *  # noqa: F403
+from soma.ops.shape import *  # noqa: F403
+from soma.ops.softmax import *  # noqa: F403

@@ -1,0 +1,83 @@
+"""Matrix products: matmul with NumPy's (and PyTorch's) batching and 1-D rules.
+
+For C = A·B the gradients are ∂L/∂A = ∂L/∂C·Bᵀ and ∂L/∂B = Aᵀ·∂L/∂C; batch
+dimensions that were broadcast are summed back down.
+"""
+
+import numpy as np
+
+from soma.autograd.function import Function
+from soma.ops.arithmetic import unbroadcast
+from soma.tensor import Tensor
+
+__all__ = ["MatMul", "matmul", "mm", "bmm", "dot"]
+
+
+class MatMul(Function):
+    """C = A·B"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:  # the common case, without reshapes
+            return (grad @ b.T if need_a else None, a.T @ grad if need_b else None)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = grad
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if need_b:
+            grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+
+def matmul(a, b):
+    sa, sb = np.shape(_raw(a)), np.shape(_raw(b))
+    if not sa or not sb:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got {sa} and {sb}")
+    inner_a = sa[-1]
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if inner_a != inner_b:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied "
+            f"({inner_a} != {inner_b})"
+        )
+    try:
+        return MatMul.apply(a, b)
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast"
+        ) from None
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)

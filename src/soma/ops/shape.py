@@ -1,0 +1,347 @@
+"""Shape ops: reshape, permute, expand, cat, stack, pad, flip, repeat, and dtype casts.
+
+They move numbers without changing them, so each backward moves the gradient back:
+reshape's backward reshapes, permute's applies the inverse permutation, expand's
+sums over the broadcast dimensions, cat's splits, pad's crops (folding reflected or
+replicated border values back onto the elements they were copied from).
+"""
+
+import numpy as np
+
+from soma.autograd.function import Function
+from soma.ops.arithmetic import unbroadcast
+from soma.ops.reduction import normalize_dims
+from soma.tensor import Tensor
+
+__all__ = [
+    "Reshape", "Permute", "Expand", "Cat", "Stack", "Pad", "Flip", "Repeat", "Cast", "Clone",
+    "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
+    "repeat", "flip", "cat", "concat", "stack", "pad", "cast", "clone", "sizes_argument",
+]
+
+
+def sizes_argument(sizes):
+    """Accept both f(2, 3) and f((2, 3)), as PyTorch does."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        return tuple(sizes[0])
+    return tuple(int(s) for s in sizes)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(np.argsort(ctx.dims)), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.shape), None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.split(grad, ctx.bounds, axis=ctx.dim))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.count = len(arrays)
+        return np.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.take(grad, i, axis=ctx.dim) for i in range(ctx.count))
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.dtype), None
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.dims), None
+
+
+class Repeat(Function):
+    """Tile x: output dim i holds repeats[i] copies of input dim i (numpy.tile)."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.shape = (1,) * (len(repeats) - x.ndim) + x.shape
+        ctx.original = x.shape
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each input element appears once in every tile: sum the tiles
+        interleaved = []
+        for repeat, size in zip(grad.shape, ctx.shape):
+            interleaved += [repeat // size, size]
+        summed = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return summed.reshape(ctx.original), None
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+class Pad(Function):
+    """Pad with a constant, or with reflected / replicated / circular copies of the border."""
+
+    @staticmethod
+    def forward(ctx, x, widths, mode, value):
+        ctx.meta = (x.shape, widths, mode)
+        if mode == "constant":
+            return np.pad(x, widths, constant_values=value)
+        ctx.sources = [
+            None if before == after == 0 else np.pad(np.arange(size), (before, after), _PAD_MODES[mode])
+            for size, (before, after) in zip(x.shape, widths)
+        ]
+        out = x
+        for axis, source in enumerate(ctx.sources):
+            if source is not None:
+                out = out.take(source, axis=axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, widths, mode = ctx.meta
+        if mode == "constant":
+            return grad[tuple(slice(b, b + n) for (b, _), n in zip(widths, shape))], None, None, None
+        for axis in reversed(range(len(shape))):
+            source = ctx.sources[axis]
+            if source is None:
+                continue
+            moved = np.moveaxis(grad, axis, 0)
+            before, _ = widths[axis]
+            folded = moved[before : before + shape[axis]].copy()
+            for position in [*range(before), *range(before + shape[axis], len(source))]:
+                folded[source[position]] += moved[position]  # a loop over border positions only
+            grad = np.moveaxis(folded, 0, axis)
+        return grad, None, None, None
+
+
+def reshape(x, *shape):
+    shape = sizes_argument(shape)
+    try:
+        return Reshape.apply(x, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"reshape: shape {list(shape)} is invalid for input of size {x.data.size} "
+            f"(shape {tuple(x.shape)})"
+        ) from None
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = normalize_dims((start_dim, end_dim), x.ndim, "flatten")
+    shape = x.shape[:start] + (-1,) + x.shape[end + 1 :]
+    if 0 in x.shape:
+        shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
+    return Reshape.apply(x, shape)
+
+
+def unflatten(x, dim, sizes):
+    (dim,) = normalize_dims(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = normalize_dims(dim, x.ndim, "squeeze")
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return x if shape == x.shape else Reshape.apply(x, shape)
+
+
+def unsqueeze(x, dim):
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise IndexError(
+            f"unsqueeze: dimension {dim} is out of range for a tensor with {x.ndim} dimensions"
+        )
+    dim = dim % (x.ndim + 1)
+    return Reshape.apply(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def permute(x, *dims):
+    dims = normalize_dims(sizes_argument(dims), x.ndim, "permute")
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(
+            f"permute: dims {list(dims)} are not a permutation of the {x.ndim} dimensions"
+        )
+    return Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    dim0, dim1 = normalize_dims((dim0, dim1), x.ndim, "transpose")
+    dims = list(range(x.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return Permute.apply(x, tuple(dims))
+
+
+def expand(x, *sizes):
+    sizes = sizes_argument(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            f"expand: the number of sizes ({len(sizes)}) must be at least the number of "
+            f"dimensions ({x.ndim})"
+        )
+    lead = len(sizes) - x.ndim
+    shape = tuple(
+        x.shape[i - lead] if size == -1 and i >= lead else size for i, size in enumerate(sizes)
+    )
+    try:
+        return Expand.apply(x, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {list(sizes)}"
+        ) from None
+
+
+def repeat(x, *sizes):
+    sizes = sizes_argument(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            "repeat: the number of repeats cannot be smaller than the number of dimensions"
+        )
+    return Repeat.apply(x, sizes)
+
+
+def flip(x, dims):
+    return Flip.apply(x, normalize_dims(dims, x.ndim, "flip"))
+
+
+def _check_same(name, tensors, dim):
+    if not tensors:
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != dim
+        ):
+            raise RuntimeError(
+                f"{name}: sizes of tensors must match except in dimension {dim}; got "
+                f"{tuple(first.shape)} and {tuple(t.shape)}"
+            )
+
+
+def _as_tensors(tensors):
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+
+
+def cat(tensors, dim=0):
+    tensors = _as_tensors(tensors)
+    if tensors and tensors[0].ndim:
+        (dim,) = normalize_dims(dim, tensors[0].ndim, "cat")
+    _check_same("cat", tensors, dim)
+    return Cat.apply(*tensors, dim=dim)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    tensors = _as_tensors(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} "
+                f"and {tuple(t.shape)}"
+            )
+    if not -tensors[0].ndim - 1 <= dim <= tensors[0].ndim:
+        raise IndexError(f"stack: dimension {dim} is out of range")
+    return Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """F.pad: ``pad`` lists (before, after) pairs starting from the last dimension."""
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(
+            f"pad: padding length {len(pad)} must be even and at most twice the number of "
+            f"dimensions ({x.ndim})"
+        )
+    if mode not in ("constant", *_PAD_MODES):
+        raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode == "reflect":
+        for size, (before, after) in zip(x.shape, widths):
+            if max(before, after) >= size and (before or after):
+                raise ValueError(
+                    f"pad: reflect padding ({before}, {after}) must be smaller than the "
+                    f"dimension it pads ({size}) for input of shape {tuple(x.shape)}"
+                )
+    return Pad.apply(x, tuple(widths), mode, value)
+
+
+def cast(x, dtype):
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    if dtype.kind != "f" or x.data.dtype.kind != "f":
+        return Tensor._make(x.data.astype(dtype), False)
+    return Cast.apply(x, dtype)
+
+
+def clone(x):
+    return Clone.apply(x)

@@ -1,0 +1,63 @@
+"""One random generator for all of soma: ``manual_seed`` makes every random call repeatable.
+
+Every random function (``rand``, ``randn``, ``randint``, ``nn.init``, ``Dropout``,
+``DataLoader(shuffle=True)``, ...) draws from :func:`generator`. Its streams are
+NumPy's PCG64, so numbers differ from PyTorch's for the same seed; what carries over
+is that the same seed gives the same run.
+"""
+
+import json
+
+import numpy as np
+
+__all__ = ["manual_seed", "seed", "initial_seed", "generator", "get_rng_state", "set_rng_state"]
+
+
+class _State:
+    seed = 0
+    generator = np.random.Generator(np.random.PCG64(0))
+
+
+def manual_seed(seed):
+    """Seed the global generator; returns it (as ``torch.manual_seed`` returns its generator)."""
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
+    _State.seed = seed
+    _State.generator = np.random.Generator(np.random.PCG64(seed))
+    return _State.generator
+
+
+def seed():
+    """Seed the global generator from the operating system's entropy; returns the seed."""
+    return manual_seed(int(np.random.SeedSequence().entropy % (2**63)))
+
+
+def initial_seed():
+    """The seed last given to :func:`manual_seed`."""
+    return _State.seed
+
+
+def generator():
+    """The global ``numpy.random.Generator`` every random function draws from."""
+    return _State.generator
+
+
+def get_rng_state():
+    """The global generator's state as a uint8 tensor (safetensors-friendly, no pickle)."""
+    from soma.tensor import Tensor
+
+    text = json.dumps(_State.generator.bit_generator.state)
+    return Tensor._make(np.frombuffer(text.encode(), dtype=np.uint8).copy(), False)
+
+
+def set_rng_state(state):
+    """Restore a state returned by :func:`get_rng_state`."""
+    raw = np.asarray(state.data if hasattr(state, "data") else state, dtype=np.uint8)
+    try:
+        value = json.loads(raw.tobytes().decode())
+        bit_generator = getattr(np.random, value["bit_generator"])()
+        bit_generator.state = value
+    except (ValueError, KeyError, AttributeError, TypeError) as error:
+        raise ValueError(f"set_rng_state: not a state saved by soma.get_rng_state ({error})") from None
+    _State.generator = np.random.Generator(bit_generator)
