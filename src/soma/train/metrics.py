@@ -68,7 +68,8 @@ def accuracy(y_true, y_pred) -> float:
         y_pred: labels ``(N,)``, or scores ``(N, C)`` (argmaxed).
 
     Example:
-        >>> accuracy([0, 1, 2, 2], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
+        >>> scores = [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]]
+        >>> accuracy([0, 1, 2, 2], scores)
         0.75
     """
     y_true, y_pred = _pair(y_true, y_pred)
