@@ -1,0 +1,36 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test test-fast bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[data,plot]"
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/python examples/xor_autograd.py
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -n 2
+
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m benchmarks
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

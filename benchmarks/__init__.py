@@ -1,0 +1,1 @@
+"""soma's benchmarks: ``python -m benchmarks [--only NAME] [--rounds N] [--block SECONDS]``."""

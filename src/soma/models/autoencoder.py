@@ -1,0 +1,3 @@
+"""Autoencoders (issue 7)."""
+
+__all__ = []

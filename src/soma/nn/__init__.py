@@ -1,0 +1,23 @@
+"""Neural-network building blocks: ``Module``, layers by family, losses, initialization.
+
+Each family lives in its own module (``linear``, ``activation``, ``conv``, ``rnn``,
+...); this package gathers their public names, so ``soma.nn.Linear`` works as
+``torch.nn.Linear`` does.
+"""
+
+from soma.nn import functional, init, utils
+from soma.nn.activation import *  # noqa: F403
+from soma.nn.container import *  # noqa: F403
+from soma.nn.conv import *  # noqa: F403
+from soma.nn.dropout import *  # noqa: F403
+from soma.nn.linear import *  # noqa: F403
+from soma.nn.loss import *  # noqa: F403
+from soma.nn.module import *  # noqa: F403
+from soma.nn.normalization import *  # noqa: F403
+from soma.nn.pooling import *  # noqa: F403
+from soma.nn.regularization import *  # noqa: F403
+from soma.nn.residual import *  # noqa: F403
+from soma.nn.rnn import *  # noqa: F403
+from soma.nn.seq2seq import *  # noqa: F403
+from soma.nn.sparse import *  # noqa: F403
+from soma.nn.upsampling import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""Activation modules (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Convolution layers (issue 5)."""
+
+__all__ = []

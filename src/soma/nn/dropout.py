@@ -1,0 +1,3 @@
+"""Dropout, Dropout2d (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,1 @@
+"""nn.init: PyTorch's initializers (issue 3)."""

@@ -1,0 +1,3 @@
+"""Identity, Linear, Bilinear, Flatten, Unflatten (issue 3)."""
+
+__all__ = []

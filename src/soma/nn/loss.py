@@ -1,0 +1,3 @@
+"""Loss modules (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Pooling layers (issue 5)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""L1/L2 penalties and the max-norm constraint (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""ResidualBlock (issue 5)."""
+
+__all__ = []

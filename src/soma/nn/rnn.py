@@ -1,0 +1,3 @@
+"""Recurrent layers (issue 6)."""
+
+__all__ = []

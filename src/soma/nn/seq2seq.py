@@ -1,0 +1,3 @@
+"""Encoder-decoder and Bidirectional (issue 6)."""
+
+__all__ = []

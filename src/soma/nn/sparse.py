@@ -1,0 +1,3 @@
+"""Embedding (issue 3)."""
+
+__all__ = []

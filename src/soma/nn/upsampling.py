@@ -1,0 +1,3 @@
+"""Upsample (issue 5)."""
+
+__all__ = []

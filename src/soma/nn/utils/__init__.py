@@ -1,0 +1,6 @@
+"""Utilities around modules: gradient clipping, parameter vectors, convolution cost, RNN packing."""
+
+from soma.nn.utils.clip_grad import *  # noqa: F403
+from soma.nn.utils.conv_cost import *  # noqa: F403
+from soma.nn.utils.convert_parameters import *  # noqa: F403
+from soma.nn.utils.rnn import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""clip_grad_norm_, clip_grad_value_ (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""conv_cost (issue 5)."""
+
+__all__ = []
