@@ -1,0 +1,319 @@
+"""Datasets and the DataLoader: feeding a model mini-batches, as ``torch.utils.data`` does.
+
+Vocabulary (notes 003): an **epoch** is one pass over every training sample; a
+**batch** (mini-batch) is the group of samples behind one gradient step; an
+**iteration** is one such step. ``N`` samples at batch size ``B`` take
+``ceil(N / B)`` iterations an epoch (``floor`` with ``drop_last=True``):
+10,000 samples at batch 200 are 50 iterations.
+
+* A :class:`Dataset` answers ``len(ds)`` and ``ds[i]`` (one sample).
+* A :class:`DataLoader` picks the indices of each batch (in order, or shuffled
+  afresh every epoch), fetches the samples and collates them into tensors with
+  a leading batch dimension (:func:`default_collate`).
+
+Example:
+    >>> X, y = soma.randn(1000, 20), soma.randint(0, 3, (1000,))
+    >>> loader = DataLoader(TensorDataset(X, y), batch_size=200, shuffle=True)
+    >>> len(loader)
+    5
+    >>> for xb, yb in loader:
+    ...     loss = loss_fn(model(xb), yb)
+
+Shuffling draws from ``generator`` when given (a ``numpy.random.Generator``
+or an int seed), else from soma's global generator, so ``soma.manual_seed``
+makes runs repeatable and ``soma.get_rng_state()`` saved in a checkpoint
+resumes them exactly.
+"""
+
+import bisect
+import math
+
+import numpy as np
+
+from soma.tensor import Tensor
+from soma.utils.collate import default_collate, default_convert
+from soma.utils.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    _generator,
+)
+
+__all__ = [
+    "Dataset",
+    "IterableDataset",
+    "TensorDataset",
+    "Subset",
+    "ConcatDataset",
+    "random_split",
+    "DataLoader",
+    "default_collate",
+    "default_convert",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "BatchSampler",
+]
+
+
+class Dataset:
+    """A map-style data set: subclasses define ``__getitem__(index)`` and ``__len__()``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (no indexing, no shuffling)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of tensors sharing their first dimension: ``ds[i] = (X[i], y[i])``.
+
+    Args:
+        *tensors: tensors (or NumPy arrays, wrapped without copying) with the same
+            length along dimension 0.
+
+    Example:
+        >>> ds = TensorDataset(soma.randn(100, 4), soma.randint(0, 3, (100,)))
+        >>> x, y = ds[0]; x.shape, len(ds)
+        ((4,), 100)
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), False) for t in tensors)
+        lengths = [t.shape[0] if t.ndim else None for t in tensors]
+        if None in lengths or len(set(lengths)) != 1:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(
+                f"TensorDataset: size mismatch between tensors: every tensor needs the same "
+                f"number of samples along dimension 0, got shapes {shapes}"
+            )
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(Tensor._make(t.data[index], False) for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def _fetch_batch(self, indices):
+        """``default_collate([self[i] for i in indices])``, by one fancy index per tensor."""
+        indices = np.asarray(indices, dtype=np.intp)
+        return [Tensor._make(t.data[indices], False) for t in self.tensors]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``: ``subset[i] = dataset[indices[i]]``."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def _fetch_batch(self, indices):
+        indices = [self.indices[i] for i in indices]
+        if hasattr(self.dataset, "_fetch_batch"):
+            return self.dataset._fetch_batch(indices)
+        return default_collate([self.dataset[i] for i in indices])
+
+
+class ConcatDataset(Dataset):
+    """Several data sets one after another (``ds1 + ds2``)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise IndexError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths.
+
+    Args:
+        dataset: the data set to split.
+        lengths: sizes that add up to ``len(dataset)``, or fractions that add up
+            to 1 (each gets ``floor(f * N)`` and the leftover samples go one each
+            to the first splits, round-robin, as in PyTorch).
+        generator: a ``numpy.random.Generator`` or int seed; soma's global
+            generator when ``None``.
+
+    Example:
+        >>> train, val = random_split(TensorDataset(soma.randn(100, 2)), [0.8, 0.2])
+        >>> len(train), len(val)
+        (80, 20)
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= n:
+        if any(f < 0 or f > 1 for f in lengths):
+            raise ValueError(f"random_split: fractions must lie in [0, 1], got {lengths}")
+        sizes = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if any(int(size) != size or size < 0 for size in lengths) or sum(lengths) != n:
+        raise ValueError(
+            f"random_split: lengths {lengths} must be non-negative integers adding up to the "
+            f"length of the dataset ({n}), or fractions adding up to 1"
+        )
+    order = _generator(generator).permutation(n).tolist()
+    offsets = np.cumsum([0] + [int(size) for size in lengths]).tolist()
+    return [Subset(dataset, order[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+class DataLoader:
+    """Iterate over a data set in mini-batches.
+
+    Args:
+        dataset: a :class:`Dataset` (or :class:`IterableDataset`).
+        batch_size: samples per batch (default 1); ``None`` turns batching off
+            and yields single samples (NumPy arrays converted to tensors).
+        shuffle: visit the samples in a new random order every epoch.
+        sampler: an iterable of indices, instead of ``shuffle``.
+        batch_sampler: an iterable of index lists, instead of ``batch_size``,
+            ``shuffle``, ``sampler`` and ``drop_last``.
+        num_workers, pin_memory, timeout, worker_init_fn, prefetch_factor,
+            persistent_workers: accepted for PyTorch compatibility; soma loads
+            in the calling process (its batches come from NumPy slicing, which is
+            faster than handing them between processes).
+        collate_fn: builds a batch from a list of samples (:func:`default_collate`).
+        drop_last: drop the last batch if it is smaller than ``batch_size``.
+        generator: ``numpy.random.Generator`` or int seed for shuffling; soma's
+            global generator (``soma.manual_seed``) when ``None``.
+
+    ``len(loader)`` is the number of iterations an epoch. A :class:`TensorDataset`
+    (or a :class:`Subset` of one) with the default collate is fetched by one
+    vectorized index per batch; the batches are the same as sample by sample.
+    """
+
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers=0,
+        collate_fn=None,
+        pin_memory=False,
+        drop_last=False,
+        timeout=0,
+        worker_init_fn=None,
+        generator=None,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
+    ):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative")
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.drop_last = drop_last
+        self.generator = _generator(generator) if generator is not None else None
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError(
+                "DataLoader with IterableDataset: shuffle, sampler and batch_sampler are not "
+                "supported (the dataset decides the order of its stream)"
+            )
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        if sampler is None and not self._iterable:
+            sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not self._iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_size = batch_size
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+
+    def __iter__(self):
+        if self._iterable:
+            yield from self._iter_stream()
+            return
+        fast = self.collate_fn is default_collate and hasattr(self.dataset, "_fetch_batch")
+        if not self._auto_collation:
+            for index in self.sampler:
+                yield self.collate_fn(self.dataset[index])
+            return
+        for indices in self.batch_sampler:
+            if fast:
+                yield self.dataset._fetch_batch(indices)
+            else:
+                yield self.collate_fn([self.dataset[i] for i in indices])
+
+    def _iter_stream(self):
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
+    def __len__(self):
+        if self._iterable:
+            n = len(self.dataset)  # TypeError if the stream has no length, as in PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        return len(self.sampler)
+
+    def __repr__(self):
+        return (
+            f"DataLoader(dataset of {len(self.dataset) if hasattr(self.dataset, '__len__') else '?'} "
+            f"samples, batch_size={self.batch_size}, drop_last={self.drop_last})"
+        )
