@@ -383,7 +383,7 @@ class Tensor:
 
     # -------------------------------------------------------------- in-place ops
     def _inplace(self, name):
-        from soma.autograd.function import is_grad_enabled
+        from soma.autograd.function import is_grad_enabled, mark_dirty
 
         if self.requires_grad and is_grad_enabled():
             what = "a leaf Variable that requires grad" if self._ctx is None else (
@@ -393,7 +393,7 @@ class Tensor:
                 f"{name}: {what} is being used in an in-place operation; wrap it in "
                 "`with soma.no_grad():` or use the out-of-place form (x = x + y)"
             )
-        self._version += 1
+        mark_dirty(self)
 
     def add_(self, other, alpha=1):
         self._inplace("add_")

@@ -11,7 +11,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from soma.autograd.function import no_grad
+from soma.autograd.function import mark_dirty, no_grad
 from soma.tensor import Tensor
 
 __all__ = ["Module", "Parameter", "Buffer"]
@@ -307,7 +307,7 @@ class Module:
                 if key in state_dict:
                     value = state_dict[key]
                     target.data[...] = value.data if isinstance(value, Tensor) else value
-                    target._version += 1
+                    mark_dirty(target)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------------ modes
