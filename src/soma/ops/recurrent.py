@@ -1,3 +1,389 @@
-"""Functional forms for nn.functional (filled by its issue)."""
+"""Recurrent kernels: a whole RNN, LSTM or GRU layer (one direction) as ONE graph node.
 
-__all__ = []
+Unrolling a recurrence with tiny ops would record thousands of nodes per sequence.
+Instead each layer is a single ``Function`` whose forward does
+
+* one GEMM for the input projection of all time steps, ``X W_ih^T + b`` (T·B rows), then
+* one GEMM per step for the recurrence, ``h_{t-1} W_hh^T``, plus the cell's
+  elementwise math (see notes 003/004),
+
+saving the gates, and whose backward is backpropagation through time written by
+hand: one GEMM per step for ``dh_{t-1}``, then single GEMMs over all steps for the
+weight gradients ``dW_ih = Σ_t dG_t^T x_t`` and ``dW_hh = Σ_t dG_t^T h_{t-1}``.
+RNN, LSTM and GRU share that machinery (:class:`RecurrentLayer`); only the cell
+math differs:
+
+    RNN:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)            (or relu)
+    LSTM: i, f, g, o = σ, σ, tanh, σ (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+          c_t = f * c_{t-1} + i * g          h_t = o * tanh(c_t)
+    GRU:  r, z = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})
+          n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))
+          h_t = (1 - z) * n + z * h_{t-1}
+
+Two tricks keep the per-step Python short. Gates are stored in an internal order
+where all sigmoid gates are contiguous (LSTM: o, i, f, g), and their weight rows are
+pre-scaled by 1/2, so ONE ``tanh`` over all gates gives every nonlinearity:
+``σ(a) = (1 + tanh(a/2)) / 2``. In backward, every derivative factor that does not
+depend on the incoming gradient is computed for all steps at once before the loop.
+
+Variable lengths: with ``lengths`` (one per batch row), steps past a row's length
+leave its state unchanged and output zeros, so padding never reaches the final
+state (PyTorch's packed-sequence semantics, for both directions).
+"""
+
+import functools
+
+import numpy as np
+
+from soma.autograd.function import Function
+from soma.tensor import Tensor
+
+__all__ = [
+    "rnn_layer", "lstm_layer", "gru_layer",
+    "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
+]
+
+
+@functools.lru_cache(maxsize=64)
+def _gate_rows(order, hidden):
+    """Row indices that put PyTorch's gate blocks into ``order``, and the inverse."""
+    rows = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
+    return rows, np.argsort(rows)
+
+
+class RecurrentLayer(Function):
+    """One layer, one direction, all time steps. Subclasses give the cell math.
+
+    forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh) with x of shape
+    (T, B, I) (or (B, T, I) when ``batch_first``), h0/c0 (B, H) (c0 is None except
+    for LSTM), biases optional. Returns (output, h_n) or, for LSTM, (output, h_n, c_n).
+    """
+
+    n_gates = 1
+    order = None  # internal order of PyTorch's gate blocks (None: unchanged)
+    n_sigmoid = 0  # the first n_sigmoid internal gates are sigmoids (pre-scaled by 1/2)
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh,
+                batch_first=False, reverse=False, lengths=None, nonlinearity="tanh"):
+        if batch_first:
+            x = np.ascontiguousarray(x.swapaxes(0, 1))
+        T, B, _ = x.shape
+        H = weight_hh.shape[1]
+        dtype = x.dtype
+        ctx.batch_first, ctx.reverse, ctx.nonlinearity = batch_first, reverse, nonlinearity
+        w_ih, w_hh, bias, b_hn = ctx._prepare(weight_ih, weight_hh, bias_ih, bias_hh, H)
+
+        # One GEMM for the input projection of every time step.
+        G = np.matmul(x.reshape(T * B, -1), w_ih.T).reshape(T, B, -1)
+        if bias is not None:
+            G += bias
+        r = 1 if reverse else 0
+        hs = np.empty((T + 1, B, H), dtype)  # carried states; h0 at hs[0] (hs[T] if reverse)
+        hs[T * r] = h0
+        cs = None
+        if c0 is not None:
+            cs = np.empty((T + 1, B, H), dtype)
+            cs[T * r] = c0
+        keep = mask = None
+        if lengths is not None:
+            mask = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
+            keep = ~mask
+        steps = range(T - 1, -1, -1) if reverse else range(T)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        with np.errstate(over="ignore"):
+            ctx._forward_steps(G, hs, cs, w_hh_t, b_hn, steps, r, keep)
+
+        out = hs[1 - r:T + 1 - r]
+        ctx.G, ctx.hs, ctx.cs, ctx.x, ctx.mask, ctx.keep = G, hs, cs, x, mask, keep
+        ctx.has_bias = bias_ih is not None
+        ctx.save_for_backward(weight_ih, weight_hh)
+        if mask is not None:
+            out = out * mask
+        if batch_first:
+            out = out.swapaxes(0, 1)
+        last = T * (1 - r)
+        if cs is None:
+            return out, hs[last]
+        return out, hs[last], cs[last]
+
+    @staticmethod
+    def backward(ctx, grad_output, grad_h_n, grad_c_n=None):
+        weight_ih, weight_hh = ctx.saved_tensors
+        G, hs, x, mask, keep, r = ctx.G, ctx.hs, ctx.x, ctx.mask, ctx.keep, int(ctx.reverse)
+        T, B, _ = x.shape
+        H = weight_hh.shape[1]
+        dout = grad_output.swapaxes(0, 1) if ctx.batch_first else grad_output
+        if mask is not None:
+            dout = dout * mask
+        h_prev = hs[r:T + r]
+        steps = range(T) if ctx.reverse else range(T - 1, -1, -1)
+        rows = None if ctx.order is None else _gate_rows(ctx.order, H)
+        w_hh = weight_hh if rows is None else weight_hh[rows[0]]
+        dG, dGh, dh0, dc0 = ctx._backward_steps(
+            dout, grad_h_n, grad_c_n, h_prev, w_hh, steps, mask, keep
+        )
+        needs = ctx.needs_input_grad
+        TB = T * B
+        dG2 = dG.reshape(TB, -1)
+        dGh2 = dG2 if dGh is None else dGh.reshape(TB, -1)
+        dx = dw_ih = dw_hh = db_ih = db_hh = None
+        if needs[0]:
+            w_ih = weight_ih if rows is None else weight_ih[rows[0]]
+            dx = np.matmul(dG2, w_ih).reshape(T, B, -1)  # dx_t = dG_t W_ih
+            if ctx.batch_first:
+                dx = dx.swapaxes(0, 1)
+        back = (lambda a: a) if rows is None else (lambda a: a[rows[1]])
+        if needs[3]:
+            dw_ih = back(np.matmul(dG2.T, x.reshape(TB, -1)))  # Σ_t dG_t^T x_t: one GEMM
+        if needs[4]:
+            dw_hh = back(np.matmul(dGh2.T, h_prev.reshape(TB, H)))  # Σ_t dG_t^T h_{t-1}
+        if ctx.has_bias and (needs[5] or needs[6]):
+            db_ih = back(dG2.sum(0))
+            db_hh = db_ih if dGh is None else back(dGh2.sum(0))
+        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+
+    # Subclasses: how weights are laid out, the forward step, the backward step.
+    def _prepare(self, weight_ih, weight_hh, bias_ih, bias_hh, H):
+        """Internal-order weights (sigmoid rows scaled by 1/2), folded bias, separate b_hn."""
+        bias = None if bias_ih is None else bias_ih + bias_hh
+        if self.order is not None:
+            rows = _gate_rows(self.order, H)[0]
+            weight_ih, weight_hh = weight_ih[rows], weight_hh[rows]
+            bias = None if bias is None else bias[rows]
+        if self.n_sigmoid:
+            scale = np.ones((self.n_gates * H, 1), weight_ih.dtype)
+            scale[: self.n_sigmoid * H] = 0.5
+            weight_ih, weight_hh = weight_ih * scale, weight_hh * scale
+            bias = None if bias is None else bias * scale[:, 0]
+        return weight_ih, weight_hh, bias, None
+
+
+class RNNLayer(RecurrentLayer):
+    """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu); see notes 004, RNN."""
+
+    def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
+        relu = self.nonlinearity == "relu"
+        for t in steps:
+            gt = G[t]
+            gt += hs[t + r] @ w_hh_t  # one GEMM per step
+            new = hs[t + 1 - r]
+            if relu:
+                np.maximum(gt, 0, out=new)
+            else:
+                np.tanh(gt, out=new)
+            if keep is not None:
+                np.copyto(new, hs[t + r], where=keep[t])
+
+    def _backward_steps(self, dout, dh_n, dc_n, h_prev, w_hh, steps, mask, keep):
+        T = dout.shape[0]
+        r = int(self.reverse)
+        h = self.hs[1 - r:T + 1 - r]
+        deriv = (h > 0).astype(h.dtype) if self.nonlinearity == "relu" else 1 - h * h
+        if mask is not None:
+            deriv *= mask
+        dG = np.empty_like(deriv)
+        dh = dh_n
+        for t in steps:
+            dh_t = dout[t] + dh
+            np.multiply(dh_t, deriv[t], out=dG[t])  # tanh' = 1 - h_t²
+            dh = dG[t] @ w_hh
+            if keep is not None:
+                dh += dh_t * keep[t]
+        return dG, None, dh, None
+
+
+class LSTMLayer(RecurrentLayer):
+    """LSTM gates i, f, g, o (PyTorch's order); internally o, i, f, g. See notes 003/004, LSTM."""
+
+    n_gates, order, n_sigmoid = 4, (3, 0, 1, 2), 3
+
+    def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
+        T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        tc = self.tanh_c = np.empty((T, B, H), hs.dtype)
+        ig = np.empty((B, H), hs.dtype)
+        for t in steps:
+            gt = G[t]
+            gt += hs[t + r] @ w_hh_t
+            np.tanh(gt, out=gt)  # g = tanh; and σ(a) = (1 + tanh(a/2)) / 2 for o, i, f:
+            s = gt[:, : 3 * H]
+            s *= 0.5
+            s += 0.5
+            o, i, f, g = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
+            c = cs[t + 1 - r]
+            np.multiply(f, cs[t + r], out=c)  # c_t = f * c_{t-1} + i * g
+            np.multiply(i, g, out=ig)
+            c += ig
+            np.tanh(c, out=tc[t])
+            np.multiply(o, tc[t], out=hs[t + 1 - r])  # h_t = o * tanh(c_t)
+            if keep is not None:
+                np.copyto(c, cs[t + r], where=keep[t])
+                np.copyto(hs[t + 1 - r], hs[t + r], where=keep[t])
+
+    def _backward_steps(self, dout, dh_n, dc_n, h_prev, w_hh, steps, mask, keep):
+        T, B, H = dout.shape
+        r = int(self.reverse)
+        gates = self.G.reshape(T, B, 4, H)
+        o, i, f, g = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2], gates[:, :, 3]
+        tc, c_prev = self.tanh_c, self.cs[r:T + r]
+        # Every factor that does not depend on the incoming gradient, for all steps at once:
+        # dG_o = dh * tanh(c) σ'(o),  dG_{i,f,g} = dc * (g σ'(i), c_{t-1} σ'(f), i tanh'(g)).
+        P = np.empty((T, B, 4, H), dout.dtype)
+        sig = gates[:, :, :3] * (1 - gates[:, :, :3])
+        np.multiply(tc, sig[:, :, 0], out=P[:, :, 0])
+        np.multiply(g, sig[:, :, 1], out=P[:, :, 1])
+        np.multiply(c_prev, sig[:, :, 2], out=P[:, :, 2])
+        np.multiply(i, 1 - g * g, out=P[:, :, 3])
+        A = o * (1 - tc * tc)  # dc_t += dh_t * o * tanh'(c_t)
+        F = f
+        if mask is not None:
+            P *= mask[:, :, :, None]
+            A *= mask
+            F = f * mask + keep
+        dG = P.reshape(T, B, 4 * H)  # overwritten step by step with the gradients
+        P4 = P
+        dh, dc = dh_n, dc_n
+        for t in steps:
+            dh_t = dout[t] + dh
+            dc_t = dh_t * A[t]
+            dc_t += dc
+            P4[t, :, 0] *= dh_t
+            P4[t, :, 1:] *= dc_t[:, None, :]
+            dh = dG[t] @ w_hh  # one GEMM per step
+            if keep is not None:
+                dh += dh_t * keep[t]
+            dc = dc_t * F[t]  # c_{t-1} reaches c_t through f
+        return dG, None, dh, dc
+
+
+class GRULayer(RecurrentLayer):
+    """GRU gates r, z, n (PyTorch's order), n = tanh(W_in x + b_in + r*(W_hn h + b_hn)); notes 004."""
+
+    n_gates, n_sigmoid = 3, 2
+
+    def _prepare(self, weight_ih, weight_hh, bias_ih, bias_hh, H):
+        scale = np.ones((3 * H, 1), weight_ih.dtype)
+        scale[: 2 * H] = 0.5
+        bias = b_hn = None
+        if bias_ih is not None:
+            bias = bias_ih.copy()
+            bias[: 2 * H] += bias_hh[: 2 * H]  # b_hr, b_hz fold into the input bias; b_hn cannot
+            bias *= scale[:, 0]
+            b_hn = bias_hh[2 * H:]
+        return weight_ih * scale, weight_hh * scale, bias, b_hn
+
+    def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
+        T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        HW = self.hw = np.empty((T, B, 3 * H), hs.dtype)  # W_hh h_{t-1} (+ b_hh for n)
+        tmp = np.empty((B, H), hs.dtype)
+        for t in steps:
+            gt, hw, h = G[t], HW[t], hs[t + r]
+            np.matmul(h, w_hh_t, out=hw)
+            if b_hn is not None:
+                hw[:, 2 * H:] += b_hn
+            rz = gt[:, : 2 * H]
+            rz += hw[:, : 2 * H]
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            n = gt[:, 2 * H:]
+            np.multiply(gt[:, :H], hw[:, 2 * H:], out=tmp)  # r * (W_hn h + b_hn)
+            n += tmp
+            np.tanh(n, out=n)
+            np.subtract(h, n, out=tmp)  # h_t = n + z * (h_{t-1} - n)
+            tmp *= gt[:, H:2 * H]
+            np.add(n, tmp, out=hs[t + 1 - r])
+            if keep is not None:
+                np.copyto(hs[t + 1 - r], h, where=keep[t])
+
+    def _backward_steps(self, dout, dh_n, dc_n, h_prev, w_hh, steps, mask, keep):
+        T, B, H = dout.shape
+        gates = self.G.reshape(T, B, 3, H)
+        rg, z, n = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2]
+        hw_n = self.hw[:, :, 2 * H:]
+        # Q = [dn, dr, dz, d(W_hn h)] per unit of dh_t, for all steps at once:
+        # dn = (1-z)(1-n²), dr = dn (W_hn h + b_hn) σ'(r), dz = (h_{t-1} - n) σ'(z), dhn = dn r.
+        Q = np.empty((T, B, 4, H), dout.dtype)
+        np.multiply(1 - z, 1 - n * n, out=Q[:, :, 0])
+        np.multiply(Q[:, :, 0] * hw_n, rg * (1 - rg), out=Q[:, :, 1])
+        np.multiply(h_prev - n, z * (1 - z), out=Q[:, :, 2])
+        np.multiply(Q[:, :, 0], rg, out=Q[:, :, 3])
+        Z = z
+        if mask is not None:
+            Q *= mask[:, :, :, None]
+            Z = z * mask + keep
+        E = Q.reshape(T, B, 4 * H)  # overwritten step by step with the gradients
+        dh = dh_n
+        for t in steps:
+            dh_t = dout[t] + dh
+            Q[t] *= dh_t[:, None, :]
+            dh = E[t, :, H:] @ w_hh  # [dr, dz, dhn] @ W_hh: one GEMM per step
+            dh += dh_t * Z[t]  # h_{t-1} also reaches h_t through z
+        dGx = Q[:, :, (1, 2, 0)].reshape(T, B, 3 * H)
+        return dGx, E[:, :, H:], dh, None
+
+
+def _layer(kernel, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse,
+           lengths, nonlinearity="tanh"):
+    if lengths is not None:
+        lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths, np.int64)
+    h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
+    return kernel.apply(input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh,
+                        batch_first=batch_first, reverse=reverse, lengths=lengths,
+                        nonlinearity=nonlinearity)
+
+
+def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh",
+              batch_first=False, reverse=False, lengths=None):
+    """One direction of one Elman RNN layer over a whole sequence: returns (output, h_n).
+
+    ``input`` (T, B, I) (or (B, T, I) with ``batch_first``), ``hx`` (B, H);
+    ``lengths`` (B,) ints for variable-length batches. h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+    """
+    return _layer(RNNLayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first,
+                  reverse, lengths, nonlinearity)
+
+
+def lstm_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False,
+               reverse=False, lengths=None):
+    """One direction of one LSTM layer: ``hx = (h0, c0)``; returns (output, (h_n, c_n))."""
+    out, h, c = _layer(LSTMLayer, input, tuple(hx), weight_ih, weight_hh, bias_ih, bias_hh,
+                       batch_first, reverse, lengths)
+    return out, (h, c)
+
+
+def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False,
+              reverse=False, lengths=None):
+    """One direction of one GRU layer: returns (output, h_n)."""
+    return _layer(GRULayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first,
+                  reverse, lengths)
+
+
+def _step(kernel, input, hx, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """One time step = the layer kernel on a sequence of length 1: (B, I) -> state(s) (B, H)."""
+    from soma.ops.shape import unsqueeze
+
+    h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
+    outputs = kernel.apply(unsqueeze(input, 0), h0, c0, w_ih, w_hh, b_ih, b_hh,
+                           nonlinearity=nonlinearity)
+    return outputs[1:] if c0 is not None else outputs[1]
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) for one step, like ``torch.rnn_tanh_cell``."""
+    return _step(RNNLayer, input, hx, w_ih, w_hh, b_ih, b_hh)
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """h' = relu(W_ih x + b_ih + W_hh h + b_hh) for one step, like ``torch.rnn_relu_cell``."""
+    return _step(RNNLayer, input, hx, w_ih, w_hh, b_ih, b_hh, "relu")
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step: ``hx = (h, c)`` -> (h', c'), like ``torch.lstm_cell``."""
+    return _step(LSTMLayer, input, tuple(hx), w_ih, w_hh, b_ih, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step: h -> h', like ``torch.gru_cell``."""
+    return _step(GRULayer, input, hx, w_ih, w_hh, b_ih, b_hh)
