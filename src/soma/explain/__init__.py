@@ -1,0 +1,15 @@
+"""``soma.explain``: every number of a forward and backward pass, written out step by step.
+
+- :func:`step` runs one training step on a copy of a model and returns a :class:`Report`
+  that writes the forward pass, the loss, every chain-rule factor of backpropagation
+  and every weight update, as the lecture notes work them by hand (notes 000, 002, 004).
+- :func:`graph` draws the computational graph behind a tensor (Graphviz DOT/SVG).
+- :func:`gradient_flow` and :func:`lr_range_test` are training diagnostics.
+- :mod:`soma.explain.examples` holds every worked example of the notes as a report;
+  ``soma explain --list`` prints their names.
+"""
+
+from soma.explain.report import Equation, Report, Section, format_number
+from soma.explain.step import step
+
+__all__ = ["Report", "Section", "Equation", "format_number", "step"]
