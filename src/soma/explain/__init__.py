@@ -10,6 +10,7 @@
 """
 
 from soma.explain.report import Equation, Report, Section, format_number
+from soma.explain.graph import Graph, graph
 from soma.explain.step import step
 
-__all__ = ["Report", "Section", "Equation", "format_number", "step"]
+__all__ = ["Report", "Section", "Equation", "format_number", "step", "graph", "Graph"]
