@@ -1,3 +1,331 @@
-"""Activation modules (issue 3)."""
+"""Activation layers: the module form of every function in :mod:`soma.ops.activation`.
 
-__all__ = []
+A neuron fires ``y = f(z)`` on its net input ``z = Σᵢ wᵢxᵢ + b`` (notes 000, 001);
+these modules apply ``f`` elementwise, so ``nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())``
+is a layer of sigmoid neurons. Each has no parameters except PReLU (the slopes) and
+Swish with ``trainable=True`` (β).
+"""
+
+import numpy as np
+
+from soma.nn.module import Module, Parameter
+from soma.ops import activation as F
+
+__all__ = [
+    "Identity", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
+    "Swish", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Softplus",
+    "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Tanhshrink", "Threshold",
+    "Step",
+]
+
+from soma.nn.linear import Identity  # noqa: E402  (the linear activation is nn.Identity)
+
+
+class _Inplace(Module):
+    """Activations taking PyTorch's ``inplace`` flag (accepted; soma never overwrites inputs)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Inplace):
+    """y = max(0, x)
+
+    Example::
+
+        >>> nn.ReLU()(soma.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+
+    def forward(self, input):
+        return F.relu(input)
+
+
+class ReLU6(_Inplace):
+    """y = min(max(0, x), 6)"""
+
+    def forward(self, input):
+        return F.relu6(input)
+
+
+class LeakyReLU(Module):
+    """y = x for x > 0, else negative_slope·x (notes 000 use slope 0.1, notes 001 use 0.01)."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """y = x for x > 0, else a·x, with a learned slope a (one, or one per channel).
+
+    Args:
+        num_parameters: 1 (shared) or the number of channels (dim 1 of the input).
+        init: the initial slope (0.25).
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(np.full(num_parameters, init, dtype=np.dtype(dtype or np.float32)))
+
+    def reset_parameters(self):
+        self.weight.data[...] = self.init
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(Module):
+    """y = x for x > 0, else α(eˣ - 1)"""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """y = x for x > 0, else α(e^(x/α) - 1)"""
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+
+class SELU(_Inplace):
+    """y = λ·elu(x, α), λ ≈ 1.0507, α ≈ 1.6733"""
+
+    def forward(self, input):
+        return F.selu(input)
+
+
+class GELU(Module):
+    """y = x·Φ(x); ``approximate='tanh'`` for the tanh approximation."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_Inplace):
+    """y = x·σ(x)"""
+
+    def forward(self, input):
+        return F.silu(input)
+
+
+class Swish(Module):
+    """y = x·σ(βx): SiLU for β = 1; with ``trainable=True`` β is a learned parameter.
+
+    Args:
+        beta: the initial β (1.0).
+        trainable: learn β (registered as the parameter ``beta``).
+    """
+
+    def __init__(self, beta=1.0, trainable=False):
+        super().__init__()
+        self.trainable = trainable
+        if trainable:
+            self.beta = Parameter(np.array([beta], dtype=np.float32))
+        else:
+            self.beta = float(beta)
+
+    def forward(self, input):
+        if not self.trainable:
+            return F.Silu.apply(input, self.beta)
+        return input * F.sigmoid(input * self.beta)
+
+    def extra_repr(self):
+        return "trainable=True" if self.trainable else f"beta={self.beta}"
+
+
+class Mish(_Inplace):
+    """y = x·tanh(softplus(x))"""
+
+    def forward(self, input):
+        return F.mish(input)
+
+
+class Sigmoid(Module):
+    """y = σ(x) = 1/(1 + e⁻ˣ), in (0, 1); σ′ = σ(1 - σ) ≤ 0.25 (notes 001)."""
+
+    def forward(self, input):
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    """y = tanh x = 2σ(2x) - 1, in (-1, 1)."""
+
+    def forward(self, input):
+        return F.tanh(input)
+
+
+class _DimModule(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_DimModule):
+    """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim`` (class probabilities; notes 001)."""
+
+    def forward(self, input):
+        return F.softmax(input, self.dim)
+
+
+class LogSoftmax(_DimModule):
+    """yᵢ = xᵢ - ln Σⱼ e^(xⱼ) along ``dim``"""
+
+    def forward(self, input):
+        return F.log_softmax(input, self.dim)
+
+
+class Softmin(_DimModule):
+    """yᵢ = e^(-xᵢ) / Σⱼ e^(-xⱼ) along ``dim``"""
+
+    def forward(self, input):
+        return F.softmin(input, self.dim)
+
+
+class Softplus(Module):
+    """y = (1/β)·ln(1 + e^(βx)), linear where βx > threshold."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """y = clamp(x, min_val, max_val)"""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Hardsigmoid(_Inplace):
+    """y = relu6(x + 3)/6"""
+
+    def forward(self, input):
+        return F.hardsigmoid(input)
+
+
+class Hardswish(_Inplace):
+    """y = x·relu6(x + 3)/6"""
+
+    def forward(self, input):
+        return F.hardswish(input)
+
+
+class LogSigmoid(Module):
+    """y = ln σ(x)"""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """y = x / (1 + |x|)"""
+
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """y = x - tanh x"""
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class Threshold(Module):
+    """y = x if x > threshold else value"""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class Step(Module):
+    """The step (Heaviside) activation: y = 1 if x ≥ threshold else 0 (notes 000, 001).
+
+    With ``nn.Linear`` it makes the threshold neurons of notes 000: AND is
+    ``Step()(x₁ + x₂ - 1.5)``, OR ``Step()(x₁ + x₂ - 0.5)``, NOT ``Step()(1 - 2x₁)``.
+
+    Args:
+        threshold: where the step jumps (0).
+        straight_through: backpropagate as if the step were the identity (the
+            straight-through estimator) instead of its true derivative, 0.
+
+    Example::
+
+        >>> nn.Step()(soma.tensor([5.0, -2.0, 0.0]))
+        tensor([1., 0., 1.])
+    """
+
+    def __init__(self, threshold=0.0, straight_through=False):
+        super().__init__()
+        self.threshold = threshold
+        self.straight_through = straight_through
+
+    def forward(self, input):
+        return F.heaviside(input, self.threshold, self.straight_through)
+
+    def extra_repr(self):
+        extra = f"threshold={self.threshold}"
+        return extra + (", straight_through=True" if self.straight_through else "")

@@ -1,3 +1,60 @@
-"""Dropout, Dropout2d (issue 3)."""
+"""Dropout layers: Dropout (each unit), Dropout1d/2d/3d (whole channels).
 
-__all__ = []
+In training mode each unit is zeroed with probability ``p`` and the survivors are
+scaled by 1/(1 - p) (inverted dropout, notes 004: ``Dropout(0.5)`` drops half the
+neurons and doubles the rest); in eval mode (``model.eval()``) the layer is the identity.
+"""
+
+from soma.nn.module import Module
+from soma.ops import dropout as F
+
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+
+
+class _DropoutNd(Module):
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p}"
+            )
+        self.p = p
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """y = x·m/(1 - p) with m ~ Bernoulli(1 - p) per element, in training mode; y = x in eval.
+
+    Example::
+
+        >>> drop = nn.Dropout(0.2)          # kept units are scaled by 1.25
+        >>> drop.eval()(x) is x
+        True
+    """
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) inputs."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole feature maps of (N, C, H, W) inputs (for convolutional layers)."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) inputs."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training)

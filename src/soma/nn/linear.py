@@ -1,3 +1,167 @@
-"""Identity, Linear, Bilinear, Flatten, Unflatten (issue 3)."""
+"""Fully connected layers and shape helpers: Identity, Linear, Bilinear, Flatten, Unflatten.
 
-__all__ = []
+A layer of artificial neurons (see notes 000 and 004): every output neuron k computes
+``zₖ = Σᵢ wₖᵢxᵢ + bₖ``; for a batch, ``z = x·Wᵀ + b``.
+"""
+
+import math
+
+import numpy as np
+
+from soma.nn import init
+from soma.nn.module import Module, Parameter
+from soma.ops.linear import bilinear, linear
+from soma.ops.shape import flatten, unflatten
+
+__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
+
+
+def _float_dtype(dtype):
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"layer parameters must be floating point, got dtype {dtype}")
+    return dtype
+
+
+class Identity(Module):
+    """y = x (a placeholder that accepts and ignores any constructor arguments)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """y = x·Wᵀ + b: a layer of ``out_features`` neurons each seeing ``in_features`` inputs.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+        dtype: parameter dtype (float32 by default).
+
+    Shape:
+        input ``(*, in_features)``, output ``(*, out_features)``.
+
+    Attributes:
+        weight: ``(out_features, in_features)``, initialized U(-1/√in_features, 1/√in_features)
+            (``kaiming_uniform_`` with ``a=√5``, as PyTorch).
+        bias: ``(out_features,)``, initialized U(-1/√in_features, 1/√in_features).
+
+    Example::
+
+        >>> layer = nn.Linear(784, 128)
+        >>> layer(soma.randn(32, 784)).shape
+        (32, 128)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        if in_features < 0 or out_features < 0:
+            raise ValueError(f"Linear: feature sizes must be non-negative, got ({in_features}, {out_features})")
+        dtype = _float_dtype(dtype)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        shape = input.shape
+        if not shape or shape[-1] != self.in_features:
+            raise RuntimeError(
+                f"Linear(in_features={self.in_features}) got input of shape {tuple(shape)}: "
+                f"expected (*, {self.in_features})"
+            )
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    """yₖ = x₁ᵀ Aₖ x₂ + bₖ
+
+    Args:
+        in1_features, in2_features: sizes of the two inputs.
+        out_features: size of the output.
+        bias: learn an additive bias (default True).
+
+    Attributes:
+        weight: ``(out_features, in1_features, in2_features)``, U(-1/√in1, 1/√in1).
+        bias: ``(out_features,)``, U(-1/√in1, 1/√in1).
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        dtype = _float_dtype(dtype)
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        if input1.shape[-1] != self.in1_features or input2.shape[-1] != self.in2_features:
+            raise RuntimeError(
+                f"Bilinear(in1_features={self.in1_features}, in2_features={self.in2_features}) got "
+                f"inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)}"
+            )
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
+
+
+class Flatten(Module):
+    """Flattens dimensions ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C·H·W)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input):
+        return unflatten(input, self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,3 +1,209 @@
-"""BatchNorm1d/2d, LayerNorm (issue 3)."""
+"""Normalization layers: BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm.
 
-__all__ = []
+Batch normalization (Ioffe & Szegedy): for each channel, x̂ = (x - μ_B)/√(σ²_B + ε)
+over the mini-batch, then y = γ·x̂ + β with learned γ (``weight``) and β (``bias``).
+During training it also keeps running averages of μ and σ² (buffers
+``running_mean``, ``running_var``, ``num_batches_tracked``, the same names as
+PyTorch's state_dict), which ``eval()`` mode uses instead of the batch's statistics.
+"""
+
+import numpy as np
+
+from soma.nn.module import Module, Parameter
+from soma.ops.normalization import batch_norm, group_norm, layer_norm
+from soma.tensor import Tensor
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
+
+
+def _dtype(dtype):
+    return np.dtype(dtype or np.float32)
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d/2d/3d, which differ only in the input dimensions they accept.
+
+    Args:
+        num_features: C, the number of channels (dim 1 of the input).
+        eps: added to σ² for stability (1e-5).
+        momentum: weight of the new batch in the running averages (0.1);
+            ``None`` for a cumulative (equal-weight) average over all batches seen.
+        affine: learn γ and β (initialized to 1 and 0).
+        track_running_stats: keep running statistics; without them the batch's
+            statistics are used in eval mode too.
+    """
+
+    _dims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__()
+        dtype = _dtype(dtype)
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, dtype), False))
+            self.register_buffer("running_var", Tensor._make(np.ones(num_features, dtype), False))
+            self.register_buffer("num_batches_tracked", Tensor._make(np.array(0, np.int64), False))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def _check_input(self, input):
+        if input.ndim not in self._dims or input.shape[1] != self.num_features:
+            expected = " or ".join(
+                "(" + ", ".join(["N", str(self.num_features), "L", "H", "W"][:d] if d < 4 else
+                                ["N", str(self.num_features)] + ["D", "H", "W"][5 - d:]) + ")"
+                for d in self._dims
+            )
+            raise ValueError(
+                f"{type(self).__name__}(num_features={self.num_features}) got input of shape "
+                f"{tuple(input.shape)}: expected {expected}"
+            )
+
+    def forward(self, input):
+        self._check_input(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight, self.bias, use_batch, factor, self.eps,
+        )
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs, per channel C (see :class:`_BatchNorm`).
+
+    Example::
+
+        >>> bn = nn.BatchNorm1d(64)
+        >>> bn(soma.randn(32, 64)).shape
+        (32, 64)
+    """
+
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) inputs, per channel C (see :class:`_BatchNorm`)."""
+
+    _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) inputs, per channel C."""
+
+    _dims = (5,)
+
+
+class LayerNorm(Module):
+    """y = γ·(x - μ)/√(σ² + ε) + β with μ, σ² over the last dims of each sample.
+
+    Args:
+        normalized_shape: the trailing shape normalized over (an int for the last dim).
+        eps: added to σ² (1e-5).
+        elementwise_affine: learn γ (ones) and β (zeros) of shape ``normalized_shape``.
+        bias: learn β (when elementwise_affine).
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = _dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, input):
+        n = len(self.normalized_shape)
+        if tuple(input.shape[input.ndim - n:]) != self.normalized_shape or input.ndim < n:
+            raise RuntimeError(
+                f"LayerNorm(normalized_shape={self.normalized_shape}) got input of shape "
+                f"{tuple(input.shape)}: expected (*, {', '.join(map(str, self.normalized_shape))})"
+            )
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Normalize each sample over groups of channels: y = γ·x̂ + β per channel."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        dtype = _dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype))
+            self.bias = Parameter(np.zeros(num_channels, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise RuntimeError(
+                f"GroupNorm(num_channels={self.num_channels}) got input of shape {tuple(input.shape)}"
+            )
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -1,3 +1,90 @@
-"""Embedding (issue 3)."""
+"""Embedding: a learned lookup table, one row (vector) per token index."""
 
-__all__ = []
+import numpy as np
+
+from soma.nn import init
+from soma.nn.module import Module, Parameter
+from soma.ops.linear import embedding
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """y = W[i]: the row of the table for every index i (a one-hot input times W, without the product).
+
+    Args:
+        num_embeddings: size of the vocabulary (rows).
+        embedding_dim: size of each vector (columns).
+        padding_idx: this row is zero-initialized and never receives a gradient.
+        max_norm: rescale looked-up rows whose ``norm_type``-norm exceeds it (in place).
+        scale_grad_by_freq: divide each row's gradient by its count in the batch.
+
+    Shape:
+        input: integer tensor of any shape (*); output (*, embedding_dim).
+
+    Attributes:
+        weight: ``(num_embeddings, embedding_dim)``, initialized N(0, 1).
+
+    Example::
+
+        >>> emb = nn.Embedding(10, 3, padding_idx=0)
+        >>> emb(soma.tensor([[1, 2, 0]])).shape
+        (1, 3, 3)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False,
+                 device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+                )
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), np.dtype(dtype or np.float32)),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight of shape {tuple(_weight.shape)} does not match "
+                    f"({num_embeddings}, {embedding_dim})"
+                )
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input):
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose table is ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got {tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings.data.copy() if hasattr(embeddings, "data") else np.array(embeddings),
+                   _freeze=freeze)
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        return text

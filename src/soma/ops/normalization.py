@@ -1,3 +1,193 @@
-"""Functional forms for nn.functional (filled by its issue)."""
+"""Normalization: F.batch_norm (over the batch, per channel) and F.layer_norm (over features, per sample).
 
-__all__ = []
+Both compute x̂ = (x - μ)/√(σ² + ε) and y = γ·x̂ + β; they differ only in which
+axes μ and σ² are taken over: batch norm over every axis but the channel axis 1
+((N, C), (N, C, L), (N, C, H, W) all work, so BatchNorm1d and BatchNorm2d share it),
+layer norm over the trailing ``normalized_shape`` axes.
+
+Each is one fused node. With M the number of elements averaged and g = ∂L/∂x̂:
+``∂L/∂x = (1/σ̂)·(g - mean(g) - x̂·mean(g·x̂))`` (the mean over the normalized axes),
+``∂L/∂γ = Σ ∂L/∂y·x̂``, ``∂L/∂β = Σ ∂L/∂y``.
+"""
+
+import numpy as np
+
+from soma.autograd.function import Function, mark_dirty
+from soma.tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "BatchNorm", "LayerNorm"]
+
+
+def _affine_grads(grad, xhat, need_w, need_b, axes, shape):
+    """∂L/∂γ = Σ g·x̂ and ∂L/∂β = Σ g over ``axes``, reshaped to the parameter ``shape``."""
+    grad_w = (grad * xhat).sum(axis=axes).reshape(shape) if need_w else None
+    grad_b = grad.sum(axis=axes).reshape(shape) if need_b else None
+    return grad_w, grad_b
+
+
+def _normalized_input_grad(g, xhat, invstd, axes):
+    """∂L/∂x from g = ∂L/∂x̂ when μ and σ² were computed over ``axes``."""
+    mean_g = g.mean(axis=axes, keepdims=True)
+    mean_gx = (g * xhat).mean(axis=axes, keepdims=True)
+    return invstd * (g - mean_g - xhat * mean_gx)
+
+
+class BatchNorm(Function):
+    """y = γ·(x - μ)/√(σ² + ε) + β per channel (axis 1), with batch statistics or given ones"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, var, eps, use_batch_stats, stats_out=None):
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if use_batch_stats:
+            mean = x.mean(axis=axes, keepdims=True)
+            centered = x - mean
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+            if stats_out is not None:  # hand the batch statistics to the running-average update
+                stats_out.extend((mean.reshape(-1), var.reshape(-1)))
+        else:
+            centered = x - mean.reshape(shape)
+            var = var.reshape(shape)
+        invstd = 1.0 / np.sqrt(var + eps)
+        xhat = centered * invstd
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.meta = (axes, shape, use_batch_stats)
+        out = xhat * weight.reshape(shape) if weight is not None else xhat
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, invstd, weight = ctx.saved_tensors
+        axes, shape, use_batch_stats = ctx.meta
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grad_x = None
+        if need_x:
+            g = grad * weight.reshape(shape) if weight is not None else grad
+            # batch statistics depend on x; fixed (running) statistics do not: ∂x̂/∂x = 1/σ̂
+            grad_x = _normalized_input_grad(g, xhat, invstd, axes) if use_batch_stats else g * invstd
+        grad_w, grad_b = _affine_grads(grad, xhat, need_w, need_b, axes, (-1,))
+        return grad_x, grad_w, grad_b, None, None, None, None, None
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """F.batch_norm over (N, C, *): normalize each channel with the batch's statistics (training)
+    or with ``running_mean``/``running_var`` (evaluation).
+
+    In training, the running statistics (when given) are updated in place:
+    ``running = (1 - momentum)·running + momentum·batch`` with the unbiased batch variance.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != (channels,):
+            raise RuntimeError(
+                f"batch_norm: {name} of shape {tuple(value.shape)} does not match the {channels} "
+                f"channels of input {tuple(input.shape)}"
+            )
+    count = input.data.size // max(channels, 1)
+    if training and count <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
+        )
+    use_batch_stats = training or running_mean is None or running_var is None
+    update = training and running_mean is not None and running_var is not None
+    stats = [] if update else None
+    out = BatchNorm.apply(input, weight, bias, _raw(running_mean), _raw(running_var), eps,
+                          use_batch_stats, stats)
+    if update:
+        _update_running(running_mean, running_var, stats, momentum, count)
+    return out
+
+
+def _update_running(running_mean, running_var, stats, momentum, count):
+    mean, var = stats
+    m = momentum
+    running_mean.data *= 1 - m
+    running_mean.data += m * mean.astype(running_mean.dtype)
+    running_var.data *= 1 - m
+    running_var.data += (m * count / (count - 1)) * var.astype(running_var.dtype)
+    mark_dirty(running_mean, running_var)
+
+
+class LayerNorm(Function):
+    """y = γ·(x - μ)/√(σ² + ε) + β with μ, σ² over the trailing ``len(γ.shape)`` axes"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, ndims, eps):
+        axes = tuple(range(x.ndim - ndims, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        invstd = 1.0 / np.sqrt(var + eps)
+        xhat = centered * invstd
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.axes = axes
+        out = xhat * weight if weight is not None else xhat
+        if bias is not None:
+            out = out + bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, invstd, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grad_x = None
+        if need_x:
+            g = grad * weight if weight is not None else grad
+            grad_x = _normalized_input_grad(g, xhat, invstd, ctx.axes)
+        batch_axes = tuple(range(grad.ndim - len(ctx.axes)))
+        shape = xhat.shape[grad.ndim - len(ctx.axes):]
+        grad_w, grad_b = _affine_grads(grad, xhat, need_w, need_b, batch_axes, shape)
+        return grad_x, grad_w, grad_b, None, None
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """F.layer_norm: normalize each sample over its last ``len(normalized_shape)`` dimensions."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    ndims = len(normalized_shape)
+    if tuple(input.shape[input.ndim - ndims:]) != normalized_shape or input.ndim < ndims:
+        raise RuntimeError(
+            f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
+            f"got {tuple(input.shape)}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != normalized_shape:
+            raise RuntimeError(
+                f"layer_norm: {name} of shape {tuple(value.shape)} does not match normalized_shape "
+                f"{normalized_shape}"
+            )
+    return LayerNorm.apply(input, weight, bias, ndims, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """F.group_norm: split the C channels into groups and layer-normalize each (sample, group)."""
+    n, channels = input.shape[:2]
+    if channels % num_groups:
+        raise ValueError(f"group_norm: {channels} channels are not divisible by num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    normalized = LayerNorm.apply(grouped, None, None, 1, eps).reshape(input.shape)
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        normalized = normalized * weight.reshape(shape)
+    if bias is not None:
+        normalized = normalized + bias.reshape(shape)
+    return normalized
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """F.instance_norm (batch statistics only): normalize each (sample, channel) over its positions."""
+    if not use_input_stats:
+        raise NotImplementedError("instance_norm: only use_input_stats=True is supported")
+    return group_norm(input, input.shape[1], weight, bias, eps)

@@ -1,0 +1,70 @@
+"""Adagrad: each parameter's step shrinks with the sum of its squared gradients (notes 002)."""
+
+import numpy as np
+
+from soma.autograd.function import mark_dirty
+from soma.optim.optimizer import Optimizer, check_range, grads_of
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al.; notes 002), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        t ← t + 1
+        g ← ∇E(θ)  (+ λθ if weight_decay)
+        η_t ← η / (1 + (t - 1)·lr_decay)
+        G ← G + g²                          (G starts at initial_accumulator_value)
+        θ ← θ - η_t · g / (√G + ε)
+
+    The notes' example (η = 0.1, g = (0.2, -0.4, 0.1) on the first step) gives
+    θ - (0.1, -0.1, 0.1): each parameter moves by about η. The notes put ε inside
+    the root, √(G + ε); PyTorch (and soma) add it outside, with ε = 1e-10.
+
+    Args:
+        lr: η (1e-2). lr_decay: (0). weight_decay: λ (0).
+        initial_accumulator_value: starting G (0). eps: ε (1e-10). maximize: (False).
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_range("learning rate", lr, owner="Adagrad")
+        check_range("lr_decay value", lr_decay, owner="Adagrad")
+        check_range("weight_decay value", weight_decay, owner="Adagrad")
+        check_range("initial_accumulator_value value", initial_accumulator_value, owner="Adagrad")
+        check_range("epsilon value", eps, owner="Adagrad")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        for group in self.param_groups:  # PyTorch creates Adagrad's state eagerly
+            for param in group["params"]:
+                self.state[param] = {
+                    "step": 0,
+                    "sum": np.full_like(param.data, group["initial_accumulator_value"]),
+                }
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        updated = []
+        for group in self.param_groups:
+            lr, decay, eps = group["lr"], group["weight_decay"], group["eps"]
+            for param, g in grads_of(group):
+                p = param.data
+                state = self.state[param]
+                state["step"] += 1
+                if decay:
+                    g = g + decay * p
+                clr = lr / (1 + (state["step"] - 1) * group["lr_decay"])
+                total = state["sum"]
+                total += g * g
+                std = np.sqrt(total)
+                std += eps
+                np.divide(g, std, out=std)
+                std *= clr
+                p -= std
+                updated.append(param)
+        mark_dirty(*updated)
+        return loss

@@ -1,0 +1,104 @@
+"""Adam and AdamW: momentum on the gradient and per-parameter step sizes from its squares."""
+
+import math
+
+import numpy as np
+
+from soma.autograd.function import mark_dirty
+from soma.optim.optimizer import Optimizer, check_range, grads_of
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba; notes 002), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        t ← t + 1
+        g ← ∇E(θ)  (+ λθ if weight_decay λ; AdamW instead decays θ ← θ(1 - ηλ))
+        m ← β₁m + (1 - β₁)g                  (first moment)
+        v ← β₂v + (1 - β₂)g²                 (second moment)
+        v̂ ← max(v̂, v) if amsgrad else v
+        θ ← θ - (η / (1 - β₁ᵗ)) · m / (√v̂ / √(1 - β₂ᵗ) + ε)
+
+    The notes write ε inside the square root, √(v̂ + ε); PyTorch (and soma) add it
+    outside. With the defaults the first step moves each parameter by about η·sign(g).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: η (1e-3).
+        betas: (β₁, β₂) = (0.9, 0.999), each in [0, 1).
+        eps: ε (1e-8).
+        weight_decay: λ (0).
+        amsgrad: use the running maximum of v (False).
+        maximize: ascend instead of descend.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None):
+        name = type(self).__name__
+        check_range("learning rate", lr, owner=name)
+        check_range("epsilon value", eps, owner=name)
+        check_range("beta parameter at index 0", betas[0], 0.0, 1.0, owner=name)
+        check_range("beta parameter at index 1", betas[1], 0.0, 1.0, owner=name)
+        check_range("weight_decay value", weight_decay, owner=name)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        updated = []
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            decay, amsgrad = group["weight_decay"], group["amsgrad"]
+            for param, g in grads_of(group):
+                p = param.data
+                state = self.state[param]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(p)
+                    state["exp_avg_sq"] = np.zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = np.zeros_like(p)
+                state["step"] += 1
+                t = state["step"]
+                if decay:
+                    if self._decoupled:
+                        p *= 1 - lr * decay
+                    else:
+                        g = g + decay * p
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                if amsgrad:
+                    np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+                    v = state["max_exp_avg_sq"]
+                step_size = lr / (1 - beta1**t)
+                denom = np.sqrt(v)
+                denom /= math.sqrt(1 - beta2**t)
+                denom += eps
+                np.divide(m, denom, out=denom)
+                denom *= step_size
+                p -= denom
+                updated.append(param)
+        mark_dirty(*updated)
+        return loss
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter): θ ← θ(1 - ηλ) before the Adam step,
+    instead of adding λθ to the gradient. Default ``weight_decay`` is 1e-2.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 **kwargs):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)

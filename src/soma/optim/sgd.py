@@ -1,0 +1,78 @@
+"""SGD: gradient descent with optional momentum, dampening, Nesterov momentum and weight decay."""
+
+import numpy as np
+
+from soma.autograd.function import mark_dirty
+from soma.optim.optimizer import Optimizer, check_range, grads_of, required
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (notes 002, 004), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        g ← ∇E(θ)                      (-∇E if maximize)
+        if weight_decay ≠ 0:  g ← g + λθ
+        if momentum μ ≠ 0:
+            b ← g                       on the first step
+            b ← μb + (1 - τ)g           afterwards (τ = dampening)
+            g ← g + μb if nesterov else b
+        θ ← θ - ηg
+
+    With momentum this is the notes' v = γv + η∇E, θ ← θ - v (the same iterates, with
+    η factored out of v). Batch, mini-batch and stochastic gradient descent differ
+    only in how many samples the gradient was averaged over.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (1e-3).
+        momentum: μ (0).
+        dampening: τ (0).
+        weight_decay: λ, an L2 penalty ½λ‖θ‖² added to the loss (0).
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
+        maximize: ascend instead of descend.
+
+    Example::
+
+        >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if lr is not required:
+            check_range("learning rate", lr, owner="SGD")
+        check_range("momentum value", momentum, owner="SGD")
+        check_range("weight_decay value", weight_decay, owner="SGD")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        updated = []
+        for group in self.param_groups:
+            lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+            dampening, nesterov = group["dampening"], group["nesterov"]
+            for param, g in grads_of(group):
+                p = param.data
+                if decay:
+                    g = g + decay * p
+                if momentum:
+                    state = self.state[param]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
+                    else:
+                        buf *= momentum
+                        buf += g if dampening == 0 else (1 - dampening) * g
+                    g = g + momentum * buf if nesterov else buf
+                p -= lr * g
+                updated.append(param)
+        mark_dirty(*updated)
+        return loss
