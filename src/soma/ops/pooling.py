@@ -1,3 +1,354 @@
-"""Functional forms for nn.functional (filled by its issue)."""
+"""Pooling and nearest upsampling: F.max_pool1d/2d, F.avg_pool1d/2d, F.adaptive_avg_pool1d/2d, F.interpolate.
 
-__all__ = []
+A pooling layer slides a window over each channel and keeps one number per window
+(see notes 004, "What is a Pooling Layer?"): the largest (max pooling) or the mean
+(average pooling). It has no weights; it shrinks the map and makes the features
+a little shift-invariant. The output size follows the convolution's rule,
+⌊(H + 2p − d·(k − 1) − 1)/s⌋ + 1 (⌈·⌉ with ``ceil_mode``), with stride = kernel by default.
+
+All windows are read as strided slices, one kernel tap (i, j) at a time: a short
+loop over the kh·kw taps, each step vectorized over batch, channels and positions.
+"""
+
+import numpy as np
+
+from soma.autograd.function import Function
+from soma.ops.linalg import matmul
+from soma.tensor import Tensor
+
+__all__ = [
+    "MaxPool",
+    "AvgPool",
+    "Upsample",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "interpolate",
+    "upsample",
+    "pool_output_size",
+]
+
+
+def pool_output_size(size, kernel_size, stride, padding=0, dilation=1, ceil_mode=False):
+    """Windows along one axis; with ``ceil_mode`` a last partial window counts if it starts inside the input."""
+    span = size + 2 * padding - dilation * (kernel_size - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+class _Window:
+    """The geometry of one pooling call, on 2-D maps (1-D pooling uses height 1)."""
+
+    __slots__ = ("kernel", "stride", "padding", "dilation", "in_size", "out_size", "padded")
+
+    def __init__(self, in_size, kernel, stride, padding, dilation, ceil_mode):
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.in_size = in_size
+        self.out_size = tuple(
+            pool_output_size(n, k, s, p, d, ceil_mode)
+            for n, k, s, p, d in zip(in_size, kernel, stride, padding, dilation)
+        )
+        self.padded = tuple(
+            max((o - 1) * s + d * (k - 1) + 1, n + p)
+            for o, s, d, k, n, p in zip(self.out_size, stride, dilation, kernel, in_size, padding)
+        )
+
+    def pad(self, x, value):
+        """x placed in a buffer of the padded size filled with ``value`` (x itself when none is needed)."""
+        if self.padded == self.in_size:
+            return x
+        (ph, pw), (h, w) = self.padding, self.in_size
+        out = np.full(x.shape[:2] + self.padded, value, x.dtype)
+        out[:, :, ph : ph + h, pw : pw + w] = x
+        return out
+
+    def crop(self, xp):
+        (ph, pw), (h, w) = self.padding, self.in_size
+        return xp[:, :, ph : ph + h, pw : pw + w]
+
+    def taps(self):
+        """(tap number, rows, cols): the strided slice of the padded input that each tap reads."""
+        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = self.kernel, self.stride, self.dilation, self.out_size
+        return [
+            (i * kw + j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+            for i in range(kh)
+            for j in range(kw)
+        ]
+
+
+class MaxPool(Function):
+    """y = max over the window; the gradient goes to the (first) element that was the max."""
+
+    @staticmethod
+    def forward(ctx, x, window, return_indices):
+        xp = window.pad(x, -np.inf)
+        best = index = None
+        for tap, rows, cols in window.taps():
+            value = xp[:, :, rows, cols]
+            if best is None:
+                best = value.copy()
+                index = np.zeros(best.shape, np.int16 if len(window.taps()) < 2**15 else np.int64)
+                continue
+            update = value > best
+            update |= value != value  # NaN wins, as in PyTorch
+            np.copyto(best, value, where=update)
+            index[update] = tap
+        ctx.save_for_backward(index)
+        ctx.window, ctx.dtype = window, x.dtype
+        if not return_indices:
+            return best
+        return best, _flat_indices(index, window)
+
+    @staticmethod
+    def backward(ctx, grad, *unused):
+        (index,) = ctx.saved_tensors
+        window = ctx.window
+        dxp = np.zeros(grad.shape[:2] + window.padded, grad.dtype)
+        for tap, rows, cols in window.taps():  # ∂max/∂x = 1 at the winning element, 0 elsewhere
+            dxp[:, :, rows, cols] += np.where(index == tap, grad, 0)
+        return window.crop(dxp), None, None
+
+
+def _flat_indices(index, window):
+    """PyTorch's return_indices: the position of each max in the flattened (H·W) input plane."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window.kernel, window.stride, window.padding, window.dilation
+    ho, wo = window.out_size
+    rows = np.arange(ho)[:, None] * sh - ph + (index // kw) * dh
+    cols = np.arange(wo)[None, :] * sw - pw + (index % kw) * dw
+    return (rows * window.in_size[1] + cols).astype(np.int64)
+
+
+class AvgPool(Function):
+    """y = (1/count) Σ window; the gradient spreads g/count back over the window."""
+
+    @staticmethod
+    def forward(ctx, x, window, divisor):
+        xp = window.pad(x, 0)
+        (_, rows, cols), *rest = window.taps()
+        out = xp[:, :, rows, cols].copy()
+        for _, rows, cols in rest:
+            out += xp[:, :, rows, cols]
+        ctx.window, ctx.divisor = window, divisor
+        return out / divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        window = ctx.window
+        share = grad / ctx.divisor
+        dxp = np.zeros(grad.shape[:2] + window.padded, grad.dtype)
+        for _, rows, cols in window.taps():  # ∂mean/∂x = 1/count for every element of the window
+            dxp[:, :, rows, cols] += share
+        return window.crop(dxp), None, None
+
+
+def _avg_divisor(window, count_include_pad, divisor_override, dtype):
+    """Per-output window sizes as PyTorch counts them (padding included or not, never the ceil overhang)."""
+    if divisor_override:
+        return np.asarray(divisor_override, dtype)
+    counts = []
+    for n, k, s, p, o in zip(window.in_size, window.kernel, window.stride, window.padding, window.out_size):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        counts.append(end - start)
+    return np.outer(counts[0], counts[1]).astype(dtype)
+
+
+def _tuple(value, n, name, what):
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def _window(name, x, spatial, kernel_size, stride, padding, dilation, ceil_mode):
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{name}: expected a {spatial + 1}-D or {spatial + 2}-D input, got input of shape {tuple(x.shape)}"
+        )
+    kernel = _tuple(kernel_size, spatial, name, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, spatial, name, "stride")
+    padding = _tuple(padding, spatial, name, "padding")
+    dilation = _tuple(dilation, spatial, name, "dilation")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{name}: padding {padding} should be at most half of the kernel size {kernel}")
+    if min(kernel + stride + dilation) < 1:
+        raise ValueError(f"{name}: kernel_size, stride and dilation must be positive")
+    size = tuple(x.shape[-spatial:])
+    if spatial == 1:
+        kernel, stride, padding, dilation, size = (1, *kernel), (1, *stride), (0, *padding), (1, *dilation), (1, *size)
+    window = _Window(size, kernel, stride, padding, dilation, ceil_mode)
+    if min(window.out_size) < 1:
+        raise RuntimeError(
+            f"{name}: input of shape {tuple(x.shape)} is too small for kernel_size={kernel_size} "
+            f"(output size {window.out_size[-spatial:]})"
+        )
+    return window
+
+
+def _pool(function, name, spatial, input, window_args, *extra):
+    """Run a pooling Function on (N, C, H, W), reshaping 1-D and unbatched inputs around it."""
+    window = _window(name, input, spatial, *window_args)
+    shape = tuple(input.shape)
+    batched = input.ndim == spatial + 2
+    x = input.reshape((shape if batched else (1, *shape))[:2] + window.in_size)
+    out = function.apply(x, window, *extra)
+    outputs = out if isinstance(out, tuple) else (out,)
+    lead = shape[:2] if batched else shape[:1]
+    outputs = [o.reshape(lead + window.out_size[-spatial:]) for o in outputs]
+    if len(outputs) == 2:
+        outputs[1] = Tensor._make(outputs[1].data, False)
+        return tuple(outputs)
+    return outputs[0]
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling: y[n,c,y,x] = max over the kernel window (padding counts as −∞).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size, stride (default: kernel_size), padding, dilation: int or pair.
+        ceil_mode: round the output size up instead of down.
+        return_indices: also return, for each output, the flat H·W position of the max.
+
+    Example (notes 004: a 3×3 window, stride 1, on a 5×5 map)::
+
+        >>> F.max_pool2d(soma.tensor([[[[3., 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3],
+        ...                             [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]]]]), 3, stride=1)
+        tensor([[[[3., 3., 3.], [3., 3., 3.], [3., 2., 3.]]]])
+    """
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _pool(MaxPool, "max_pool2d", 2, input, args, bool(return_indices))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-D max pooling over (N, C, L) or (C, L); see :func:`max_pool2d`."""
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _pool(MaxPool, "max_pool1d", 1, input, args, bool(return_indices))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-D average pooling: y = (1/count) Σ window.
+
+    ``count`` is kh·kw, or only the non-padding elements when ``count_include_pad=False``,
+    or ``divisor_override``.
+    """
+    window = _window("avg_pool2d", input, 2, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = _avg_divisor(window, count_include_pad, divisor_override, input.dtype)
+    return _pool(AvgPool, "avg_pool2d", 2, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over (N, C, L) or (C, L); see :func:`avg_pool2d`."""
+    window = _window("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = _avg_divisor(window, count_include_pad, None, input.dtype)
+    return _pool(AvgPool, "avg_pool1d", 1, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
+
+
+def _adaptive_matrix(size, out, dtype):
+    """P[i, h] = 1/len(bin i) for h in bin i = [⌊i·H/out⌋, ⌈(i+1)·H/out⌉): the mean as a product."""
+    start = (np.arange(out) * size) // out
+    end = -((-(np.arange(out) + 1) * size) // out)
+    positions = np.arange(size)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return Tensor._make((inside / (end - start)[:, None]).astype(dtype), False)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size: y = P_H · x · P_Wᵀ with the bins PyTorch uses.
+
+    ``output_size`` is an int or (oh, ow); ``None`` keeps that axis. Composed from
+    matmul, so the backward (P_Hᵀ · g · P_W) comes from matmul's.
+    """
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+    h, w = input.shape[-2:]
+    oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    rows = _adaptive_matrix(h, oh, input.dtype)
+    cols = _adaptive_matrix(w, ow, input.dtype)
+    return matmul(matmul(rows, input), cols.T)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) to a fixed length: y = x · Pᵀ."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d: expected a 2-D or 3-D input, got shape {tuple(input.shape)}")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    return matmul(input, _adaptive_matrix(input.shape[-1], int(size), input.dtype).T)
+
+
+class Upsample(Function):
+    """Nearest-neighbour resize: y[..., i, j] = x[..., src_h[i], src_w[j]].
+
+    The backward adds every output's gradient into its source pixel; the source
+    indices never decrease, so each source's outputs form one run, summed with
+    ``numpy.add.reduceat``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, sources):
+        ctx.shape, ctx.sources = x.shape, sources
+        out = x
+        for axis, source in enumerate(sources, start=x.ndim - len(sources)):
+            out = out.take(source, axis=axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = ctx.shape
+        for axis, source in enumerate(ctx.sources, start=len(shape) - len(ctx.sources)):
+            starts = np.flatnonzero(np.diff(source, prepend=-1))
+            sums = np.add.reduceat(grad, starts, axis=axis)
+            full = np.zeros(grad.shape[:axis] + (shape[axis],) + grad.shape[axis + 1 :], grad.dtype)
+            index = [slice(None)] * grad.ndim
+            index[axis] = source[starts]
+            full[tuple(index)] = sums
+            grad = full
+        return grad, None
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None):
+    """Resize the spatial axes of (N, C, L) or (N, C, H, W); only ``mode='nearest'`` is implemented.
+
+    Output pixel i reads source ⌊i · scale⌋ with scale = in/out, or 1/scale_factor
+    when ``scale_factor`` is given (as PyTorch does unless ``recompute_scale_factor``).
+    """
+    if mode != "nearest":
+        raise NotImplementedError(f"interpolate: only mode='nearest' is implemented, got mode={mode!r}")
+    spatial = input.ndim - 2
+    if spatial not in (1, 2):
+        raise RuntimeError(f"interpolate: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    in_size = input.shape[2:]
+    if size is not None:
+        out_size = _tuple(size, spatial, "interpolate", "size")
+        scales = [n / o for n, o in zip(in_size, out_size)]
+    else:
+        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * spatial
+        out_size = tuple(int(np.floor(n * f)) for n, f in zip(in_size, factors))
+        scales = [n / o for n, o in zip(in_size, out_size)] if recompute_scale_factor else [1.0 / f for f in factors]
+    if min(out_size) < 1:
+        raise ValueError(f"interpolate: output size {out_size} must be positive for input {tuple(input.shape)}")
+    sources = tuple(
+        np.minimum((np.arange(o, dtype=np.float64) * np.float32(scale)).astype(np.int64), n - 1)
+        for o, n, scale in zip(out_size, in_size, scales)
+    )
+    return Upsample.apply(input, sources)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated PyTorch name of :func:`interpolate`."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
