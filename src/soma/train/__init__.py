@@ -1,0 +1,57 @@
+"""Training: the loop, its callbacks, checkpoints, metrics, summaries and plots.
+
+=================================  ============================================
+:class:`Trainer` / :func:`fit`     epochs of mini-batches, validation, callbacks
+callbacks                          :class:`EarlyStopping`, :class:`ModelCheckpoint`,
+                                   :class:`LRScheduler`, :class:`History`,
+                                   :class:`CSVLogger`, :class:`TerminateOnNaN`
+:func:`save_checkpoint` / load     model + optimizer + scheduler + RNG in one file
+metrics                            :func:`accuracy`, :func:`top_k_accuracy`, ...
+:func:`summary`                    Keras-style table of layers and parameter counts
+plots (``soma.train.plots``)       curves, confusion matrix, image grids (PNG)
+=================================  ============================================
+"""
+
+from soma.train.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LRScheduler,
+    ModelCheckpoint,
+    TerminateOnNaN,
+)
+from soma.train.checkpoint import load_checkpoint, save_checkpoint
+from soma.train.metrics import (
+    accuracy,
+    confusion_matrix,
+    mean_absolute_error,
+    mean_squared_error,
+    precision_recall_f1,
+    r2_score,
+    top_k_accuracy,
+)
+from soma.train.progress import ProgressBar
+from soma.train.trainer import Trainer, fit
+
+__all__ = [
+    "Callback",
+    "CSVLogger",
+    "EarlyStopping",
+    "History",
+    "LRScheduler",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "TerminateOnNaN",
+    "Trainer",
+    "accuracy",
+    "confusion_matrix",
+    "fit",
+    "load_checkpoint",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "precision_recall_f1",
+    "r2_score",
+    "save_checkpoint",
+    "top_k_accuracy",
+]

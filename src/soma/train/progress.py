@@ -1,0 +1,94 @@
+"""The progress display of ``Trainer.fit``: a live bar per epoch, or one line per epoch.
+
+* In a terminal: a tqdm bar per epoch with the running loss and metrics,
+  left on screen when the epoch ends with its validation numbers.
+* In Jupyter: the same, as a notebook widget (``tqdm.auto``).
+* Anywhere else (output piped to a file or a CI log), or with ``verbose=2``:
+  one plain line per epoch, so logs are not flooded with bar redraws.
+* ``verbose=0``: nothing.
+"""
+
+import sys
+import time
+
+from soma.train.callbacks import Callback
+
+__all__ = ["ProgressBar", "format_logs"]
+
+
+def format_logs(logs):
+    """``loss: 0.1234 - accuracy: 0.9650 - ...`` (the learning rate in short scientific form)."""
+    parts = []
+    for key, value in logs.items():
+        parts.append(f"{key}: {value:.3g}" if key == "lr" else f"{key}: {value:.4f}")
+    return " - ".join(parts)
+
+
+def _in_notebook():
+    shell = sys.modules.get("IPython")
+    if shell is None or "ipykernel" not in sys.modules:
+        return False
+    try:
+        return type(shell.get_ipython()).__name__ == "ZMQInteractiveShell"
+    except AttributeError:
+        return False
+
+
+class ProgressBar(Callback):
+    """Show training progress; the Trainer adds one when ``verbose > 0``.
+
+    Args:
+        verbose: 1 = a live bar where the output is a terminal or notebook,
+            else one line per epoch; 2 = always one line per epoch.
+        file: where to write (``sys.stdout`` when ``None``).
+    """
+
+    order = 20  # after everything else has added to the epoch's logs
+
+    def __init__(self, verbose=1, file=None):
+        self.verbose, self.file = verbose, file
+        self._bar = None
+
+    def _stream(self):
+        return self.file if self.file is not None else sys.stdout
+
+    def _live(self):
+        if self.verbose != 1:
+            return False
+        stream = self._stream()
+        return _in_notebook() or (hasattr(stream, "isatty") and stream.isatty())
+
+    def on_train_begin(self, logs=None):
+        self.epochs = self.trainer.params.get("epochs")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._title = f"Epoch {epoch + 1}/{self.epochs}"
+        if self._live():
+            if _in_notebook():
+                from tqdm.auto import tqdm
+            else:
+                from tqdm import tqdm
+            self._bar = tqdm(total=self.trainer.params.get("steps"), desc=self._title,
+                             file=self._stream(), unit="batch", leave=True, dynamic_ncols=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(1)
+            if logs:
+                self._bar.set_postfix_str(format_logs(logs), refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = {k: v for k, v in (logs or {}).items()}
+        if self._bar is not None:
+            self._bar.set_postfix_str(format_logs(shown), refresh=False)
+            self._bar.close()
+            self._bar = None
+            return
+        seconds = time.perf_counter() - self._start
+        print(f"{self._title} - {seconds:.1f}s - {format_logs(shown)}", file=self._stream(), flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
