@@ -18,3 +18,4 @@ from soma.classic.adaline import *  # noqa: F403
 from soma.classic.logistic import *  # noqa: F403
 from soma.classic.mcculloch_pitts import *  # noqa: F403
 from soma.classic.perceptron import *  # noqa: F403
+from soma.classic.rbm import *  # noqa: F403

@@ -6,7 +6,7 @@ A bad call names the model and the expected and received shapes, e.g.
 
 import numpy as np
 
-__all__ = ["ConvergenceWarning", "check_inputs", "check_targets"]
+__all__ = ["ConvergenceWarning", "check_inputs", "check_random_state", "check_targets"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -40,3 +40,19 @@ def check_targets(y, n_samples, model, dtype=np.float64):
     if y.ndim != 1 or y.shape[0] != n_samples:
         raise ValueError(f"{model} expects y of shape ({n_samples},) to match X, got {np.shape(y)}")
     return y
+
+
+def check_random_state(random_state):
+    """A NumPy Generator: soma's global one for ``None``, a fresh one for an int seed.
+
+    Models with their own randomness accept ``random_state`` scikit-learn style; by
+    default they draw from :func:`soma.random.generator`, so ``soma.manual_seed``
+    makes them repeatable.
+    """
+    if random_state is None:
+        from soma.random import generator
+
+        return generator()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(int(random_state))
