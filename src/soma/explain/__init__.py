@@ -10,7 +10,11 @@
 """
 
 from soma.explain.report import Equation, Report, Section, format_number
+from soma.explain import diagnostics
+from soma.explain.diagnostics import GradientFlow, gradient_flow
 from soma.explain.graph import Graph, graph
+from soma.explain.lr_finder import LRRangeTest, lr_range_test
 from soma.explain.step import step
 
-__all__ = ["Report", "Section", "Equation", "format_number", "step", "graph", "Graph"]
+__all__ = ["Report", "Section", "Equation", "format_number", "step", "graph", "Graph",
+           "gradient_flow", "GradientFlow", "lr_range_test", "LRRangeTest"]
