@@ -1,3 +1,125 @@
-"""Pooling layers (issue 5)."""
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d.
 
-__all__ = []
+A pooling layer keeps one number per window of each channel: the maximum or the
+mean (see notes 004, "What is a Pooling Layer?"). It has no parameters; it halves
+the map with the usual 2×2 window and stride 2 (24×24×6 → 12×12×6 in LeNet).
+"""
+
+from soma.nn.module import Module
+from soma.ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
+
+
+class _MaxPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """y[n,c,i,j] = max of the kH×kW window of channel c at (i·s − p, j·s − p).
+
+    Args:
+        kernel_size: int or pair; stride: defaults to kernel_size; padding (−∞), dilation: int or pair.
+        return_indices: also return the flat H·W index of each maximum (for MaxUnpool).
+        ceil_mode: round the output size up.
+
+    Shape: (N, C, H, W) → (N, C, H_out, W_out), H_out = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
+
+    Example (notes 004: 24×24×6 → 12×12×6)::
+
+        >>> nn.MaxPool2d(2)(soma.randn(1, 6, 24, 24)).shape
+        (1, 6, 12, 12)
+    """
+
+    def forward(self, input):
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max over windows of (N, C, L); see :class:`MaxPool2d`."""
+
+    def forward(self, input):
+        return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+
+class _AvgPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """y = (1/count) Σ window: count = kH·kW, or the non-padding elements with ``count_include_pad=False``.
+
+    Example::
+
+        >>> nn.AvgPool2d(2)(soma.ones(1, 1, 4, 4)).shape
+        (1, 1, 2, 2)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, input):
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
+
+class AvgPool1d(_AvgPoolNd):
+    """Mean over windows of (N, C, L); see :class:`AvgPool2d`."""
+
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (bins [⌊iH/out⌋, ⌈(i+1)H/out⌉)), e.g. 1 for global pooling.
+
+    Example::
+
+        >>> nn.AdaptiveAvgPool2d(1)(soma.randn(2, 64, 7, 7)).shape
+        (2, 64, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average pooling of (N, C, L) to a fixed length."""
+
+    def forward(self, input):
+        return adaptive_avg_pool1d(input, self.output_size)
