@@ -15,6 +15,7 @@ NumPy arrays in and out; every model keeps its weights after each epoch in
 
 from soma.classic._validation import ConvergenceWarning
 from soma.classic.adaline import *  # noqa: F403
+from soma.classic.gates import *  # noqa: F403
 from soma.classic.logistic import *  # noqa: F403
 from soma.classic.mcculloch_pitts import *  # noqa: F403
 from soma.classic.perceptron import *  # noqa: F403
