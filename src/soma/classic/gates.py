@@ -120,7 +120,7 @@ def train_xor_mlp(hidden=4, epochs=500, lr=0.1, activation=nn.Tanh, dtype=soma.f
         ``(model, losses)``: the trained network and the loss after each epoch.
 
     Example:
-        >>> soma.manual_seed(0)
+        >>> _ = soma.manual_seed(0)
         >>> model, losses = train_xor_mlp()
         >>> truth_table(model)[1].round()
         array([0., 1., 1., 0.], dtype=float32)
