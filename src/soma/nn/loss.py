@@ -19,9 +19,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = F._legacy_reduction(size_average, reduce, reduction)
 
-    def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class _WeightedLoss(_Loss):
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):

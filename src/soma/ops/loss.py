@@ -280,19 +280,21 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), -100)
             log_q = np.maximum(np.log1p(-p), -100)
-        ctx.save_for_backward(p, y, log_p, log_q)
+        ctx.save_for_backward(p, y)
         return -(y * log_p + (1 - y) * log_q)
 
     @staticmethod
     def backward(ctx, grad):
-        # ∂E/∂p = (p - y) / (p(1 - p)) (denominator clamped at 1e-12, as PyTorch); ∂E/∂y = ln(1-p) - ln p
-        p, y, log_p, log_q = ctx.saved_tensors
+        # ∂E/∂p = (p - y) / (p(1 - p)) (denominator clamped at 1e-12, as PyTorch);
+        # ∂E/∂y = ln(1-p) - ln p (unclamped, as PyTorch: ±inf at p = 0 or 1)
+        p, y = ctx.saved_tensors
         need_p, need_y = ctx.needs_input_grad
         grad_p = grad_y = None
         if need_p:
             grad_p = grad * (p - y) / np.maximum(p * (1 - p), 1e-12)
         if need_y:
-            grad_y = unbroadcast(grad * (log_q - log_p), np.shape(y))
+            with np.errstate(divide="ignore"):
+                grad_y = unbroadcast(grad * (np.log1p(-p) - np.log(p)), np.shape(y))
         return grad_p, grad_y
 
 
@@ -390,7 +392,7 @@ class Huber(Function):
         g = grad * np.clip(d, -delta, delta)
         if scale != 1:
             g = g / scale
-        need_x, need_y = ctx.needs_input_grad
+        need_x, need_y = ctx.needs_input_grad[:2]
         return (unbroadcast(g, ctx.shapes[0]) if need_x else None,
                 unbroadcast(-g, ctx.shapes[1]) if need_y else None, None, None)
 
@@ -456,7 +458,7 @@ class KLDiv(Function):
     def backward(ctx, grad):
         # ∂E/∂x = -y (or -e^y); ∂E/∂y = ln y + 1 - x (or e^y·(y - x + 1))
         x, y, ey = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
+        need_x, need_y = ctx.needs_input_grad[:2]
         grad_x = unbroadcast(-grad * ey, x.shape) if need_x else None
         grad_y = None
         if need_y:
