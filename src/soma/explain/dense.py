@@ -116,8 +116,10 @@ def forward_lines(report, section, block, trace):
             report.equation(section, f"net_{neuron}", net[j],
                             formula=f"Σᵢ w[{j}, i]·{block.input_names[0].rstrip('0123456789')}ᵢ{bias_symbol}",
                             note=f"a sum over {len(inputs)} inputs")
-        written = function.format(net=f"net_{neuron}")
-        report.equation(section, f"out_{neuron}", out[j], formula=written,
+        if function == "{net}":  # no activation: the neuron's output is its net input
+            report.equation(section, f"out_{neuron}", out[j], formula=f"net_{neuron}")
+            continue
+        report.equation(section, f"out_{neuron}", out[j], formula=function.format(net=f"net_{neuron}"),
                         numbers=function.format(net="{}"), numbers_values=(net[j],) * function.count("{net}"))
 
 
@@ -175,7 +177,7 @@ def backward_lines(report, section, block, trace, next_block, loss_formula):
 
 def _slope_line(report, section, neuron, wording, slope, out, net):
     formula = wording.derivative.format(out=f"out_{neuron}", net=f"net_{neuron}")
-    parts = {"formula": formula}
+    parts = {"formula": formula} if formula != "1" else {"note": "no activation: out = net"}
     if wording.derivative_numbers:
         values = {"out": out, "net": net}
         parts.update(numbers=wording.derivative_numbers,

@@ -11,9 +11,19 @@ import copy
 
 from soma.tensor import Tensor
 
-__all__ = ["loss_lines"]
+__all__ = ["loss_lines", "half_squared_error"]
+
+
+def half_squared_error(output, target):
+    """E = ½ Σₖ (tₖ − outₖ)², the loss the notes' worked examples use (notes 000, 002, 004).
+
+    Its gradient is simply ``dE/doutₖ = outₖ − tₖ``; over n outputs it equals
+    ``(n/2)·MSELoss()``, so for two outputs it is ``MSELoss()`` itself.
+    """
+    return ((output - target) ** 2).sum() * 0.5
 
 _TERM = {  # the written term of one output k, and dE/dout_k, for reduction='sum'
+    "half_squared_error": ("½(out_{k} − t_{k})²", "out_{k} − t_{k}", "{} − {}"),
     "MSELoss": ("(out_{k} − t_{k})²", "2·(out_{k} − t_{k})", "2 × ({} − {})"),
     "L1Loss": ("|out_{k} − t_{k}|", "sign(out_{k} − t_{k})", None),
     "BCELoss": ("−(t_{k}·ln out_{k} + (1 − t_{k})·ln(1 − out_{k}))",
@@ -21,8 +31,18 @@ _TERM = {  # the written term of one output k, and dE/dout_k, for reduction='sum
 }
 
 
+def _kind(loss_fn):
+    return "half_squared_error" if loss_fn is half_squared_error else type(loss_fn).__name__
+
+
+def _reduction(loss_fn):
+    return "sum" if loss_fn is half_squared_error else getattr(loss_fn, "reduction", None)
+
+
 def _terms(loss_fn, output, targets):
     """Per-element losses from soma's own loss with ``reduction='none'`` (None if not possible)."""
+    if loss_fn is half_squared_error:
+        return 0.5 * ((output.data - targets.data) ** 2).reshape(-1)
     if type(loss_fn).__name__ not in _TERM or getattr(loss_fn, "reduction", None) not in ("mean", "sum"):
         return None
     unreduced = copy.copy(loss_fn)
@@ -37,15 +57,16 @@ def loss_lines(report, section, trace, neurons):
     neuron by neuron, else None.
     """
     loss_fn, loss = trace.loss_fn, float(trace.loss.data)
-    kind = type(loss_fn).__name__
+    kind = _kind(loss_fn)
     terms = _terms(loss_fn, trace.output, trace.targets) if neurons else None
     if terms is None or len(terms) != len(neurons):
-        report.equation(section, "E", loss, formula=f"{kind}(out, target)")
+        written = "½ Σₖ (out_k − t_k)²" if loss_fn is half_squared_error else f"{kind}(out, target)"
+        report.equation(section, "E", loss, formula=written)
         return None
     term, derivative, numbers = _TERM[kind]
     out = trace.output.data.reshape(-1)
     target = trace.targets.data.reshape(-1)
-    mean = loss_fn.reduction == "mean"
+    mean = _reduction(loss_fn) == "mean"
     n = len(neurons)
     for k, name in enumerate(neurons):
         report.values[f"t_{name}"] = target[k]
@@ -65,7 +86,7 @@ def loss_lines(report, section, trace, neurons):
         scale = f" / {n}" if mean else ""
         parts = {"formula": derivative.format(k=name) + scale}
         if numbers:
-            uses = (out[j], target[j]) if kind == "MSELoss" else (out[j], target[j], out[j], out[j])
+            uses = (out[j], target[j]) if kind != "BCELoss" else (out[j], target[j], out[j], out[j])
             parts.update(numbers=numbers + scale, numbers_values=uses)
         return parts
 

@@ -28,7 +28,7 @@ def format_number(value, digits=6):
     >>> format_number(0.593269992107), format_number(0.05), format_number(2.0)
     ('0.593270', '0.05', '2')
     """
-    value = float(value)
+    value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
     if not np.isfinite(value):
         return str(value)
     short = f"{value:.{digits}g}"
@@ -61,6 +61,9 @@ def format_value(value, digits=6):
     return format_number(value, digits)
 
 
+_DOUBLE_PARENTHESES = re.compile(r"\(\((-[^()]+)\)\)")
+
+
 def _number_in_template(value, digits):
     text = format_value(value, digits)
     return f"({text})" if text.startswith("-") else text
@@ -86,7 +89,8 @@ class Equation:
         if self.formula:
             parts.append(self.formula)
         if self.numbers:
-            parts.append(self.numbers.format(*(_number_in_template(v, digits) for v in self.numbers_values)))
+            written = self.numbers.format(*(_number_in_template(v, digits) for v in self.numbers_values))
+            parts.append(_DOUBLE_PARENTHESES.sub(r"(\1)", written))  # σ((-1.5)) → σ(-1.5)
         if self.value is not None:
             parts.append(format_value(self.value, digits))
         return parts
@@ -136,10 +140,13 @@ class Report:
     def text(self, section, paragraph):
         return section.add(str(paragraph))
 
-    def extend(self, other):
-        """Append the sections and values of another report (a multi-step example)."""
-        self.sections.extend(other.sections)
-        self.values.update(other.values)
+    def extend(self, other, prefix=""):
+        """Append the sections and values of another report (one step of a multi-step example).
+
+        ``prefix`` goes before each heading and each value name ("sample 2: w1'").
+        """
+        self.sections.extend(Section(prefix + s.heading, s.items) for s in other.sections)
+        self.values.update({prefix + name: value for name, value in other.values.items()})
         return self
 
     # ----------------------------------------------------------------- rendering
@@ -169,7 +176,7 @@ class Report:
             lines += ["", f"### {section.heading}", ""]
             for item in section.items:
                 if isinstance(item, str):
-                    lines += ["", item, ""]
+                    lines += ["", f"```\n{item}\n```" if "\n" in item else item, ""]
                 else:
                     note = f" ({item.note})" if item.note else ""
                     lines.append(f"- ${_latex_equation(item, digits)}${note}")
@@ -187,7 +194,8 @@ class Report:
                     if block:
                         lines += _align(block)
                         block = []
-                    lines.append(_latex_text(item) + "\n")
+                    text = f"\\begin{{verbatim}}\n{item}\n\\end{{verbatim}}" if "\n" in item else _latex_text(item)
+                    lines.append(text + "\n")
                 else:
                     block.append(_latex_equation(item, digits, aligned=True))
             if block:
@@ -251,7 +259,7 @@ def _latex_text(text):
     for ch, escaped in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
                         ("#", r"\#"), ("$", r"\$")):
         text = text.replace(ch, escaped)
-    return text
+    return "".join(f"${_SYMBOLS[ch].strip()}$" if ch in _SYMBOLS and ord(ch) > 127 else ch for ch in text)
 
 
 def _align(block):

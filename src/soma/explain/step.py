@@ -28,7 +28,7 @@ from soma.explain.losses import loss_lines
 from soma.explain.report import Report
 from soma.explain.trace import copy_parameters_into, trace_step
 
-__all__ = ["step", "plan"]
+__all__ = ["step", "forward", "plan"]
 
 MAX_WEIGHTS = 256  # a Linear with more weights than this is explained at the layer level
 
@@ -86,6 +86,17 @@ def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None):
     if apply:
         copy_parameters_into(model, trace)
     return report
+
+
+def forward(model, inputs, digits=6, title=None):
+    """Explain only the forward pass of ``model`` on ``inputs`` (no loss, no update).
+
+    Example::
+
+        >>> print(soma.explain.forward(soma.classic.and_gate(), [1.0, 1.0]))
+    """
+    return step(model, inputs, None, None, 0.0, digits=digits,
+                title=title or f"Forward pass of {type(model).__name__}")
 
 
 def plan(trace, max_weights=MAX_WEIGHTS):
@@ -146,7 +157,8 @@ def _given(report, trace, blocks):
     section = report.section("Given")
     report.text(section, f"Model: {trace.model!r}".replace("\n", "\n  "))
     if trace.loss_fn is not None:
-        report.text(section, f"Loss: {trace.loss_fn!r}; learning rate η = {trace.lr}")
+        name = getattr(trace.loss_fn, "__name__", None) or repr(trace.loss_fn)
+        report.text(section, f"Loss: {name}; learning rate η = {trace.lr}")
     first = next((b for b in blocks if isinstance(b, DenseBlock) and b.linear.inputs[0] is trace.inputs), None)
     if first is not None:
         for name, value in zip(first.input_names, trace.inputs.data.reshape(-1)):
@@ -155,7 +167,8 @@ def _given(report, trace, blocks):
         report.equation(section, "input", trace.inputs.data, note=f"shape {tuple(trace.inputs.shape)}")
     if trace.targets is not None:
         report.equation(section, "target", trace.targets.data)
-    report.equation(section, "η", trace.lr)
+    if trace.loss_fn is not None:
+        report.equation(section, "η", trace.lr)
 
 
 def _record_parameters(report, trace):
