@@ -11,15 +11,30 @@ from soma.explain.examples import explain_example
 from soma.explain.report import format_number
 
 HEADLINES = {  # catalogue id → (example name, value names shown in the table)
-    "N000-logic-gates": ("logic-gates", ["AND, x = (1, 1): out_o1", "OR, x = (0, 0): out_o1", "NOT, x = (0): out_o1"]),
-    "N000-xnor-net": ("xnor-net", [f"x = ({a}, {b}): out_o1" for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)]]),
+    "N000-logic-gates": (
+        "logic-gates",
+        ["AND, x = (1, 1): out_o1", "OR, x = (0, 0): out_o1", "NOT, x = (0): out_o1"],
+    ),
+    "N000-xnor-net": (
+        "xnor-net",
+        [f"x = ({a}, {b}): out_o1" for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)]],
+    ),
     "N000-chain-1-1-1": ("chain-1-1-1", ["E", "w1'", "b_h1'", "w2'", "b_o1'"]),
     "N001-softmax-animals": ("softmax-animals", ["p_cat", "p_dog", "p_monkey", "p_horse"]),
     "N002-relu-exam": ("relu-exam", ["out_o1", "out_o2", "E", "dE/dw2", "w2'"]),
     "N002-tuple-101": ("tuple-101", ["out_o1", "δ_o1", "w7'", "w8'", "b_o1'"]),
-    "N004-adaline-lms": ("adaline-lms", ["sample 1, x = (1, 1), d = 1: w1'", "sample 1, x = (1, 1), d = 1: w2'",
-                                         "sample 1, x = (1, 1), d = 1: b_o1'"]),
-    "N004-xor-sigmoid-net": ("xor-sigmoid-net", [f"x = ({a}, {b}): out_o1" for a, b in [(0, 0), (0, 1)]]),
+    "N004-adaline-lms": (
+        "adaline-lms",
+        [
+            "sample 1, x = (1, 1), d = 1: w1'",
+            "sample 1, x = (1, 1), d = 1: w2'",
+            "sample 1, x = (1, 1), d = 1: b_o1'",
+        ],
+    ),
+    "N004-xor-sigmoid-net": (
+        "xor-sigmoid-net",
+        [f"x = ({a}, {b}): out_o1" for a, b in [(0, 0), (0, 1)]],
+    ),
     "N004-backprop-222": ("backprop-222", ["out_o1", "E", "dE/dw5", "w5'", "w1'"]),
     "N004-backprop-222-lr06": ("backprop-222-lr06", ["w5'", "w1'"]),
 }

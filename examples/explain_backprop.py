@@ -37,7 +37,11 @@ def main():
     model = mazur_network()
     x, t = [0.05, 0.10], [0.01, 0.99]
     report = explain.step(model, x, t, nn.MSELoss(), lr=0.5, digits=args.digits)
-    print({"text": report.to_text, "markdown": report.to_markdown, "latex": report.to_latex}[args.format]())
+    print(
+        {"text": report.to_text, "markdown": report.to_markdown, "latex": report.to_latex}[
+            args.format
+        ]()
+    )
 
     # the same step with plain autograd gives the very same floats
     out = model(soma.tensor(np.array(x)))

@@ -65,7 +65,9 @@ def test_gradient_flow_plot(tmp_path):
 
 def test_lr_range_test_sweeps_exponentially_and_plots(tmp_path):
     model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
-    result = explain.lr_range_test(model, nn.MSELoss(), data(64), start_lr=1e-5, end_lr=100.0, num_steps=60)
+    result = explain.lr_range_test(
+        model, nn.MSELoss(), data(64), start_lr=1e-5, end_lr=100.0, num_steps=60
+    )
     ratios = np.asarray(result.lrs[1:]) / np.asarray(result.lrs[:-1])
     np.testing.assert_allclose(ratios, (100.0 / 1e-5) ** (1 / 59), rtol=1e-9)
     assert result.diverged  # lr = 100 blows the loss up (curve A)
@@ -79,8 +81,13 @@ def test_lr_range_test_sweeps_exponentially_and_plots(tmp_path):
 
 def test_lr_range_test_rejects_bad_bounds():
     with pytest.raises(ValueError, match="start_lr < end_lr"):
-        explain.lr_range_test(nn.Linear(2, 1), nn.MSELoss(), (soma.randn(2, 2), soma.randn(2, 1)),
-                              start_lr=1.0, end_lr=0.1)
+        explain.lr_range_test(
+            nn.Linear(2, 1),
+            nn.MSELoss(),
+            (soma.randn(2, 2), soma.randn(2, 1)),
+            start_lr=1.0,
+            end_lr=0.1,
+        )
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):

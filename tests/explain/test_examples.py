@@ -25,8 +25,12 @@ def test_chain_1_1_1_of_notes_000():
     values = report.values
     assert values["E"] == approx(0.108229562989) and values["δ_o1"] == approx(0.0947562809691)
     assert values["dE/dw1"] == approx(0.00102139588148)
-    for name, expected in {"w1'": 0.149591441647, "b_h1'": 0.395914416474, "w2'": 0.42717184072,
-                           "b_o1'": 0.612097487612}.items():
+    for name, expected in {
+        "w1'": 0.149591441647,
+        "b_h1'": 0.395914416474,
+        "w2'": 0.42717184072,
+        "b_o1'": 0.612097487612,
+    }.items():
         assert values[name] == approx(expected)
     assert "E = ½(out_o1 − t_o1)² = ½(0.715252 − 0.25)² = 0.108230" in str(report)
 
@@ -35,7 +39,9 @@ def test_relu_exam_of_notes_002():
     report = explain_example("relu-exam")
     values = report.values
     assert (values["out_o1"], values["out_o2"], values["E"]) == (0.0, -1.5, 2.5)
-    assert values["dE/dw2"] == -1.5 and values["w2'"] == pytest.approx(0.65, abs=1e-15)  # the notes' w21
+    assert values["dE/dw2"] == -1.5 and values["w2'"] == pytest.approx(
+        0.65, abs=1e-15
+    )  # the notes' w21
     assert values["dE/dw1"] == 3.0 and values["dE/dw3"] == 0.0 and values["dE/db_o2"] == -2.0
     assert "dout_h2/dnet_h2 = 1 if net_h2 > 0 else 0 = 0" in str(report)
     assert "w21 = w2" in str(report)
@@ -45,11 +51,21 @@ def test_tuple_101_of_notes_002():
     values = explain_example("tuple-101").values
     assert values["out_o1"] == approx(0.473888898824)
     assert -values["δ_o1"] == approx(0.131169078214)  # the notes' Err6
-    assert -values["δ_h1"] == approx(-0.00872456196543) and -values["δ_h2"] == approx(-0.00654208506417)
-    for name, expected in {"w7'": -0.260828846342, "w8'": -0.138025067507, "w1'": 0.192147894231,
-                           "w4'": -0.305887876558, "w2'": 0.4, "w3'": -0.507852105769,
-                           "w6'": 0.194112123442, "b_o1'": 0.218052170393, "b_h2'": 0.194112123442,
-                           "b_h1'": -0.407852105769}.items():
+    assert -values["δ_h1"] == approx(-0.00872456196543) and -values["δ_h2"] == approx(
+        -0.00654208506417
+    )
+    for name, expected in {
+        "w7'": -0.260828846342,
+        "w8'": -0.138025067507,
+        "w1'": 0.192147894231,
+        "w4'": -0.305887876558,
+        "w2'": 0.4,
+        "w3'": -0.507852105769,
+        "w6'": 0.194112123442,
+        "b_o1'": 0.218052170393,
+        "b_h2'": 0.194112123442,
+        "b_h1'": -0.407852105769,
+    }.items():
         assert values[name] == approx(expected), name
     assert values["E"] == approx(0.13839644539)
 
@@ -59,10 +75,15 @@ def test_adaline_lms_epoch_of_notes_004():
     first = "sample 1, x = (1, 1), d = 1: "
     assert values[first + "out_o1"] == pytest.approx(0.0, abs=1e-15)
     assert (values[first + "w1'"], values[first + "w2'"], values[first + "b_o1'"]) == (
-        pytest.approx(0.3), pytest.approx(-0.2), pytest.approx(0.2))
+        pytest.approx(0.3),
+        pytest.approx(-0.2),
+        pytest.approx(0.2),
+    )
     last = "sample 4, x = (-1, -1), d = -1: "
     assert values["sample 2, x = (1, -1), d = -1: out_o1"] == pytest.approx(0.7)
-    assert values[last + "w1'"] == pytest.approx(0.3013) and values[last + "w2'"] == pytest.approx(-0.0327)
+    assert values[last + "w1'"] == pytest.approx(0.3013) and values[last + "w2'"] == pytest.approx(
+        -0.0327
+    )
     assert values[last + "b_o1'"] == pytest.approx(-0.1413)
 
 
@@ -75,7 +96,9 @@ def test_perceptron_learns_and_like_soma_classic():
     assert "0 mistake(s)" in str(report)
 
 
-@pytest.mark.parametrize("gate, rows, outputs", [("AND", 4, [0, 0, 0, 1]), ("OR", 4, [0, 1, 1, 1]), ("NOT", 2, [1, 0])])
+@pytest.mark.parametrize(
+    "gate, rows, outputs", [("AND", 4, [0, 0, 0, 1]), ("OR", 4, [0, 1, 1, 1]), ("NOT", 2, [1, 0])]
+)
 def test_logic_gates_of_notes_000(gate, rows, outputs):
     values = explain_example("logic-gates").values
     found = [v for k, v in values.items() if k.startswith(f"{gate}, ") and k.endswith(": out_o1")]
@@ -85,7 +108,12 @@ def test_logic_gates_of_notes_000(gate, rows, outputs):
 
 def test_xnor_and_xor_networks():
     xnor = explain_example("xnor-net").values
-    assert [xnor[f"x = ({a}, {b}): out_o1"] for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)]] == [1, 0, 0, 1]
+    assert [xnor[f"x = ({a}, {b}): out_o1"] for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)]] == [
+        1,
+        0,
+        0,
+        1,
+    ]
     assert xnor["x = (0, 0): out_h1"] == 1 and xnor["x = (1, 1): out_h2"] == 1
     xor = explain_example("xor-sigmoid-net").values
     assert xor["x = (0, 0): out_o1"] == approx(4.54391048765e-05)
@@ -96,7 +124,12 @@ def test_xnor_and_xor_networks():
 def test_softmax_animals_of_notes_001():
     report = explain_example("softmax-animals")
     values = report.values
-    expected = {"cat": 0.00216569646006, "dog": 0.00588697333334, "monkey": 0.118243020253, "horse": 0.873704309954}
+    expected = {
+        "cat": 0.00216569646006,
+        "dog": 0.00588697333334,
+        "monkey": 0.118243020253,
+        "horse": 0.873704309954,
+    }
     for name, value in expected.items():
         assert values[f"p_{name}"] == approx(value)
     logits = soma.tensor(np.array([-1.0, 0.0, 3.0, 5.0]))
@@ -108,15 +141,25 @@ def test_every_example_renders_in_every_format():
     for name in EXAMPLES:
         report = explain_example(name, digits=4)
         assert report.values and str(report).strip()
-        assert report.to_latex().count(r"\begin{align*}") == report.to_latex().count(r"\end{align*}")
+        assert report.to_latex().count(r"\begin{align*}") == report.to_latex().count(
+            r"\end{align*}"
+        )
         assert report.to_markdown().startswith("## ")
 
 
 def test_cli_list_and_show(capsys):
     assert main(["--list"]) == 0
     listing = capsys.readouterr().out
-    for name in ["backprop-222", "chain-1-1-1", "relu-exam", "tuple-101", "adaline-lms", "perceptron-and",
-                 "logic-gates", "softmax-animals"]:
+    for name in [
+        "backprop-222",
+        "chain-1-1-1",
+        "relu-exam",
+        "tuple-101",
+        "adaline-lms",
+        "perceptron-and",
+        "logic-gates",
+        "softmax-animals",
+    ]:
         assert name in listing
     assert main(["backprop-222"]) == 0
     text = capsys.readouterr().out

@@ -34,8 +34,11 @@ def test_dot_is_structurally_valid_and_names_every_op():
     ops = sorted(label for key, label in nodes.items() if key.startswith("f"))
     assert ops == sorted(["Mul", "Sum", "Add", "Sigmoid", "Mul"])
     # the leaves that require grad are blue and show their gradient, computed by autograd
-    assert re.search(r'label="w\\n\(2,\) float32\\n= \[0.15, 0.2\]\\ngrad \[[^"]*\]", shape="ellipse", '
-                     r'style="filled", fillcolor="lightblue"', dot)
+    assert re.search(
+        r'label="w\\n\(2,\) float32\\n= \[0.15, 0.2\]\\ngrad \[[^"]*\]", shape="ellipse", '
+        r'style="filled", fillcolor="lightblue"',
+        dot,
+    )
     assert f"grad {explain.format_number(b.grad.item(), 4)}" in dot
     # acyclic, and the loss is the only sink
     sinks = set(nodes) - {a for a, _ in edges}
@@ -49,7 +52,9 @@ def test_dot_parses_with_graphviz_and_renders_svg():
     source = graphviz.Source(graph.to_dot())
     assert source.source == graph.to_dot()
     if shutil.which("dot") is None:
-        pytest.skip("the Graphviz 'dot' program is not installed (apt-get install graphviz); CI installs it")
+        pytest.skip(
+            "the Graphviz 'dot' program is not installed (apt-get install graphviz); CI installs it"
+        )
     svg = graph.to_svg()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Sigmoid" in svg
     assert graph._repr_svg_() == svg

@@ -10,8 +10,15 @@ from soma import explain, nn
 
 
 def small_cnn():
-    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(8, 3), nn.Sigmoid(), nn.Linear(3, 2))
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(8, 3),
+        nn.Sigmoid(),
+        nn.Linear(3, 2),
+    )
 
 
 def test_small_cnn_report_contains_every_parameter_and_autograd_values():
@@ -23,7 +30,9 @@ def test_small_cnn_report_contains_every_parameter_and_autograd_values():
     for name, parameter in reference.named_parameters():
         assert name in text, name
         np.testing.assert_array_equal(report.values[f"dE/d{name}"], parameter.grad.data)
-        np.testing.assert_array_equal(report.values[f"{name}'"], model.state_dict()[name].data - 0.1 * parameter.grad.data)
+        np.testing.assert_array_equal(
+            report.values[f"{name}'"], model.state_dict()[name].data - 0.1 * parameter.grad.data
+        )
     assert "input (1, 1, 6, 6) → output (1, 2, 4, 4)" in text and "W[c, k, p, q]" in text
     assert "max over the k×k window" in text
     # the dense tail is still written neuron by neuron, fed by the flattened features a1..a8
@@ -40,7 +49,9 @@ def test_layer_level_statistics_are_those_of_the_arrays():
 
 def test_detect_anomaly_names_the_forward_op_and_its_input_shapes():
     x = soma.tensor([[1.0, -1.0, 2.0]], requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"^Log produced nan in its forward pass.*shape=\(1, 3\)"):
+    with pytest.raises(
+        RuntimeError, match=r"^Log produced nan in its forward pass.*shape=\(1, 3\)"
+    ):
         with soma.autograd.detect_anomaly(), np.errstate(invalid="ignore"):
             soma.log(x).sum()
     assert not soma.autograd.is_anomaly_enabled()
@@ -50,7 +61,9 @@ def test_detect_anomaly_names_the_backward_op():
     x = soma.tensor([0.0, 4.0], requires_grad=True)
     with soma.autograd.detect_anomaly():
         y = soma.sqrt(x)  # finite forward: sqrt(0) = 0
-        with pytest.raises(RuntimeError, match=r"^Sqrt produced inf in its backward pass.*shape=\(2,\)"):
+        with pytest.raises(
+            RuntimeError, match=r"^Sqrt produced inf in its backward pass.*shape=\(2,\)"
+        ):
             with np.errstate(divide="ignore"):
                 y.sum().backward()
 

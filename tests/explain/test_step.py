@@ -31,9 +31,16 @@ def autograd_step(model, x, t, loss, lr):
 def test_mazur_report_shows_the_notes_numbers(mazur):
     report = explain.step(mazur, X, T, nn.MSELoss(), lr=LR)
     text = str(report)
-    for expected in ("out_h1 = σ(net_h1) = σ(0.3775) = 0.593270", "= 0.751365", "E = ", "= 0.298371",
-                     "dE/dw5 = dE/dout_o1 · dout_o1/dnet_o1 · dnet_o1/dw5 = 0.741365 × 0.186816 × 0.593270 = 0.082167",
-                     "w5' = w5 − η · dE/dw5 = 0.4 − 0.5 × 0.0821670 = 0.358916", "w1' = ", "= 0.149781"):
+    for expected in (
+        "out_h1 = σ(net_h1) = σ(0.3775) = 0.593270",
+        "= 0.751365",
+        "E = ",
+        "= 0.298371",
+        "dE/dw5 = dE/dout_o1 · dout_o1/dnet_o1 · dnet_o1/dw5 = 0.741365 × 0.186816 × 0.593270 = 0.082167",
+        "w5' = w5 − η · dE/dw5 = 0.4 − 0.5 × 0.0821670 = 0.358916",
+        "w1' = ",
+        "= 0.149781",
+    ):
         assert expected in text, expected
 
 
@@ -46,8 +53,12 @@ def test_mazur_values_equal_autograd_exactly(mazur):
     assert values["dE/dout_o1"] == out.grad.data[0]
     assert values["dE/dout_h1"] == hidden.grad.data[0]
     assert values["δ_h2"] == hidden_net.grad.data[1]
-    weight_names = {"w1": ("0.weight", (0, 0)), "w4": ("0.weight", (1, 1)), "w5": ("2.weight", (0, 0)),
-                    "w7": ("2.weight", (1, 0))}
+    weight_names = {
+        "w1": ("0.weight", (0, 0)),
+        "w4": ("0.weight", (1, 1)),
+        "w5": ("2.weight", (0, 0)),
+        "w7": ("2.weight", (1, 0)),
+    }
     for name, (parameter, index) in weight_names.items():
         assert values[f"dE/d{name}"] == grads[parameter][index]
         assert values[f"{name}'"] == after[parameter][index]
@@ -103,11 +114,12 @@ def test_three_layer_mlp_report_names_every_parameter():
     x, t = soma.randn(1, 3), soma.randn(1, 2)
     report = explain.step(model, x, t, nn.MSELoss(), lr=0.1)
     text = str(report)
-    for name, parameter in model.named_parameters():
+    for name, _parameter in model.named_parameters():
         assert name in text
         np.testing.assert_array_equal(report.values[f"dE/d{name}"], _grads(model, x, t)[name])
-    assert sum(p.data.size for p in model.parameters()) == len([k for k in report.values if k.endswith("'")
-                                                                 and not k[0].isdigit()])
+    assert sum(p.data.size for p in model.parameters()) == len(
+        [k for k in report.values if k.endswith("'") and not k[0].isdigit()]
+    )
     assert "h1_1" in text and "h2_3" in text and "out_o2 = net_o2" in text
     assert "dE/dw12 = " in text and "1 − out_h1_1²" in text
 

@@ -9,13 +9,27 @@
   ``soma explain --list`` prints their names.
 """
 
-from soma.explain.report import Equation, Report, Section, format_number
 from soma.explain import diagnostics
 from soma.explain.diagnostics import GradientFlow, gradient_flow
 from soma.explain.graph import Graph, graph
-from soma.explain.lr_finder import LRRangeTest, lr_range_test
 from soma.explain.losses import half_squared_error
+from soma.explain.lr_finder import LRRangeTest, lr_range_test
+from soma.explain.report import Equation, Report, Section, format_number
 from soma.explain.step import forward, step
 
-__all__ = ["Report", "Section", "Equation", "format_number", "step", "forward", "half_squared_error", "graph", "Graph",
-           "gradient_flow", "GradientFlow", "lr_range_test", "LRRangeTest"]
+__all__ = [
+    "diagnostics",
+    "Report",
+    "Section",
+    "Equation",
+    "format_number",
+    "step",
+    "forward",
+    "half_squared_error",
+    "graph",
+    "Graph",
+    "gradient_flow",
+    "GradientFlow",
+    "lr_range_test",
+    "LRRangeTest",
+]

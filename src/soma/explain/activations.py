@@ -48,8 +48,17 @@ _TABLE = {
 # Parameter-free modules that act on each number alone; anything else is explained at the
 # layer level (Softmax mixes a row, Dropout is random, PReLU has a weight of its own).
 ELEMENTWISE = frozenset(_TABLE) | {
-    "CELU", "SELU", "GELU", "Mish", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid",
-    "Softsign", "Tanhshrink", "Threshold",
+    "CELU",
+    "SELU",
+    "GELU",
+    "Mish",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Hardswish",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
 }
 
 

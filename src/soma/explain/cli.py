@@ -23,7 +23,9 @@ def _parser():
     parser.add_argument("name", nargs="?", help="the example to explain (see --list)")
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
     parser.add_argument("--digits", type=int, default=6, help="significant digits (default 6)")
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default text)")
+    parser.add_argument(
+        "--format", choices=sorted(FORMATS), default="text", help="output format (default text)"
+    )
     return parser
 
 
@@ -43,7 +45,10 @@ def main(argv=None):
         print("soma explain: give an example name, or --list to see them", file=sys.stderr)
         return 2
     if args.name not in EXAMPLES:
-        print(f"soma explain: no example named {args.name!r}; run 'soma explain --list'", file=sys.stderr)
+        print(
+            f"soma explain: no example named {args.name!r}; run 'soma explain --list'",
+            file=sys.stderr,
+        )
         return 2
     if not 1 <= args.digits <= 17:
         print("soma explain: --digits must be between 1 and 17", file=sys.stderr)

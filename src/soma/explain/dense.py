@@ -74,7 +74,11 @@ def _row(tensor):
 
 
 def _grad_row(tensor):
-    return np.zeros(tensor.data.size, tensor.data.dtype) if tensor.grad is None else tensor.grad.data.reshape(-1)
+    return (
+        np.zeros(tensor.data.size, tensor.data.dtype)
+        if tensor.grad is None
+        else tensor.grad.data.reshape(-1)
+    )
 
 
 def _tolerance(dtype):
@@ -109,18 +113,34 @@ def forward_lines(report, section, block, trace):
             numbers.append("{}")
             values.append(bias[j])
         if len(symbols) <= MAX_WRITTEN_TERMS:
-            report.equation(section, f"net_{neuron}", net[j], formula=" + ".join(symbols),
-                            numbers=" + ".join(numbers), numbers_values=tuple(values))
+            report.equation(
+                section,
+                f"net_{neuron}",
+                net[j],
+                formula=" + ".join(symbols),
+                numbers=" + ".join(numbers),
+                numbers_values=tuple(values),
+            )
         else:
             bias_symbol = f" + {block.bias_names[j]}" if bias is not None else ""
-            report.equation(section, f"net_{neuron}", net[j],
-                            formula=f"Σᵢ w[{j}, i]·{block.input_names[0].rstrip('0123456789')}ᵢ{bias_symbol}",
-                            note=f"a sum over {len(inputs)} inputs")
+            report.equation(
+                section,
+                f"net_{neuron}",
+                net[j],
+                formula=f"Σᵢ w[{j}, i]·{block.input_names[0].rstrip('0123456789')}ᵢ{bias_symbol}",
+                note=f"a sum over {len(inputs)} inputs",
+            )
         if function == "{net}":  # no activation: the neuron's output is its net input
             report.equation(section, f"out_{neuron}", out[j], formula=f"net_{neuron}")
             continue
-        report.equation(section, f"out_{neuron}", out[j], formula=function.format(net=f"net_{neuron}"),
-                        numbers=function.format(net="{}"), numbers_values=(net[j],) * function.count("{net}"))
+        report.equation(
+            section,
+            f"out_{neuron}",
+            out[j],
+            formula=function.format(net=f"net_{neuron}"),
+            numbers=function.format(net="{}"),
+            numbers_values=(net[j],) * function.count("{net}"),
+        )
 
 
 # ------------------------------------------------------------------ backward
@@ -155,24 +175,39 @@ def backward_lines(report, section, block, trace, next_block, loss_formula):
         _slope_line(report, section, neuron, wording, slope[j], out[j], net[j])
         check_product(f"δ_{neuron}", (d_out[j], slope[j]), delta[j], scale)
         report.values[f"dE/dnet_{neuron}"] = delta[j]
-        report.equation(section, f"δ_{neuron}", delta[j],
-                        formula=f"dE/dnet_{neuron} = dE/dout_{neuron} · dout_{neuron}/dnet_{neuron}",
-                        numbers="{} × {}", numbers_values=(d_out[j], slope[j]))
+        report.equation(
+            section,
+            f"δ_{neuron}",
+            delta[j],
+            formula=f"dE/dnet_{neuron} = dE/dout_{neuron} · dout_{neuron}/dnet_{neuron}",
+            numbers="{} × {}",
+            numbers_values=(d_out[j], slope[j]),
+        )
         if weight_grad is not None:
             for i, name in enumerate(block.weight_names[j]):
                 value = weight_grad[j, i]
-                check_product(f"dE/d{name}", (d_out[j], slope[j], inputs[i]), value, scale * abs(inputs[i]))
+                check_product(
+                    f"dE/d{name}", (d_out[j], slope[j], inputs[i]), value, scale * abs(inputs[i])
+                )
                 report.equation(
-                    section, f"dE/d{name}", value,
+                    section,
+                    f"dE/d{name}",
+                    value,
                     formula=f"dE/dout_{neuron} · dout_{neuron}/dnet_{neuron} · dnet_{neuron}/d{name}",
-                    numbers="{} × {} × {}", numbers_values=(d_out[j], slope[j], inputs[i]),
+                    numbers="{} × {} × {}",
+                    numbers_values=(d_out[j], slope[j], inputs[i]),
                 )
         if bias_grad is not None and block.bias_names:
             name = block.bias_names[j]
             check_product(f"dE/d{name}", (delta[j],), bias_grad[j], scale)
-            report.equation(section, f"dE/d{name}", bias_grad[j],
-                            formula=f"δ_{neuron} · dnet_{neuron}/d{name}", numbers="{} × 1",
-                            numbers_values=(delta[j],))
+            report.equation(
+                section,
+                f"dE/d{name}",
+                bias_grad[j],
+                formula=f"δ_{neuron} · dnet_{neuron}/d{name}",
+                numbers="{} × 1",
+                numbers_values=(delta[j],),
+            )
 
 
 def _slope_line(report, section, neuron, wording, slope, out, net):
@@ -180,8 +215,10 @@ def _slope_line(report, section, neuron, wording, slope, out, net):
     parts = {"formula": formula} if formula != "1" else {"note": "no activation: out = net"}
     if wording.derivative_numbers:
         values = {"out": out, "net": net}
-        parts.update(numbers=wording.derivative_numbers,
-                     numbers_values=tuple(values[u] for u in wording.derivative_uses))
+        parts.update(
+            numbers=wording.derivative_numbers,
+            numbers_values=tuple(values[u] for u in wording.derivative_uses),
+        )
     report.equation(section, f"dout_{neuron}/dnet_{neuron}", slope, **parts)
 
 
@@ -194,8 +231,11 @@ def _sum_over_next(block, j, next_block, trace):
     values = tuple(v for k in ks for v in (delta[k], weight[k, j]))
     if len(symbols) > MAX_WRITTEN_TERMS:
         return {"formula": f"Σ_k δ_k · w_k{j + 1}", "note": f"a sum over {len(symbols)} neurons"}
-    return {"formula": " + ".join(symbols), "numbers": " + ".join(["{} × {}"] * len(symbols)),
-            "numbers_values": values}
+    return {
+        "formula": " + ".join(symbols),
+        "numbers": " + ".join(["{} × {}"] * len(symbols)),
+        "numbers_values": values,
+    }
 
 
 # -------------------------------------------------------------------- update
@@ -210,9 +250,19 @@ def update_lines(report, section, block, trace):
         for index, name in enumerate(flat):
             position = np.unravel_index(index, before.shape)
             if grad is None:
-                report.equation(section, f"{name}'", after[position], formula=name,
-                                note=f"{key} has requires_grad=False: not updated")
+                report.equation(
+                    section,
+                    f"{name}'",
+                    after[position],
+                    formula=name,
+                    note=f"{key} has requires_grad=False: not updated",
+                )
                 continue
-            report.equation(section, f"{name}'", after[position], formula=f"{name} − η · dE/d{name}",
-                            numbers="{} − {} × {}",
-                            numbers_values=(before[position], trace.lr, grad[position]))
+            report.equation(
+                section,
+                f"{name}'",
+                after[position],
+                formula=f"{name} − η · dE/d{name}",
+                numbers="{} − {} × {}",
+                numbers_values=(before[position], trace.lr, grad[position]),
+            )

@@ -81,7 +81,10 @@ class GradientFlow:
     @property
     def ratio(self):
         """Mean gradient norm of the first layer over that of the last (≪ 1: vanishing, ≫ 1: exploding)."""
-        first, last = np.mean(self.grad_norms[self.layers[0]]), np.mean(self.grad_norms[self.layers[-1]])
+        first, last = (
+            np.mean(self.grad_norms[self.layers[0]]),
+            np.mean(self.grad_norms[self.layers[-1]]),
+        )
         return float(first / last) if last > 0 else math.inf
 
     @property
@@ -93,12 +96,16 @@ class GradientFlow:
         return any(w.startswith("exploding") for w in self.warnings)
 
     def __str__(self):
-        lines = [f"Gradient flow over {len(self.losses)} steps (input side first)",
-                 f"{'parameter':<24}{'mean ‖dE/dW‖':>16}{'mean ‖W‖':>14}{'‖dE/dW‖/‖W‖':>14}"]
+        lines = [
+            f"Gradient flow over {len(self.losses)} steps (input side first)",
+            f"{'parameter':<24}{'mean ‖dE/dW‖':>16}{'mean ‖W‖':>14}{'‖dE/dW‖/‖W‖':>14}",
+        ]
         for name in self.layers:
             g, w = np.mean(self.grad_norms[name]), np.mean(self.weight_norms[name])
-            lines.append(f"{name:<24}{format_number(g, 4):>16}{format_number(w, 4):>14}"
-                         f"{format_number(g / w if w else math.inf, 4):>14}")
+            lines.append(
+                f"{name:<24}{format_number(g, 4):>16}{format_number(w, 4):>14}"
+                f"{format_number(g / w if w else math.inf, 4):>14}"
+            )
         for name, fractions in self.dead_relu.items():
             lines.append(f"dead ReLU units in {name}: {format_number(100 * fractions[-1], 3)}%")
         lines += [f"warning: {w}" for w in self.warnings]
@@ -118,7 +125,9 @@ class GradientFlow:
         return str(path)
 
 
-def gradient_flow(model, loss_fn, data, steps=10, lr=0.01, optimizer=None, vanishing=1e-3, exploding=1e3):
+def gradient_flow(
+    model, loss_fn, data, steps=10, lr=0.01, optimizer=None, vanishing=1e-3, exploding=1e3
+):
     """Train a copy of ``model`` for ``steps`` steps and report how the gradient flows through it.
 
     Args:
@@ -163,11 +172,19 @@ def _train(work, loss_fn, opt, stream, steps, named, relus, outputs, flow):
         loss.backward()
         flow.losses.append(float(loss.data))
         for name, parameter in named:
-            grad = 0.0 if parameter.grad is None else np.linalg.norm(parameter.grad.data.astype(np.float64))
+            grad = (
+                0.0
+                if parameter.grad is None
+                else np.linalg.norm(parameter.grad.data.astype(np.float64))
+            )
             flow.grad_norms[name].append(float(grad))
             flow.weight_norms[name].append(float(np.linalg.norm(parameter.data.astype(np.float64))))
         for name, _ in relus:
-            out = outputs[name].reshape(outputs[name].shape[0], -1) if outputs[name].ndim > 1 else outputs[name][None]
+            out = (
+                outputs[name].reshape(outputs[name].shape[0], -1)
+                if outputs[name].ndim > 1
+                else outputs[name][None]
+            )
             flow.dead_relu.setdefault(name, []).append(float(np.mean(np.all(out <= 0, axis=0))))
         opt.step()
 
@@ -182,22 +199,30 @@ def _keep(outputs, name):
 def _warn(flow, vanishing, exploding):
     norms = np.array([flow.grad_norms[n] for n in flow.layers])
     if not np.isfinite(norms).all() or not np.isfinite(flow.losses).all():
-        flow.warnings.append(f"exploding gradients: a gradient or the loss became NaN/Inf; {EXPLODING_EXPLANATION}")
+        flow.warnings.append(
+            f"exploding gradients: a gradient or the loss became NaN/Inf; {EXPLODING_EXPLANATION}"
+        )
         return
     if len(flow.layers) > 1:
         ratio = flow.ratio
         if ratio < vanishing:
             flow.warnings.append(
                 f"vanishing gradients: ‖dE/dW‖ of {flow.layers[0]} is {format_number(ratio, 3)} × that of "
-                f"{flow.layers[-1]}; {VANISHING_EXPLANATION}")
+                f"{flow.layers[-1]}; {VANISHING_EXPLANATION}"
+            )
         elif ratio > exploding:
             flow.warnings.append(
                 f"exploding gradients: ‖dE/dW‖ of {flow.layers[0]} is {format_number(ratio, 3)} × that of "
-                f"{flow.layers[-1]}; {EXPLODING_EXPLANATION}")
+                f"{flow.layers[-1]}; {EXPLODING_EXPLANATION}"
+            )
     if len(flow.losses) > 1 and flow.losses[-1] > 10 * flow.losses[0]:
-        flow.warnings.append(f"exploding gradients: the loss grew from {format_number(flow.losses[0], 3)} "
-                             f"to {format_number(flow.losses[-1], 3)}; {EXPLODING_EXPLANATION}")
+        flow.warnings.append(
+            f"exploding gradients: the loss grew from {format_number(flow.losses[0], 3)} "
+            f"to {format_number(flow.losses[-1], 3)}; {EXPLODING_EXPLANATION}"
+        )
     for name, fractions in flow.dead_relu.items():
         if fractions[-1] >= 0.5:
-            flow.warnings.append(f"dead ReLUs: {format_number(100 * fractions[-1], 3)}% of the units of "
-                                 f"{name} output 0 for every sample; {DEAD_RELU_EXPLANATION}")
+            flow.warnings.append(
+                f"dead ReLUs: {format_number(100 * fractions[-1], 3)}% of the units of "
+                f"{name} output 0 for every sample; {DEAD_RELU_EXPLANATION}"
+            )

@@ -63,51 +63,105 @@ def _section(report, heading, text):
 # ------------------------------------------------------------ backpropagation
 def mazur(lr):
     def build(digits):
-        model = _dense(([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], nn.Sigmoid),
-                       ([[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60], nn.Sigmoid), frozen_bias=True)
-        report = step(model, [0.05, 0.10], [0.01, 0.99], nn.MSELoss(), lr=lr, digits=digits,
-                      title=f"Notes 004: the 2-2-2 sigmoid network, one backpropagation step (η = {lr})")
-        return _legend(report, "The notes' shared biases b1 = 0.35 (hidden) and b2 = 0.60 (output) are "
-                               "b_h1 = b_h2 and b_o1 = b_o2 here, frozen as in the notes (only w1..w8 "
-                               "learn). E = Σ ½(t − out)², which over two outputs is MSELoss().")
+        model = _dense(
+            ([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], nn.Sigmoid),
+            ([[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60], nn.Sigmoid),
+            frozen_bias=True,
+        )
+        report = step(
+            model,
+            [0.05, 0.10],
+            [0.01, 0.99],
+            nn.MSELoss(),
+            lr=lr,
+            digits=digits,
+            title=f"Notes 004: the 2-2-2 sigmoid network, one backpropagation step (η = {lr})",
+        )
+        return _legend(
+            report,
+            "The notes' shared biases b1 = 0.35 (hidden) and b2 = 0.60 (output) are "
+            "b_h1 = b_h2 and b_o1 = b_o2 here, frozen as in the notes (only w1..w8 "
+            "learn). E = Σ ½(t − out)², which over two outputs is MSELoss().",
+        )
+
     return build
 
 
 def chain(digits):
     model = _dense(([[0.15]], [0.40], nn.Sigmoid), ([[0.45]], [0.65], nn.Sigmoid))
-    report = step(model, [0.1], [0.25], half_squared_error, lr=0.4, digits=digits,
-                  title="Notes 000: a one-input chain of two sigmoid neurons, one backpropagation step")
-    return _legend(report, "Notes 000 call the hidden output a1 (= out_h1), the output a2 (= out_o1), "
-                           "the weights w1 = w1 and w2 = w2, the biases b1 = b_h1 and b2 = b_o1; E = ½(T − a2)².")
+    report = step(
+        model,
+        [0.1],
+        [0.25],
+        half_squared_error,
+        lr=0.4,
+        digits=digits,
+        title="Notes 000: a one-input chain of two sigmoid neurons, one backpropagation step",
+    )
+    return _legend(
+        report,
+        "Notes 000 call the hidden output a1 (= out_h1), the output a2 (= out_o1), "
+        "the weights w1 = w1 and w2 = w2, the biases b1 = b_h1 and b2 = b_o1; E = ½(T − a2)².",
+    )
 
 
 def relu_exam(digits):
-    model = _dense(([[1.0, 0.5], [-0.5, -1.0]], [0.5, -0.5], nn.ReLU), ([[0.5, -0.5], [-1.0, 1.0]], [-1.0, 0.5], None))
-    report = step(model, [2.0, -1.0], [1.0, 0.5], nn.MSELoss(), lr=0.1, digits=digits,
-                  title="Notes 002, exam Part III: a 2-2-2 ReLU network, update of w21")
-    return _legend(report, "Notes' names → report: w11 = w1, w21 = w2, w12 = w3, w22 = w4 (w_ab joins input a "
-                           "to hidden b); w31 = w5, w41 = w6, w32 = w7, w42 = w8; b1..b4 = b_h1, b_h2, b_o1, "
-                           "b_o2; h1, h2 = net_h1, net_h2; h3, h4 = out_h1, out_h2. So dE/dw21 is dE/dw2 and "
-                           "w21' is w2'. E = ½Σ(t − o)² = MSELoss() over the two outputs.")
+    model = _dense(
+        ([[1.0, 0.5], [-0.5, -1.0]], [0.5, -0.5], nn.ReLU),
+        ([[0.5, -0.5], [-1.0, 1.0]], [-1.0, 0.5], None),
+    )
+    report = step(
+        model,
+        [2.0, -1.0],
+        [1.0, 0.5],
+        nn.MSELoss(),
+        lr=0.1,
+        digits=digits,
+        title="Notes 002, exam Part III: a 2-2-2 ReLU network, update of w21",
+    )
+    return _legend(
+        report,
+        "Notes' names → report: w11 = w1, w21 = w2, w12 = w3, w22 = w4 (w_ab joins input a "
+        "to hidden b); w31 = w5, w41 = w6, w32 = w7, w42 = w8; b1..b4 = b_h1, b_h2, b_o1, "
+        "b_o2; h1, h2 = net_h1, net_h2; h3, h4 = out_h1, out_h2. So dE/dw21 is dE/dw2 and "
+        "w21' is w2'. E = ½Σ(t − o)² = MSELoss() over the two outputs.",
+    )
 
 
 def tuple_101(digits):
-    model = _dense(([[0.2, 0.4, -0.5], [-0.3, 0.1, 0.2]], [-0.4, 0.2], nn.Sigmoid),
-                   ([[-0.3, -0.2]], [0.1], nn.Sigmoid))
-    report = step(model, [1.0, 0.0, 1.0], [1.0], half_squared_error, lr=0.9, digits=digits,
-                  title="Notes 002: the 3-2-1 sigmoid network on X = (1, 0, 1), class 1, l = 0.9")
-    return _legend(report, "Notes' units 4, 5, 6 are h1, h2, o1 (O4 = out_h1, I4 = net_h1, ...). Weights: "
-                           "w14 = w1, w24 = w2, w34 = w3, w15 = w4, w25 = w5, w35 = w6, w46 = w7, w56 = w8; "
-                           "θ4 = b_h1, θ5 = b_h2, θ6 = b_o1. The notes' Err_j is −δ_j here (they add "
-                           "l·Err·O where gradient descent subtracts η·δ·O: the same update).")
+    model = _dense(
+        ([[0.2, 0.4, -0.5], [-0.3, 0.1, 0.2]], [-0.4, 0.2], nn.Sigmoid),
+        ([[-0.3, -0.2]], [0.1], nn.Sigmoid),
+    )
+    report = step(
+        model,
+        [1.0, 0.0, 1.0],
+        [1.0],
+        half_squared_error,
+        lr=0.9,
+        digits=digits,
+        title="Notes 002: the 3-2-1 sigmoid network on X = (1, 0, 1), class 1, l = 0.9",
+    )
+    return _legend(
+        report,
+        "Notes' units 4, 5, 6 are h1, h2, o1 (O4 = out_h1, I4 = net_h1, ...). Weights: "
+        "w14 = w1, w24 = w2, w34 = w3, w15 = w4, w25 = w5, w35 = w6, w46 = w7, w56 = w8; "
+        "θ4 = b_h1, θ5 = b_h2, θ6 = b_o1. The notes' Err_j is −δ_j here (they add "
+        "l·Err·O where gradient descent subtracts η·δ·O: the same update).",
+    )
 
 
 def adaline(digits):
     model = _dense(([[0.2, -0.3]], [0.1], None))
-    report = Report("Notes 004: ADALINE, the LMS rule w ← w + η(d − y)x on the bipolar AND, one epoch", digits)
+    report = Report(
+        "Notes 004: ADALINE, the LMS rule w ← w + η(d − y)x on the bipolar AND, one epoch", digits
+    )
     section = report.section("The rule as gradient descent")
-    report.text(section, "y = w·x + b (linear), E = ½(d − y)², dE/dw = −(d − y)·x: SGD with η = 0.1 on E "
-                         "is exactly the LMS rule. Samples are taken one at a time, in the notes' order.")
+    report.text(
+        section,
+        "y = w·x + b (linear), E = ½(d − y)², dE/dw = −(d − y)·x: SGD with η = 0.1 on E "
+        "is exactly the LMS rule. Samples are taken one at a time, in the notes' order.",
+    )
     samples = [([1.0, 1.0], 1.0), ([1.0, -1.0], -1.0), ([-1.0, 1.0], -1.0), ([-1.0, -1.0], -1.0)]
     for number, (x, d) in enumerate(samples, start=1):
         one = step(model, x, [d], half_squared_error, lr=0.1, apply=True, digits=digits)
@@ -119,27 +173,53 @@ def perceptron(digits):
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=F64)
     y = np.array([0, 0, 0, 1])
     model = classic.Perceptron(2, lr=1.0)
-    report = Report("Notes 004: the perceptron learning rule on AND (w ← w + η(d − y)x, η = 1)", digits)
+    report = Report(
+        "Notes 004: the perceptron learning rule on AND (w ← w + η(d − y)x, η = 1)", digits
+    )
     epoch = 0
     while True:
         epoch += 1
         section = report.section(f"Epoch {epoch}")
         mistakes = 0
-        for x, d in zip(X, y):
+        for x, d in zip(X, y, strict=False):
             w, b = model.weights.copy(), model.bias
             z = float(model.net_input(x[None])[0])
             e = model.update(x, d)
             mistakes += e != 0
             tag = f"e{epoch} x=({x[0]:g},{x[1]:g})"
-            report.equation(section, f"z [{tag}]", z, formula="w1·x1 + w2·x2 + b",
-                            numbers="{} × {} + {} × {} + {}", numbers_values=(w[0], x[0], w[1], x[1], b))
-            report.equation(section, f"e [{tag}]", e, formula="d − step(z)", numbers="{} − {}",
-                            numbers_values=(float(d), float(d) - e))
+            report.equation(
+                section,
+                f"z [{tag}]",
+                z,
+                formula="w1·x1 + w2·x2 + b",
+                numbers="{} × {} + {} × {} + {}",
+                numbers_values=(w[0], x[0], w[1], x[1], b),
+            )
+            report.equation(
+                section,
+                f"e [{tag}]",
+                e,
+                formula="d − step(z)",
+                numbers="{} − {}",
+                numbers_values=(float(d), float(d) - e),
+            )
             for i in range(2):
-                report.equation(section, f"w{i + 1}' [{tag}]", model.weights[i], formula=f"w{i + 1} + η·e·x{i + 1}",
-                                numbers="{} + {} × {} × {}", numbers_values=(w[i], model.lr, e, x[i]))
-            report.equation(section, f"b' [{tag}]", model.bias, formula="b + η·e", numbers="{} + {} × {}",
-                            numbers_values=(b, model.lr, e))
+                report.equation(
+                    section,
+                    f"w{i + 1}' [{tag}]",
+                    model.weights[i],
+                    formula=f"w{i + 1} + η·e·x{i + 1}",
+                    numbers="{} + {} × {} × {}",
+                    numbers_values=(w[i], model.lr, e, x[i]),
+                )
+            report.equation(
+                section,
+                f"b' [{tag}]",
+                model.bias,
+                formula="b + η·e",
+                numbers="{} + {} × {}",
+                numbers_values=(b, model.lr, e),
+            )
         report.text(section, f"{mistakes} mistake(s) in epoch {epoch}")
         if mistakes == 0 or epoch == 20:
             break
@@ -176,35 +256,114 @@ def softmax_animals(digits):
     names = ["cat", "dog", "monkey", "horse"]
     report = Report("Notes 001: softmax of the scores cat −1, dog 0, monkey 3, horse 5", digits)
     section = report.section("Softmax p_k = e^z_k / Σ_j e^z_j")
-    for name, z, e in zip(names, logits.data, exps.data):
+    for name, z, e in zip(names, logits.data, exps.data, strict=False):
         report.equation(section, f"e^z_{name}", e, formula=f"e^{z:g}")
-    report.equation(section, "Σ e^z", float(total.data), formula=" + ".join(f"e^z_{n}" for n in names),
-                    numbers=" + ".join(["{}"] * 4), numbers_values=tuple(exps.data))
+    report.equation(
+        section,
+        "Σ e^z",
+        float(total.data),
+        formula=" + ".join(f"e^z_{n}" for n in names),
+        numbers=" + ".join(["{}"] * 4),
+        numbers_values=tuple(exps.data),
+    )
     for k, name in enumerate(names):
-        report.equation(section, f"p_{name}", probabilities.data[k], formula=f"e^z_{name} / Σ e^z",
-                        numbers="{} / {}", numbers_values=(exps.data[k], float(total.data)))
-    report.text(section, "The notes' 0.00033, 0.0024, 0.0183, 0.1853 are wrong: their denominators leave "
-                         "out e^5; the probabilities above sum to 1 and P(horse) = 0.873704.")
+        report.equation(
+            section,
+            f"p_{name}",
+            probabilities.data[k],
+            formula=f"e^z_{name} / Σ e^z",
+            numbers="{} / {}",
+            numbers_values=(exps.data[k], float(total.data)),
+        )
+    report.text(
+        section,
+        "The notes' 0.00033, 0.0024, 0.0183, 0.1853 are wrong: their denominators leave "
+        "out e^5; the probabilities above sum to 1 and P(horse) = 0.873704.",
+    )
     return report
 
 
-EXAMPLES = {e.name: e for e in [
-    Example("backprop-222", "N004-backprop-222", "the 2-2-2 sigmoid network of notes 004, lr 0.5", mazur(0.5)),
-    Example("backprop-222-lr06", "N004-backprop-222-lr06", "the same network, first pass with lr 0.6", mazur(0.6)),
-    Example("chain-1-1-1", "N000-chain-1-1-1", "one input through two sigmoid neurons (notes 000)", chain),
-    Example("relu-exam", "N002-relu-exam", "exam question: 2-2-2 ReLU network, update w21 (notes 002)", relu_exam),
-    Example("tuple-101", "N002-tuple-101", "3-2-1 sigmoid network on X = (1, 0, 1), lr 0.9 (notes 002)", tuple_101),
-    Example("adaline-lms", "N004-adaline-lms", "ADALINE / LMS rule, one epoch of bipolar AND (notes 004)", adaline),
-    Example("perceptron-and", "N004-mp-neuron", "the perceptron rule learning AND (notes 004's formula)", perceptron),
-    Example("logic-gates", "N000-logic-gates", "AND, OR, NOT as single step neurons (notes 000)", gates),
-    Example("xnor-net", "N000-xnor-net", "XNOR from three step neurons (notes 000)",
-            lambda digits: truth_table(classic.xnor_network(F64), BOOLEAN,
-                                       "Notes 000: XNOR from three step neurons", digits)),
-    Example("xor-sigmoid-net", "N004-xor-sigmoid-net", "the hand-set sigmoid XOR network (notes 004)",
-            lambda digits: truth_table(classic.xor_network(F64), BOOLEAN,
-                                       "Notes 004: the hand-set sigmoid network computing XOR", digits)),
-    Example("softmax-animals", "N001-softmax-animals", "softmax of four class scores (notes 001)", softmax_animals),
-]}
+EXAMPLES = {
+    e.name: e
+    for e in [
+        Example(
+            "backprop-222",
+            "N004-backprop-222",
+            "the 2-2-2 sigmoid network of notes 004, lr 0.5",
+            mazur(0.5),
+        ),
+        Example(
+            "backprop-222-lr06",
+            "N004-backprop-222-lr06",
+            "the same network, first pass with lr 0.6",
+            mazur(0.6),
+        ),
+        Example(
+            "chain-1-1-1",
+            "N000-chain-1-1-1",
+            "one input through two sigmoid neurons (notes 000)",
+            chain,
+        ),
+        Example(
+            "relu-exam",
+            "N002-relu-exam",
+            "exam question: 2-2-2 ReLU network, update w21 (notes 002)",
+            relu_exam,
+        ),
+        Example(
+            "tuple-101",
+            "N002-tuple-101",
+            "3-2-1 sigmoid network on X = (1, 0, 1), lr 0.9 (notes 002)",
+            tuple_101,
+        ),
+        Example(
+            "adaline-lms",
+            "N004-adaline-lms",
+            "ADALINE / LMS rule, one epoch of bipolar AND (notes 004)",
+            adaline,
+        ),
+        Example(
+            "perceptron-and",
+            "N004-mp-neuron",
+            "the perceptron rule learning AND (notes 004's formula)",
+            perceptron,
+        ),
+        Example(
+            "logic-gates",
+            "N000-logic-gates",
+            "AND, OR, NOT as single step neurons (notes 000)",
+            gates,
+        ),
+        Example(
+            "xnor-net",
+            "N000-xnor-net",
+            "XNOR from three step neurons (notes 000)",
+            lambda digits: truth_table(
+                classic.xnor_network(F64),
+                BOOLEAN,
+                "Notes 000: XNOR from three step neurons",
+                digits,
+            ),
+        ),
+        Example(
+            "xor-sigmoid-net",
+            "N004-xor-sigmoid-net",
+            "the hand-set sigmoid XOR network (notes 004)",
+            lambda digits: truth_table(
+                classic.xor_network(F64),
+                BOOLEAN,
+                "Notes 004: the hand-set sigmoid network computing XOR",
+                digits,
+            ),
+        ),
+        Example(
+            "softmax-animals",
+            "N001-softmax-animals",
+            "softmax of four class scores (notes 001)",
+            softmax_animals,
+        ),
+    ]
+}
 
 
 def explain_example(name, digits=6):
@@ -212,5 +371,7 @@ def explain_example(name, digits=6):
     try:
         example = EXAMPLES[name]
     except KeyError:
-        raise KeyError(f"no worked example named {name!r}; choose one of: {', '.join(EXAMPLES)}") from None
+        raise KeyError(
+            f"no worked example named {name!r}; choose one of: {', '.join(EXAMPLES)}"
+        ) from None
     return example.build(digits)

@@ -22,9 +22,11 @@ from soma.tensor import Tensor
 
 __all__ = ["Graph", "graph"]
 
-_INSTALL = ("the Graphviz 'dot' program is not installed: install it with "
-            "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or "
-            "'conda install graphviz'; Graph.to_dot() works without it")
+_INSTALL = (
+    "the Graphviz 'dot' program is not installed: install it with "
+    "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or "
+    "'conda install graphviz'; Graph.to_dot() works without it"
+)
 
 
 def graph(tensor, values=False, grads=False, names=None, digits=4):
@@ -57,9 +59,13 @@ class Graph:
             return key
         lines = [self._labels.get(id(tensor), "tensor"), f"{tuple(tensor.shape)} {tensor.dtype}"]
         if self.values and tensor.data.size <= 6:
-            lines.append(f"= {format_value(np.asarray(tensor.data, dtype=np.float64), self.digits)}")
+            lines.append(
+                f"= {format_value(np.asarray(tensor.data, dtype=np.float64), self.digits)}"
+            )
         if self.grads and tensor.grad is not None and tensor.grad.data.size <= 6:
-            lines.append(f"grad {format_value(np.asarray(tensor.grad.data, dtype=np.float64), self.digits)}")
+            lines.append(
+                f"grad {format_value(np.asarray(tensor.grad.data, dtype=np.float64), self.digits)}"
+            )
         if tensor.is_leaf and tensor.requires_grad:
             style = {"shape": "ellipse", "style": "filled", "fillcolor": "lightblue"}
         elif tensor.is_leaf:
@@ -72,7 +78,10 @@ class Graph:
     def _op_node(self, node):
         key = f"f{id(node)}"
         if key not in self.nodes:
-            self.nodes[key] = (type(node).__name__, {"shape": "box", "style": "filled", "fillcolor": "#ffe4b5"})
+            self.nodes[key] = (
+                type(node).__name__,
+                {"shape": "box", "style": "filled", "fillcolor": "#ffe4b5"},
+            )
         return key
 
     def _build(self):
@@ -96,7 +105,10 @@ class Graph:
                         stack.append(value.grad_fn)
                 elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
                     key = f"c{id(node)}_{len(self.nodes)}"
-                    self.nodes[key] = (format_value(float(value), self.digits), {"shape": "plaintext"})
+                    self.nodes[key] = (
+                        format_value(float(value), self.digits),
+                        {"shape": "plaintext"},
+                    )
                     self.edges.append((key, op))
         self.edges = list(dict.fromkeys(self.edges))
 
@@ -117,8 +129,14 @@ class Graph:
         dot = shutil.which("dot")
         if dot is None:
             raise RuntimeError(_INSTALL)
-        result = subprocess.run([dot, "-Tsvg"], input=self.to_dot(), capture_output=True, text=True,
-                                check=False, timeout=60)
+        result = subprocess.run(
+            [dot, "-Tsvg"],
+            input=self.to_dot(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"dot failed: {result.stderr.strip()}")
         return result.stdout

@@ -44,8 +44,13 @@ def statistics(array, digits):
     array = np.asarray(array, dtype=np.float64)
     if array.size == 0:
         return "empty"
-    parts = [("mean", array.mean()), ("std", array.std()), ("min", array.min()), ("max", array.max()),
-             ("‖·‖₂", np.sqrt((array * array).sum()))]
+    parts = [
+        ("mean", array.mean()),
+        ("std", array.std()),
+        ("min", array.min()),
+        ("max", array.max()),
+        ("‖·‖₂", np.sqrt((array * array).sum())),
+    ]
     return ", ".join(f"{label} {format_number(value, digits)}" for label, value in parts)
 
 
@@ -57,7 +62,10 @@ def forward_lines(report, section, call, digits):
     module = call.module
     kind = type(module).__name__
     shapes = " and ".join(str(tuple(t.shape)) for t in call.inputs) or "()"
-    report.text(section, f"Layer {call.name or '(model)'}: {module!r}; input {shapes} → output {tuple(call.output.shape)}")
+    report.text(
+        section,
+        f"Layer {call.name or '(model)'}: {module!r}; input {shapes} → output {tuple(call.output.shape)}",
+    )
     if kind in FORMULAS:
         report.text(section, f"  {FORMULAS[kind]}")
     output, _ = _output_arrays(call)
@@ -73,7 +81,9 @@ def backward_lines(report, section, call, trace, digits):
         key = f"{call.name}.{pname}" if call.name else pname
         grad = trace.grads.get(key)
         if grad is not None:
-            report.equation(section, f"dE/d{key}", grad, note=f"shape {grad.shape}; {statistics(grad, digits)}")
+            report.equation(
+                section, f"dE/d{key}", grad, note=f"shape {grad.shape}; {statistics(grad, digits)}"
+            )
 
 
 def update_lines(report, section, call, trace, digits):
@@ -85,5 +95,10 @@ def update_lines(report, section, call, trace, digits):
             report.equation(section, f"{key}'", after, note="requires_grad=False: not updated")
             continue
         change = after.astype(np.float64) - before
-        report.equation(section, f"{key}'", after, formula=f"{key} − η · dE/d{key}",
-                        note=f"‖Δ‖₂ = η·‖dE/d{key}‖₂ = {format_number(np.sqrt((change * change).sum()), digits)}")
+        report.equation(
+            section,
+            f"{key}'",
+            after,
+            formula=f"{key} − η · dE/d{key}",
+            note=f"‖Δ‖₂ = η·‖dE/d{key}‖₂ = {format_number(np.sqrt((change * change).sum()), digits)}",
+        )

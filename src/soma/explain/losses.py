@@ -22,12 +22,16 @@ def half_squared_error(output, target):
     """
     return ((output - target) ** 2).sum() * 0.5
 
+
 _TERM = {  # the written term of one output k, and dE/dout_k, for reduction='sum'
     "half_squared_error": ("½(out_{k} − t_{k})²", "out_{k} − t_{k}", "{} − {}"),
     "MSELoss": ("(out_{k} − t_{k})²", "2·(out_{k} − t_{k})", "2 × ({} − {})"),
     "L1Loss": ("|out_{k} − t_{k}|", "sign(out_{k} − t_{k})", None),
-    "BCELoss": ("−(t_{k}·ln out_{k} + (1 − t_{k})·ln(1 − out_{k}))",
-                "(out_{k} − t_{k}) / (out_{k}·(1 − out_{k}))", "({} − {}) / ({} × (1 − {}))"),
+    "BCELoss": (
+        "−(t_{k}·ln out_{k} + (1 − t_{k})·ln(1 − out_{k}))",
+        "(out_{k} − t_{k}) / (out_{k}·(1 − out_{k}))",
+        "({} − {}) / ({} × (1 − {}))",
+    ),
 }
 
 
@@ -43,7 +47,10 @@ def _terms(loss_fn, output, targets):
     """Per-element losses from soma's own loss with ``reduction='none'`` (None if not possible)."""
     if loss_fn is half_squared_error:
         return 0.5 * ((output.data - targets.data) ** 2).reshape(-1)
-    if type(loss_fn).__name__ not in _TERM or getattr(loss_fn, "reduction", None) not in ("mean", "sum"):
+    if type(loss_fn).__name__ not in _TERM or getattr(loss_fn, "reduction", None) not in (
+        "mean",
+        "sum",
+    ):
         return None
     unreduced = copy.copy(loss_fn)
     unreduced.__dict__["reduction"] = "none"
@@ -73,13 +80,21 @@ def loss_lines(report, section, trace, neurons):
     written = " + ".join(term.format(k=name) for name in neurons)
     template = term.format(k="").replace("out_", "{}").replace("t_", "{}")
     values = tuple(v for k in range(n) for v in _term_values(kind, out[k], target[k]))
-    report.equation(section, "E", loss,
-                    formula=f"({written}) / {n}" if mean else written,
-                    numbers=(f"({' + '.join([template] * n)}) / {n}" if mean else " + ".join([template] * n)),
-                    numbers_values=values)
+    report.equation(
+        section,
+        "E",
+        loss,
+        formula=f"({written}) / {n}" if mean else written,
+        numbers=(f"({' + '.join([template] * n)}) / {n}" if mean else " + ".join([template] * n)),
+        numbers_values=values,
+    )
     for k, name in enumerate(neurons):
-        report.equation(section, f"E_{name}", terms[k] / n if mean else terms[k],
-                        formula=term.format(k=name) + (f" / {n}" if mean else ""))
+        report.equation(
+            section,
+            f"E_{name}",
+            terms[k] / n if mean else terms[k],
+            formula=term.format(k=name) + (f" / {n}" if mean else ""),
+        )
 
     def formula(j):
         name = neurons[j]
@@ -97,4 +112,3 @@ def _term_values(kind, out, target):
     if kind == "BCELoss":
         return target, out, target, out
     return out, target
-

@@ -44,12 +44,15 @@ class LRRangeTest:
         return float(self.lrs[int(np.argmin(self.smoothed))])
 
     def __str__(self):
-        lines = [f"Learning-rate range test: {len(self.lrs)} steps, lr {format_number(self.lrs[0], 3)} → "
-                 f"{format_number(self.lrs[-1], 3)}" + (" (stopped: the loss diverged)" if self.diverged else ""),
-                 f"  steepest descent at lr ≈ {format_number(self.suggested_lr, 3)} (a good rate, curve D)",
-                 f"  lowest loss at lr ≈ {format_number(self.min_loss_lr, 3)}; beyond it the rate is too high "
-                 "(curve C), and where the loss blows up, far too high (curve A)",
-                 f"  well below {format_number(self.suggested_lr / 10, 3)} the loss barely moves: too low (curve B)"]
+        lines = [
+            f"Learning-rate range test: {len(self.lrs)} steps, lr {format_number(self.lrs[0], 3)} → "
+            f"{format_number(self.lrs[-1], 3)}"
+            + (" (stopped: the loss diverged)" if self.diverged else ""),
+            f"  steepest descent at lr ≈ {format_number(self.suggested_lr, 3)} (a good rate, curve D)",
+            f"  lowest loss at lr ≈ {format_number(self.min_loss_lr, 3)}; beyond it the rate is too high "
+            "(curve C), and where the loss blows up, far too high (curve A)",
+            f"  well below {format_number(self.suggested_lr / 10, 3)} the loss barely moves: too low (curve B)",
+        ]
         return "\n".join(lines)
 
     def plot(self, path):
@@ -59,17 +62,32 @@ class LRRangeTest:
         axes = figure.add_subplot()
         axes.plot(self.lrs, self.losses, alpha=0.4, label="loss")
         axes.plot(self.lrs, self.smoothed, label="smoothed loss")
-        axes.axvline(self.suggested_lr, color="green", linestyle="--",
-                     label=f"steepest descent, lr ≈ {format_number(self.suggested_lr, 2)}")
-        axes.set(xscale="log", xlabel="learning rate", ylabel="loss", title="Learning-rate range test")
+        axes.axvline(
+            self.suggested_lr,
+            color="green",
+            linestyle="--",
+            label=f"steepest descent, lr ≈ {format_number(self.suggested_lr, 2)}",
+        )
+        axes.set(
+            xscale="log", xlabel="learning rate", ylabel="loss", title="Learning-rate range test"
+        )
         axes.legend(fontsize=8)
         figure.tight_layout()
         figure.savefig(str(path))
         return str(path)
 
 
-def lr_range_test(model, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_steps=100, optimizer=None,
-                  smoothing=0.05, diverge_factor=4.0):
+def lr_range_test(
+    model,
+    loss_fn,
+    data,
+    start_lr=1e-7,
+    end_lr=10.0,
+    num_steps=100,
+    optimizer=None,
+    smoothing=0.05,
+    diverge_factor=4.0,
+):
     """Train a copy of ``model`` with a learning rate growing exponentially; return the sweep.
 
     Args:
@@ -94,13 +112,28 @@ def lr_range_test(model, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_steps=10
     stream = batches(data, dtype)
     result = LRRangeTest([], [], [], False)
     with np.errstate(over="ignore", invalid="ignore"):  # the sweep is meant to reach divergence
-        _sweep(work, loss_fn, opt, stream, start_lr, factor, num_steps, smoothing, diverge_factor, result)
+        _sweep(
+            work,
+            loss_fn,
+            opt,
+            stream,
+            start_lr,
+            factor,
+            num_steps,
+            smoothing,
+            diverge_factor,
+            result,
+        )
     if not result.lrs:
-        raise RuntimeError("lr_range_test: the loss was NaN/Inf from the first step; lower start_lr")
+        raise RuntimeError(
+            "lr_range_test: the loss was NaN/Inf from the first step; lower start_lr"
+        )
     return result
 
 
-def _sweep(work, loss_fn, opt, stream, start_lr, factor, num_steps, smoothing, diverge_factor, result):
+def _sweep(
+    work, loss_fn, opt, stream, start_lr, factor, num_steps, smoothing, diverge_factor, result
+):
     average, best = 0.0, math.inf
     for i in range(num_steps):
         lr = start_lr * factor**i
@@ -115,7 +148,9 @@ def _sweep(work, loss_fn, opt, stream, start_lr, factor, num_steps, smoothing, d
             break
         loss.backward()
         opt.step()
-        average = smoothing * value + (1 - smoothing) * average  # bias-corrected like Adam's moments
+        average = (
+            smoothing * value + (1 - smoothing) * average
+        )  # bias-corrected like Adam's moments
         unbiased = average / (1 - (1 - smoothing) ** (i + 1))
         result.lrs.append(lr)
         result.losses.append(value)

@@ -41,8 +41,10 @@ def format_number(value, digits=6):
 def _format_array(array, digits):
     array = np.asarray(array)
     if array.size > 16:
-        return (f"array{tuple(array.shape)} mean {format_number(array.mean(), digits)}, "
-                f"min {format_number(array.min(), digits)}, max {format_number(array.max(), digits)}")
+        return (
+            f"array{tuple(array.shape)} mean {format_number(array.mean(), digits)}, "
+            f"min {format_number(array.min(), digits)}, max {format_number(array.max(), digits)}"
+        )
     if array.ndim == 0:
         return format_number(array, digits)
     if array.ndim == 1:
@@ -89,7 +91,9 @@ class Equation:
         if self.formula:
             parts.append(self.formula)
         if self.numbers:
-            written = self.numbers.format(*(_number_in_template(v, digits) for v in self.numbers_values))
+            written = self.numbers.format(
+                *(_number_in_template(v, digits) for v in self.numbers_values)
+            )
             parts.append(_DOUBLE_PARENTHESES.sub(r"(\1)", written))  # σ((-1.5)) → σ(-1.5)
         if self.value is not None:
             parts.append(format_value(self.value, digits))
@@ -194,7 +198,11 @@ class Report:
                     if block:
                         lines += _align(block)
                         block = []
-                    text = f"\\begin{{verbatim}}\n{item}\n\\end{{verbatim}}" if "\n" in item else _latex_text(item)
+                    text = (
+                        f"\\begin{{verbatim}}\n{item}\n\\end{{verbatim}}"
+                        if "\n" in item
+                        else _latex_text(item)
+                    )
                     lines.append(text + "\n")
                 else:
                     block.append(_latex_equation(item, digits, aligned=True))
@@ -228,22 +236,41 @@ class Report:
 _DERIVATIVE = re.compile(r"\bd([A-Za-zδ][\w]*'?)/d([A-Za-zδ][\w]*'?)")
 _NAME = re.compile(r"\b(net|out|in|E|δ|w|b|x|t|h|o|a|p|z|y)_?([0-9][\w]*|[a-z][0-9][\w]*)('?)")
 _SYMBOLS = {
-    "·": r" \cdot ", "×": r" \times ", "−": "-", "σ": r"\sigma", "Σ": r"\sum", "η": r"\eta",
-    "²": "^{2}", "½": r"\tfrac{1}{2}", "≥": r"\geq ", "≤": r"\leq ", "→": r"\to ", "δ": r"\delta ",
-    "θ": r"\theta ", "|": r"\lvert ", "√": r"\sqrt", "ŷ": r"\hat{y}",
+    "·": r" \cdot ",
+    "×": r" \times ",
+    "−": "-",
+    "σ": r"\sigma",
+    "Σ": r"\sum",
+    "η": r"\eta",
+    "²": "^{2}",
+    "½": r"\tfrac{1}{2}",
+    "≥": r"\geq ",
+    "≤": r"\leq ",
+    "→": r"\to ",
+    "δ": r"\delta ",
+    "θ": r"\theta ",
+    "|": r"\lvert ",
+    "√": r"\sqrt",
+    "ŷ": r"\hat{y}",
 }
 
 
 def _latex_name(match):
     stem, sub, prime = match.groups()
-    stem = {"net": r"\mathrm{net}", "out": r"\mathrm{out}", "in": r"\mathrm{in}", "δ": r"\delta"}.get(stem, stem)
+    stem = {
+        "net": r"\mathrm{net}",
+        "out": r"\mathrm{out}",
+        "in": r"\mathrm{in}",
+        "δ": r"\delta",
+    }.get(stem, stem)
     return f"{stem}_{{{sub}}}{prime}"
 
 
 def to_latex(expression):
     """Translate the plain-text notation of a report (``dE/dw5``, ``net_h1``, ``σ``, ``·``) to LaTeX."""
-    expression = _DERIVATIVE.sub(lambda m: f"\\frac{{\\partial {m.group(1)}}}{{\\partial {m.group(2)}}}",
-                                 expression)
+    expression = _DERIVATIVE.sub(
+        lambda m: f"\\frac{{\\partial {m.group(1)}}}{{\\partial {m.group(2)}}}", expression
+    )
     expression = _NAME.sub(_latex_name, expression)
     return "".join(_SYMBOLS.get(ch, ch) for ch in expression)
 
@@ -256,10 +283,18 @@ def _latex_equation(item, digits, aligned=False):
 
 
 def _latex_text(text):
-    for ch, escaped in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
-                        ("#", r"\#"), ("$", r"\$")):
+    for ch, escaped in (
+        ("\\", r"\textbackslash{}"),
+        ("_", r"\_"),
+        ("%", r"\%"),
+        ("&", r"\&"),
+        ("#", r"\#"),
+        ("$", r"\$"),
+    ):
         text = text.replace(ch, escaped)
-    return "".join(f"${_SYMBOLS[ch].strip()}$" if ch in _SYMBOLS and ord(ch) > 127 else ch for ch in text)
+    return "".join(
+        f"${_SYMBOLS[ch].strip()}$" if ch in _SYMBOLS and ord(ch) > 127 else ch for ch in text
+    )
 
 
 def _align(block):

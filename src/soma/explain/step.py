@@ -67,13 +67,17 @@ def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None):
     loss_formula = None
     if trace.loss is not None:
         last = blocks[-1] if blocks else None
-        neurons = last.neurons if isinstance(last, DenseBlock) and last.out is trace.output else None
+        neurons = (
+            last.neurons if isinstance(last, DenseBlock) and last.out is trace.output else None
+        )
         loss_formula = loss_lines(report, report.section("Loss"), trace, neurons)
         backward = report.section("Backward pass (chain rule, from the output back)")
         for index in range(len(blocks) - 1, -1, -1):
             block = blocks[index]
             if isinstance(block, DenseBlock):
-                dense_backward(report, backward, block, trace, _next_dense(block, blocks, trace), loss_formula)
+                dense_backward(
+                    report, backward, block, trace, _next_dense(block, blocks, trace), loss_formula
+                )
             else:
                 layer_backward(report, backward, block, trace, digits)
         update = report.section(f"Update (SGD, η = {lr})")
@@ -95,8 +99,15 @@ def forward(model, inputs, digits=6, title=None):
 
         >>> print(soma.explain.forward(soma.classic.and_gate(), [1.0, 1.0]))
     """
-    return step(model, inputs, None, None, 0.0, digits=digits,
-                title=title or f"Forward pass of {type(model).__name__}")
+    return step(
+        model,
+        inputs,
+        None,
+        None,
+        0.0,
+        digits=digits,
+        title=title or f"Forward pass of {type(model).__name__}",
+    )
 
 
 def plan(trace, max_weights=MAX_WEIGHTS):
@@ -108,11 +119,19 @@ def plan(trace, max_weights=MAX_WEIGHTS):
         if id(call) in taken:
             continue
         module = call.module
-        single = call.inputs and call.inputs[0].ndim in (1, 2) and call.inputs[0].data.size == call.inputs[0].shape[-1]
+        single = (
+            call.inputs
+            and call.inputs[0].ndim in (1, 2)
+            and call.inputs[0].data.size == call.inputs[0].shape[-1]
+        )
         if isinstance(module, Linear) and single and module.weight.data.size <= max_weights:
             following = trace.calls[index + 1] if index + 1 < len(trace.calls) else None
             activation = None
-            if following is not None and is_elementwise(following.module) and following.inputs[0] is call.output:
+            if (
+                following is not None
+                and is_elementwise(following.module)
+                and following.inputs[0] is call.output
+            ):
                 activation = following
                 taken.add(id(following))
             blocks.append(DenseBlock(call, activation, "", [], []))
@@ -142,7 +161,9 @@ def _name(blocks, trace):
             prefix = "a" if fed == 1 else f"a{fed}_"
             block.input_names = [f"{prefix}{i + 1}" for i in range(size)]
         rows, columns = block.module.weight.shape
-        block.weight_names = [[f"w{number + j * columns + i}" for i in range(columns)] for j in range(rows)]
+        block.weight_names = [
+            [f"w{number + j * columns + i}" for i in range(columns)] for j in range(rows)
+        ]
         number += rows * columns
 
 
@@ -159,12 +180,17 @@ def _given(report, trace, blocks):
     if trace.loss_fn is not None:
         name = getattr(trace.loss_fn, "__name__", None) or repr(trace.loss_fn)
         report.text(section, f"Loss: {name}; learning rate η = {trace.lr}")
-    first = next((b for b in blocks if isinstance(b, DenseBlock) and b.linear.inputs[0] is trace.inputs), None)
+    first = next(
+        (b for b in blocks if isinstance(b, DenseBlock) and b.linear.inputs[0] is trace.inputs),
+        None,
+    )
     if first is not None:
-        for name, value in zip(first.input_names, trace.inputs.data.reshape(-1)):
+        for name, value in zip(first.input_names, trace.inputs.data.reshape(-1), strict=False):
             report.equation(section, name, value)
     else:
-        report.equation(section, "input", trace.inputs.data, note=f"shape {tuple(trace.inputs.shape)}")
+        report.equation(
+            section, "input", trace.inputs.data, note=f"shape {tuple(trace.inputs.shape)}"
+        )
     if trace.targets is not None:
         report.equation(section, "target", trace.targets.data)
     if trace.loss_fn is not None:

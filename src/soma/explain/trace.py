@@ -91,11 +91,16 @@ def trace_step(model, inputs, targets, loss_fn, lr, update=True):
             if isinstance(output, Tensor):
                 if output.requires_grad:
                     output.retain_grad()
-                trace.calls.append(Call(name, module, tuple(a for a in args if isinstance(a, Tensor)), output))
+                trace.calls.append(
+                    Call(name, module, tuple(a for a in args if isinstance(a, Tensor)), output)
+                )
+
         return hook
 
     for name, module in work.named_modules():
-        if not list(module.children()):  # a leaf: Linear, Sigmoid, Conv2d, ... (or the model itself)
+        if not list(
+            module.children()
+        ):  # a leaf: Linear, Sigmoid, Conv2d, ... (or the model itself)
             handles.append(module.register_forward_hook(record(name)))
     try:
         trace.before = {n: p.data.copy() for n, p in work.named_parameters()}
@@ -105,12 +110,16 @@ def trace_step(model, inputs, targets, loss_fn, lr, update=True):
             trace.loss = loss_fn(trace.output, targets)
             if trace.loss.requires_grad:
                 trace.loss.backward()
-        trace.grads = {n: (None if p.grad is None else p.grad.data.copy()) for n, p in work.named_parameters()}
+        trace.grads = {
+            n: (None if p.grad is None else p.grad.data.copy()) for n, p in work.named_parameters()
+        }
         if update:
             with no_grad():
-                for n, p in work.named_parameters():
+                for _n, p in work.named_parameters():
                     if p.grad is not None:
-                        p.data = p.data - lr * p.grad.data  # plain SGD, as torch.optim.SGD(lr) computes it
+                        p.data = (
+                            p.data - lr * p.grad.data
+                        )  # plain SGD, as torch.optim.SGD(lr) computes it
         trace.after = {n: p.data.copy() for n, p in work.named_parameters()}
     finally:
         for handle in handles:
