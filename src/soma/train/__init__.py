@@ -32,6 +32,7 @@ from soma.train.metrics import (
     top_k_accuracy,
 )
 from soma.train.progress import ProgressBar
+from soma.train.summary import ModelSummary, count_parameters, summary  # noqa: I001 (shadows the module name)
 from soma.train.trainer import Trainer, fit
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "CSVLogger",
     "EarlyStopping",
     "History",
+    "ModelSummary",
     "LRScheduler",
     "ModelCheckpoint",
     "ProgressBar",
@@ -46,6 +48,7 @@ __all__ = [
     "Trainer",
     "accuracy",
     "confusion_matrix",
+    "count_parameters",
     "fit",
     "load_checkpoint",
     "mean_absolute_error",
@@ -53,5 +56,6 @@ __all__ = [
     "precision_recall_f1",
     "r2_score",
     "save_checkpoint",
+    "summary",
     "top_k_accuracy",
 ]

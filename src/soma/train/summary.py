@@ -25,6 +25,7 @@ Example:
 import numpy as np
 
 from soma.autograd import no_grad
+from soma.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from soma.nn.linear import Bilinear, Linear
 from soma.nn.rnn import RNNBase, RNNCellBase
 from soma.tensor import Tensor
@@ -35,19 +36,6 @@ __all__ = ["summary", "ModelSummary", "count_parameters", "mult_adds"]
 def count_parameters(model, trainable_only=False):
     """Number of scalars in ``model.parameters()`` (only ``requires_grad`` ones if asked)."""
     return sum(p.data.size for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-def _conv_types():
-    """The convolution classes, when soma.nn has them: (direct, transposed)."""
-    try:
-        from soma.nn import conv
-    except ImportError:
-        return (), ()
-    direct = tuple(getattr(conv, name) for name in ("Conv1d", "Conv2d", "Conv3d") if hasattr(conv, name))
-    transposed = tuple(
-        getattr(conv, name) for name in ("ConvTranspose1d", "ConvTranspose2d") if hasattr(conv, name)
-    )
-    return direct, transposed
 
 
 def _first_tensor(value):
@@ -67,14 +55,13 @@ def mult_adds(module, inputs, output):
     x = _first_tensor(inputs)
     if out is None or x is None:
         return 0
-    direct, transposed = _conv_types()
     if isinstance(module, Linear):
         return out.data.size // module.out_features * module.weight.data.size
     if isinstance(module, Bilinear):
         return out.data.size * module.in1_features * module.in2_features
-    if direct and isinstance(module, direct):
+    if isinstance(module, (Conv1d, Conv2d)):
         return out.data.size * module.weight.data[0].size
-    if transposed and isinstance(module, transposed):
+    if isinstance(module, (ConvTranspose1d, ConvTranspose2d)):
         return x.data.size * module.weight.data[0].size
     if isinstance(module, (RNNBase, RNNCellBase)):
         weights = sum(p.data.size for name, p in module.named_parameters() if name.startswith("weight_"))
