@@ -141,14 +141,12 @@ def backward(tensor, gradient=None, retain_graph=False):
             _check_versions(node)
         if node._watch:
             grads = _visit_outputs(node, grads, handed_out)
-        if node._n_out == 1:
-            input_grads = node.backward(node, grads[0])
-        else:
-            input_grads = node.backward(node, *_materialize(node, grads))
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
         if anomaly:
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                input_grads = _call_backward(node, grads)
             check_finite(node.name, input_grads, node.inputs, "backward")
+        else:
+            input_grads = _call_backward(node, grads)
         for value, grad in zip(node.inputs, input_grads):
             if grad is None or not isinstance(value, Tensor) or not value.requires_grad:
                 continue
@@ -164,6 +162,14 @@ def backward(tensor, gradient=None, retain_graph=False):
         if not retain_graph:
             node.saved_tensors = ()
             node._freed = True
+
+
+def _call_backward(node, grads):
+    if node._n_out == 1:
+        input_grads = node.backward(node, grads[0])
+    else:
+        input_grads = node.backward(node, *_materialize(node, grads))
+    return input_grads if isinstance(input_grads, tuple) else (input_grads,)
 
 
 def _seed(root, tensor, gradient):

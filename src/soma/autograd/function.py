@@ -229,9 +229,12 @@ class Function:
                 arrays.append(arg.data if isinstance(arg, Tensor) else arg)
         if not track:
             ctx.needs_input_grad = (False,) * len(args)
-        out = cls.forward(ctx, *arrays, **kwargs)
-        if _Mode.anomaly:
+        if _Mode.anomaly:  # NumPy's warnings would pre-empt the message naming the op
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                out = cls.forward(ctx, *arrays, **kwargs)
             check_finite(cls.__name__, out if type(out) is tuple else (out,), args, "forward")
+        else:
+            out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
             return _wrap_outputs(ctx, args, out, track)
         result = Tensor._make(out if type(out) is np.ndarray else as_array(out), track)
