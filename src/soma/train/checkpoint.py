@@ -115,6 +115,9 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, extra=
         tensors.update(arrays)
         metadata["extra"] = json.dumps(skeleton)
     tensors["rng_state"] = random.get_rng_state()
+    # every shape, so that 0-d tensors (BatchNorm's num_batches_tracked, step counters)
+    # come back 0-d whatever the file layer does with them
+    metadata["shapes"] = json.dumps({k: list(np.shape(getattr(v, "data", v))) for k, v in tensors.items()})
     io.save(tensors, path, metadata=metadata)
 
 
@@ -155,6 +158,8 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
             "for a file of weights alone use model.load_state_dict(soma.load(path))"
         )
     _check_model(path, metadata, model)
+    shapes = json.loads(metadata.get("shapes", "{}"))
+    tensors = {k: Tensor._make(v.data.reshape(shapes[k]), False) if k in shapes else v for k, v in tensors.items()}
     for name, owner in {"optimizer": optimizer, "scheduler": scheduler}.items():
         if owner is not None and name not in metadata:
             raise ValueError(f"{os.fspath(path)!r} holds no {name} state, but a {name} was given")
