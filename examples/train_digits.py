@@ -54,10 +54,16 @@ def main():
 
     # 3. training, keeping the best epoch's checkpoint
     optimizer = optim.Adam(model.parameters(), lr=3e-3)
-    trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=[accuracy], callbacks=[
-        EarlyStopping(monitor="val_accuracy", patience=5, restore_best_weights=True),
-        ModelCheckpoint(out / "best.safetensors", monitor="val_loss", save_best_only=True),
-    ])
+    trainer = Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        metrics=[accuracy],
+        callbacks=[
+            EarlyStopping(monitor="val_accuracy", patience=5, restore_best_weights=True),
+            ModelCheckpoint(out / "best.safetensors", monitor="val_loss", save_best_only=True),
+        ],
+    )
     history = trainer.fit(train_loader, epochs=args.epochs, validation_data=val_loader)
 
     # 4. how good is it, and what did it learn?
@@ -65,16 +71,30 @@ def main():
     print(f"test accuracy: {accuracy(y_test, scores):.4f}")
     print("curves:", plots.plot_history(history, out / "history.png"))
     matrix = confusion_matrix(y_test, scores, num_classes=10)
-    print("confusion matrix:", plots.plot_confusion_matrix(matrix, out / "confusion.png", split.classes))
+    print(
+        "confusion matrix:",
+        plots.plot_confusion_matrix(matrix, out / "confusion.png", split.classes),
+    )
     filters = model.features[0].weight.detach()  # (16, 1, 3, 3)
-    print("first-layer filters:", plots.plot_images(filters, out / "filters.png", title="conv1 filters"))
+    print(
+        "first-layer filters:",
+        plots.plot_images(filters, out / "filters.png", title="conv1 filters"),
+    )
 
     # 5. resume: a fresh model and optimizer pick up exactly where the checkpoint left off
     fresh = DigitsCNN()
-    resumed = Trainer(fresh, nn.CrossEntropyLoss(), optim.Adam(fresh.parameters(), lr=3e-3),
-                      metrics=[accuracy], verbose=0)
+    resumed = Trainer(
+        fresh,
+        nn.CrossEntropyLoss(),
+        optim.Adam(fresh.parameters(), lr=3e-3),
+        metrics=[accuracy],
+        verbose=0,
+    )
     epoch = resumed.load_checkpoint(out / "best.safetensors")
-    print(f"resumed from epoch {epoch}: test accuracy {resumed.evaluate(X_test, y_test)['accuracy']:.4f}")
+    print(
+        f"resumed from epoch {epoch}: "
+        f"test accuracy {resumed.evaluate(X_test, y_test)['accuracy']:.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,13 @@ from soma.cli import main
 
 
 def test_help_lists_the_commands():
-    result = subprocess.run([sys.executable, "-m", "soma.cli", "--help"], capture_output=True, text=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "soma.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     for command in ("demo", "explain", "bench"):
         assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), result.stdout
 
@@ -59,8 +64,13 @@ def test_explain_receives_the_rest_of_the_arguments(monkeypatch):
 
 def test_bench_runs_the_benchmarks_package_of_the_checkout(monkeypatch):
     calls = []
-    monkeypatch.setattr(soma.cli.subprocess, "run",
-                        lambda command, cwd, env: calls.append((command, cwd)) or subprocess.CompletedProcess(command, 0))
+    monkeypatch.setattr(
+        soma.cli.subprocess,
+        "run",
+        lambda command, cwd, env: (
+            calls.append((command, cwd)) or subprocess.CompletedProcess(command, 0)
+        ),
+    )
     assert main(["bench", "--quick"]) == 0
     command, cwd = calls[0]
     assert command[1:] == ["-m", "benchmarks", "--quick"]

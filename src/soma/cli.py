@@ -50,13 +50,16 @@ def demo(args):
         return 1
     epochs = args.epochs if args.epochs is not None else epochs
     (X_train, y_train), (X_test, y_test) = split
-    print(f"soma demo: {args.data}, {len(X_train)} training and {len(X_test)} test samples, "
-          f"{type(model).__name__}, {epochs} epochs")
+    print(
+        f"soma demo: {args.data}, {len(X_train)} training and {len(X_test)} test samples, "
+        f"{type(model).__name__}, {epochs} epochs"
+    )
     summary(model, X_train.shape[1:])
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=[accuracy], verbose=1)
     start = time.perf_counter()
-    history = trainer.fit(X_train, y_train, epochs=epochs, batch_size=batch_size,
-                          validation_data=(X_test, y_test))
+    history = trainer.fit(
+        X_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=(X_test, y_test)
+    )
     seconds = time.perf_counter() - start
     scores = trainer.predict(X_test).numpy()
     print(f"trained in {seconds:.1f} s")
@@ -71,19 +74,38 @@ def demo(args):
 
         saved.append(Path(plots.plot_history(history, out / "history.png")))
         matrix = confusion_matrix(y_test, scores, num_classes=len(split.classes))
-        saved.append(Path(plots.plot_confusion_matrix(matrix, out / "confusion_matrix.png",
-                                                      class_names=split.classes)))
+        saved.append(
+            Path(
+                plots.plot_confusion_matrix(
+                    matrix, out / "confusion_matrix.png", class_names=split.classes
+                )
+            )
+        )
         if X_test.ndim == 4:
-            names = [f"{split.classes[p]}" + ("" if p == t else f" (true {split.classes[t]})")
-                     for p, t in zip(scores[:32].argmax(1), y_test[:32])]
-            saved.append(Path(plots.plot_images(X_test[:32], out / "predictions.png", labels=names,
-                                                ncols=8, title="predicted class")))
+            names = [
+                f"{split.classes[p]}" + ("" if p == t else f" (true {split.classes[t]})")
+                for p, t in zip(scores[:32].argmax(1), y_test[:32], strict=True)
+            ]
+            saved.append(
+                Path(
+                    plots.plot_images(
+                        X_test[:32],
+                        out / "predictions.png",
+                        labels=names,
+                        ncols=8,
+                        title="predicted class",
+                    )
+                )
+            )
     except ImportError as error:
         print(f"(no plots: {error})")
     print("saved:")
     for path in saved:
         print(f"  {path}")
-    print(f"reload the model with {type(model).__name__}().load_state_dict(soma.load({str(saved[0])!r}))")
+    print(
+        f"reload the model with {type(model).__name__}()"
+        f".load_state_dict(soma.load({str(saved[0])!r}))"
+    )
     return 0
 
 
@@ -99,11 +121,16 @@ def explain(argv):
 def bench(argv):
     root = Path(__file__).resolve().parents[2]
     if not (root / "benchmarks" / "__main__.py").exists():
-        print("soma bench: the benchmarks live in soma's source repository (benchmarks/), not in "
-              "the installed package; clone the repository and run `make bench` there.",
-              file=sys.stderr)
+        print(
+            "soma bench: the benchmarks live in soma's source repository (benchmarks/), not in "
+            "the installed package; clone the repository and run `make bench` there.",
+            file=sys.stderr,
+        )
         return 1
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    )
     return subprocess.run([sys.executable, "-m", "benchmarks", *argv], cwd=root, env=env).returncode
 
 
@@ -117,15 +144,29 @@ def _parser():
     parser.add_argument("--version", action="version", version=f"soma {soma.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command")
     demo_parser = commands.add_parser(
-        "demo", help="train a model on bundled data, print its test accuracy, save it and its plots")
-    demo_parser.add_argument("--data", choices=DATA_CHOICES, default="digits",
-                             help="data set shipped with the install (default: digits)")
-    demo_parser.add_argument("--epochs", type=int, default=None, help="epochs to train (default: per data set)")
-    demo_parser.add_argument("--out", default="soma-demo", help="folder for the model and plots (default: soma-demo)")
+        "demo", help="train a model on bundled data, print its test accuracy, save it and its plots"
+    )
+    demo_parser.add_argument(
+        "--data",
+        choices=DATA_CHOICES,
+        default="digits",
+        help="data set shipped with the install (default: digits)",
+    )
+    demo_parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs to train (default: per data set)"
+    )
+    demo_parser.add_argument(
+        "--out", default="soma-demo", help="folder for the model and plots (default: soma-demo)"
+    )
     demo_parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    commands.add_parser("explain", add_help=False,
-                        help="step-by-step forward/backward derivations (soma explain --help)")
-    commands.add_parser("bench", add_help=False, help="time soma against PyTorch (from a source checkout)")
+    commands.add_parser(
+        "explain",
+        add_help=False,
+        help="step-by-step forward/backward derivations (soma explain --help)",
+    )
+    commands.add_parser(
+        "bench", add_help=False, help="time soma against PyTorch (from a source checkout)"
+    )
     return parser
 
 

@@ -56,7 +56,10 @@ def test_early_stopping_min_delta_and_mode():
     assert _drive(EarlyStopping(patience=1, min_delta=0.05), [1.0, 0.97, 0.96]) == 1
     # accuracy-like names are maximized ('auto'), and 'min' can be forced
     assert _drive(EarlyStopping("val_accuracy", patience=1), [0.5, 0.6, 0.55], "val_accuracy") == 2
-    assert _drive(EarlyStopping("val_accuracy", patience=1, mode="min"), [0.5, 0.6], "val_accuracy") == 1
+    assert (
+        _drive(EarlyStopping("val_accuracy", patience=1, mode="min"), [0.5, 0.6], "val_accuracy")
+        == 1
+    )
 
 
 def test_early_stopping_baseline_and_warm_up():
@@ -99,17 +102,32 @@ def test_early_stopping_state_survives_a_checkpoint():
 
 def test_model_checkpoint_every_epoch_formats_the_path(tmp_path):
     trainer = _StubTrainer()
-    _drive(ModelCheckpoint(str(tmp_path / "m-{epoch:02d}-{val_loss:.1f}.safetensors")), [0.5, 0.25], trainer=trainer)
-    assert trainer.saved == [(str(tmp_path / "m-01-0.5.safetensors"), 1), (str(tmp_path / "m-02-0.2.safetensors"), 2)]
+    _drive(
+        ModelCheckpoint(str(tmp_path / "m-{epoch:02d}-{val_loss:.1f}.safetensors")),
+        [0.5, 0.25],
+        trainer=trainer,
+    )
+    assert trainer.saved == [
+        (str(tmp_path / "m-01-0.5.safetensors"), 1),
+        (str(tmp_path / "m-02-0.2.safetensors"), 2),
+    ]
 
 
 def test_model_checkpoint_save_best_only(tmp_path):
     trainer = _StubTrainer()
-    _drive(ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True), [0.9, 0.7, 0.8, 0.6, 0.65], trainer=trainer)
+    _drive(
+        ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True),
+        [0.9, 0.7, 0.8, 0.6, 0.65],
+        trainer=trainer,
+    )
     assert [epoch for _, epoch in trainer.saved] == [1, 2, 4]
     trainer = _StubTrainer()
-    _drive(ModelCheckpoint(tmp_path / "b.safetensors", "val_accuracy", save_best_only=True),
-           [0.9, 0.7, 0.95], key="val_accuracy", trainer=trainer)
+    _drive(
+        ModelCheckpoint(tmp_path / "b.safetensors", "val_accuracy", save_best_only=True),
+        [0.9, 0.7, 0.95],
+        key="val_accuracy",
+        trainer=trainer,
+    )
     assert [epoch for _, epoch in trainer.saved] == [1, 3]
 
 
@@ -119,9 +137,16 @@ def test_model_checkpoint_in_a_real_fit_writes_loadable_checkpoints(tmp_path):
     model = nn.Linear(2, 2)
     path = tmp_path / "ckpt-{epoch}.safetensors"
     weights_path = tmp_path / "weights.safetensors"
-    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), verbose=0,
-                      callbacks=[ModelCheckpoint(path, save_best_only=False),
-                                 ModelCheckpoint(weights_path, save_weights_only=True)])
+    trainer = Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        verbose=0,
+        callbacks=[
+            ModelCheckpoint(path, save_best_only=False),
+            ModelCheckpoint(weights_path, save_weights_only=True),
+        ],
+    )
     trainer.fit(X, y, epochs=3, validation_split=0.25)
     assert load_checkpoint(tmp_path / "ckpt-2.safetensors", nn.Linear(2, 2))["epoch"] == 2
     final = soma.load(weights_path)
@@ -135,8 +160,13 @@ def test_lr_scheduler_steps_every_epoch_or_every_batch():
         model = nn.Linear(2, 2)
         optimizer = optim.SGD(model.parameters(), lr=0.1)
         scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-        trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, verbose=0,
-                          callbacks=[LRScheduler(scheduler, step_every=step_every)])
+        trainer = Trainer(
+            model,
+            nn.CrossEntropyLoss(),
+            optimizer,
+            verbose=0,
+            callbacks=[LRScheduler(scheduler, step_every=step_every)],
+        )
         history = trainer.fit(X, y, epochs=3, batch_size=8)
         assert optimizer.param_groups[0]["lr"] == pytest.approx(expected)
         assert history.history["lr"][0] == 0.1
@@ -184,7 +214,16 @@ def test_history_collects_logs_and_a_callback_can_stop_fit():
     X = np.zeros((8, 2), np.float32)
     y = np.zeros(8, np.int64)
     model = nn.Linear(2, 2)
-    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
-                      callbacks=[StopAfterTwo()], verbose=0)
+    trainer = Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        callbacks=[StopAfterTwo()],
+        verbose=0,
+    )
     history = trainer.fit(X, y, epochs=10)
-    assert isinstance(history, History) and history.epoch == [0, 1] and len(history.history["loss"]) == 2
+    assert (
+        isinstance(history, History)
+        and history.epoch == [0, 1]
+        and len(history.history["loss"]) == 2
+    )

@@ -43,7 +43,8 @@ RUN = textwrap.dedent(
         trainer.fit(loader, epochs=4, initial_epoch=start)
     if mode != "first":
         soma.save(model.state_dict(), out + ".safetensors")
-        state = {k: np.asarray(v.data).tolist() for k, v in optimizer.state_dict()["state"][0].items()}
+        moments = optimizer.state_dict()["state"][0]
+        state = {k: np.asarray(v.data).tolist() for k, v in moments.items()}
         with open(out + ".json", "w") as f:
             json.dump({"history": trainer.history.history, "epoch": trainer.history.epoch,
                        "optimizer": state, "next": soma.rand(3).tolist()}, f)
@@ -62,10 +63,15 @@ def test_four_epochs_equal_two_plus_save_plus_load_in_a_new_process_plus_two(tmp
     _run(tmp_path, "full", tmp_path / "unused", tmp_path / "full")
     _run(tmp_path, "first", tmp_path / "ckpt.safetensors", tmp_path / "unused")
     _run(tmp_path, "resume", tmp_path / "ckpt.safetensors", tmp_path / "resumed")
-    full, resumed = soma.load(tmp_path / "full.safetensors"), soma.load(tmp_path / "resumed.safetensors")
+    full, resumed = (
+        soma.load(tmp_path / "full.safetensors"),
+        soma.load(tmp_path / "resumed.safetensors"),
+    )
     assert full.keys() == resumed.keys()
     for key in full:
-        np.testing.assert_array_equal(full[key].numpy(), resumed[key].numpy(), err_msg=key)  # bit for bit
+        np.testing.assert_array_equal(
+            full[key].numpy(), resumed[key].numpy(), err_msg=key
+        )  # bit for bit
     a = json.loads((tmp_path / "full.json").read_text())
     b = json.loads((tmp_path / "resumed.json").read_text())
     assert a == b  # history (losses, metrics, learning rates), optimizer moments, the RNG stream
@@ -90,14 +96,15 @@ def test_checkpoint_round_trip_restores_model_optimizer_rng_and_epoch(tmp_path):
     soma.manual_seed(42)
     info = load_checkpoint(tmp_path / "c.safetensors", other, other_optimizer)
     assert info == {"epoch": 7, "extra": {"note": "x"}}
-    for (name, a), b in zip(model.state_dict().items(), other.state_dict().values()):
+    for (name, a), b in zip(model.state_dict().items(), other.state_dict().values(), strict=True):
         assert a.shape == b.shape, name  # 0-d num_batches_tracked stays 0-d
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
     assert other_optimizer.param_groups[0]["lr"] == 0.1
     assert other_optimizer.param_groups[0]["momentum"] == 0.9
     momentum = optimizer.state_dict()["state"][0]["momentum_buffer"]
-    np.testing.assert_array_equal(other_optimizer.state_dict()["state"][0]["momentum_buffer"].numpy(),
-                                  momentum.numpy())
+    np.testing.assert_array_equal(
+        other_optimizer.state_dict()["state"][0]["momentum_buffer"].numpy(), momentum.numpy()
+    )
     np.testing.assert_array_equal(soma.rand(5).numpy(), expected_rng)
 
 
@@ -105,7 +112,10 @@ def test_checkpoint_of_a_different_model_is_a_clear_error(tmp_path):
     save_checkpoint(tmp_path / "c.safetensors", _model(hidden=5))
     target = _model(hidden=6)
     before = target.state_dict()["0.weight"].numpy().copy()
-    with pytest.raises(ValueError, match=r"different model.*\n.*0.weight has shape \(5, 3\) in the checkpoint but \(6, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"different model.*\n.*0.weight has shape \(5, 3\) in the checkpoint but \(6, 3\)",
+    ):
         load_checkpoint(tmp_path / "c.safetensors", target)
     np.testing.assert_array_equal(target.state_dict()["0.weight"].numpy(), before)  # untouched
     with pytest.raises(ValueError, match="missing from the checkpoint: 4.weight, 4.bias"):
@@ -123,7 +133,9 @@ def test_checkpoint_file_is_plain_safetensors_without_pickle(tmp_path):
     save_checkpoint(tmp_path / "c.safetensors", model, optim.Adam(model.parameters()), epoch=1)
     tensors, metadata = soma.io.load(tmp_path / "c.safetensors", with_metadata=True)
     assert {"model.0.weight", "rng_state"} <= set(tensors)
-    assert json.loads(metadata["optimizer"])["param_groups"][0]["betas"] == {"__tuple__": [0.9, 0.999]}
+    assert json.loads(metadata["optimizer"])["param_groups"][0]["betas"] == {
+        "__tuple__": [0.9, 0.999]
+    }
     assert b"pickle" not in (tmp_path / "c.safetensors").read_bytes()
 
 
@@ -135,7 +147,9 @@ def test_flatten_unflatten_round_trips_nested_state():
     }
     tensors, skeleton = flatten_state(state, "optimizer")
     assert set(tensors) == {"optimizer.state.0.step", "optimizer.state.0.exp_avg"}
-    back = unflatten_state(json.loads(json.dumps(skeleton)), {k: soma.tensor(v) for k, v in tensors.items()})
+    back = unflatten_state(
+        json.loads(json.dumps(skeleton)), {k: soma.tensor(v) for k, v in tensors.items()}
+    )
     assert back["param_groups"] == state["param_groups"] and back["best"] == float("inf")
     assert set(back["state"]) == {0, 1} and back["state"][1] == {}
     assert back["state"][0]["step"].dtype == np.float32 and back["state"][0]["step"].item() == 3
@@ -145,10 +159,14 @@ def test_flatten_unflatten_round_trips_nested_state():
 
 def test_trainer_load_checkpoint_restores_history(tmp_path):
     model = _model()
-    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), verbose=0)
+    trainer = Trainer(
+        model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), verbose=0
+    )
     X, y = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32), np.arange(20) % 2
     trainer.fit(X, y, epochs=2)
     trainer.save_checkpoint(tmp_path / "t.safetensors")
-    fresh = Trainer(_model(), nn.CrossEntropyLoss(), optim.SGD(_model().parameters(), lr=0.1), verbose=0)
+    fresh = Trainer(
+        _model(), nn.CrossEntropyLoss(), optim.SGD(_model().parameters(), lr=0.1), verbose=0
+    )
     assert fresh.load_checkpoint(tmp_path / "t.safetensors") == 2
     assert fresh.history.history == trainer.history.history and fresh.history.epoch == [0, 1]

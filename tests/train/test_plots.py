@@ -21,7 +21,9 @@ def _is_png(path):
 def test_plot_history_writes_png_from_history_and_from_dict(tmp_path):
     history = History()
     for epoch, (loss, val) in enumerate([(1.0, 1.1), (0.5, 0.7), (0.3, 0.6)]):
-        history.on_epoch_end(epoch, {"loss": loss, "accuracy": 1 - loss / 2, "val_loss": val, "lr": 0.1})
+        history.on_epoch_end(
+            epoch, {"loss": loss, "accuracy": 1 - loss / 2, "val_loss": val, "lr": 0.1}
+        )
     assert _is_png(plot_history(history, tmp_path / "h.png"))
     assert _is_png(plot_history({"loss": [1.0, 0.4]}, tmp_path / "sub" / "d.png"))
     with pytest.raises(ValueError, match="empty"):

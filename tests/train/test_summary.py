@@ -1,4 +1,4 @@
-"""summary(): parameter counts (against numel sums, PyTorch and Keras's known totals), MACs, shapes."""
+"""summary(): parameter counts (numel sums, PyTorch's and Keras's totals), MACs, shapes."""
 
 import numpy as np
 import torch
@@ -9,9 +9,16 @@ from soma.train.summary import count_parameters, summary
 
 
 def _keras_mnist_mlp(lib):
-    """Keras's classic mnist_mlp example: 784-512-512-10 with dropout; Keras reports 669,706 params."""
-    return lib.Sequential(lib.Linear(784, 512), lib.ReLU(), lib.Dropout(0.2), lib.Linear(512, 512),
-                          lib.ReLU(), lib.Dropout(0.2), lib.Linear(512, 10))
+    """Keras's classic mnist_mlp example, 784-512-512-10 with dropout: 669,706 params in Keras."""
+    return lib.Sequential(
+        lib.Linear(784, 512),
+        lib.ReLU(),
+        lib.Dropout(0.2),
+        lib.Linear(512, 512),
+        lib.ReLU(),
+        lib.Dropout(0.2),
+        lib.Linear(512, 10),
+    )
 
 
 def test_parameter_counts_equal_the_sum_of_numel_and_keras_total():
@@ -25,7 +32,9 @@ def test_parameter_counts_equal_the_sum_of_numel_and_keras_total():
 
 def test_mult_adds_of_dense_layers():
     result = summary(_keras_mnist_mlp(nn), (784,), batch_size=4, verbose=0)
-    assert result.total_mult_adds == 784 * 512 + 512 * 512 + 512 * 10  # per sample, whatever the batch
+    assert (
+        result.total_mult_adds == 784 * 512 + 512 * 512 + 512 * 10
+    )  # per sample, whatever the batch
 
 
 def test_frozen_parameters_are_non_trainable():
@@ -37,13 +46,19 @@ def test_frozen_parameters_are_non_trainable():
 
 
 def test_recurrent_counts_match_pytorch_and_macs_follow_the_gate_formula():
-    for soma_cls, torch_cls, gates in ((nn.LSTM, torch.nn.LSTM, 4), (nn.GRU, torch.nn.GRU, 3), (nn.RNN, torch.nn.RNN, 1)):
+    for soma_cls, torch_cls, gates in (
+        (nn.LSTM, torch.nn.LSTM, 4),
+        (nn.GRU, torch.nn.GRU, 3),
+        (nn.RNN, torch.nn.RNN, 1),
+    ):
         model = soma_cls(10, 32, num_layers=2, bidirectional=True)
         reference = torch_cls(10, 32, num_layers=2, bidirectional=True)
         seq, batch = 7, 1
         result = summary(model, input_data=soma.zeros(seq, batch, 10), verbose=0)
         assert result.total_params == sum(p.numel() for p in reference.parameters())
-        per_step = 2 * gates * 32 * (10 + 32) + 2 * gates * 32 * (2 * 32 + 32)  # layer 0 + layer 1, both directions
+        per_step = 2 * gates * 32 * (10 + 32) + 2 * gates * 32 * (
+            2 * 32 + 32
+        )  # layer 0 + layer 1, both directions
         assert result.total_mult_adds == seq * per_step
 
 
@@ -52,8 +67,15 @@ def test_table_lists_layers_totals_and_restores_training_mode(capsys):
     state = soma.get_rng_state().numpy().copy()
     summary(model, (4,))
     text = capsys.readouterr().out
-    for expected in ("Layer (type)", "Output Shape", "0 (Linear)", "(None, 8)", "Total params: 58",
-                     "Trainable params: 58", "Mult-adds per sample: 48"):
+    for expected in (
+        "Layer (type)",
+        "Output Shape",
+        "0 (Linear)",
+        "(None, 8)",
+        "Total params: 58",
+        "Trainable params: 58",
+        "Mult-adds per sample: 48",
+    ):
         assert expected in text
     assert model.training
     np.testing.assert_array_equal(soma.get_rng_state().numpy(), state)  # no random draws

@@ -25,8 +25,13 @@ def _blobs(n=300, classes=3, features=4, seed=0):
 def _trainer(features=4, classes=3, lr=0.05, **kwargs):
     model = nn.Sequential(nn.Linear(features, 16), nn.ReLU(), nn.Linear(16, classes))
     kwargs.setdefault("verbose", 0)
-    return Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=lr, momentum=0.9),
-                   metrics=[accuracy], **kwargs)
+    return Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=lr, momentum=0.9),
+        metrics=[accuracy],
+        **kwargs,
+    )
 
 
 def test_fit_learns_and_history_records_every_epoch():
@@ -73,8 +78,13 @@ def test_fit_accepts_a_dataloader_and_validation_data():
 
 def test_evaluate_matches_a_hand_computed_loss_and_metrics():
     X, y = _blobs(n=90)
-    trainer = Trainer(nn.Linear(4, 3), nn.CrossEntropyLoss(), optim.SGD(nn.Linear(4, 3).parameters(), lr=0.1),
-                      metrics={"acc": accuracy, "top2": lambda t, s: top_k_accuracy(t, s, k=2)}, verbose=0)
+    trainer = Trainer(
+        nn.Linear(4, 3),
+        nn.CrossEntropyLoss(),
+        optim.SGD(nn.Linear(4, 3).parameters(), lr=0.1),
+        metrics={"acc": accuracy, "top2": lambda t, s: top_k_accuracy(t, s, k=2)},
+        verbose=0,
+    )
     result = trainer.evaluate(X, y, batch_size=40)
     with soma.no_grad():
         logits = trainer.model(soma.from_numpy(X))
@@ -87,7 +97,9 @@ def test_evaluate_matches_a_hand_computed_loss_and_metrics():
 def test_predict_runs_in_eval_mode_without_grad_and_restores_the_mode():
     X, _ = _blobs(n=40)
     model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 3))
-    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), verbose=0)
+    trainer = Trainer(
+        model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), verbose=0
+    )
     first, second = trainer.predict(X, batch_size=7), trainer.predict(X)
     assert first.shape == (40, 3) and not first.requires_grad
     np.testing.assert_array_equal(first.numpy(), second.numpy())  # dropout off
@@ -96,7 +108,9 @@ def test_predict_runs_in_eval_mode_without_grad_and_restores_the_mode():
 
 def test_x_and_y_of_different_lengths_is_a_clear_error():
     X, y = _blobs(n=50)
-    with pytest.raises(ValueError, match="x and y have different lengths: 50 samples in x, 49 in y"):
+    with pytest.raises(
+        ValueError, match="x and y have different lengths: 50 samples in x, 49 in y"
+    ):
         _trainer().fit(X, y[:-1])
 
 
@@ -120,18 +134,29 @@ def test_ignore_index_labels_are_allowed():
 def test_fit_function_and_regression_targets():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3)).astype(np.float32)
-    y = (X @ np.array([[1.0], [-2.0], [0.5]]) + 0.3).astype(np.float64)  # float64: cast to the model's float32
+    y = (X @ np.array([[1.0], [-2.0], [0.5]]) + 0.3).astype(
+        np.float64
+    )  # float64: cast to the model's float32
     model = nn.Linear(3, 1)
-    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), X, y, epochs=20,
-                  metrics=[soma.train.r2_score], verbose=0)
+    history = fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=20,
+        metrics=[soma.train.r2_score],
+        verbose=0,
+    )
     assert history.history["r2_score"][-1] > 0.99
 
 
 def test_progress_prints_one_line_per_epoch_when_not_a_terminal():
     X, y = _blobs(n=64)
     stream = io.StringIO()
-    _trainer(callbacks=[ProgressBar(verbose=1, file=stream)]).fit(X, y, epochs=3, batch_size=16,
-                                                                   validation_split=0.25)
+    _trainer(callbacks=[ProgressBar(verbose=1, file=stream)]).fit(
+        X, y, epochs=3, batch_size=16, validation_split=0.25
+    )
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3
     assert lines[0].startswith("Epoch 1/3") and "val_accuracy" in lines[0] and "loss:" in lines[0]

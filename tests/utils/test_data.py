@@ -56,7 +56,9 @@ def test_batch_counts_and_sizes_match_torch(n, batch_size, drop_last):
 
 
 def test_order_without_shuffle_matches_torch_exactly():
-    for (xs, ys), (xt, yt) in zip(_soma_loader(23, batch_size=5), _torch_loader(23, batch_size=5), strict=True):
+    for (xs, ys), (xt, yt) in zip(
+        _soma_loader(23, batch_size=5), _torch_loader(23, batch_size=5), strict=True
+    ):
         np.testing.assert_array_equal(xs.numpy(), xt.numpy())
         np.testing.assert_array_equal(ys.numpy(), yt.numpy())
         assert xs.dtype == np.float32 and ys.dtype == np.int64
@@ -75,7 +77,9 @@ def test_shuffle_visits_every_sample_once_in_a_new_order_each_epoch():
 
 def test_shuffle_is_reproducible_from_the_global_seed_and_from_a_generator():
     def order(**kwargs):
-        return np.concatenate([xb.numpy()[:, 0] for xb, _ in _soma_loader(40, batch_size=6, shuffle=True, **kwargs)])
+        return np.concatenate(
+            [xb.numpy()[:, 0] for xb, _ in _soma_loader(40, batch_size=6, shuffle=True, **kwargs)]
+        )
 
     soma.manual_seed(3)
     a = order()
@@ -111,7 +115,12 @@ class _DictDataset(Dataset):
         return 5
 
     def __getitem__(self, i):
-        return {"image": np.full((2, 2), i, np.float32), "label": i, "weight": 0.5 * i, "name": f"s{i}"}
+        return {
+            "image": np.full((2, 2), i, np.float32),
+            "label": i,
+            "weight": 0.5 * i,
+            "name": f"s{i}",
+        }
 
 
 def test_collate_of_dicts_matches_torch():
@@ -130,11 +139,15 @@ def test_collate_of_dicts_matches_torch():
 
 def test_collate_of_tuples_namedtuples_and_numbers_matches_torch():
     Point = collections.namedtuple("Point", "x y")
-    samples = [(soma.tensor([i, i + 1.0]), i, True, Point(float(i), np.float32(i))) for i in range(3)]
-    torch_samples = [(torch.tensor([i, i + 1.0]), i, True, Point(float(i), np.float32(i))) for i in range(3)]
+    samples = [
+        (soma.tensor([i, i + 1.0]), i, True, Point(float(i), np.float32(i))) for i in range(3)
+    ]
+    torch_samples = [
+        (torch.tensor([i, i + 1.0]), i, True, Point(float(i), np.float32(i))) for i in range(3)
+    ]
     ours, theirs = default_collate(samples), tdata.default_collate(torch_samples)
     assert type(ours) is type(theirs) is list
-    for a, b in zip(ours[:3], theirs[:3]):
+    for a, b in zip(ours[:3], theirs[:3], strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
         assert a.dtype == np.dtype(str(b.dtype).replace("torch.", ""))
     assert isinstance(ours[3], Point)
@@ -183,8 +196,14 @@ def test_argument_conflicts_raise_like_torch():
 
 def test_custom_sampler_and_batch_sampler():
     dataset = TensorDataset(np.arange(10))
-    assert [b[0].tolist() for b in DataLoader(dataset, batch_size=3, sampler=[9, 8, 7, 0])] == [[9, 8, 7], [0]]
-    assert [b[0].tolist() for b in DataLoader(dataset, batch_sampler=[[1, 2], [5]])] == [[1, 2], [5]]
+    assert [b[0].tolist() for b in DataLoader(dataset, batch_size=3, sampler=[9, 8, 7, 0])] == [
+        [9, 8, 7],
+        [0],
+    ]
+    assert [b[0].tolist() for b in DataLoader(dataset, batch_sampler=[[1, 2], [5]])] == [
+        [1, 2],
+        [5],
+    ]
     batches = list(BatchSampler(RandomSampler(range(10), generator=1), 4, drop_last=True))
     assert [len(b) for b in batches] == [4, 4]
 

@@ -111,7 +111,8 @@ def _monitored(logs, monitor, who):
     if monitor not in (logs or {}):
         raise ValueError(
             f"{who} monitors {monitor!r}, but the epoch's logs only have {sorted(logs or {})}; "
-            "give fit() validation data (validation_split or validation_data) or monitor another key"
+            "give fit() validation data (validation_split or validation_data) "
+            "or monitor another key"
         )
     return float(logs[monitor])
 
@@ -147,8 +148,17 @@ class EarlyStopping(_Monitor):
         start_from_epoch: epochs of warm-up before watching starts.
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0.0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__(monitor, mode, min_delta)
         self.patience, self.verbose, self.baseline = patience, verbose, baseline
         self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
@@ -178,15 +188,21 @@ class EarlyStopping(_Monitor):
             if self.restore_best_weights and self.best_weights is not None:
                 self.trainer.model.load_state_dict(self.best_weights)
             if self.verbose:
-                print(f"Epoch {epoch + 1}: early stopping (best {self.monitor} "
-                      f"{self.best:.4f} at epoch {self.best_epoch + 1})")
+                print(
+                    f"Epoch {epoch + 1}: early stopping (best {self.monitor} "
+                    f"{self.best:.4f} at epoch {self.best_epoch + 1})"
+                )
 
     def _weights(self):
         return {k: v.data.copy() for k, v in self.trainer.model.state_dict().items()}
 
     def state_dict(self):
-        state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
-                 "stopped_epoch": self.stopped_epoch}
+        state = {
+            "wait": self.wait,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+        }
         if self.best_weights is not None:
             state["best_weights"] = self.best_weights
         return state
@@ -195,7 +211,9 @@ class EarlyStopping(_Monitor):
         self.wait, self.best = int(state["wait"]), float(state["best"])
         self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
         weights = state.get("best_weights")
-        self.best_weights = None if weights is None else {k: np.asarray(v) for k, v in weights.items()}
+        self.best_weights = (
+            None if weights is None else {k: np.asarray(v) for k, v in weights.items()}
+        )
 
 
 class ModelCheckpoint(_Monitor):
@@ -217,8 +235,15 @@ class ModelCheckpoint(_Monitor):
 
     order = 10
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto"):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+    ):
         super().__init__(monitor, mode)
         self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
@@ -298,7 +323,9 @@ class CSVLogger(Callback):
         self.keys, self._file, self._writer = None, None, None
 
     def on_train_begin(self, logs=None):
-        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        exists = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
         if exists:
             with open(self.filename, newline="") as file:
                 self.keys = next(csv.reader(file, delimiter=self.separator))[1:]

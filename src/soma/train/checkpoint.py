@@ -117,7 +117,9 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, extra=
     tensors["rng_state"] = random.get_rng_state()
     # every shape, so that 0-d tensors (BatchNorm's num_batches_tracked, step counters)
     # come back 0-d whatever the file layer does with them
-    metadata["shapes"] = json.dumps({k: list(np.shape(getattr(v, "data", v))) for k, v in tensors.items()})
+    metadata["shapes"] = json.dumps(
+        {k: list(np.shape(getattr(v, "data", v))) for k, v in tensors.items()}
+    )
     io.save(tensors, path, metadata=metadata)
 
 
@@ -159,11 +161,16 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
         )
     _check_model(path, metadata, model)
     shapes = json.loads(metadata.get("shapes", "{}"))
-    tensors = {k: Tensor._make(v.data.reshape(shapes[k]), False) if k in shapes else v for k, v in tensors.items()}
+    tensors = {
+        k: Tensor._make(v.data.reshape(shapes[k]), False) if k in shapes else v
+        for k, v in tensors.items()
+    }
     for name, owner in {"optimizer": optimizer, "scheduler": scheduler}.items():
         if owner is not None and name not in metadata:
             raise ValueError(f"{os.fspath(path)!r} holds no {name} state, but a {name} was given")
-    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    model.load_state_dict(
+        {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    )
     if optimizer is not None:
         optimizer.load_state_dict(unflatten_state(json.loads(metadata["optimizer"]), tensors))
     if scheduler is not None:

@@ -18,7 +18,7 @@ def _figure(**kwargs):
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(
-            'plotting needs matplotlib, which is not installed; install the optional extra: '
+            "plotting needs matplotlib, which is not installed; install the optional extra: "
             'pip install "soma[plot]"'
         ) from error
     return Figure(**kwargs)
@@ -49,11 +49,13 @@ def plot_history(history, path="history.png", metrics=None):
     names = metrics or [k for k in values if not k.startswith("val_") and k != "lr"]
     figure = _figure(figsize=(5 * len(names), 3.8))
     axes = figure.subplots(1, len(names), squeeze=False)[0]
-    for axis, name in zip(axes, names):
+    for axis, name in zip(axes, names, strict=True):
         for key, label in ((name, "train"), ("val_" + name, "validation")):
             if key in values:
                 series = values[key]
-                axis.plot(np.arange(1, len(series) + 1), series, marker="o", markersize=3, label=label)
+                axis.plot(
+                    np.arange(1, len(series) + 1), series, marker="o", markersize=3, label=label
+                )
         axis.set_xlabel("epoch")
         axis.set_title(name)
         axis.grid(alpha=0.3)
@@ -61,8 +63,9 @@ def plot_history(history, path="history.png", metrics=None):
     return _save(figure, path)
 
 
-def plot_confusion_matrix(matrix, path="confusion_matrix.png", class_names=None, normalize=False,
-                          title="Confusion matrix"):
+def plot_confusion_matrix(
+    matrix, path="confusion_matrix.png", class_names=None, normalize=False, title="Confusion matrix"
+):
     """A confusion matrix as a heat map, each cell labelled with its count (or row fraction).
 
     Args:
@@ -74,7 +77,9 @@ def plot_confusion_matrix(matrix, path="confusion_matrix.png", class_names=None,
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"plot_confusion_matrix: expected a square matrix, got shape {matrix.shape}")
+        raise ValueError(
+            f"plot_confusion_matrix: expected a square matrix, got shape {matrix.shape}"
+        )
     if normalize:
         matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     n = matrix.shape[0]
@@ -92,8 +97,15 @@ def plot_confusion_matrix(matrix, path="confusion_matrix.png", class_names=None,
     for i in range(n):
         for j in range(n):
             text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
-            axis.text(j, i, text, ha="center", va="center", fontsize=8,
-                      color="white" if matrix[i, j] > threshold else "black")
+            axis.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if matrix[i, j] > threshold else "black",
+            )
     return _save(figure, path)
 
 
@@ -108,7 +120,9 @@ def _as_images(images):
         if array.shape[1] == 3:
             return array.transpose(0, 2, 3, 1)  # NCHW colour -> NHWC
         return array.reshape(-1, *array.shape[2:])  # every channel its own picture
-    raise ValueError(f"plot_images: expected (N, H, W) or (N, C, H, W) arrays, got shape {array.shape}")
+    raise ValueError(
+        f"plot_images: expected (N, H, W) or (N, C, H, W) arrays, got shape {array.shape}"
+    )
 
 
 def plot_images(images, path="images.png", labels=None, ncols=None, cmap="gray", title=None):

@@ -69,8 +69,14 @@ class ProgressBar(Callback):
                 from tqdm.auto import tqdm
             else:
                 from tqdm import tqdm
-            self._bar = tqdm(total=self.trainer.params.get("steps"), desc=self._title,
-                             file=self._stream(), unit="batch", leave=True, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=self.trainer.params.get("steps"),
+                desc=self._title,
+                file=self._stream(),
+                unit="batch",
+                leave=True,
+                dynamic_ncols=True,
+            )
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is not None:
@@ -86,7 +92,11 @@ class ProgressBar(Callback):
             self._bar = None
             return
         seconds = time.perf_counter() - self._start
-        print(f"{self._title} - {seconds:.1f}s - {format_logs(shown)}", file=self._stream(), flush=True)
+        print(
+            f"{self._title} - {seconds:.1f}s - {format_logs(shown)}",
+            file=self._stream(),
+            flush=True,
+        )
 
     def on_train_end(self, logs=None):
         if self._bar is not None:

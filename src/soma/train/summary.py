@@ -64,7 +64,9 @@ def mult_adds(module, inputs, output):
     if isinstance(module, (ConvTranspose1d, ConvTranspose2d)):
         return x.data.size * module.weight.data[0].size
     if isinstance(module, (RNNBase, RNNCellBase)):
-        weights = sum(p.data.size for name, p in module.named_parameters() if name.startswith("weight_"))
+        weights = sum(
+            p.data.size for name, p in module.named_parameters() if name.startswith("weight_")
+        )
         if isinstance(module, RNNCellBase):
             steps = x.shape[0] if x.ndim == 2 else 1
         else:  # time steps × batch: every element of the input but its features
@@ -102,12 +104,18 @@ class ModelSummary:
 
     def __str__(self):
         header = ("Layer (type)", "Output Shape", "Param #", "Mult-Adds")
-        lines = [(f"{name} ({kind})", shape, f"{params:,}", f"{macs:,}") for name, kind, shape, params, macs in self.rows]
+        lines = [
+            (f"{name} ({kind})", shape, f"{params:,}", f"{macs:,}")
+            for name, kind, shape, params, macs in self.rows
+        ]
         widths = [max(len(r[i]) for r in [header, *lines]) + 3 for i in range(4)]
         width = sum(widths)
 
         def row(cells):
-            return "".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+            return "".join(
+                c.ljust(w) if i < 2 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
 
         out = [f'Model: "{self.model_name}"', "=" * width, row(header), "=" * width]
         out += [row(line) for line in lines]
@@ -116,7 +124,8 @@ class ModelSummary:
             f"Total params: {self.total_params:,}",
             f"Trainable params: {self.trainable_params:,}",
             f"Non-trainable params: {self.non_trainable_params:,}",
-            f"Mult-adds {'per sample' if self.per_sample else 'for the input'}: {self.total_mult_adds:,}",
+            f"Mult-adds {'per sample' if self.per_sample else 'for the input'}: "
+            f"{self.total_mult_adds:,}",
             "=" * width,
         ]
         return "\n".join(out)
@@ -158,7 +167,15 @@ def summary(model, input_shape=None, *, input_data=None, batch_size=1, dtype=Non
 
         def hook(module, args, output, name=name, own=own):
             shape = _shape_text(output, input_shape is not None)
-            rows.append((name or type(module).__name__, type(module).__name__, shape, own, mult_adds(module, args, output)))
+            rows.append(
+                (
+                    name or type(module).__name__,
+                    type(module).__name__,
+                    shape,
+                    own,
+                    mult_adds(module, args, output),
+                )
+            )
 
         handles.append(module.register_forward_hook(hook))
     was_training = model.training

@@ -100,16 +100,22 @@ class Trainer:
                 raise ValueError("give targets inside the Dataset, not as y")
             return x
         if y is None:
-            raise ValueError("fit/evaluate need targets: pass y, or a Dataset / DataLoader of (x, y) pairs")
+            raise ValueError(
+                "fit/evaluate need targets: pass y, or a Dataset / DataLoader of (x, y) pairs"
+            )
         x, y = self._tensor(x, "x"), self._tensor(y, "y")
         if len(x) != len(y):
-            raise ValueError(f"x and y have different lengths: {len(x)} samples in x, {len(y)} in y")
+            raise ValueError(
+                f"x and y have different lengths: {len(x)} samples in x, {len(y)} in y"
+            )
         return TensorDataset(x, y)
 
     def _loader(self, x, y, batch_size, shuffle):
         if isinstance(x, DataLoader):
             if y is not None:
-                raise ValueError("with a DataLoader the targets come from its batches; do not pass y")
+                raise ValueError(
+                    "with a DataLoader the targets come from its batches; do not pass y"
+                )
             return x
         return DataLoader(self._dataset(x, y), batch_size=batch_size, shuffle=shuffle)
 
@@ -150,8 +156,20 @@ class Trainer:
         y_score = np.concatenate(outputs)
         return {prefix + name: float(fn(y_true, y_score)) for name, fn in self.metrics.items()}
 
-    def fit(self, x, y=None, *, epochs=1, batch_size=32, shuffle=True, validation_data=None,
-            validation_split=0.0, callbacks=None, verbose=None, initial_epoch=0):
+    def fit(
+        self,
+        x,
+        y=None,
+        *,
+        epochs=1,
+        batch_size=32,
+        shuffle=True,
+        validation_data=None,
+        validation_split=0.0,
+        callbacks=None,
+        verbose=None,
+        initial_epoch=0,
+    ):
         """Train for epochs ``initial_epoch .. epochs-1``; returns the :class:`History`.
 
         Args:
@@ -171,9 +189,14 @@ class Trainer:
             if validation_data is not None:
                 raise ValueError("give validation_data or validation_split, not both")
             if isinstance(x, (DataLoader, IterableDataset)):
-                raise ValueError("validation_split needs arrays or a Dataset; with a DataLoader pass validation_data")
+                raise ValueError(
+                    "validation_split needs arrays or a Dataset; "
+                    "with a DataLoader pass validation_data"
+                )
             if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
+                raise ValueError(
+                    f"validation_split must be between 0 and 1, got {validation_split}"
+                )
             dataset = self._dataset(x, y)
             n_train = len(dataset) - int(np.ceil(validation_split * len(dataset)))
             validation_data = Subset(dataset, range(n_train, len(dataset)))
@@ -181,8 +204,11 @@ class Trainer:
         train_loader = self._loader(x, y, batch_size, shuffle)
         val_loader = None
         if validation_data is not None:
-            vx, vy = (validation_data, None) if isinstance(validation_data, (Dataset, DataLoader)) \
+            vx, vy = (
+                (validation_data, None)
+                if isinstance(validation_data, (Dataset, DataLoader))
                 else validation_data
+            )
             val_loader = self._loader(vx, vy, max(batch_size, 256), False)
         verbose = self.verbose if verbose is None else verbose
         callbacks = [self.history, *self.callbacks, *(callbacks or [])]
@@ -296,16 +322,22 @@ class Trainer:
     def save_checkpoint(self, path, epoch=None):
         """Save model, optimizer, scheduler, RNG state, epoch, history and callback states."""
         extra = {"history": self.history.state_dict(), "callbacks": self._callback_states()}
-        checkpoint.save_checkpoint(path, self.model, self.optimizer, self.scheduler,
-                                   epoch=self.epoch if epoch is None else epoch, extra=extra)
+        checkpoint.save_checkpoint(
+            path,
+            self.model,
+            self.optimizer,
+            self.scheduler,
+            epoch=self.epoch if epoch is None else epoch,
+            extra=extra,
+        )
 
     def load_checkpoint(self, path):
-        """Restore a :meth:`save_checkpoint` file; returns the epoch to pass as ``initial_epoch``."""
+        """Restore a :meth:`save_checkpoint` file; returns the epoch for ``initial_epoch``."""
         info = checkpoint.load_checkpoint(path, self.model, self.optimizer, self.scheduler)
         extra = info["extra"] or {}
         if "history" in extra:
             self.history.load_state_dict(extra["history"])
-        for key, callback in zip(self._callback_states(), self.callbacks):
+        for key, callback in zip(self._callback_states(), self.callbacks, strict=True):
             state = extra.get("callbacks", {}).get(key)
             if state:
                 callback.load_state_dict(state)

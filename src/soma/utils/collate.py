@@ -68,11 +68,11 @@ def default_collate(batch):
         except TypeError:
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(list(field)) for field in zip(*batch, strict=True)))
     if isinstance(elem, collections.abc.Sequence):
         if any(len(sample) != len(elem) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
+        return [default_collate(list(field)) for field in zip(*batch, strict=True)]
     raise TypeError(
         "default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
         f"found {type(elem).__name__}"

@@ -92,7 +92,9 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), False) for t in tensors)
+        tensors = tuple(
+            t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), False) for t in tensors
+        )
         lengths = [t.shape[0] if t.ndim else None for t in tensors]
         if None in lengths or len(set(lengths)) != 1:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
@@ -192,7 +194,7 @@ def random_split(dataset, lengths, generator=None):
         )
     order = _generator(generator).permutation(n).tolist()
     offsets = np.cumsum([0] + [int(size) for size in lengths]).tolist()
-    return [Subset(dataset, order[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+    return [Subset(dataset, order[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
 
 class DataLoader:
@@ -260,15 +262,24 @@ class DataLoader:
                 )
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive "
+                "with drop_last"
+            )
         if sampler is None and not self._iterable:
-            sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
+            sampler = (
+                RandomSampler(dataset, generator=self.generator)
+                if shuffle
+                else SequentialSampler(dataset)
+            )
         if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_size = batch_size
         self.sampler = sampler
         self.batch_sampler = batch_sampler
-        self._auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
+        self._auto_collation = batch_sampler is not None or (
+            self._iterable and batch_size is not None
+        )
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
@@ -314,6 +325,6 @@ class DataLoader:
 
     def __repr__(self):
         return (
-            f"DataLoader(dataset of {len(self.dataset) if hasattr(self.dataset, '__len__') else '?'} "
+            f"DataLoader(dataset of {getattr(self.dataset, '__len__', lambda: '?')()} "
             f"samples, batch_size={self.batch_size}, drop_last={self.drop_last})"
         )

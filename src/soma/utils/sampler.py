@@ -73,7 +73,9 @@ class RandomSampler(Sampler):
             order = rng.integers(0, n, size=self.num_samples)
         else:
             whole, rest = divmod(self.num_samples, n)
-            order = np.concatenate([rng.permutation(n) for _ in range(whole)] + [rng.permutation(n)[:rest]])
+            order = np.concatenate(
+                [rng.permutation(n) for _ in range(whole)] + [rng.permutation(n)[:rest]]
+            )
         return iter(order.tolist())
 
     def __len__(self):
