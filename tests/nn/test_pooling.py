@@ -1,0 +1,128 @@
+"""Pooling and nearest upsampling against PyTorch: values, gradients, indices; gradchecks."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from helpers import check_against_torch, random_array
+
+import soma
+import soma.nn as nn
+import soma.nn.functional as F
+from soma.autograd import gradcheck
+
+MAX_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1), padding=(1, 1)),
+    dict(kernel_size=2, stride=3, ceil_mode=True),  # stride > kernel
+    dict(kernel_size=3, stride=1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kwargs", MAX_CASES)
+def test_max_pool2d_matches_torch(kwargs, dtype):
+    x = random_array((2, 3, 9, 11), dtype)
+    check_against_torch(lambda t: F.max_pool2d(t, **kwargs), lambda t: TF.max_pool2d(t, **kwargs), [x])
+    module = nn.MaxPool2d(**kwargs, return_indices=True)
+    out, index = module(soma.tensor(x))
+    ref_out, ref_index = TF.max_pool2d(torch.tensor(x), **kwargs, return_indices=True)
+    np.testing.assert_array_equal(index.numpy(), ref_index.numpy())
+    assert index.dtype == np.int64 and not index.requires_grad
+    np.testing.assert_array_equal(out.numpy(), ref_out.numpy())
+
+
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum_like_torch():
+    x = np.maximum(random_array((2, 2, 6, 6)), 0)  # ReLU output: windows of equal zeros
+    x[0, 0, :2, :2] = 1.5
+    for kwargs in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)):
+        check_against_torch(lambda t: F.max_pool2d(t, **kwargs), lambda t: TF.max_pool2d(t, **kwargs), [x])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("kwargs", [
+    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True),
+])
+def test_avg_pool2d_matches_torch(kwargs, count_include_pad, dtype):
+    x = random_array((2, 3, 9, 11), dtype)
+    check_against_torch(lambda t: F.avg_pool2d(t, count_include_pad=count_include_pad, **kwargs),
+                        lambda t: TF.avg_pool2d(t, count_include_pad=count_include_pad, **kwargs), [x])
+
+
+def test_avg_pool2d_divisor_override():
+    x = random_array((1, 2, 6, 6))
+    check_against_torch(lambda t: nn.AvgPool2d(3, 2, 1, divisor_override=4)(t),
+                        lambda t: torch.nn.AvgPool2d(3, 2, 1, divisor_override=4)(t), [x])
+
+
+def test_pool1d_match_torch():
+    x = random_array((2, 3, 13))
+    check_against_torch(lambda t: nn.MaxPool1d(3, 2, 1)(t), lambda t: torch.nn.MaxPool1d(3, 2, 1)(t), [x])
+    check_against_torch(lambda t: nn.MaxPool1d(2, dilation=2, ceil_mode=True)(t),
+                        lambda t: torch.nn.MaxPool1d(2, dilation=2, ceil_mode=True)(t), [x])
+    check_against_torch(lambda t: nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False)(t),
+                        lambda t: torch.nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False)(t), [x])
+
+
+def test_unbatched_inputs_match_torch():
+    x = random_array((3, 7, 8))
+    check_against_torch(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), [x])
+    check_against_torch(lambda t: F.avg_pool1d(t, 3), lambda t: TF.avg_pool1d(t, 3), [x])
+
+
+@pytest.mark.parametrize("output_size", [1, (3, 4), (5, 7), (4, None), (9, 11)])
+def test_adaptive_avg_pool2d_matches_torch(output_size):
+    x = random_array((2, 3, 9, 11))
+    check_against_torch(lambda t: nn.AdaptiveAvgPool2d(output_size)(t),
+                        lambda t: torch.nn.AdaptiveAvgPool2d(output_size)(t), [x])
+    check_against_torch(lambda t: F.adaptive_avg_pool2d(t, output_size),
+                        lambda t: TF.adaptive_avg_pool2d(t, output_size), [x.astype(np.float32)])
+
+
+def test_adaptive_avg_pool1d_matches_torch():
+    x = random_array((2, 3, 10))
+    check_against_torch(lambda t: nn.AdaptiveAvgPool1d(4)(t), lambda t: torch.nn.AdaptiveAvgPool1d(4)(t), [x])
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=1.7), dict(size=(20, 23)), dict(scale_factor=(0.5, 3)),
+])
+def test_interpolate_nearest_matches_torch(kwargs):
+    for dtype in (np.float64, np.float32):
+        x = random_array((2, 3, 9, 11), dtype)
+        check_against_torch(lambda t: F.interpolate(t, **kwargs), lambda t: TF.interpolate(t, **kwargs), [x])
+    check_against_torch(lambda t: nn.Upsample(**kwargs)(t), lambda t: torch.nn.Upsample(**kwargs)(t), [x])
+
+
+def test_interpolate_1d_matches_torch():
+    x = random_array((2, 3, 7))
+    check_against_torch(lambda t: F.interpolate(t, size=12), lambda t: TF.interpolate(t, size=12), [x])
+    check_against_torch(lambda t: F.interpolate(t, scale_factor=3), lambda t: TF.interpolate(t, scale_factor=3), [x])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True),
+    lambda t: F.max_pool2d(t, 2, 1, dilation=2),
+    lambda t: F.avg_pool2d(t, 3, 2, 1, count_include_pad=False),
+    lambda t: F.adaptive_avg_pool2d(t, (3, 2)),
+    lambda t: F.interpolate(t, scale_factor=1.5),
+])
+def test_pooling_gradcheck(fn):
+    x = soma.tensor(random_array((2, 2, 7, 6)), requires_grad=True)
+    assert gradcheck(fn, (x,))
+
+
+def test_pooling_bad_inputs_fail_early():
+    with pytest.raises(RuntimeError, match=r"max_pool2d: expected a 3-D or 4-D input, got input of shape \(5, 5\)"):
+        F.max_pool2d(soma.randn(5, 5), 2)
+    with pytest.raises(ValueError, match="at most half of the kernel"):
+        F.max_pool2d(soma.randn(1, 1, 8, 8), 2, padding=2)
+    with pytest.raises(RuntimeError, match="too small"):
+        F.avg_pool2d(soma.randn(1, 1, 2, 2), 3)
+    with pytest.raises(NotImplementedError, match="nearest"):
+        nn.Upsample(scale_factor=2, mode="bilinear")
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
