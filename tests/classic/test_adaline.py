@@ -26,7 +26,7 @@ def test_notes_004_first_step():
 def test_notes_004_rest_of_epoch():
     # docs/notes-examples.md [extension]: the steps the notes skip
     model = notes_model()
-    errors = [model.update(x, d) for x, d in zip(X, D)]
+    errors = [model.update(x, d) for x, d in zip(X, D, strict=True)]
     np.testing.assert_allclose(errors, [1, -1.7, -0.87, -0.843], atol=1e-12)
     np.testing.assert_allclose(model.weights, [0.3013, -0.0327], atol=1e-12)
     assert model.bias == pytest.approx(-0.1413, abs=1e-12)

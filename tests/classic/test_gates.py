@@ -24,10 +24,16 @@ def test_notes_000_and_or_not_neurons():
     np.testing.assert_array_equal(gates.truth_table(gates.not_gate())[1], [1, 0])
     # the net inputs of the notes' table: AND -1.5, -0.5, -0.5, 0.5; OR -0.5, 0.5, 0.5, 1.5
     linear = gates.and_gate()[0]
-    np.testing.assert_allclose(linear(soma.tensor(inputs)).detach().numpy()[:, 0], [-1.5, -0.5, -0.5, 0.5])
+    np.testing.assert_allclose(
+        linear(soma.tensor(inputs)).detach().numpy()[:, 0], [-1.5, -0.5, -0.5, 0.5]
+    )
     linear = gates.or_gate()[0]
-    np.testing.assert_allclose(linear(soma.tensor(inputs)).detach().numpy()[:, 0], [-0.5, 0.5, 0.5, 1.5])
-    np.testing.assert_allclose(gates.not_gate()[0](soma.tensor([[0.0], [1.0]])).detach().numpy()[:, 0], [1, -1])
+    np.testing.assert_allclose(
+        linear(soma.tensor(inputs)).detach().numpy()[:, 0], [-0.5, 0.5, 0.5, 1.5]
+    )
+    np.testing.assert_allclose(
+        gates.not_gate()[0](soma.tensor([[0.0], [1.0]])).detach().numpy()[:, 0], [1, -1]
+    )
 
 
 def test_notes_000_xnor_network():
@@ -40,30 +46,38 @@ def test_notes_000_xnor_network():
     hidden = net[1](net[0](soma.tensor(inputs))).detach().numpy()
     np.testing.assert_array_equal(hidden, [[1, 0], [0, 0], [0, 0], [0, 1]])
     # output nets 0.5, -0.5, -0.5, 0.5
-    np.testing.assert_allclose(net[2](soma.tensor(hidden)).detach().numpy()[:, 0], [0.5, -0.5, -0.5, 0.5])
+    np.testing.assert_allclose(
+        net[2](soma.tensor(hidden)).detach().numpy()[:, 0], [0.5, -0.5, -0.5, 0.5]
+    )
 
 
 def test_notes_004_xor_sigmoid_network_exact_values():
     net = gates.xor_network(dtype=soma.float64)
     inputs, y = gates.truth_table(net)
-    np.testing.assert_allclose(y, [4.54391048765e-05, 0.999954519621, 0.999954519621, 4.54391048765e-05],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        y, [4.54391048765e-05, 0.999954519621, 0.999954519621, 4.54391048765e-05], rtol=1e-10
+    )
     h = net[1](net[0](soma.tensor(inputs))).detach().numpy()
-    np.testing.assert_allclose(h[:, 0], [4.53978687024e-05, 0.999954602131, 0.999954602131, 1 - 9.35e-14],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        h[:, 0], [4.53978687024e-05, 0.999954602131, 0.999954602131, 1 - 9.35e-14], rtol=1e-10
+    )
     np.testing.assert_allclose(h[:, 1], h[::-1, 0], rtol=1e-12)
     y_net = net[2](soma.tensor(h)).detach().numpy()[:, 0]
-    np.testing.assert_allclose(y_net, [-9.99909204263, 9.99818408525, 9.99818408525, -9.99909204263],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        y_net, [-9.99909204263, 9.99818408525, 9.99818408525, -9.99909204263], rtol=1e-10
+    )
     # float32 (the default) agrees to the design's tolerance
     np.testing.assert_allclose(gates.truth_table(gates.xor_network())[1], y, rtol=1e-5)
 
 
 def test_xor_network_matches_torch():
     net = gates.xor_network(dtype=soma.float64)
-    reference = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid(), torch.nn.Linear(2, 1),
-                                    torch.nn.Sigmoid()).double()
-    reference.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in net.state_dict().items()})
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(2, 2), torch.nn.Sigmoid(), torch.nn.Linear(2, 1), torch.nn.Sigmoid()
+    ).double()
+    reference.load_state_dict(
+        {k: torch.from_numpy(v.numpy().copy()) for k, v in net.state_dict().items()}
+    )
     X, _ = gates.xor_data(np.float64)
     expected = reference(torch.from_numpy(X)).detach().numpy()[:, 0]
     np.testing.assert_allclose(gates.truth_table(net)[1], expected, rtol=1e-12)

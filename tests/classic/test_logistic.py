@@ -75,13 +75,15 @@ def test_l1_matches_sklearn(cancer):
     X, y = cancer
     C = 1.0
     # liblinear penalizes the intercept; a large intercept_scaling makes that penalty negligible
-    sk = SkLogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", tol=1e-12, max_iter=100000,
-                              intercept_scaling=1e4).fit(X, y)
+    sk = SkLogisticRegression(
+        C=C, l1_ratio=1.0, solver="liblinear", tol=1e-12, max_iter=100000, intercept_scaling=1e4
+    ).fit(X, y)
     model = LogisticRegression("l1", alpha_from_C(C, len(X), "l1"), tol=1e-10).fit(X, y)
     # same sparsity pattern: exact zeros from the soft-threshold step
     np.testing.assert_array_equal(model.coef_ == 0, sk.coef_ == 0)
     assert (model.coef_ == 0).sum() >= 10
-    # the L1 objective is flat along some directions: coefficients within 2e-3, objective within 1e-9
+    # the L1 objective is flat along some directions:
+    # coefficients within 2e-3, objective within 1e-9
     np.testing.assert_allclose(model.coef_, sk.coef_, atol=2e-3)
     reference = LogisticRegression("l1", model.alpha)
     reference.coef_, reference.intercept_ = sk.coef_, sk.intercept_

@@ -39,7 +39,9 @@ def test_truth_tables_of_logic_neurons():
     np.testing.assert_array_equal(McCullochPitts.NOT().truth_table(), [[0, 1], [1, 0]])
     table = McCullochPitts.AND(3).truth_table()
     assert table.shape == (8, 4)
-    np.testing.assert_array_equal(table[:, :3], [[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)])
+    np.testing.assert_array_equal(
+        table[:, :3], [[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+    )
     np.testing.assert_array_equal(table[:, -1], [0] * 7 + [1])
 
 

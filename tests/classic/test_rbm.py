@@ -120,11 +120,16 @@ def test_pseudo_likelihood_comparable_with_sklearn(trained, digits):
     X = digits[0]
     mirror = RBM(n_components=64)
     mirror.components_ = theirs.components_
-    mirror.intercept_hidden_, mirror.intercept_visible_ = theirs.intercept_hidden_, theirs.intercept_visible_
+    mirror.intercept_hidden_, mirror.intercept_visible_ = (
+        theirs.intercept_hidden_,
+        theirs.intercept_visible_,
+    )
     # the same (exact) measure for both, and scikit-learn's own estimate for both
     exact_ours, exact_theirs = ours.pseudo_likelihood(X), mirror.pseudo_likelihood(X)
     assert abs(exact_ours - exact_theirs) < 0.1 * abs(exact_theirs)  # measured: -21.0 vs -21.3
-    assert abs(ours.score_samples(X).mean() - theirs.score_samples(X).mean()) < 0.15 * abs(exact_theirs)
+    assert abs(ours.score_samples(X).mean() - theirs.score_samples(X).mean()) < 0.15 * abs(
+        exact_theirs
+    )
     # an untrained RBM is far worse
     untrained = RBM(n_components=64, n_iter=0, random_state=0).fit(X)
     assert untrained.pseudo_likelihood(X) < exact_ours - 10

@@ -13,7 +13,7 @@ NumPy arrays in and out; every model keeps its weights after each epoch in
 ``history_`` so a learner can watch them change.
 """
 
-from soma.classic._validation import ConvergenceWarning
+from soma.classic._validation import ConvergenceWarning  # noqa: F401  (public)
 from soma.classic.adaline import *  # noqa: F403
 from soma.classic.gates import *  # noqa: F403
 from soma.classic.logistic import *  # noqa: F403

@@ -58,7 +58,8 @@ class Adaline:
             self.weights = np.array(weights, dtype=np.float64).reshape(-1)
             if self.weights.size != n_inputs:
                 raise ValueError(
-                    f"Adaline(n_inputs={n_inputs}) expects {n_inputs} weights, got {self.weights.size}"
+                    f"Adaline(n_inputs={n_inputs}) expects {n_inputs} weights, "
+                    f"got {self.weights.size}"
                 )
         self.bias = float(bias)
         self.converged_ = False
@@ -110,7 +111,7 @@ class Adaline:
         previous = self.mse(X, d)
         start = previous
         for self.n_epochs_ in range(1, epochs + 1):
-            for x, target in zip(X, d):  # online rule: one update per sample
+            for x, target in zip(X, d, strict=True):  # online rule: one update per sample
                 self.update(x, target)
             current = self.mse(X, d)
             self.history_["weights"].append(self.weights.copy())

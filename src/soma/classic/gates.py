@@ -28,8 +28,17 @@ from soma.classic._validation import ConvergenceWarning
 from soma.classic.perceptron import Perceptron
 
 __all__ = [
-    "and_gate", "or_gate", "not_gate", "xnor_network", "xor_network", "step_neuron",
-    "truth_table", "xor_data", "train_xor_mlp", "best_single_layer_accuracy", "single_layer_xor",
+    "and_gate",
+    "or_gate",
+    "not_gate",
+    "xnor_network",
+    "xor_network",
+    "step_neuron",
+    "truth_table",
+    "xor_data",
+    "train_xor_mlp",
+    "best_single_layer_accuracy",
+    "single_layer_xor",
 ]
 
 
@@ -86,7 +95,9 @@ def xor_network(dtype=soma.float32):
         array([0., 1., 1., 0.], dtype=float32)
     """
     hidden = _linear([[20.0, 20.0], [-20.0, -20.0]], [-10.0, 30.0], dtype)
-    return nn.Sequential(hidden, nn.Sigmoid(), _linear([[20.0, 20.0]], [-30.0], dtype), nn.Sigmoid())
+    return nn.Sequential(
+        hidden, nn.Sigmoid(), _linear([[20.0, 20.0]], [-30.0], dtype), nn.Sigmoid()
+    )
 
 
 def xor_data(dtype=soma.float32):
@@ -128,7 +139,10 @@ def train_xor_mlp(hidden=4, epochs=500, lr=0.1, activation=nn.Tanh, dtype=soma.f
     X, y = xor_data(dtype)
     inputs, targets = soma.tensor(X), soma.tensor(y[:, None])
     model = nn.Sequential(
-        nn.Linear(2, hidden, dtype=dtype), activation(), nn.Linear(hidden, 1, dtype=dtype), nn.Sigmoid()
+        nn.Linear(2, hidden, dtype=dtype),
+        activation(),
+        nn.Linear(hidden, 1, dtype=dtype),
+        nn.Sigmoid(),
     )
     optimizer = optim.Adam(model.parameters(), lr=lr)
     criterion = nn.BCELoss()

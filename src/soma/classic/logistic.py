@@ -90,18 +90,34 @@ class LogisticRegression:
     Example (notes 002: x = (1, 2, 3), a = (0.01, 0.02, 0.03), b = 0.05):
         >>> model = LogisticRegression()
         >>> model.coef_, model.intercept_ = np.array([[0.01, 0.02, 0.03]]), np.array([0.05])
-        >>> model.decision_function([[1.0, 2.0, 3.0]]).round(4), model.predict_proba([[1, 2, 3]])[:, 1].round(4)
-        (array([0.19]), array([0.5474]))
+        >>> model.decision_function([[1.0, 2.0, 3.0]]).round(4)
+        array([0.19])
+        >>> model.predict_proba([[1.0, 2.0, 3.0]])[:, 1].round(4)
+        array([0.5474])
     """
 
-    def __init__(self, penalty="l2", alpha=1e-3, solver="fista", lr=0.1, max_iter=10000, tol=1e-8,
-                 fit_intercept=True):
+    def __init__(
+        self,
+        penalty="l2",
+        alpha=1e-3,
+        solver="fista",
+        lr=0.1,
+        max_iter=10000,
+        tol=1e-8,
+        fit_intercept=True,
+    ):
         if penalty not in _PENALTIES:
-            raise ValueError(f"LogisticRegression: penalty must be one of {_PENALTIES}, got {penalty!r}")
+            raise ValueError(
+                f"LogisticRegression: penalty must be one of {_PENALTIES}, got {penalty!r}"
+            )
         if solver not in _SOLVERS:
-            raise ValueError(f"LogisticRegression: solver must be one of {_SOLVERS}, got {solver!r}")
+            raise ValueError(
+                f"LogisticRegression: solver must be one of {_SOLVERS}, got {solver!r}"
+            )
         if solver == "newton" and penalty == "l1":
-            raise ValueError("LogisticRegression: solver='newton' needs a smooth penalty (l2 or None), not l1")
+            raise ValueError(
+                "LogisticRegression: solver='newton' needs a smooth penalty (l2 or None), not l1"
+            )
         if alpha < 0:
             raise ValueError(f"LogisticRegression: alpha must be >= 0, got {alpha}")
         self.penalty, self.alpha, self.solver = penalty, float(alpha), solver
@@ -116,7 +132,7 @@ class LogisticRegression:
         return check_inputs(X, n_features, repr(self))
 
     def decision_function(self, X):
-        """z = b + Σᵢ aᵢxᵢ: shape ``(n_samples,)`` for two classes, else ``(n_samples, n_classes)``."""
+        """z = b + Σᵢ aᵢxᵢ: ``(n_samples,)`` for two classes, else ``(n_samples, n_classes)``."""
         if not hasattr(self, "coef_"):
             raise RuntimeError(f"{self!r} is not fitted: call fit or set coef_ and intercept_")
         coef = np.atleast_2d(self.coef_)
@@ -184,7 +200,9 @@ class LogisticRegression:
                 raise ValueError(f"{self!r} needs at least two classes, got {self.classes_}")
         unknown = ~np.isin(y, self.classes_)
         if unknown.any():
-            raise ValueError(f"{self!r}: labels {np.unique(y[unknown])} are not in classes_ {self.classes_}")
+            raise ValueError(
+                f"{self!r}: labels {np.unique(y[unknown])} are not in classes_ {self.classes_}"
+            )
         columns = self.classes_[1:] if self.classes_.size == 2 else self.classes_
         return (y[:, None] == columns[None, :]).astype(np.float64)
 
@@ -212,7 +230,8 @@ class LogisticRegression:
     def _solve_gd(self, W, Xb, Y, step=None, momentum=False):
         step = self.lr if step is None else step
         Z, t = W.copy(), 1.0  # Z: the point where the gradient is taken (= W without momentum)
-        for self.n_iter_ in range(1, self.max_iter + 1):
+        for iteration in range(1, self.max_iter + 1):
+            self.n_iter_ = iteration
             loss, grad = self._smooth(Z, Xb, Y)
             self._record(loss, Z)
             new = self._prox(Z - step * grad, step)
@@ -238,7 +257,8 @@ class LogisticRegression:
     def _solve_newton(self, W, Xb, Y):
         ridge = np.full(Xb.shape[1], 2 * self.alpha if self.penalty == "l2" else 0.0)
         ridge[-1] = 0.0 if self.fit_intercept else 1.0  # a dead intercept column stays at 0
-        for self.n_iter_ in range(1, self.max_iter + 1):
+        for iteration in range(1, self.max_iter + 1):
+            self.n_iter_ = iteration
             loss, grad = self._smooth(W, Xb, Y)
             self._record(loss, W)
             if np.max(np.abs(grad)) < self.tol:
@@ -261,4 +281,7 @@ class LogisticRegression:
         return candidate
 
     def __repr__(self):
-        return f"LogisticRegression(penalty={self.penalty!r}, alpha={self.alpha:g}, solver={self.solver!r})"
+        return (
+            f"LogisticRegression(penalty={self.penalty!r}, alpha={self.alpha:g}, "
+            f"solver={self.solver!r})"
+        )

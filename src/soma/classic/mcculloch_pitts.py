@@ -67,7 +67,8 @@ class McCullochPitts:
         bad = [i for i in self.inhibitory if not 0 <= i < self.n_inputs]
         if bad:
             raise ValueError(
-                f"McCullochPitts(n_inputs={self.n_inputs}): inhibitory indices {bad} are out of range"
+                f"McCullochPitts(n_inputs={self.n_inputs}): inhibitory indices {bad} "
+                "are out of range"
             )
         self._excitatory = np.ones(self.n_inputs, dtype=bool)
         self._excitatory[list(self.inhibitory)] = False

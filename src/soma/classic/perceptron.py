@@ -55,7 +55,8 @@ class Perceptron:
             self.weights = np.array(weights, dtype=np.float64).reshape(-1)
             if self.weights.size != n_inputs:
                 raise ValueError(
-                    f"Perceptron(n_inputs={n_inputs}) expects {n_inputs} weights, got {self.weights.size}"
+                    f"Perceptron(n_inputs={n_inputs}) expects {n_inputs} weights, "
+                    f"got {self.weights.size}"
                 )
         self.bias = float(bias)
         self.converged_ = False
@@ -102,7 +103,7 @@ class Perceptron:
         self.converged_ = False
         for self.n_epochs_ in range(1, epochs + 1):
             # online rule: each sample sees the weights its predecessor left
-            mistakes = sum(self.update(x, d) != 0 for x, d in zip(X, y))
+            mistakes = sum(self.update(x, d) != 0 for x, d in zip(X, y, strict=True))
             self.history_["weights"].append(self.weights.copy())
             self.history_["bias"].append(self.bias)
             self.history_["errors"].append(int(mistakes))

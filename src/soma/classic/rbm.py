@@ -1,6 +1,6 @@
 """Restricted Boltzmann machine with Bernoulli visible and hidden units, trained by CD-k.
 
-    E(v, h) = −bᵀv − cᵀh − hᵀWv                   (energy; no visible-visible or hidden-hidden links)
+    E(v, h) = −bᵀv − cᵀh − hᵀWv          (energy; no visible-visible or hidden-hidden links)
     P(hⱼ = 1 | v) = σ(cⱼ + Wⱼ·v),   P(vᵢ = 1 | h) = σ(bᵢ + W·ᵢᵀh)
     F(v) = −bᵀv − Σⱼ log(1 + e^(cⱼ + Wⱼ·v))        (free energy: P(v) ∝ e^(−F(v)))
 
@@ -57,14 +57,27 @@ class RBM:
         (100, 4)
     """
 
-    def __init__(self, n_components=256, learning_rate=0.1, batch_size=10, n_iter=10, k=1,
-                 persistent=False, random_state=None, verbose=False):
+    def __init__(
+        self,
+        n_components=256,
+        learning_rate=0.1,
+        batch_size=10,
+        n_iter=10,
+        k=1,
+        persistent=False,
+        random_state=None,
+        verbose=False,
+    ):
         if n_components < 1 or batch_size < 1 or k < 1 or n_iter < 0:
             raise ValueError(
                 f"RBM: n_components, batch_size and k must be >= 1 and n_iter >= 0, got "
                 f"{n_components}, {batch_size}, {k}, {n_iter}"
             )
-        self.n_components, self.learning_rate, self.batch_size = n_components, learning_rate, batch_size
+        self.n_components, self.learning_rate, self.batch_size = (
+            n_components,
+            learning_rate,
+            batch_size,
+        )
         self.n_iter, self.k, self.persistent = n_iter, k, persistent
         self.random_state, self.verbose = random_state, verbose
         self.history_ = {"pseudo_likelihood": [], "reconstruction_error": []}
@@ -74,7 +87,9 @@ class RBM:
         n_features = self.components_.shape[1] if hasattr(self, "components_") else None
         X = check_inputs(X, n_features, repr(self))
         if X.min() < 0 or X.max() > 1:
-            raise ValueError(f"{self!r} takes values in [0, 1], got range [{X.min():g}, {X.max():g}]")
+            raise ValueError(
+                f"{self!r} takes values in [0, 1], got range [{X.min():g}, {X.max():g}]"
+            )
         return X
 
     def _fitted(self):
@@ -101,12 +116,14 @@ class RBM:
         return self._visible_probs(self.transform(X))
 
     def gibbs(self, v, steps=1):
-        """Run ``steps`` Gibbs steps v → h ~ P(h|v) → v ~ P(v|h); returns the binary visible sample."""
+        """Run ``steps`` Gibbs steps v → h ~ P(h|v) → v ~ P(v|h); returns the visible sample."""
         self._fitted()
         rng = check_random_state(self.random_state)
         v = self._check(v)
         for _ in range(steps):
-            v = self._bernoulli(self._visible_probs(self._bernoulli(self._hidden_probs(v), rng)), rng)
+            v = self._bernoulli(
+                self._visible_probs(self._bernoulli(self._hidden_probs(v), rng)), rng
+            )
         return v
 
     # ---- free energy and pseudo-likelihood ----------------------------------------------
@@ -114,7 +131,9 @@ class RBM:
         """F(v) = −bᵀv − Σⱼ log(1 + e^(cⱼ + Wⱼ·v)), one value per row."""
         self._fitted()
         X = self._check(X)
-        return -X @ self.intercept_visible_ - _softplus(X @ self.components_.T + self.intercept_hidden_).sum(1)
+        return -X @ self.intercept_visible_ - _softplus(
+            X @ self.components_.T + self.intercept_hidden_
+        ).sum(1)
 
     def score_samples(self, X):
         """Stochastic pseudo-log-likelihood, scikit-learn's estimate: D · log σ(F(ṽ) − F(v)).
@@ -131,7 +150,7 @@ class RBM:
         return X.shape[1] * -_softplus(self.free_energy(X) - self.free_energy(flipped))
 
     def pseudo_likelihood(self, X, per_sample=False):
-        """Exact pseudo-log-likelihood Σᵢ log P(vᵢ | v₋ᵢ) = Σᵢ log σ(F(v⁽ⁱ⁾) − F(v)), averaged over rows.
+        """Exact pseudo-log-likelihood Σᵢ log P(vᵢ | v₋ᵢ) = Σᵢ log σ(F(v⁽ⁱ⁾) − F(v)), row average.
 
         v⁽ⁱ⁾ flips unit i. All D flips are computed at once: flipping i moves the hidden
         pre-activations by (1 − 2vᵢ)·W·ᵢ, so no loop over units or samples is needed
@@ -199,9 +218,14 @@ class RBM:
             for start in range(0, len(X), self.batch_size):  # mini-batches, each one vectorized
                 self._update(X[order[start : start + self.batch_size]], rng)
             self.history_["pseudo_likelihood"].append(self.pseudo_likelihood(X))
-            self.history_["reconstruction_error"].append(float(np.mean((X - self.reconstruct(X)) ** 2)))
+            self.history_["reconstruction_error"].append(
+                float(np.mean((X - self.reconstruct(X)) ** 2))
+            )
             if self.verbose:
-                print(f"[RBM] epoch {epoch}: pseudo-likelihood {self.history_['pseudo_likelihood'][-1]:.2f}")
+                print(
+                    f"[RBM] epoch {epoch}: pseudo-likelihood "
+                    f"{self.history_['pseudo_likelihood'][-1]:.2f}"
+                )
         return self
 
     def fit_transform(self, X, y=None):
@@ -210,4 +234,7 @@ class RBM:
 
     def __repr__(self):
         kind = "PCD" if self.persistent else "CD"
-        return f"RBM(n_components={self.n_components}, {kind}-{self.k}, learning_rate={self.learning_rate:g})"
+        return (
+            f"RBM(n_components={self.n_components}, {kind}-{self.k}, "
+            f"learning_rate={self.learning_rate:g})"
+        )
