@@ -375,7 +375,7 @@ class RNNCellBase(Module):
         expected = (input.shape[0], self.hidden_size)
         if hx is None:
             zeros = np.zeros(expected, input.dtype)
-            hx = (zeros,) * states
+            hx = (zeros, zeros) if states == 2 else zeros
         hx = tuple(hx) if states == 2 else (hx,)
         if states == 2 and len(hx) != 2:
             raise TypeError(f"{name}: hx must be a tuple (h, c)")
