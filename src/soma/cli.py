@@ -34,7 +34,7 @@ def _recipe(name):
         return split, model, optim.Adam(model.parameters(), lr=0.01), 60, 16
     split = datasets.mnist_sample(images=True)  # 4,000 training digits of 28x28: LeNet-5
     model = LeNet5()
-    return split, model, optim.Adam(model.parameters(), lr=2e-3), 8, 64
+    return split, model, optim.Adam(model.parameters(), lr=2e-3), 5, 64
 
 
 def demo(args):

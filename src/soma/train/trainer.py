@@ -320,7 +320,12 @@ class Trainer:
         return {f"{i}.{type(c).__name__}": c.state_dict() for i, c in enumerate(self.callbacks)}
 
     def save_checkpoint(self, path, epoch=None):
-        """Save model, optimizer, scheduler, RNG state, epoch, history and callback states."""
+        """Save model, optimizer, scheduler, RNG state, epoch, history and callback states.
+
+        The random state saved is soma's global generator, which shuffling and
+        dropout draw from by default; a DataLoader given its own ``generator``
+        keeps that state outside the checkpoint, so leave it out for an exact resume.
+        """
         extra = {"history": self.history.state_dict(), "callbacks": self._callback_states()}
         checkpoint.save_checkpoint(
             path,
