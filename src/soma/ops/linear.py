@@ -5,11 +5,12 @@ neuron, and notes 004, the forward pass of an MLP): with the weights of all neur
 as the rows of ``W`` (shape ``(out_features, in_features)``, PyTorch's layout), a
 batch of inputs ``x`` (rows) gives ``z = x·Wᵀ + b``.
 
-``Linear`` is one fused node rather than a MatMul node, a Transpose node and an Add
-node: with backward ``∂L/∂x = g·W``, ``∂L/∂W = gᵀ·x``, ``∂L/∂b = Σₙ g``. Measured on the
-MLP benchmark (784-256-128-10, batch 128, float32) the fused node made the training
-step about 10% faster than composing ``x @ W.T + b`` (3 nodes per layer, an extra
-broadcast-sum for the bias gradient and a transposed-copy-free but slower GEMM path).
+``Linear`` is one fused node rather than a Permute node, a MatMul node and an Add
+node: with backward ``∂L/∂x = g·W``, ``∂L/∂W = gᵀ·x``, ``∂L/∂b = Σₙ g``, and the bias
+added in place into the GEMM's fresh output. Measured on the MLP benchmark
+(784-256-128-10, batch 128, float32, SGD momentum, one BLAS thread, median of 8
+interleaved rounds) the fused node makes the whole training step 1.23x faster than
+composing ``x @ W.T + b``.
 """
 
 import numpy as np
