@@ -18,7 +18,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
-	$(BIN)/python examples/xor_autograd.py
+	$(BIN)/soma demo
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -n 2

@@ -15,13 +15,15 @@ def test_round_trip_keeps_names_dtypes_and_values(tmp_path):
         "b": soma.zeros(4, dtype=soma.float64),
         "steps": soma.tensor([7]),
         "mask": soma.tensor([True, False]),
+        "count": soma.tensor(3),  # 0-d, like BatchNorm's num_batches_tracked
+        "transposed": soma.randn(3, 2).T,  # not contiguous
     }
     path = tmp_path / "model.safetensors"
     soma.save(state, path)
     loaded = soma.load(path)
     assert set(loaded) == set(state)
     for name, value in state.items():
-        assert loaded[name].dtype == value.dtype
+        assert loaded[name].dtype == value.dtype and loaded[name].shape == value.shape
         np.testing.assert_array_equal(loaded[name].numpy(), value.numpy())
     assert loaded["w"].data.flags.writeable
 

@@ -21,6 +21,7 @@ from soma.ops import (
     squeeze, stack, std, sub, sum, tanh, transpose, unbind, unflatten, unsqueeze, var, where,
     add,
 )
+from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
 from soma.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 __version__ = "0.1.0"

@@ -32,7 +32,8 @@ def _arrays(state):
                 f"save: value for {name!r} is {type(value).__name__}; only tensors and arrays "
                 "can be saved (put numbers in a tensor, text in metadata)"
             )
-        arrays[name] = np.ascontiguousarray(array)
+        # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        arrays[name] = array if array.flags.c_contiguous else np.ascontiguousarray(array)
     return arrays
 
 
