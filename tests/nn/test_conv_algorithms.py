@@ -91,8 +91,14 @@ def test_im2col_is_one_strided_view():
 
 
 def test_auto_uses_fft_for_large_kernels_and_gives_same_numbers():
+    from soma.ops.conv import _pick
+    from soma.ops.conv_algorithms import FFT, Im2col
+
+    assert _pick("auto", (7, 7), (1, 1), "conv2d") is FFT
+    assert _pick("auto", (7, 7), (2, 2), "conv2d") is Im2col
+    assert _pick("auto", (3, 3), (1, 1), "conv2d") is Im2col
     rng = np.random.default_rng(6)
-    x, w = soma.tensor(rng.standard_normal((1, 2, 20, 20))), soma.tensor(rng.standard_normal((3, 2, 13, 13)))
+    x, w = soma.tensor(rng.standard_normal((1, 2, 20, 20))), soma.tensor(rng.standard_normal((3, 2, 7, 7)))
     np.testing.assert_allclose(F.conv2d(x, w).numpy(), F.conv2d(x, w, algorithm="im2col").numpy(), rtol=1e-10)
 
 

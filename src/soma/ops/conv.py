@@ -29,10 +29,12 @@ __all__ = [
     "same_padding",
 ]
 
-# "auto" switches to the FFT for large kernels; the crossover is measured on this
-# 2-core machine (float32, batch 16, 32 channels, 64×64 input): 7×7 im2col 25 ms
-# vs fft 60 ms, 11×11 im2col 59 ms vs fft 62 ms, 15×15 im2col 112 ms vs fft 64 ms.
-FFT_MIN_TAPS = 13 * 13
+# "auto" switches to the FFT for kernels of 7×7 and more at stride 1. Measured forward
+# times on this 2-core machine (float32, one BLAS thread): 32×16×32×32 input, 32
+# filters: 3×3 im2col 5.1 ms vs fft 20.4 ms, 7×7 im2col 29.6 ms vs fft 20.6 ms;
+# 8×16×64×64, 16 filters: 3×3 2.9 vs 14.6 ms, 5×5 16.7 vs 14.9 ms; LeNet's 5×5
+# layers 0.36 / 0.31 ms im2col vs 1.2 / 1.6 ms fft.
+FFT_MIN_TAPS = 7 * 7
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
@@ -215,7 +217,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
             (``groups = C_in`` is a depthwise convolution).
         algorithm: ``"im2col"`` (one GEMM), ``"fft"`` (the convolution theorem),
             ``"direct"`` (the plain sum of the notes) or ``"auto"`` (FFT for kernels of
-            13×13 and more at stride 1, im2col otherwise). All give the same numbers.
+            7×7 and more at stride 1, im2col otherwise). All give the same numbers.
 
     Shape: output (N, C_out, H_out, W_out), H_out = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
 
