@@ -42,3 +42,8 @@ def numel(t):
 
 def clip(x, min=None, max=None):
     return clamp(x, min, max)
+
+# The sub-packages a model needs, available after `import soma` as in PyTorch
+# (soma.datasets, soma.train and soma.explain are imported on demand).
+from soma import nn, optim  # noqa: E402
+from soma import classic, models  # noqa: E402,I001

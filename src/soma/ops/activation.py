@@ -35,14 +35,21 @@ def _erf_python(x):
     return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
 
 
-try:  # SciPy's vectorized erf when it happens to be installed; math.erf otherwise (same values)
-    from scipy.special import erf as _erf_array
-except ImportError:  # pragma: no cover - depends on the environment
-    _erf_array = _erf_python
+_erf_array = None  # looked up on first use: importing SciPy costs 150 ms at `import soma`
 
 
 def erf(x):
-    """The error function on an array: erf(x) = 2/√π ∫₀ˣ e^(-t²) dt."""
+    """The error function on an array: erf(x) = 2/√π ∫₀ˣ e^(-t²) dt.
+
+    SciPy's vectorized erf when it is installed; math.erf element by element otherwise
+    (the same values, slower).
+    """
+    global _erf_array
+    if _erf_array is None:
+        try:
+            from scipy.special import erf as _erf_array
+        except ImportError:
+            _erf_array = _erf_python
     return np.asarray(_erf_array(x), dtype=x.dtype)
 
 
