@@ -385,8 +385,10 @@ class GRULayer(RecurrentLayer):
             Q[t] *= dh_t[:, None, :]
             dh = E[t, :, H:] @ w_hh  # [dr, dz, dhn] @ W_hh: one GEMM per step
             dh += dh_t * Z[t]  # h_{t-1} also reaches h_t through z
-        dGx = np.concatenate([Q[:, :, 1:3], Q[:, :, :1]], axis=2).reshape(T, B, 3 * H)
-        return dGx, E[:, :, H:], dh, None, (Q, S)
+        dGx = _POOL.take((T, B, 3, H), dout.dtype)  # input-side order r, z, n
+        dGx[:, :, :2] = Q[:, :, 1:3]
+        dGx[:, :, 2] = Q[:, :, 0]
+        return dGx.reshape(T, B, 3 * H), E[:, :, H:], dh, None, (Q, S, dGx)
 
 
 def _check_biases(bias_ih, bias_hh):
