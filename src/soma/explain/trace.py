@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from soma.autograd.function import no_grad
+from soma.autograd.function import mark_dirty, no_grad
 from soma.tensor import Tensor
 
 __all__ = ["Call", "Trace", "trace_step", "as_tensor"]
@@ -133,4 +133,4 @@ def copy_parameters_into(model, trace):
         for name, parameter in model.named_parameters():
             new = trace.after[name]
             parameter.data[...] = new
-            parameter._version += 1
+            mark_dirty(parameter)
