@@ -16,12 +16,13 @@ import warnings
 
 import numpy as np
 
-from soma.classic._validation import ConvergenceWarning, check_inputs, check_targets
+from soma.classic._linear_unit import LinearUnit
+from soma.classic._validation import ConvergenceWarning, check_targets
 
 __all__ = ["Adaline"]
 
 
-class Adaline:
+class Adaline(LinearUnit):
     """A linear neuron trained online by the LMS rule w ← w + η(d − wᵀx − b)x.
 
     Args:
@@ -45,33 +46,10 @@ class Adaline:
         (array([ 0.3, -0.2]), 0.2)
     """
 
+    _metric = "mse"
+
     def __init__(self, n_inputs, lr=0.1, weights=None, bias=0.0):
-        if n_inputs < 1:
-            raise ValueError(f"Adaline: n_inputs must be >= 1, got {n_inputs}")
-        if lr <= 0:
-            raise ValueError(f"Adaline: lr must be positive, got {lr}")
-        self.n_inputs = n_inputs
-        self.lr = float(lr)
-        if weights is None:
-            self.weights = np.zeros(n_inputs)
-        else:
-            self.weights = np.array(weights, dtype=np.float64).reshape(-1)
-            if self.weights.size != n_inputs:
-                raise ValueError(
-                    f"Adaline(n_inputs={n_inputs}) expects {n_inputs} weights, "
-                    f"got {self.weights.size}"
-                )
-        self.bias = float(bias)
-        self.converged_ = False
-        self.n_epochs_ = 0
-        self.history_ = {"weights": [], "bias": [], "mse": []}
-
-    def _check(self, X):
-        return check_inputs(X, self.n_inputs, repr(self))
-
-    def net_input(self, X):
-        """The linear output y = wᵀx + b for each row of ``X``."""
-        return self._check(X) @ self.weights + self.bias
+        super().__init__(n_inputs, lr, weights, bias)
 
     def predict(self, X):
         """The class by the sign of the linear output: +1 where y ≥ 0, else −1."""

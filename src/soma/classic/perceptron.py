@@ -13,12 +13,13 @@ import warnings
 
 import numpy as np
 
-from soma.classic._validation import ConvergenceWarning, check_inputs, check_targets
+from soma.classic._linear_unit import LinearUnit
+from soma.classic._validation import ConvergenceWarning, check_targets
 
 __all__ = ["Perceptron"]
 
 
-class Perceptron:
+class Perceptron(LinearUnit):
     """A single step neuron trained online by the perceptron rule w ← w + η(d − y)x.
 
     Args:
@@ -42,33 +43,10 @@ class Perceptron:
         (True, array([0, 0, 0, 1]))
     """
 
+    _metric = "errors"
+
     def __init__(self, n_inputs, lr=1.0, weights=None, bias=0.0):
-        if n_inputs < 1:
-            raise ValueError(f"Perceptron: n_inputs must be >= 1, got {n_inputs}")
-        if lr <= 0:
-            raise ValueError(f"Perceptron: lr must be positive, got {lr}")
-        self.n_inputs = n_inputs
-        self.lr = float(lr)
-        if weights is None:
-            self.weights = np.zeros(n_inputs)
-        else:
-            self.weights = np.array(weights, dtype=np.float64).reshape(-1)
-            if self.weights.size != n_inputs:
-                raise ValueError(
-                    f"Perceptron(n_inputs={n_inputs}) expects {n_inputs} weights, "
-                    f"got {self.weights.size}"
-                )
-        self.bias = float(bias)
-        self.converged_ = False
-        self.n_epochs_ = 0
-        self.history_ = {"weights": [], "bias": [], "errors": []}
-
-    def _check(self, X):
-        return check_inputs(X, self.n_inputs, repr(self))
-
-    def net_input(self, X):
-        """z = Σᵢ wᵢxᵢ + b for each row of ``X``."""
-        return self._check(X) @ self.weights + self.bias
+        super().__init__(n_inputs, lr, weights, bias)
 
     def predict(self, X):
         """y = f(z): 1 where z ≥ 0, else 0."""
