@@ -30,9 +30,11 @@ def _soma(kind, train):
         model = getattr(nn, kind)(INPUT, HIDDEN, batch_first=True)
         x, y = (soma.tensor(a) for a in _data())
         if not train:
+
             def infer():
                 with soma.no_grad():
                     model(x)
+
             return infer
         optimizer = soma.optim.SGD(model.parameters(), lr=0.01)
 
@@ -41,7 +43,9 @@ def _soma(kind, train):
             output, _ = model(x)
             F.mse_loss(output, y).backward()
             optimizer.step()
+
         return step
+
     return build
 
 
@@ -53,9 +57,11 @@ def _torch(kind, train):
         model = getattr(torch.nn, kind)(INPUT, HIDDEN, batch_first=True)
         x, y = (torch.from_numpy(a) for a in _data())
         if not train:
+
             def infer():
                 with torch.no_grad():
                     model(x)
+
             return infer
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
@@ -64,15 +70,20 @@ def _torch(kind, train):
             output, _ = model(x)
             torch.nn.functional.mse_loss(output, y).backward()
             optimizer.step()
+
         return step
+
     return build
 
 
 def workloads():
     shape = f"T={SEQ} B={BATCH} I={INPUT} H={HIDDEN}"
     return [
-        Workload(f"{kind} {mode} ({shape})", soma=_soma(kind, mode == "train"),
-                 torch=_torch(kind, mode == "train"))
+        Workload(
+            f"{kind} {mode} ({shape})",
+            soma=_soma(kind, mode == "train"),
+            torch=_torch(kind, mode == "train"),
+        )
         for kind in ("LSTM", "GRU")
         for mode in ("train", "infer")
     ]

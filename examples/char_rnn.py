@@ -3,7 +3,8 @@
 The text ships with every Python (``import this``). An LSTM reads it one character at
 a time and learns to predict the next one:
 
-    x_t = Embedding(char_t),  h_t, c_t = LSTM(x_t, (h_{t-1}, c_{t-1})),  p(char_{t+1}) = softmax(W h_t + b)
+    x_t = Embedding(char_t),  h_t, c_t = LSTM(x_t, (h_{t-1}, c_{t-1})),
+    p(char_{t+1}) = softmax(W h_t + b)
 
 Training uses truncated backpropagation through time (notes 003): the text is cut
 into chunks of ``BPTT`` characters, the state is carried from chunk to chunk, and
@@ -71,15 +72,17 @@ def main():
     # BATCH parallel streams through the text, each read in BPTT-long chunks.
     per_stream = (len(data) - 1) // BATCH
     streams = data[: per_stream * BATCH + 1]
-    inputs = np.stack([streams[b * per_stream:(b + 1) * per_stream] for b in range(BATCH)])
-    targets = np.stack([streams[b * per_stream + 1:(b + 1) * per_stream + 1] for b in range(BATCH)])
+    inputs = np.stack([streams[b * per_stream : (b + 1) * per_stream] for b in range(BATCH)])
+    targets = np.stack(
+        [streams[b * per_stream + 1 : (b + 1) * per_stream + 1] for b in range(BATCH)]
+    )
     model = CharLM(len(chars))
     optimizer = soma.optim.Adam(model.parameters(), lr=0.005)
     for epoch in range(1, EPOCHS + 1):
         state, losses = None, []
         for start in range(0, per_stream, BPTT):
-            x = soma.tensor(inputs[:, start:start + BPTT])
-            y = soma.tensor(targets[:, start:start + BPTT])
+            x = soma.tensor(inputs[:, start : start + BPTT])
+            y = soma.tensor(targets[:, start : start + BPTT])
             logits, state = model(x, state)
             loss = F.cross_entropy(logits.reshape(-1, len(chars)), y.reshape(-1))
             optimizer.zero_grad()
@@ -89,7 +92,10 @@ def main():
             state = detach_state(state)  # truncated BPTT: keep the values, drop the history
             losses.append(loss.item())
         if epoch % 10 == 0 or epoch == 1:
-            print(f"epoch {epoch:3d}  loss {np.mean(losses):.3f} nats/char  (uniform: {np.log(len(chars)):.3f})")
+            print(
+                f"epoch {epoch:3d}  loss {np.mean(losses):.3f} nats/char"
+                f"  (uniform: {np.log(len(chars)):.3f})"
+            )
     print("\nsampled text:\n")
     print(sample(model, chars, "Beautiful is "))
     return float(np.mean(losses))

@@ -76,11 +76,11 @@ def gradient_per_step(model, seed=1):
 
 
 def lstm_with_open_forget_gate():
-    """An LSTM whose forget gate starts near 1 (bias 1), the usual initialization for long memory."""
+    """An LSTM whose forget gate starts near 1 (bias 1), the usual init for long memory."""
     lstm = nn.LSTM(2, HIDDEN, batch_first=True)
     with soma.no_grad():
-        lstm.bias_ih_l0.data[HIDDEN:2 * HIDDEN] = 1.0  # gate order i, f, g, o: f is the 2nd block
-        lstm.bias_hh_l0.data[HIDDEN:2 * HIDDEN] = 0.0
+        lstm.bias_ih_l0.data[HIDDEN : 2 * HIDDEN] = 1.0  # gate order i, f, g, o: f is the 2nd block
+        lstm.bias_hh_l0.data[HIDDEN : 2 * HIDDEN] = 0.0
     return lstm
 
 
@@ -95,7 +95,11 @@ def main():
     print("gradient norm per time step at initialization (t = 0 is the oldest input):")
     for name, model in models.items():
         g = gradient_per_step(model)
-        print(f"  {name:>4} " + "  ".join(f"t={t}:{g[t]:.1e}" for t in range(0, T, 10)) + f"  t={T - 1}:{g[-1]:.1e}")
+        print(
+            f"  {name:>4} "
+            + "  ".join(f"t={t}:{g[t]:.1e}" for t in range(0, T, 10))
+            + f"  t={T - 1}:{g[-1]:.1e}"
+        )
     curves = {name: train(name, model) for name, model in models.items()}
     print("final mse (mean of the last 100 steps):")
     for name, curve in curves.items():
@@ -104,7 +108,10 @@ def main():
     print("gradient norm per time step after training:")
     for name, model in models.items():
         g = gradient_per_step(model)
-        print(f"  {name:>4} oldest/newest = {g[0] / g[-1]:.1e}  " + "  ".join(f"t={t}:{g[t]:.1e}" for t in range(0, T, 10)))
+        print(
+            f"  {name:>4} oldest/newest = {g[0] / g[-1]:.1e}  "
+            + "  ".join(f"t={t}:{g[t]:.1e}" for t in range(0, T, 10))
+        )
     return curves
 
 

@@ -63,7 +63,10 @@ def main():
     with soma.no_grad():
         test_mse = F.mse_loss(model(test_x), test_y).item()
     last_value_mse = float(np.mean((test_x.numpy()[:, -1, 0] - test_y.numpy()[:, 0]) ** 2))
-    print(f"test mse {test_mse:.4f}   repeat-last-value {last_value_mse:.4f}   noise floor {NOISE ** 2:.4f}")
+    print(
+        f"test mse {test_mse:.4f}   repeat-last-value {last_value_mse:.4f}"
+        f"   noise floor {NOISE**2:.4f}"
+    )
 
     # Forecast 50 steps past the end of the data, feeding predictions back in.
     history = list(noisy[-WINDOW:])
@@ -72,7 +75,9 @@ def main():
             x = soma.tensor(np.array(history[-WINDOW:], np.float32).reshape(1, WINDOW, 1))
             history.append(model(x).item())
     forecast = np.array(history[WINDOW:])
-    truth = np.sin(2 * np.pi * np.arange(3000, 3050) / 50) + 0.5 * np.sin(2 * np.pi * np.arange(3000, 3050) / 17)
+    truth = np.sin(2 * np.pi * np.arange(3000, 3050) / 50) + 0.5 * np.sin(
+        2 * np.pi * np.arange(3000, 3050) / 17
+    )
     print(f"50-step forecast, mse against the clean signal: {np.mean((forecast - truth) ** 2):.4f}")
     print("t+k   forecast   clean")
     for k in range(0, 50, 10):

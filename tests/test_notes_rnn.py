@@ -16,7 +16,12 @@ from soma import nn
 
 def _notes_rnn(dtype):
     rnn = nn.RNN(1, 1, dtype=dtype)
-    state = {"weight_ih_l0": [[1.0]], "weight_hh_l0": [[1.0]], "bias_ih_l0": [0.0], "bias_hh_l0": [0.0]}
+    state = {
+        "weight_ih_l0": [[1.0]],
+        "weight_hh_l0": [[1.0]],
+        "bias_ih_l0": [0.0],
+        "bias_hh_l0": [0.0],
+    }
     rnn.load_state_dict({k: soma.tensor(np.array(v, dtype)) for k, v in state.items()})
     return rnn
 
@@ -28,7 +33,8 @@ def test_notes_004_rnn_hidden_states():
         output, h_n = rnn(x)
     h = output.numpy().reshape(3)
     np.testing.assert_allclose(h, [0.761594155956, 0.992045570029, 0.999318548001], rtol=1e-11)
-    # the issue rounds to 4 digits (0.7616, 0.9920, 0.9993); the notes truncate to 0.761, 0.992, 0.999
+    # the issue rounds to 4 digits (0.7616, 0.9920, 0.9993);
+    # the notes truncate to 0.761, 0.992, 0.999
     np.testing.assert_array_equal(np.round(h, 4), [0.7616, 0.9920, 0.9993])
     np.testing.assert_array_equal(np.floor(h * 1000) / 1000, [0.761, 0.992, 0.999])
     assert h_n.numpy().item() == h[-1]
@@ -42,7 +48,9 @@ def test_notes_004_rnn_float32_and_backprop_through_time():
     rnn = _notes_rnn(np.float32)
     x = soma.tensor(np.array([1.0, 2.0, 3.0], np.float32).reshape(3, 1, 1), requires_grad=True)
     output, _ = rnn(x)
-    np.testing.assert_allclose(output.detach().numpy().reshape(3), [0.7615942, 0.9920456, 0.9993185], rtol=1e-6)
+    np.testing.assert_allclose(
+        output.detach().numpy().reshape(3), [0.7615942, 0.9920456, 0.9993185], rtol=1e-6
+    )
     output[2].sum().backward()
     h = np.array([0.761594155956, 0.992045570029, 0.999318548001])
     d = 1 - h**2  # tanh' at each step

@@ -7,10 +7,10 @@ to the input, the initial states and every parameter, in float64 (1e-9) and floa
 import numpy as np
 import pytest
 import torch
-from helpers import copy_weights_to_torch
 
 import soma
 import soma.nn.functional as F
+from helpers import copy_weights_to_torch
 from soma import nn
 from soma.autograd import gradcheck
 from soma.nn.utils import rnn as rnn_utils
@@ -18,8 +18,10 @@ from soma.nn.utils import rnn as rnn_utils
 T, B, I, H = 5, 3, 4, 6
 MODES = {
     "rnn_tanh": (lambda **k: nn.RNN(**k), lambda **k: torch.nn.RNN(**k)),
-    "rnn_relu": (lambda **k: nn.RNN(nonlinearity="relu", **k),
-                 lambda **k: torch.nn.RNN(nonlinearity="relu", **k)),
+    "rnn_relu": (
+        lambda **k: nn.RNN(nonlinearity="relu", **k),
+        lambda **k: torch.nn.RNN(nonlinearity="relu", **k),
+    ),
     "lstm": (lambda **k: nn.LSTM(**k), lambda **k: torch.nn.LSTM(**k)),
     "gru": (lambda **k: nn.GRU(**k), lambda **k: torch.nn.GRU(**k)),
 }
@@ -35,8 +37,12 @@ TOL = {np.float64: dict(rtol=1e-9, atol=1e-11), np.float32: dict(rtol=1e-5, atol
 def _pair(mode, dtype, input_size=I, hidden_size=H, **config):
     make_soma, make_torch = MODES[mode]
     s = make_soma(input_size=input_size, hidden_size=hidden_size, dtype=dtype, **config)
-    t = make_torch(input_size=input_size, hidden_size=hidden_size,
-                   dtype=getattr(torch, np.dtype(dtype).name), **config)
+    t = make_torch(
+        input_size=input_size,
+        hidden_size=hidden_size,
+        dtype=getattr(torch, np.dtype(dtype).name),
+        **config,
+    )
     copy_weights_to_torch(s, t)
     return s, t
 
@@ -55,7 +61,7 @@ def _compare(s_mod, t_mod, inputs, run_s, run_t, dtype, packed=False):
     s_out, t_out = run_s(*s_in), run_t(*t_in)
     rng = np.random.default_rng(1)
     s_loss = t_loss = 0
-    for s, t in zip(s_out, t_out):
+    for s, t in zip(s_out, t_out, strict=True):
         assert tuple(s.shape) == tuple(t.shape)
         assert s.dtype == np.dtype(dtype)
         np.testing.assert_allclose(s.detach().numpy(), t.detach().numpy(), **tol)
@@ -64,7 +70,7 @@ def _compare(s_mod, t_mod, inputs, run_s, run_t, dtype, packed=False):
         t_loss = t_loss + (t * torch.tensor(w)).sum()
     s_loss.backward()
     t_loss.backward()
-    for k, (s, t) in enumerate(zip(s_in, t_in)):
+    for k, (s, t) in enumerate(zip(s_in, t_in, strict=True)):
         np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), err_msg=f"input {k}", **tol)
     t_params = dict(t_mod.named_parameters())
     names = [n for n, _ in s_mod.named_parameters()]
@@ -74,7 +80,9 @@ def _compare(s_mod, t_mod, inputs, run_s, run_t, dtype, packed=False):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+@pytest.mark.parametrize(
+    "config", CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items())
+)
 @pytest.mark.parametrize("mode", list(MODES))
 def test_layer_matches_torch(mode, config, dtype):
     s, t = _pair(mode, dtype, **config)
@@ -88,8 +96,10 @@ def test_layer_matches_torch(mode, config, dtype):
         def run(module):
             return lambda x, h, c: _flatten(module(x, (h, c)))
     else:
+
         def run(module):
             return lambda x, h: _flatten(module(x, h))
+
     _compare(s, t, arrays, run(s), run(t), dtype)
 
 
@@ -123,8 +133,9 @@ def test_packed_sequence_matches_torch(mode, dtype):
         return [padded, *out[1:]]
 
     def run_t(x):
-        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
-                                                         enforce_sorted=False)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
         out = _flatten(t(packed))
         padded, _ = torch.nn.utils.rnn.pad_packed_sequence(out[0], batch_first=True)
         return [padded, *out[1:]]
@@ -166,12 +177,13 @@ def test_pad_sequence_matches_torch(batch_first, side):
     t_in = [torch.tensor(a, requires_grad=True) for a in seqs]
     s = rnn_utils.pad_sequence(s_in, batch_first, -1.0, side)
     t = torch.nn.utils.rnn.pad_sequence(t_in, batch_first, -1.0, side)
-    np.testing.assert_array_equal(s.numpy() if not s.requires_grad else s.detach().numpy(),
-                                  t.detach().numpy())
+    np.testing.assert_array_equal(
+        s.numpy() if not s.requires_grad else s.detach().numpy(), t.detach().numpy()
+    )
     w = np.random.default_rng(9).standard_normal(tuple(t.shape))
     (s * soma.tensor(w)).sum().backward()
     (t * torch.tensor(w)).sum().backward()
-    for a, b in zip(s_in, t_in):
+    for a, b in zip(s_in, t_in, strict=True):
         np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
 
 
@@ -195,7 +207,14 @@ def test_cell_matches_torch(mode, bias, dtype):
     arrays = [rng.standard_normal((4, 5)).astype(dtype), rng.standard_normal((4, 7)).astype(dtype)]
     if mode == "lstm":
         arrays.append(rng.standard_normal((4, 7)).astype(dtype))
-        _compare(s, t, arrays, lambda x, h, c: list(s(x, (h, c))), lambda x, h, c: list(t(x, (h, c))), dtype)
+        _compare(
+            s,
+            t,
+            arrays,
+            lambda x, h, c: list(s(x, (h, c))),
+            lambda x, h, c: list(t(x, (h, c))),
+            dtype,
+        )
     else:
         _compare(s, t, arrays, lambda x, h: [s(x, h)], lambda x, h: [t(x, h)], dtype)
 
@@ -240,9 +259,11 @@ def test_kernel_gradcheck(kind, lengths, reverse):
     b_ih, b_hh = _leaf((gates * 4,), 5), _leaf((gates * 4,), 6)
     common = dict(reverse=reverse, lengths=lengths)
     if kind == "lstm":
+
         def fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
             out, (h, c) = F.lstm_layer(x, (h0, c0), w_ih, w_hh, b_ih, b_hh, **common)
             return out, h, c
+
         inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     else:
         layer = F.gru_layer if kind == "gru" else F.rnn_layer
@@ -250,6 +271,7 @@ def test_kernel_gradcheck(kind, lengths, reverse):
 
         def fn(x, h0, w_ih, w_hh, b_ih, b_hh):
             return layer(x, h0, w_ih, w_hh, b_ih, b_hh, **common, **extra)
+
         inputs = (x, h0, w_ih, w_hh, b_ih, b_hh)
     assert gradcheck(fn, inputs)
 
@@ -282,13 +304,19 @@ def test_torch_state_dict_loads_by_name():
     s = nn.GRU(I, H, num_layers=2, bidirectional=True)
     s.load_state_dict({k: soma.tensor(v.numpy()) for k, v in t.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
-    np.testing.assert_allclose(s(soma.tensor(x))[0].detach().numpy(), t(torch.tensor(x))[0].detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        s(soma.tensor(x))[0].detach().numpy(),
+        t(torch.tensor(x))[0].detach().numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_repr():
-    assert repr(nn.LSTM(10, 20, num_layers=2, batch_first=True)) == \
-        "LSTM(10, 20, num_layers=2, batch_first=True)"
+    assert (
+        repr(nn.LSTM(10, 20, num_layers=2, batch_first=True))
+        == "LSTM(10, 20, num_layers=2, batch_first=True)"
+    )
     assert repr(nn.GRUCell(3, 4, bias=False)) == "GRUCell(3, 4, bias=False)"
 
 
@@ -302,8 +330,9 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(a, s(x)[0].detach().numpy())  # fresh draw differs
     s.eval()
     t.eval()
-    np.testing.assert_allclose(s(x)[0].detach().numpy(), t(torch.tensor(x.numpy()))[0].detach().numpy(),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        s(x)[0].detach().numpy(), t(torch.tensor(x.numpy()))[0].detach().numpy(), rtol=1e-10
+    )
 
 
 def test_detach_state_stops_backward():
@@ -328,7 +357,9 @@ def test_float32_training_step_keeps_float32():
 # ------------------------------------------------------------------------ errors
 def test_errors_name_the_layer_and_shapes():
     lstm = nn.LSTM(32, 16)
-    with pytest.raises(ValueError, match=r"LSTM\(input_size=32\) got input of shape \(50, 32, 16\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTM\(input_size=32\) got input of shape \(50, 32, 16\)"
+    ):
         lstm(soma.randn(50, 32, 16))
     with pytest.raises(ValueError, match=r"got input of shape \(4, 2, 3, 32\)"):
         lstm(soma.randn(4, 2, 3, 32))

@@ -1,4 +1,4 @@
-"""Seq2Seq: shapes, teacher forcing, greedy decoding, Bidirectional; and it learns to reverse digits."""
+"""Seq2Seq: shapes, teacher forcing, greedy decoding, Bidirectional; learning to reverse digits."""
 
 import numpy as np
 import pytest
@@ -22,7 +22,9 @@ def test_shapes_and_teacher_forcing_paths(rnn):
     assert tuple(full.shape) == (3, 4, 12)
     # the fused all-forced path and the step-by-step path agree when every step is forced
     stepwise = model(src, tgt, teacher_forcing_ratio=0.999999999)
-    np.testing.assert_allclose(full.detach().numpy(), stepwise.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        full.detach().numpy(), stepwise.detach().numpy(), rtol=1e-5, atol=1e-6
+    )
     free = model(src, tgt, teacher_forcing_ratio=0.0)
     F.cross_entropy(free.reshape(-1, 12), tgt.reshape(-1)).backward()
     assert all(p.grad is not None for p in model.parameters())
@@ -39,7 +41,9 @@ def test_bidirectional_wrapper():
     assert tuple(output.shape) == (2, 7, 10)
     # the backward half at time t has read x_t .. x_T: equals its layer run on the flipped input
     out_b, last_b = bi.backward_layer(soma.flip(x, (1,)))
-    np.testing.assert_allclose(output.detach().numpy()[:, ::-1, 5:], out_b.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        output.detach().numpy()[:, ::-1, 5:], out_b.detach().numpy(), rtol=1e-6
+    )
     np.testing.assert_allclose(h_b.detach().numpy(), last_b.detach().numpy())
     assert tuple(nn.Bidirectional(nn.RNN(3, 5), "sum")(soma.randn(7, 2, 3))[0].shape) == (7, 2, 5)
     with pytest.raises(ValueError, match="already bidirectional"):

@@ -40,8 +40,13 @@ from soma.autograd.function import Function
 from soma.tensor import Tensor
 
 __all__ = [
-    "rnn_layer", "lstm_layer", "gru_layer",
-    "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
+    "rnn_layer",
+    "lstm_layer",
+    "gru_layer",
+    "rnn_tanh_cell",
+    "rnn_relu_cell",
+    "lstm_cell",
+    "gru_cell",
 ]
 
 
@@ -95,8 +100,20 @@ class RecurrentLayer(Function):
     n_sigmoid = 0  # the first n_sigmoid internal gates are sigmoids (pre-scaled by 1/2)
 
     @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh,
-                batch_first=False, reverse=False, lengths=None, nonlinearity="tanh"):
+    def forward(
+        ctx,
+        x,
+        h0,
+        c0,
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        batch_first=False,
+        reverse=False,
+        lengths=None,
+        nonlinearity="tanh",
+    ):
         if batch_first:
             x = x.swapaxes(0, 1)
         T, B, I = x.shape
@@ -137,7 +154,7 @@ class RecurrentLayer(Function):
         ctx.save_for_backward(weight_ih, weight_hh)
         # These arrays are held by this node only: they go back to the pool when it dies.
         weakref.finalize(ctx, _POOL.give, G, cs, own_x, *scratch)
-        out = hs[1 - r:T + 1 - r]
+        out = hs[1 - r : T + 1 - r]
         if mask is not None:
             out = out * mask
         if batch_first:
@@ -156,7 +173,7 @@ class RecurrentLayer(Function):
         dout = grad_output.swapaxes(0, 1) if ctx.batch_first else grad_output
         if mask is not None:
             dout = dout * mask
-        h_prev = hs[r:T + r]
+        h_prev = hs[r : T + r]
         steps = range(T) if ctx.reverse else range(T - 1, -1, -1)
         rows = None if ctx.order is None else _gate_rows(ctx.order, H)
         w_hh = weight_hh if rows is None else weight_hh[rows[0]]
@@ -222,7 +239,7 @@ class RNNLayer(RecurrentLayer):
     def _backward_steps(self, dout, dh_n, dc_n, h_prev, w_hh, steps, mask, keep):
         T = dout.shape[0]
         r = int(self.reverse)
-        h = self.hs[1 - r:T + 1 - r]
+        h = self.hs[1 - r : T + 1 - r]
         dG = _POOL.take(h.shape, h.dtype)  # first the derivative, then the gradient, in place
         if self.nonlinearity == "relu":
             np.greater(h, 0, out=dG)  # relu' = [h_t > 0]
@@ -258,7 +275,7 @@ class LSTMLayer(RecurrentLayer):
             s = gt[:, : 3 * H]
             s *= 0.5
             s += 0.5
-            o, i, f, g = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
+            o, i, f, g = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H : 3 * H], gt[:, 3 * H :]
             c = cs[t + 1 - r]
             np.multiply(f, cs[t + r], out=c)  # c_t = f * c_{t-1} + i * g
             np.multiply(i, g, out=ig)
@@ -275,7 +292,7 @@ class LSTMLayer(RecurrentLayer):
         r = int(self.reverse)
         gates = self.G.reshape(T, B, 4, H)
         sig, i, f, g = gates[:, :, :3], gates[:, :, 1], gates[:, :, 2], gates[:, :, 3]
-        tc, c_prev = self.tanh_c, self.cs[r:T + r]
+        tc, c_prev = self.tanh_c, self.cs[r : T + r]
         # Every factor that does not depend on the incoming gradient, for all steps at once:
         # dG_o = dh * tanh(c) σ'(o),  dG_{i,f,g} = dc * (g σ'(i), c_{t-1} σ'(f), i tanh'(g)).
         P = _POOL.take((T, B, 4, H), dout.dtype)
@@ -313,7 +330,7 @@ class LSTMLayer(RecurrentLayer):
 
 
 class GRULayer(RecurrentLayer):
-    """GRU gates r, z, n (PyTorch's order), n = tanh(W_in x + b_in + r*(W_hn h + b_hn)); notes 004."""
+    """GRU gates r, z, n (PyTorch's order); n = tanh(W_in x + b_in + r*(W_hn h + b_hn))."""
 
     n_gates, n_sigmoid = 3, 2
 
@@ -325,7 +342,7 @@ class GRULayer(RecurrentLayer):
             bias = bias_ih.copy()
             bias[: 2 * H] += bias_hh[: 2 * H]  # b_hr, b_hz fold into the input bias; b_hn cannot
             bias *= scale[:, 0]
-            b_hn = bias_hh[2 * H:]
+            b_hn = bias_hh[2 * H :]
         return weight_ih * scale, weight_hh * scale, bias, b_hn
 
     def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
@@ -336,18 +353,18 @@ class GRULayer(RecurrentLayer):
             gt, hw, h = G[t], HW[t], hs[t + r]
             np.matmul(h, w_hh_t, out=hw)  # one GEMM per step
             if b_hn is not None:
-                hw[:, 2 * H:] += b_hn
+                hw[:, 2 * H :] += b_hn
             rz = gt[:, : 2 * H]
             rz += hw[:, : 2 * H]
             np.tanh(rz, out=rz)  # σ(a) = (1 + tanh(a/2)) / 2 for r, z
             rz *= 0.5
             rz += 0.5
-            n = gt[:, 2 * H:]
-            np.multiply(gt[:, :H], hw[:, 2 * H:], out=tmp)  # r * (W_hn h + b_hn)
+            n = gt[:, 2 * H :]
+            np.multiply(gt[:, :H], hw[:, 2 * H :], out=tmp)  # r * (W_hn h + b_hn)
             n += tmp
             np.tanh(n, out=n)
             np.subtract(h, n, out=tmp)  # h_t = n + z * (h_{t-1} - n)
-            tmp *= gt[:, H:2 * H]
+            tmp *= gt[:, H : 2 * H]
             np.add(n, tmp, out=hs[t + 1 - r])
             if keep is not None:
                 np.copyto(hs[t + 1 - r], h, where=keep[t])
@@ -357,7 +374,7 @@ class GRULayer(RecurrentLayer):
         T, B, H = dout.shape
         gates = self.G.reshape(T, B, 3, H)
         rg, z, n = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2]
-        hw_n = self.hw[:, :, 2 * H:]
+        hw_n = self.hw[:, :, 2 * H :]
         # Q = [dn, dr, dz, d(W_hn h)] per unit of dh_t, for all steps at once:
         # dn = (1-z)(1-n²), dr = dn (W_hn h + b_hn) σ'(r), dz = (h_{t-1} - n) σ'(z), dhn = dn r.
         Q = _POOL.take((T, B, 4, H), dout.dtype)
@@ -396,41 +413,113 @@ def _check_biases(bias_ih, bias_hh):
         raise ValueError("recurrent kernels take both bias_ih and bias_hh, or neither")
 
 
-def _layer(kernel, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse,
-           lengths, nonlinearity="tanh"):
+def _layer(
+    kernel,
+    input,
+    hx,
+    weight_ih,
+    weight_hh,
+    bias_ih,
+    bias_hh,
+    batch_first,
+    reverse,
+    lengths,
+    nonlinearity="tanh",
+):
     _check_biases(bias_ih, bias_hh)
     if lengths is not None:
         lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths, np.int64)
     h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
-    return kernel.apply(input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh,
-                        batch_first=batch_first, reverse=reverse, lengths=lengths,
-                        nonlinearity=nonlinearity)
+    return kernel.apply(
+        input,
+        h0,
+        c0,
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        batch_first=batch_first,
+        reverse=reverse,
+        lengths=lengths,
+        nonlinearity=nonlinearity,
+    )
 
 
-def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh",
-              batch_first=False, reverse=False, lengths=None):
+def rnn_layer(
+    input,
+    hx,
+    weight_ih,
+    weight_hh,
+    bias_ih=None,
+    bias_hh=None,
+    nonlinearity="tanh",
+    batch_first=False,
+    reverse=False,
+    lengths=None,
+):
     """One direction of one Elman RNN layer over a whole sequence: returns (output, h_n).
 
     ``input`` (T, B, I) (or (B, T, I) with ``batch_first``), ``hx`` (B, H);
-    ``lengths`` (B,) ints for variable-length batches. h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+    ``lengths`` (B,) ints for variable-length batches.
+    h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
     """
-    return _layer(RNNLayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first,
-                  reverse, lengths, nonlinearity)
+    return _layer(
+        RNNLayer,
+        input,
+        hx,
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        batch_first,
+        reverse,
+        lengths,
+        nonlinearity,
+    )
 
 
-def lstm_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False,
-               reverse=False, lengths=None):
+def lstm_layer(
+    input,
+    hx,
+    weight_ih,
+    weight_hh,
+    bias_ih=None,
+    bias_hh=None,
+    batch_first=False,
+    reverse=False,
+    lengths=None,
+):
     """One direction of one LSTM layer: ``hx = (h0, c0)``; returns (output, (h_n, c_n))."""
-    out, h, c = _layer(LSTMLayer, input, tuple(hx), weight_ih, weight_hh, bias_ih, bias_hh,
-                       batch_first, reverse, lengths)
+    out, h, c = _layer(
+        LSTMLayer,
+        input,
+        tuple(hx),
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        batch_first,
+        reverse,
+        lengths,
+    )
     return out, (h, c)
 
 
-def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False,
-              reverse=False, lengths=None):
+def gru_layer(
+    input,
+    hx,
+    weight_ih,
+    weight_hh,
+    bias_ih=None,
+    bias_hh=None,
+    batch_first=False,
+    reverse=False,
+    lengths=None,
+):
     """One direction of one GRU layer: returns (output, h_n)."""
-    return _layer(GRULayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first,
-                  reverse, lengths)
+    return _layer(
+        GRULayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse, lengths
+    )
 
 
 def _step(kernel, input, hx, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
@@ -439,8 +528,9 @@ def _step(kernel, input, hx, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
 
     _check_biases(b_ih, b_hh)
     h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
-    outputs = kernel.apply(unsqueeze(input, 0), h0, c0, w_ih, w_hh, b_ih, b_hh,
-                           nonlinearity=nonlinearity)
+    outputs = kernel.apply(
+        unsqueeze(input, 0), h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity
+    )
     return outputs[1:] if c0 is not None else outputs[1]
 
 
