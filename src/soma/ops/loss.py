@@ -113,6 +113,26 @@ def _pick_weights(target, weight, ignore_index, dtype):
     return safe, valid, w_t
 
 
+def _reduce_picked(ctx, loss, picked_weights, shape, reduction):
+    """Reduce per-sample class losses; "mean" divides by the summed weights of the targets
+    (PyTorch's weighted mean), which backward needs again as ``ctx.denominator``."""
+    if reduction == "none":
+        return loss.reshape(shape)
+    if reduction == "sum":
+        return np.asarray(loss.sum())
+    ctx.denominator = picked_weights.sum()
+    return np.asarray(loss.sum() / ctx.denominator)
+
+
+def _per_sample_grad(ctx, grad, n, reduction):
+    """The upstream gradient reaching each of the ``n`` per-sample losses."""
+    if reduction == "none":
+        return grad.reshape(-1)
+    if reduction == "sum":
+        return np.broadcast_to(grad, (n,))
+    return np.broadcast_to(grad / ctx.denominator, (n,))
+
+
 class CrossEntropy(Function):
     """Eᵢ = -(1-ε)·w_yᵢ·ln softmax(xᵢ)_yᵢ - (ε/C)·Σ_c w_c ln softmax(xᵢ)_c"""
 
@@ -134,12 +154,7 @@ class CrossEntropy(Function):
             loss = (1 - smoothing) * loss + (smoothing / classes) * smooth
         ctx.save_for_backward(e, total)
         ctx.meta = (shape, target.shape, safe, valid, w_t, weight, smoothing, reduction)
-        if reduction == "none":
-            return loss.reshape(target.shape)
-        if reduction == "sum":
-            return np.asarray(loss.sum())
-        ctx.denominator = w_t.sum()
-        return np.asarray(loss.sum() / ctx.denominator)
+        return _reduce_picked(ctx, loss, w_t, target.shape, reduction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -148,12 +163,7 @@ class CrossEntropy(Function):
         e, total = ctx.saved_tensors
         shape, _, safe, valid, w_t, weight, smoothing, reduction = ctx.meta
         n, classes = e.shape
-        if reduction == "none":
-            g = grad.reshape(-1)
-        elif reduction == "sum":
-            g = np.broadcast_to(grad, (n,))
-        else:
-            g = np.broadcast_to(grad / ctx.denominator, (n,))
+        g = _per_sample_grad(ctx, grad, n, reduction)
         g_pick = g * w_t * (1 - smoothing)
         coefficient_sum = g_pick
         if smoothing:
@@ -177,18 +187,13 @@ class NLLLoss(Function):
         safe, valid, w_t = _pick_weights(t, weight, ignore_index, x.dtype)
         loss = -w_t * x2[np.arange(x2.shape[0]), safe]
         ctx.meta = (x.shape, x2.shape, safe, w_t, reduction)
-        if reduction == "none":
-            return loss.reshape(target.shape)
-        if reduction == "sum":
-            return np.asarray(loss.sum())
-        ctx.denominator = w_t.sum()
-        return np.asarray(loss.sum() / ctx.denominator)
+        return _reduce_picked(ctx, loss, w_t, target.shape, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         # ∂Eᵢ/∂xᵢ,c = -w_yᵢ for c = yᵢ, else 0
         shape, shape2, safe, w_t, reduction = ctx.meta
-        g = grad.reshape(-1) if reduction == "none" else grad / ctx.denominator if reduction == "mean" else grad
+        g = _per_sample_grad(ctx, grad, shape2[0], reduction)
         out = np.zeros(shape2, grad.dtype)
         out[np.arange(shape2[0]), safe] = -g * w_t
         return _unrows(out, shape), None, None, None, None
