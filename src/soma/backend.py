@@ -9,7 +9,10 @@ library owns the inputs; that is the one place a GPU backend plugs in.
 
 import numpy as np
 
-__all__ = ["array_module", "as_array"]
+from soma._process import applied as process_settings  # what soma set at import, for inspection
+from soma._process import reuse_freed_memory  # call with False to give freed memory back
+
+__all__ = ["array_module", "as_array", "process_settings", "reuse_freed_memory"]
 
 
 def array_module(array):
