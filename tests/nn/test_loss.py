@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from helpers import check_against_torch, random_array
 
 import soma
 import soma.nn as nn
 import soma.nn.functional as F
+from helpers import check_against_torch, random_array
 from soma.autograd import gradcheck
 
 TF = torch.nn.functional

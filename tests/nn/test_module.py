@@ -6,10 +6,10 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
-from helpers import check_against_torch, copy_weights_to_torch, random_array
 
 import soma
 import soma.nn as nn
+from helpers import check_against_torch, copy_weights_to_torch, random_array
 
 
 def _build(self, lib):

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from helpers import check_against_torch, copy_weights_to_torch, random_array
 
 import soma
 import soma.nn as nn
 import soma.nn.functional as F
+from helpers import check_against_torch, copy_weights_to_torch, random_array
 from soma.autograd import gradcheck
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from helpers import check_against_torch, random_array
 
 import soma
 import soma.nn as nn
 import soma.nn.functional as F
+from helpers import check_against_torch, random_array
 from soma.autograd import gradcheck
 
 MAX_CASES = [
@@ -38,7 +38,7 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum_like_torch():
     x = np.maximum(random_array((2, 2, 6, 6)), 0)  # ReLU output: windows of equal zeros
     x[0, 0, :2, :2] = 1.5
     for kwargs in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)):
-        check_against_torch(lambda t: F.max_pool2d(t, **kwargs), lambda t: TF.max_pool2d(t, **kwargs), [x])
+        check_against_torch(lambda t, k=kwargs: F.max_pool2d(t, **k), lambda t, k=kwargs: TF.max_pool2d(t, **k), [x])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

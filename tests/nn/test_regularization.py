@@ -4,10 +4,10 @@ parameter vectors against torch.nn.utils."""
 import numpy as np
 import pytest
 import torch
-from helpers import copy_weights_to_torch, random_array
 
 import soma
 import soma.nn as nn
+from helpers import copy_weights_to_torch, random_array
 
 
 def test_notes_l1_l2_penalties():

@@ -2,12 +2,12 @@
 
 import numpy as np
 import torch
-from helpers import check_against_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import soma
+from helpers import check_against_torch
 
 OPS = {
     "add": (lambda a, b: a + b, lambda a, b: a + b),

@@ -8,9 +8,9 @@ gradcheck then verifies soma's backward against central differences.
 import numpy as np
 import pytest
 import torch
-from helpers import check_against_torch
 
 import soma
+from helpers import check_against_torch
 from soma.autograd import gradcheck
 from soma.ops import pad as soma_pad
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from helpers import copy_weights_to_torch, random_array
 
 import soma
 import soma.nn as nn
 import soma.optim as optim
+from helpers import copy_weights_to_torch, random_array
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),

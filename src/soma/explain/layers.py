@@ -18,7 +18,9 @@ FORMULAS = {
     "Linear": "out = x·Wᵀ + b",
     "Conv1d": "out[n, c, i] = b[c] + Σ_{k, p} W[c, k, p] · x[n, k, s·i + p]",
     "Conv2d": "out[n, c, i, j] = b[c] + Σ_{k, p, q} W[c, k, p, q] · x[n, k, s·i + p, s·j + q]",
-    "ConvTranspose2d": "the gradient of Conv2d with respect to its input: each x[n, k, i, j] spreads W[k, c] over the output",
+    "ConvTranspose2d": (
+        "the gradient of Conv2d with respect to its input: each x[n, k, i, j] spreads W[k, c] over the output"
+    ),
     "MaxPool1d": "out[n, c, i] = max of the window x[n, c, s·i : s·i + k]",
     "MaxPool2d": "out[n, c, i, j] = max over the k×k window at (s·i, s·j); dE/dx is routed to the argmax",
     "AvgPool1d": "out[n, c, i] = mean of the window x[n, c, s·i : s·i + k]",
@@ -31,7 +33,9 @@ FORMULAS = {
     "BatchNorm2d": "out = γ · (x − μ_batch) / √(σ²_batch + ε) + β, statistics per channel",
     "LayerNorm": "out = γ · (x − μ) / √(σ² + ε) + β over the last dimensions",
     "RNN": "h_t = tanh(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh)",
-    "LSTM": "i, f, g, o = σ, σ, tanh, σ(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh); c_t = f·c_{t−1} + i·g; h_t = o·tanh(c_t)",
+    "LSTM": (
+        "i, f, g, o = σ, σ, tanh, σ(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh); c_t = f·c_{t−1} + i·g; h_t = o·tanh(c_t)"
+    ),
     "GRU": "r, z = σ(...); n = tanh(W_in·x_t + b_in + r·(W_hn·h_{t−1} + b_hn)); h_t = (1 − z)·n + z·h_{t−1}",
     "Softmax": "out_k = e^{x_k} / Σ_j e^{x_j}",
     "LogSoftmax": "out_k = x_k − ln Σ_j e^{x_j}",

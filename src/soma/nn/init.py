@@ -190,7 +190,9 @@ def orthogonal_(tensor, gain=1, generator=None):
     Dimensions after the first are flattened, as in PyTorch.
     """
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tuple(tensor.shape)}")
+        raise ValueError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tuple(tensor.shape)}"
+        )
     if tensor.data.size == 0:
         return tensor
     rows = tensor.shape[0]

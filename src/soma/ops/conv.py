@@ -12,7 +12,6 @@ three algorithms in :mod:`soma.ops.conv_algorithms` (``algorithm="im2col"``, the
 default; ``"fft"``; ``"direct"``), all giving the same numbers and gradients.
 """
 
-import numpy as np
 
 from soma.autograd.function import Function
 from soma.ops.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
@@ -252,11 +251,14 @@ def _conv_transpose(name, spatial, input, weight, bias, stride, padding, output_
         if op >= max(s, d):
             raise ValueError(f"{name}: output_padding {output_padding} must be smaller than stride or dilation")
     if bias is not None and tuple(bias.shape) != (w_shape[1] * groups,):
-        raise RuntimeError(f"{name}: bias of shape {tuple(bias.shape)} does not match {w_shape[1] * groups} output channels")
+        raise RuntimeError(
+            f"{name}: bias of shape {tuple(bias.shape)} does not match {w_shape[1] * groups} output channels"
+        )
     if spatial == 1:
         stride, padding, output_padding, dilation = (1, *stride), (0, *padding), (0, *output_padding), (1, *dilation)
     kernel = tuple(weight.shape[2:]) if spatial == 2 else (1, weight.shape[2])
-    for size, s, d, k, p, op in zip(x_shape[-2:] if spatial == 2 else (1, x_shape[-1]), stride, dilation, kernel, padding, output_padding):
+    sizes = x_shape[-2:] if spatial == 2 else (1, x_shape[-1])
+    for size, s, d, k, p, op in zip(sizes, stride, dilation, kernel, padding, output_padding):
         if (size - 1) * s + d * (k - 1) + 1 + op - 2 * p < 1:
             raise RuntimeError(f"{name}: padding {padding} leaves no output for input of shape {x_shape}")
     return ConvTranspose.apply(

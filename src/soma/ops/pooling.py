@@ -138,7 +138,7 @@ def _winners(xp, best, window):
 
 def _flat_indices(index, window):
     """PyTorch's return_indices: the position of each max in the flattened (H·W) input plane."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window.kernel, window.stride, window.padding, window.dilation
+    (_, kw), (sh, sw), (ph, pw), (dh, dw) = window.kernel, window.stride, window.padding, window.dilation
     ho, wo = window.out_size
     rows = np.arange(ho)[:, None] * sh - ph + (index // kw) * dh
     cols = np.arange(wo)[None, :] * sw - pw + (index % kw) * dw
