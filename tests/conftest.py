@@ -3,6 +3,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 sys.path.insert(0, os.path.dirname(__file__))  # so tests can `from helpers import ...`
 
@@ -14,4 +15,5 @@ def _seed():
     """Every test starts from the same global seed."""
     soma.manual_seed(0)
     np.random.seed(0)
+    torch.manual_seed(0)
     yield

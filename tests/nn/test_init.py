@@ -115,6 +115,7 @@ def test_default_layer_init_distribution_matches_torch(make_soma, make_torch):
     for name, value in theirs.items():
         a, b = ours[name].detach().numpy(), value.detach().numpy()
         assert a.shape == b.shape and a.dtype == np.float32
-        assert abs(np.abs(a).max() - np.abs(b).max()) < 0.1 * np.abs(b).max() + 1e-3
+        if a.size >= 100:  # the largest of 100+ uniform draws is within 10% of the bound
+            assert abs(np.abs(a).max() - np.abs(b).max()) < 0.1 * np.abs(b).max() + 1e-3
         if a.size >= 1000:  # enough samples for the spread to be compared
             assert abs(a.std() - b.std()) < 0.05 * b.std()
