@@ -33,9 +33,9 @@ def _data(batch, shape):
 def _soma(build, batch, shape, train):
     def builder():
         import soma
-        import soma.optim
         import soma.nn as nn
         import soma.nn.functional as F
+        import soma.optim
 
         soma.manual_seed(0)
         model = build(nn)
