@@ -108,7 +108,7 @@ class MaxPool(Function):
     def backward(ctx, grad, *unused):
         xp, best = ctx.saved_tensors
         window = ctx.window
-        dxp = np.zeros(xp.shape, grad.dtype)
+        dxp = np.zeros_like(xp, dtype=grad.dtype)  # same memory layout as the input (often NHWC)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(window.stride, window.dilation, window.kernel))
         remaining = None
         taps = window.taps()
