@@ -2,18 +2,18 @@
 
 An op is a subclass with two static methods working on plain arrays::
 
-    class Mul(Function):
+    class Cube(Function):
         @staticmethod
-        def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a * b
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
 
         @staticmethod
         def backward(ctx, grad_output):
-            a, b = ctx.saved_tensors
-            return grad_output * b, grad_output * a   # d(ab)/da = b, d(ab)/db = a
+            (x,) = ctx.saved_tensors
+            return grad_output * 3 * x ** 2   # d(x³)/dx = 3x²
 
-    y = Mul.apply(x, w)
+    y = Cube.apply(x)
 
 ``apply`` unwraps the tensors, runs ``forward`` and, when grad mode is on and an input
 requires grad, records the call (``ctx`` itself is the graph node) so that the engine

@@ -9,12 +9,10 @@ The same few weights are reused at every position (weight sharing), which is why
 5×5 filter needs 25 weights however large the image is (notes 000).
 """
 
-import math
 
-import numpy as np
 
 from soma.nn import init
-from soma.nn.module import Module, Parameter
+from soma.nn.module import Module, empty_parameter
 from soma.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from soma.ops.shape import pad
 
@@ -32,13 +30,6 @@ _PADDING_MODES = {"zeros": None, "reflect": "reflect", "replicate": "replicate",
 
 def _ntuple(value, n):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-
-
-def _float_dtype(dtype):
-    dtype = np.dtype(np.float32 if dtype is None else dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"convolution parameters must be floating point, got dtype {dtype}")
-    return dtype
 
 
 class _ConvNd(Module):
@@ -70,25 +61,17 @@ class _ConvNd(Module):
         self.dilation = _ntuple(dilation, n)
         self.output_padding = _ntuple(output_padding, n)
         self.groups, self.padding_mode, self.algorithm = groups, padding_mode, algorithm
-        dtype = _float_dtype(dtype)
         if self._transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = empty_parameter(shape, dtype, name)
+        self.register_parameter("bias", empty_parameter(out_channels, dtype, name) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
         """w, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = (channels per group)·kernel area (PyTorch's default)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def _check_input(self, input):
         n = self._spatial

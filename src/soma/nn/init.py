@@ -96,6 +96,17 @@ def _rng(gen):
     return generator() if gen is None else gen
 
 
+def fan_in_uniform_(weight, bias=None):
+    """PyTorch's default for Linear and Conv layers: w ~ kaiming_uniform_(a=√5), which is
+    U(−1/√fan_in, 1/√fan_in), and b ~ U(−1/√fan_in, 1/√fan_in) with fan_in from the weight."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+    return weight
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """w ~ U(a, b)"""
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))

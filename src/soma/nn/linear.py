@@ -6,21 +6,12 @@ A layer of artificial neurons (see notes 000 and 004): every output neuron k com
 
 import math
 
-import numpy as np
-
 from soma.nn import init
-from soma.nn.module import Module, Parameter
+from soma.nn.module import Module, empty_parameter
 from soma.ops.linear import bilinear, linear
 from soma.ops.shape import flatten, unflatten
 
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
-
-
-def _float_dtype(dtype):
-    dtype = np.dtype(np.float32 if dtype is None else dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"layer parameters must be floating point, got dtype {dtype}")
-    return dtype
 
 
 class Identity(Module):
@@ -61,21 +52,14 @@ class Linear(Module):
         super().__init__()
         if in_features < 0 or out_features < 0:
             raise ValueError(f"Linear: feature sizes must be non-negative, got ({in_features}, {out_features})")
-        dtype = _float_dtype(dtype)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_features, dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = empty_parameter((out_features, in_features), dtype, "Linear")
+        self.register_parameter("bias", empty_parameter(out_features, dtype, "Linear") if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, input):
         shape = input.shape
@@ -105,15 +89,11 @@ class Bilinear(Module):
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        dtype = _float_dtype(dtype)
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_features, dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = empty_parameter((out_features, in1_features, in2_features), dtype, "Bilinear")
+        self.register_parameter("bias", empty_parameter(out_features, dtype, "Bilinear") if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -14,7 +14,7 @@ import numpy as np
 from soma.autograd.function import mark_dirty, no_grad
 from soma.tensor import Tensor
 
-__all__ = ["Module", "Parameter", "Buffer"]
+__all__ = ["Module", "Parameter", "Buffer", "empty_parameter"]
 
 
 class Parameter(Tensor):
@@ -45,6 +45,15 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def empty_parameter(shape, dtype=None, owner="layer"):
+    """An uninitialized floating-point Parameter (float32 unless ``dtype``) for a layer's
+    ``__init__``; its ``reset_parameters()`` then fills it."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{owner} parameters must be floating point, got dtype {dtype}")
+    return Parameter(np.empty(shape, dtype))
 
 
 class Buffer(Tensor):

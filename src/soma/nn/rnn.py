@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from soma.nn import init
-from soma.nn.module import Module, Parameter
+from soma.nn.module import Module, empty_parameter
 from soma.ops import recurrent as R
 from soma.ops.dropout import dropout as _dropout
 from soma.ops.shape import cat, squeeze, stack, transpose, unsqueeze
@@ -31,13 +31,6 @@ from soma.tensor import Tensor
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _float_dtype(dtype):
-    dtype = np.dtype(np.float32 if dtype is None else dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"recurrent layer parameters must be floating point, got dtype {dtype}")
-    return dtype
 
 
 class RNNBase(Module):
@@ -75,7 +68,6 @@ class RNNBase(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
-        dtype = _float_dtype(dtype)
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
         self._flat_weights_names = []
@@ -90,7 +82,7 @@ class RNNBase(Module):
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 for name, shape in shapes.items():
-                    setattr(self, name + suffix, Parameter(np.empty(shape, dtype)))
+                    setattr(self, name + suffix, empty_parameter(shape, dtype, mode))
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
 
@@ -431,12 +423,12 @@ class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        dtype = _float_dtype(dtype)
-        self.weight_ih = Parameter(np.empty((num_chunks * hidden_size, input_size), dtype))
-        self.weight_hh = Parameter(np.empty((num_chunks * hidden_size, hidden_size), dtype))
+        name = type(self).__name__
+        self.weight_ih = empty_parameter((num_chunks * hidden_size, input_size), dtype, name)
+        self.weight_hh = empty_parameter((num_chunks * hidden_size, hidden_size), dtype, name)
         if bias:
-            self.bias_ih = Parameter(np.empty(num_chunks * hidden_size, dtype))
-            self.bias_hh = Parameter(np.empty(num_chunks * hidden_size, dtype))
+            self.bias_ih = empty_parameter(num_chunks * hidden_size, dtype, name)
+            self.bias_hh = empty_parameter(num_chunks * hidden_size, dtype, name)
         else:
             self.bias_ih = self.bias_hh = None
         self.reset_parameters()
