@@ -39,20 +39,8 @@ class RNNBase(Module):
     Only the cell differs (``mode``: "RNN_TANH", "RNN_RELU", "LSTM", "GRU").
     """
 
-    def __init__(
-        self,
-        mode,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        proj_size=0,
-        device=None,
-        dtype=None,
-    ):
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(f"{mode}: hidden_size must be a positive int, got {hidden_size!r}")
@@ -61,9 +49,7 @@ class RNNBase(Module):
         if not 0 <= float(dropout) <= 1:
             raise ValueError(f"{mode}: dropout must be a probability in [0, 1], got {dropout}")
         if proj_size:
-            raise NotImplementedError(
-                f"{mode}: proj_size is not supported by soma (use proj_size=0)"
-            )
+            raise NotImplementedError(f"{mode}: proj_size is not supported by soma (use proj_size=0)")
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bias, batch_first
@@ -75,10 +61,7 @@ class RNNBase(Module):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {
-                    "weight_ih": (gate_size, layer_input),
-                    "weight_hh": (gate_size, hidden_size),
-                }
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 for name, shape in shapes.items():
@@ -142,9 +125,7 @@ class RNNBase(Module):
             if lengths.shape != (B,) or lengths.dtype.kind not in "iu":
                 raise ValueError(f"{self._name()}: lengths must be {B} integers, got {lengths!r}")
             if lengths.min(initial=1) < 1 or lengths.max(initial=0) > T:
-                raise ValueError(
-                    f"{self._name()}: lengths must lie in [1, {T}], got {lengths.tolist()}"
-                )
+                raise ValueError(f"{self._name()}: lengths must lie in [1, {T}], got {lengths.tolist()}")
             lengths = lengths.astype(np.int64)
         return lengths
 
@@ -154,10 +135,7 @@ class RNNBase(Module):
             got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
             raise ValueError(f"{self._name()}: expected {what} of shape {expected}, got {got}")
         if state.dtype != self.weight_ih_l0.dtype:
-            raise TypeError(
-                f"{self._name()}: {what} has dtype {state.dtype}, "
-                f"expected {self.weight_ih_l0.dtype}"
-            )
+            raise TypeError(f"{self._name()}: {what} has dtype {state.dtype}, expected {self.weight_ih_l0.dtype}")
 
     # ---------------------------------------------------------------- forward
     def forward(self, input, hx=None, lengths=None):
@@ -176,9 +154,7 @@ class RNNBase(Module):
             batch_first = self.batch_first
         lengths = self._check_input(input, lengths) if not packed else lengths
         if packed and input.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{self._name()} got packed data of shape {tuple(packed_input.data.shape)}"
-            )
+            raise ValueError(f"{self._name()} got packed data of shape {tuple(packed_input.data.shape)}")
         unbatched = input.ndim == 2
         if unbatched:
             input = unsqueeze(input, 1)
@@ -231,16 +207,7 @@ class RNNBase(Module):
                 if self.mode == "LSTM":
                     c = zeros if c0 is None else c0[index]
                 result = kernel.apply(
-                    x,
-                    h,
-                    c,
-                    w[0],
-                    w[1],
-                    b_ih,
-                    b_hh,
-                    reverse=bool(direction),
-                    lengths=lengths,
-                    nonlinearity=nonlinearity,
+                    x, h, c, w[0], w[1], b_ih, b_hh, reverse=bool(direction), lengths=lengths, nonlinearity=nonlinearity
                 )
                 outputs.append(result[0])
                 h_last.append(result[1])
@@ -286,32 +253,14 @@ class RNN(RNNBase):
         ((5, 3, 20), (2, 3, 20))
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        nonlinearity="tanh",
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        device=None,
-        dtype=None,
-    ):
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(
-            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype=dtype,
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype
         )
 
 
@@ -345,29 +294,10 @@ class LSTM(RNNBase):
         ((8, 50, 128), (1, 8, 128))
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        proj_size=0,
-        device=None,
-        dtype=None,
-    ):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__(
-            "LSTM",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
+            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
             dtype=dtype,
         )
 
@@ -392,28 +322,10 @@ class GRU(RNNBase):
         ((5, 3, 40), (2, 3, 20))
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        device=None,
-        dtype=None,
-    ):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None):
         super().__init__(
-            "GRU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype=dtype,
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype
         )
 
 
@@ -449,19 +361,11 @@ class RNNCellBase(Module):
 
     def _step(self, function, input, hx, states):
         name = f"{type(self).__name__}(input_size={self.input_size})"
-        if (
-            not isinstance(input, Tensor)
-            or input.ndim not in (1, 2)
-            or input.shape[-1] != self.input_size
-        ):
+        if not isinstance(input, Tensor) or input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             got = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(
-                f"{name} got input of shape {got}; expected (batch, {self.input_size})"
-            )
+            raise ValueError(f"{name} got input of shape {got}; expected (batch, {self.input_size})")
         if input.dtype != self.weight_ih.dtype:
-            raise TypeError(
-                f"{name} got input of dtype {input.dtype}, parameters are {self.weight_ih.dtype}"
-            )
+            raise TypeError(f"{name} got input of dtype {input.dtype}, parameters are {self.weight_ih.dtype}")
         unbatched = input.ndim == 1
         if unbatched:
             input = unsqueeze(input, 0)
@@ -475,17 +379,8 @@ class RNNCellBase(Module):
         hx = tuple(unsqueeze(h, 0) if unbatched and isinstance(h, Tensor) else h for h in hx)
         for h in hx:
             if tuple(h.shape) != expected:
-                raise ValueError(
-                    f"{name}: expected hidden state of shape {expected}, got {tuple(h.shape)}"
-                )
-        out = function(
-            input,
-            hx if states == 2 else hx[0],
-            self.weight_ih,
-            self.weight_hh,
-            self.bias_ih,
-            self.bias_hh,
-        )
+                raise ValueError(f"{name}: expected hidden state of shape {expected}, got {tuple(h.shape)}")
+        out = function(input, hx if states == 2 else hx[0], self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if unbatched:
             out = tuple(squeeze(o, 0) for o in out) if states == 2 else squeeze(out, 0)
         return out
@@ -502,13 +397,9 @@ class RNNCell(RNNCellBase):
         ...     h = cell(x_t, h)
     """
 
-    def __init__(
-        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
-    ):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(
-                f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'"
-            )
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
 

@@ -65,9 +65,7 @@ class Seq2Seq(Module):
     ):
         super().__init__()
         if rnn not in (GRU, LSTM) and not (isinstance(rnn, type) and issubclass(rnn, RNNBase)):
-            raise TypeError(
-                f"Seq2Seq: rnn must be a recurrent layer class (nn.GRU, nn.LSTM), got {rnn!r}"
-            )
+            raise TypeError(f"Seq2Seq: rnn must be a recurrent layer class (nn.GRU, nn.LSTM), got {rnn!r}")
         self.sos_index, self.tgt_vocab_size = sos_index, tgt_vocab_size
         self.src_embedding = Embedding(src_vocab_size, embedding_dim, dtype=dtype)
         self.tgt_embedding = Embedding(tgt_vocab_size, embedding_dim, dtype=dtype)
@@ -140,9 +138,7 @@ class Bidirectional(Module):
     def __init__(self, layer, merge_mode="concat"):
         super().__init__()
         if merge_mode not in ("concat", "sum", "mul", "ave"):
-            raise ValueError(
-                f"Bidirectional: merge_mode must be concat, sum, mul or ave, got {merge_mode!r}"
-            )
+            raise ValueError(f"Bidirectional: merge_mode must be concat, sum, mul or ave, got {merge_mode!r}")
         if getattr(layer, "bidirectional", False):
             raise ValueError("Bidirectional: the wrapped layer is already bidirectional")
         self.merge_mode = merge_mode

@@ -39,15 +39,7 @@ import numpy as np
 from soma.autograd.function import Function
 from soma.tensor import Tensor
 
-__all__ = [
-    "rnn_layer",
-    "lstm_layer",
-    "gru_layer",
-    "rnn_tanh_cell",
-    "rnn_relu_cell",
-    "lstm_cell",
-    "gru_cell",
-]
+__all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 
 class _Pool:
@@ -178,9 +170,7 @@ class RecurrentLayer(Function):
         rows = None if ctx.order is None else _gate_rows(ctx.order, H)
         w_hh = weight_hh if rows is None else weight_hh[rows[0]]
         with np.errstate(under="ignore"):
-            dG, dGh, dh0, dc0, scratch = ctx._backward_steps(
-                dout, grad_h_n, grad_c_n, h_prev, w_hh, steps, mask, keep
-            )
+            dG, dGh, dh0, dc0, scratch = ctx._backward_steps(dout, grad_h_n, grad_c_n, h_prev, w_hh, steps, mask, keep)
         needs = ctx.needs_input_grad
         TB = T * B
         dG2 = dG.reshape(TB, -1)
@@ -414,17 +404,7 @@ def _check_biases(bias_ih, bias_hh):
 
 
 def _layer(
-    kernel,
-    input,
-    hx,
-    weight_ih,
-    weight_hh,
-    bias_ih,
-    bias_hh,
-    batch_first,
-    reverse,
-    lengths,
-    nonlinearity="tanh",
+    kernel, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse, lengths, nonlinearity="tanh"
 ):
     _check_biases(bias_ih, bias_hh)
     if lengths is not None:
@@ -464,62 +444,25 @@ def rnn_layer(
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
     """
     return _layer(
-        RNNLayer,
-        input,
-        hx,
-        weight_ih,
-        weight_hh,
-        bias_ih,
-        bias_hh,
-        batch_first,
-        reverse,
-        lengths,
-        nonlinearity,
+        RNNLayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse, lengths, nonlinearity
     )
 
 
 def lstm_layer(
-    input,
-    hx,
-    weight_ih,
-    weight_hh,
-    bias_ih=None,
-    bias_hh=None,
-    batch_first=False,
-    reverse=False,
-    lengths=None,
+    input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False, reverse=False, lengths=None
 ):
     """One direction of one LSTM layer: ``hx = (h0, c0)``; returns (output, (h_n, c_n))."""
     out, h, c = _layer(
-        LSTMLayer,
-        input,
-        tuple(hx),
-        weight_ih,
-        weight_hh,
-        bias_ih,
-        bias_hh,
-        batch_first,
-        reverse,
-        lengths,
+        LSTMLayer, input, tuple(hx), weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse, lengths
     )
     return out, (h, c)
 
 
 def gru_layer(
-    input,
-    hx,
-    weight_ih,
-    weight_hh,
-    bias_ih=None,
-    bias_hh=None,
-    batch_first=False,
-    reverse=False,
-    lengths=None,
+    input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False, reverse=False, lengths=None
 ):
     """One direction of one GRU layer: returns (output, h_n)."""
-    return _layer(
-        GRULayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse, lengths
-    )
+    return _layer(GRULayer, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_first, reverse, lengths)
 
 
 def _step(kernel, input, hx, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
@@ -528,9 +471,7 @@ def _step(kernel, input, hx, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
 
     _check_biases(b_ih, b_hh)
     h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
-    outputs = kernel.apply(
-        unsqueeze(input, 0), h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity
-    )
+    outputs = kernel.apply(unsqueeze(input, 0), h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity)
     return outputs[1:] if c0 is not None else outputs[1]
 
 

@@ -47,9 +47,7 @@ __all__ = [
 ]
 
 
-class PackedSequence(
-    namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
-):
+class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
     """The valid steps of a batch of sequences, time-major, longest sequence first.
 
     Attributes:
@@ -108,9 +106,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if lengths.shape != (B,):
         raise ValueError(f"pack_padded_sequence: {len(lengths)} lengths for a batch of {B}")
     if lengths.min(initial=1) <= 0 or lengths.max(initial=0) > T:
-        raise ValueError(
-            f"pack_padded_sequence: lengths must lie in [1, {T}], got {lengths.tolist()}"
-        )
+        raise ValueError(f"pack_padded_sequence: lengths must lie in [1, {T}], got {lengths.tolist()}")
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
             raise RuntimeError(
@@ -138,9 +134,7 @@ def _pad_packed(sequence, padding_value=0.0, total_length=None):
     lengths[order] = lengths_sorted
     if total_length is not None:
         if total_length < T:
-            raise ValueError(
-                f"pad_packed_sequence: total_length={total_length} < longest sequence {T}"
-            )
+            raise ValueError(f"pad_packed_sequence: total_length={total_length} < longest sequence {T}")
         T = total_length
     offsets = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]])
     position = np.empty(B, np.int64)
@@ -158,9 +152,7 @@ def _repack(padded, like):
     """Pack a time-major padded tensor in original batch order the way ``like`` is packed."""
     batch_sizes = _np(like.batch_sizes).astype(np.int64)
     time, batch = _packed_index(like._order(), None, batch_sizes)
-    return PackedSequence(
-        padded[time, batch], like.batch_sizes, like.sorted_indices, like.unsorted_indices
-    )
+    return PackedSequence(padded[time, batch], like.batch_sizes, like.sorted_indices, like.unsorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -174,18 +166,14 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     """Stack tensors of shapes (L_i, *) into (L_max, B, *) (or (B, L_max, *)), padding the rest."""
     if padding_side not in ("right", "left"):
-        raise ValueError(
-            f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}"
-        )
+        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
     sequences = list(sequences)
     if not sequences:
         raise ValueError("pad_sequence: received an empty list of sequences")
     trailing = tuple(sequences[0].shape[1:])
     for s in sequences:
         if tuple(s.shape[1:]) != trailing:
-            raise ValueError(
-                f"pad_sequence: trailing shapes differ: {trailing} and {tuple(s.shape[1:])}"
-            )
+            raise ValueError(f"pad_sequence: trailing shapes differ: {trailing} and {tuple(s.shape[1:])}")
     lengths = np.array([s.shape[0] for s in sequences], np.int64)
     T = int(lengths.max())
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
