@@ -7,37 +7,16 @@ from soma.nn.module import Module, Parameter
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList"]
 
 
-class Sequential(Module):
-    """Modules applied one after another: y = fₙ(... f₂(f₁(x)))
-
-    Example::
-
-        >>> model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2), nn.Sigmoid())
-        >>> model.state_dict().keys()   # '0.weight', '0.bias', '2.weight', '2.bias'
-    """
-
-    def __init__(self, *args):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(args):
-                self.add_module(str(index), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules kept in order, indexed like a list."""
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
+            return type(self)(*self._sliced(index))
         return list(self._modules.values())[index]
 
     def __setitem__(self, index, module):
-        key = list(self._modules)[index]
-        setattr(self, key, module)
+        setattr(self, list(self._modules)[index], module)
 
     def __delitem__(self, index):
         keys = list(self._modules)[index] if isinstance(index, slice) else [list(self._modules)[index]]
@@ -54,8 +33,39 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
 
-class ModuleList(Module):
+
+class Sequential(_ModuleSequence):
+    """Modules applied one after another: y = fₙ(... f₂(f₁(x)))
+
+    Example::
+
+        >>> model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2), nn.Sigmoid())
+        >>> model.state_dict().keys()   # '0.weight', '0.bias', '2.weight', '2.bias'
+    """
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            self.extend(args)
+
+    def _sliced(self, index):  # a slice keeps the names, as PyTorch's does
+        return (OrderedDict(list(self._modules.items())[index]),)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (names '0', '1', ...)."""
 
     def __init__(self, modules=None):
@@ -63,28 +73,8 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return ModuleList(list(self._modules.values())[index])
-        return list(self._modules.values())[index]
-
-    def __setitem__(self, index, module):
-        setattr(self, list(self._modules)[index], module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
+    def _sliced(self, index):
+        return (list(self._modules.values())[index],)
 
     def insert(self, index, module):
         modules = list(self._modules.values())
