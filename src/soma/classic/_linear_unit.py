@@ -42,3 +42,10 @@ class LinearUnit:
     def net_input(self, X):
         """z = Σᵢ wᵢxᵢ + b (= wᵀx + b) for each row of ``X``."""
         return self._check(X) @ self.weights + self.bias
+
+    def score(self, X, y):
+        """Fraction of samples whose prediction equals the target (0/1 or ±1, as ``predict`` gives)."""
+        return float(np.mean(self.predict(X) == np.asarray(y).reshape(-1)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_inputs={self.n_inputs}, lr={self.lr:g})"

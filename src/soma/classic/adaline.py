@@ -113,10 +113,3 @@ class Adaline(LinearUnit):
                 stacklevel=2,
             )
         return self
-
-    def score(self, X, y):
-        """Fraction of samples whose sign is right (targets ±1)."""
-        return float(np.mean(self.predict(X) == np.asarray(y).reshape(-1)))
-
-    def __repr__(self):
-        return f"Adaline(n_inputs={self.n_inputs}, lr={self.lr:g})"

@@ -96,10 +96,3 @@ class Perceptron(LinearUnit):
                 stacklevel=2,
             )
         return self
-
-    def score(self, X, y):
-        """Fraction of samples classified correctly."""
-        return float(np.mean(self.predict(X) == np.asarray(y).reshape(-1)))
-
-    def __repr__(self):
-        return f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr:g})"
