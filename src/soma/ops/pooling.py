@@ -13,6 +13,7 @@ loop over the kh·kw taps, each step vectorized over batch, channels and positio
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.ops.conv import _tuple
 from soma.ops.linalg import matmul
 from soma.tensor import Tensor
 
@@ -180,14 +181,6 @@ def _avg_divisor(window, count_include_pad, divisor_override, dtype):
             start, end = np.maximum(start, 0), np.minimum(end, n)
         counts.append(end - start)
     return np.outer(counts[0], counts[1]).astype(dtype)
-
-
-def _tuple(value, n, name, what):
-    if isinstance(value, (tuple, list)):
-        if len(value) != n:
-            raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
-        return tuple(int(v) for v in value)
-    return (int(value),) * n
 
 
 def _window(name, x, spatial, kernel_size, stride, padding, dilation, ceil_mode):
