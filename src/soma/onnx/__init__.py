@@ -23,6 +23,6 @@ Example::
 Both need the optional ``onnx`` and ``onnxruntime`` packages: ``pip install "soma[onnx]"``.
 """
 
-from soma.onnx.export import export, supported_modules, verify
+from soma.onnx.exporter import export, supported_modules, verify
 
 __all__ = ["export", "verify", "supported_modules"]

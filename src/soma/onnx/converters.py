@@ -19,14 +19,14 @@
 
 ONNX lists pads as all the "begin" sides, then all the "end" sides:
 ``[top, left, bottom, right]`` for a 2-D window. A converter has the signature
-``convert(graph, module, prefix, x, shape) -> y`` (see :class:`soma.onnx.export.Graph`).
+``convert(graph, module, prefix, x, shape) -> y`` (see :class:`soma.onnx.exporter.Graph`).
 """
 
 import numpy as np
 
 from soma import nn
-from soma.ops.conv import same_padding
 from soma.onnx.activations import ACTIVATIONS
+from soma.ops.conv import same_padding
 
 __all__ = ["CONVERTERS"]
 
