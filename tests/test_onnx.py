@@ -15,8 +15,8 @@ import pytest
 import soma
 import soma.onnx
 from soma import nn
-from soma.onnx import exporter
 from soma.models import Autoencoder, ConvAutoencoder, DigitsCNN, LeNet5
+from soma.onnx import exporter
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -79,6 +79,7 @@ LAYERS = {
     "flatten-middle": (lambda: S(nn.Flatten(1, 2)), (2, 3, 4)),
     "flatten-last": (lambda: S(nn.Flatten(-2)), (2, 3, 4)),
     "flatten-batch": (lambda: S(nn.Flatten(0, 1)), (3, 4)),
+    "softmax-implicit-3d": (lambda: S(nn.Softmax()), (3, 4)),  # PyTorch's legacy choice for rank 3: dim 0
     "unflatten": (lambda: S(nn.Unflatten(1, (2, -1))), (6, 3)),
     # convolution
     "conv2d": (lambda: S(nn.Conv2d(3, 4, 3)), (3, 7, 6)),
@@ -146,6 +147,12 @@ def test_activation_round_trip(case, tmp_path):
     # inputs of about ±2 reach the flat and linear regions (softplus threshold, hardtanh, step)
     model = S(nn.Conv2d(3, 3, 1), ACTIVATIONS[case])
     assert roundtrip(model, (3, 4, 5), tmp_path) < 1e-5
+
+
+def test_step_fires_at_its_threshold(tmp_path):
+    path = tmp_path / "step.onnx"
+    soma.onnx.export(S(nn.Step(0.5)), soma.zeros(1, 4), path)
+    assert run_onnx(path, np.array([[0.5, 0.4, 0.6, 0.0]], np.float32)).tolist() == [[1.0, 0.0, 1.0, 0.0]]
 
 
 def test_activation_without_parameters_on_a_matrix(tmp_path):
