@@ -16,7 +16,7 @@ Example::
 
     >>> import soma.onnx
     >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-    >>> soma.onnx.export(model, soma.randn(1, 64), "mlp.onnx")
+    >>> proto = soma.onnx.export(model, soma.randn(1, 64), "mlp.onnx")  # also returns the ModelProto
     >>> soma.onnx.verify(model, soma.randn(8, 64), "mlp.onnx") < 1e-5
     True
 

@@ -176,7 +176,7 @@ def _names(names, default, what):
     return names
 
 
-def _save_atomically(onnx, proto, path):
+def _save_atomically(proto, path):
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=folder)
     try:
@@ -187,6 +187,24 @@ def _save_atomically(onnx, proto, path):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _convert(graph, model, example, input_name, output_name):
+    """Write the nodes of every layer into ``graph`` while running the example through them; return the output."""
+    converters = _converters()
+    with _eval_mode(model), soma.no_grad():
+        value, name = example, input_name
+        for prefix, layer in layers(model):
+            name = converters[type(layer)](graph, layer, prefix, name, tuple(value.shape))
+            value = layer(value)
+        expected = model(example)
+    if not np.array_equal(value.numpy(), expected.numpy()):
+        raise RuntimeError(f"soma.onnx.export: the layers of {type(model).__name__} applied in order do not "
+                           "reproduce its forward; export an nn.Sequential instead")
+    if not graph.nodes or graph.nodes[-1].output[0] != name:  # e.g. a model of only Dropout layers
+        graph.op("Identity", [name], "output")
+    graph.nodes[-1].output[0] = output_name  # the last node writes the graph's output
+    return expected
 
 
 def export(model, args, path, input_names=None, output_names=None, dynamic_batch=True, opset_version=17):
@@ -214,23 +232,11 @@ def export(model, args, path, input_names=None, output_names=None, dynamic_batch
     highest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset_version <= highest:
         raise ValueError(f"soma.onnx.export: opset_version must be in [{MIN_OPSET}, {highest}], got {opset_version}")
-    (input_name,), (output_name,) = _names(input_names, "input", "input_names"), _names(
-        output_names, "output", "output_names")
+    (input_name,) = _names(input_names, "input", "input_names")
+    (output_name,) = _names(output_names, "output", "output_names")
     example = _example(args)
     graph = Graph(onnx, example.dtype, opset_version)
-    converters = _converters()
-    with _eval_mode(model), soma.no_grad():
-        value, name = example, input_name
-        for prefix, layer in layers(model):
-            name = converters[type(layer)](graph, layer, prefix, name, tuple(value.shape))
-            value = layer(value)
-        expected = model(example)
-    if not np.array_equal(value.numpy(), expected.numpy()):
-        raise RuntimeError(f"soma.onnx.export: the layers of {type(model).__name__} applied in order do not "
-                           "reproduce its forward; export an nn.Sequential instead")
-    if not graph.nodes or graph.nodes[-1].output[0] != name:  # e.g. a model of only Dropout layers
-        name = graph.op("Identity", [name], "output")
-    graph.nodes[-1].output[0] = output_name  # the last node writes the graph's output
+    expected = _convert(graph, model, example, input_name, output_name)
     opsets = [onnx.helper.make_opsetid("", opset_version)]
     proto = onnx.helper.make_model(
         onnx.helper.make_graph(
@@ -245,7 +251,7 @@ def export(model, args, path, input_names=None, output_names=None, dynamic_batch
         producer_version=getattr(soma, "__version__", ""),
     )
     onnx.checker.check_model(proto, full_check=True)
-    _save_atomically(onnx, proto, path)
+    _save_atomically(proto, path)
     return proto
 
 
