@@ -31,7 +31,6 @@ leave its state unchanged and output zeros, so padding never reaches the final
 state (PyTorch's packed-sequence semantics, for both directions).
 """
 
-import functools
 import weakref
 
 import numpy as np
@@ -72,11 +71,17 @@ class _Pool:
 _POOL = _Pool()
 
 
-@functools.lru_cache(maxsize=64)
-def _gate_rows(order, hidden):
-    """Row indices that put PyTorch's gate blocks into ``order``, and the inverse."""
-    rows = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
-    return rows, np.argsort(rows)
+def _gates(a, n, order):
+    """A PyTorch (n*H, ...) weight/bias/gradient as (n, H, ...) blocks in internal gate order."""
+    a = a.reshape(n, -1, *a.shape[1:])
+    return a if order is None else a[list(order)]
+
+
+def _torch_order(a, order):
+    """The inverse of :func:`_gates`: (n, H, ...) internal blocks back to PyTorch's (n*H, ...)."""
+    if order is not None:
+        a = a[np.argsort(order)]
+    return a.reshape(-1, *a.shape[2:])
 
 
 class RecurrentLayer(Function):
@@ -85,6 +90,11 @@ class RecurrentLayer(Function):
     forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh) with x of shape
     (T, B, I) (or (B, T, I) when ``batch_first``), h0/c0 (B, H) (c0 is None except
     for LSTM), biases optional. Returns (output, h_n) or, for LSTM, (output, h_n, c_n).
+
+    Layout: gate pre-activations and their gradients are stored gate-major, (n, T, B, H),
+    so that every gate of every step is one contiguous (B, H) block (elementwise ops on
+    strided column slices of a (B, n*H) array cost 3-4x more). Each GEMM against the
+    stacked weights is a batched matmul over the n gates: as fast as one (B, n*H) GEMM.
     """
 
     n_gates = 1
@@ -110,6 +120,7 @@ class RecurrentLayer(Function):
             x = x.swapaxes(0, 1)
         T, B, I = x.shape
         H = weight_hh.shape[1]
+        n = ctx.n_gates
         dtype = x.dtype
         take = _POOL.take
         own_x = None
@@ -120,11 +131,11 @@ class RecurrentLayer(Function):
         ctx.batch_first, ctx.reverse, ctx.nonlinearity = batch_first, reverse, nonlinearity
         w_ih, w_hh, bias, b_hn = ctx._prepare(weight_ih, weight_hh, bias_ih, bias_hh, H)
 
-        # One GEMM for the input projection of every time step.
-        G = take((T, B, w_ih.shape[0]), dtype)
-        np.matmul(x.reshape(T * B, I), w_ih.T, out=G.reshape(T * B, -1))
+        # One (batched over gates) GEMM for the input projection of every time step.
+        G = take((n, T, B, H), dtype)
+        np.matmul(x.reshape(T * B, I), w_ih, out=G.reshape(n, T * B, H))
         if bias is not None:
-            G += bias
+            G += bias[:, None, None, :]
         r = 1 if reverse else 0
         hs = np.empty((T + 1, B, H), dtype)  # carried states; h0 at hs[0] (hs[T] if reverse)
         hs[T * r] = h0
@@ -137,9 +148,8 @@ class RecurrentLayer(Function):
             mask = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
             keep = ~mask
         steps = range(T - 1, -1, -1) if reverse else range(T)
-        w_hh_t = np.ascontiguousarray(w_hh.T)
         with np.errstate(over="ignore"):
-            scratch = ctx._forward_steps(G, hs, cs, w_hh_t, b_hn, steps, r, keep)
+            scratch = ctx._forward_steps(G, hs, cs, w_hh, b_hn, steps, r, keep)
 
         ctx.G, ctx.hs, ctx.cs, ctx.x, ctx.mask, ctx.keep = G, hs, cs, x, mask, keep
         ctx.has_bias = bias_ih is not None
@@ -161,62 +171,63 @@ class RecurrentLayer(Function):
         weight_ih, weight_hh = ctx.saved_tensors
         hs, x, mask, keep, r = ctx.hs, ctx.x, ctx.mask, ctx.keep, int(ctx.reverse)
         T, B, _ = x.shape
-        H = weight_hh.shape[1]
+        H, n, order = weight_hh.shape[1], ctx.n_gates, ctx.order
         dout = grad_output.swapaxes(0, 1) if ctx.batch_first else grad_output
         if mask is not None:
             dout = dout * mask
         h_prev = hs[r : T + r]
         steps = range(T) if ctx.reverse else range(T - 1, -1, -1)
-        rows = None if ctx.order is None else _gate_rows(ctx.order, H)
-        w_hh = weight_hh if rows is None else weight_hh[rows[0]]
+        w_hh = _gates(weight_hh, n, order)  # (n, H, H): dh_{t-1} = Σ_k dG_k W_hh,k
         with np.errstate(under="ignore"):
             dG, dGh, dh0, dc0, scratch = ctx._backward_steps(dout, grad_h_n, grad_c_n, h_prev, w_hh, steps, mask, keep)
         needs = ctx.needs_input_grad
         TB = T * B
-        dG2 = dG.reshape(TB, -1)
-        dGh2 = dG2 if dGh is None else dGh.reshape(TB, -1)
+        dG2 = dG.reshape(n, TB, H)
+        dGh2 = dG2 if dGh is None else dGh.reshape(n, TB, H)
         dx = dw_ih = dw_hh = db_ih = db_hh = None
         if needs[0]:
-            w_ih = weight_ih if rows is None else weight_ih[rows[0]]
-            dx = np.matmul(dG2, w_ih).reshape(T, B, -1)  # dx_t = dG_t W_ih
+            w_ih = _gates(weight_ih, n, order)
+            dx = dG2[0] @ w_ih[0]  # dx_t = Σ_k dG_k,t W_ih,k
+            for k in range(1, n):
+                dx += dG2[k] @ w_ih[k]
+            dx = dx.reshape(T, B, -1)
             if ctx.batch_first:
                 dx = dx.swapaxes(0, 1)
-        back = (lambda a: a) if rows is None else (lambda a: a[rows[1]])
-        if needs[3]:
-            dw_ih = back(np.matmul(dG2.T, x.reshape(TB, -1)))  # Σ_t dG_t^T x_t: one GEMM
-        if needs[4]:
-            dw_hh = back(np.matmul(dGh2.T, h_prev.reshape(TB, H)))  # Σ_t dG_t^T h_{t-1}
+        if needs[3]:  # Σ_t dG_t^T x_t: one GEMM per gate block
+            dw_ih = _torch_order(np.matmul(dG2.transpose(0, 2, 1), x.reshape(TB, -1)), order)
+        if needs[4]:  # Σ_t dG_t^T h_{t-1}
+            dw_hh = _torch_order(np.matmul(dGh2.transpose(0, 2, 1), h_prev.reshape(TB, H)), order)
         if ctx.has_bias and (needs[5] or needs[6]):
-            db_ih = back(dG2.sum(0))
-            db_hh = db_ih if dGh is None else back(dGh2.sum(0))
+            db_ih = _torch_order(dG2.sum(1), order)
+            db_hh = db_ih if dGh is None else _torch_order(dGh2.sum(1), order)
         _POOL.give(*scratch)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
     # Subclasses: how weights are laid out, the forward step, the backward step.
     def _prepare(self, weight_ih, weight_hh, bias_ih, bias_hh, H):
-        """Internal-order weights (sigmoid rows scaled by 1/2), folded bias, separate b_hn."""
-        bias = None if bias_ih is None else bias_ih + bias_hh
-        if self.order is not None:
-            rows = _gate_rows(self.order, H)[0]
-            weight_ih, weight_hh = weight_ih[rows], weight_hh[rows]
-            bias = None if bias is None else bias[rows]
+        """Right-multiplied gate blocks: w_ih (n, I, H), w_hh (n, H, H) in internal order
+        (sigmoid blocks scaled by 1/2), folded bias (n, H), and a separate b_hn (GRU only)."""
+        n, order = self.n_gates, self.order
+        w_ih, w_hh = _gates(weight_ih, n, order), _gates(weight_hh, n, order)
+        bias = None if bias_ih is None else _gates(bias_ih + bias_hh, n, order)
         if self.n_sigmoid:
-            scale = np.ones((self.n_gates * H, 1), weight_ih.dtype)
-            scale[: self.n_sigmoid * H] = 0.5
-            weight_ih, weight_hh = weight_ih * scale, weight_hh * scale
-            bias = None if bias is None else bias * scale[:, 0]
-        return weight_ih, weight_hh, bias, None
+            scale = np.ones((n, 1), weight_ih.dtype)
+            scale[: self.n_sigmoid] = 0.5
+            w_ih, w_hh = w_ih * scale[:, :, None], w_hh * scale[:, :, None]
+            bias = None if bias is None else bias * scale
+        return w_ih.transpose(0, 2, 1), np.ascontiguousarray(w_hh.transpose(0, 2, 1)), bias, None
 
 
 class RNNLayer(RecurrentLayer):
     """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu); see notes 004, RNN."""
 
-    def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
+    def _forward_steps(self, G, hs, cs, w_hh, b_hn, steps, r, keep):
         relu = self.nonlinearity == "relu"
+        G, w_hh = G[0], w_hh[0]
         tmp = np.empty(hs.shape[1:], hs.dtype)
         for t in steps:
             gt = G[t]
-            gt += np.matmul(hs[t + r], w_hh_t, out=tmp)  # one GEMM per step
+            gt += np.matmul(hs[t + r], w_hh, out=tmp)  # one GEMM per step
             new = hs[t + 1 - r]
             if relu:
                 np.maximum(gt, 0, out=new)
@@ -230,6 +241,7 @@ class RNNLayer(RecurrentLayer):
         T = dout.shape[0]
         r = int(self.reverse)
         h = self.hs[1 - r : T + 1 - r]
+        w_hh = w_hh[0]
         dG = _POOL.take(h.shape, h.dtype)  # first the derivative, then the gradient, in place
         if self.nonlinearity == "relu":
             np.greater(h, 0, out=dG)  # relu' = [h_t > 0]
@@ -245,7 +257,7 @@ class RNNLayer(RecurrentLayer):
             dh = dG[t] @ w_hh
             if keep is not None:
                 dh += dh_t * keep[t]
-        return dG, None, dh, None, (dG,)
+        return dG[None], None, dh, None, (dG,)
 
 
 class LSTMLayer(RecurrentLayer):
@@ -253,19 +265,19 @@ class LSTMLayer(RecurrentLayer):
 
     n_gates, order, n_sigmoid = 4, (3, 0, 1, 2), 3
 
-    def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
-        T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+    def _forward_steps(self, G, hs, cs, w_hh, b_hn, steps, r, keep):
+        _, T, B, H = G.shape
         tc = self.tanh_c = _POOL.take((T, B, H), hs.dtype)
         ig = np.empty((B, H), hs.dtype)
-        tmp = np.empty((B, 4 * H), hs.dtype)
+        hw = np.empty((4, B, H), hs.dtype)
         for t in steps:
-            gt = G[t]
-            gt += np.matmul(hs[t + r], w_hh_t, out=tmp)  # one GEMM per step
+            gt = G[:, t]
+            gt += np.matmul(hs[t + r], w_hh, out=hw)  # one (batched) GEMM per step
             np.tanh(gt, out=gt)  # g = tanh; and σ(a) = (1 + tanh(a/2)) / 2 for o, i, f:
-            s = gt[:, : 3 * H]
+            s = gt[:3]
             s *= 0.5
             s += 0.5
-            o, i, f, g = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H : 3 * H], gt[:, 3 * H :]
+            o, i, f, g = gt
             c = cs[t + 1 - r]
             np.multiply(f, cs[t + r], out=c)  # c_t = f * c_{t-1} + i * g
             np.multiply(i, g, out=ig)
@@ -280,43 +292,43 @@ class LSTMLayer(RecurrentLayer):
     def _backward_steps(self, dout, dh_n, dc_n, h_prev, w_hh, steps, mask, keep):
         T, B, H = dout.shape
         r = int(self.reverse)
-        gates = self.G.reshape(T, B, 4, H)
-        sig, i, f, g = gates[:, :, :3], gates[:, :, 1], gates[:, :, 2], gates[:, :, 3]
+        gates = self.G  # (4, T, B, H): o, i, f, g
+        sig, (o, i, f, g) = gates[:3], gates
         tc, c_prev = self.tanh_c, self.cs[r : T + r]
         # Every factor that does not depend on the incoming gradient, for all steps at once:
         # dG_o = dh * tanh(c) σ'(o),  dG_{i,f,g} = dc * (g σ'(i), c_{t-1} σ'(f), i tanh'(g)).
-        P = _POOL.take((T, B, 4, H), dout.dtype)
-        S = _POOL.take((T, B, 3, H), dout.dtype)
+        P = _POOL.take((4, T, B, H), dout.dtype)
+        S = _POOL.take((3, T, B, H), dout.dtype)
         np.subtract(1, sig, out=S)
         S *= sig  # σ' = σ (1 - σ) for o, i, f
-        np.multiply(tc, S[:, :, 0], out=P[:, :, 0])
-        np.multiply(g, S[:, :, 1], out=P[:, :, 1])
-        np.multiply(c_prev, S[:, :, 2], out=P[:, :, 2])
-        np.multiply(g, g, out=P[:, :, 3])
-        np.subtract(1, P[:, :, 3], out=P[:, :, 3])
-        P[:, :, 3] *= i
-        A = S[:, :, 0]  # dc_t += dh_t * o * tanh'(c_t)
+        np.multiply(tc, S[0], out=P[0])
+        np.multiply(g, S[1], out=P[1])
+        np.multiply(c_prev, S[2], out=P[2])
+        np.multiply(g, g, out=P[3])
+        np.subtract(1, P[3], out=P[3])
+        P[3] *= i
+        A = S[0]  # dc_t += dh_t * o * tanh'(c_t)
         np.multiply(tc, tc, out=A)
         np.subtract(1, A, out=A)
-        A *= gates[:, :, 0]
+        A *= o
         F = f
         if mask is not None:
-            P *= mask[:, :, :, None]
+            P *= mask
             A *= mask
             F = f * mask + keep
-        dG = P.reshape(T, B, 4 * H)  # overwritten step by step with the gradients
         dh, dc = dh_n, dc_n
-        for t in steps:
+        hw = np.empty((4, B, H), dout.dtype)
+        for t in steps:  # P is overwritten step by step with the gradients dG
             dh_t = dout[t] + dh
             dc_t = dh_t * A[t]
             dc_t += dc
-            P[t, :, 0] *= dh_t
-            P[t, :, 1:] *= dc_t[:, None, :]
-            dh = dG[t] @ w_hh  # one GEMM per step
+            P[0, t] *= dh_t
+            P[1:, t] *= dc_t
+            dh = np.matmul(P[:, t], w_hh, out=hw).sum(0)  # one (batched) GEMM per step
             if keep is not None:
                 dh += dh_t * keep[t]
             dc = dc_t * F[t]  # c_{t-1} reaches c_t through f
-        return dG, None, dh, dc, (P, S)
+        return P, None, dh, dc, (P, S)
 
 
 class GRULayer(RecurrentLayer):
@@ -325,36 +337,38 @@ class GRULayer(RecurrentLayer):
     n_gates, n_sigmoid = 3, 2
 
     def _prepare(self, weight_ih, weight_hh, bias_ih, bias_hh, H):
-        scale = np.ones((3 * H, 1), weight_ih.dtype)
-        scale[: 2 * H] = 0.5
+        scale = np.ones((3, 1), weight_ih.dtype)
+        scale[:2] = 0.5
         bias = b_hn = None
         if bias_ih is not None:
-            bias = bias_ih.copy()
-            bias[: 2 * H] += bias_hh[: 2 * H]  # b_hr, b_hz fold into the input bias; b_hn cannot
-            bias *= scale[:, 0]
+            bias = bias_ih.reshape(3, H).copy()
+            bias[:2] += bias_hh.reshape(3, H)[:2]  # b_hr, b_hz fold into the input bias; b_hn cannot
+            bias *= scale
             b_hn = bias_hh[2 * H :]
-        return weight_ih * scale, weight_hh * scale, bias, b_hn
+        w_ih, w_hh = _gates(weight_ih, 3, None), _gates(weight_hh, 3, None)
+        w_hh = np.ascontiguousarray((w_hh * scale[:, :, None]).transpose(0, 2, 1))
+        return (w_ih * scale[:, :, None]).transpose(0, 2, 1), w_hh, bias, b_hn
 
-    def _forward_steps(self, G, hs, cs, w_hh_t, b_hn, steps, r, keep):
-        T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
-        HW = self.hw = _POOL.take((T, B, 3 * H), hs.dtype)  # W_hh h_{t-1} (+ b_hn for n)
+    def _forward_steps(self, G, hs, cs, w_hh, b_hn, steps, r, keep):
+        _, T, B, H = G.shape
+        HW = self.hw = _POOL.take((3, T, B, H), hs.dtype)  # W_hh h_{t-1} (+ b_hn for n)
         tmp = np.empty((B, H), hs.dtype)
         for t in steps:
-            gt, hw, h = G[t], HW[t], hs[t + r]
-            np.matmul(h, w_hh_t, out=hw)  # one GEMM per step
+            gt, hw, h = G[:, t], HW[:, t], hs[t + r]
+            np.matmul(h, w_hh, out=hw)  # one (batched) GEMM per step
             if b_hn is not None:
-                hw[:, 2 * H :] += b_hn
-            rz = gt[:, : 2 * H]
-            rz += hw[:, : 2 * H]
+                hw[2] += b_hn
+            rz = gt[:2]
+            rz += hw[:2]
             np.tanh(rz, out=rz)  # σ(a) = (1 + tanh(a/2)) / 2 for r, z
             rz *= 0.5
             rz += 0.5
-            n = gt[:, 2 * H :]
-            np.multiply(gt[:, :H], hw[:, 2 * H :], out=tmp)  # r * (W_hn h + b_hn)
+            n = gt[2]
+            np.multiply(gt[0], hw[2], out=tmp)  # r * (W_hn h + b_hn)
             n += tmp
             np.tanh(n, out=n)
             np.subtract(h, n, out=tmp)  # h_t = n + z * (h_{t-1} - n)
-            tmp *= gt[:, H : 2 * H]
+            tmp *= gt[1]
             np.add(n, tmp, out=hs[t + 1 - r])
             if keep is not None:
                 np.copyto(hs[t + 1 - r], h, where=keep[t])
@@ -362,40 +376,39 @@ class GRULayer(RecurrentLayer):
 
     def _backward_steps(self, dout, dh_n, dc_n, h_prev, w_hh, steps, mask, keep):
         T, B, H = dout.shape
-        gates = self.G.reshape(T, B, 3, H)
-        rg, z, n = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2]
-        hw_n = self.hw[:, :, 2 * H :]
+        rg, z, n = self.G
+        hw_n = self.hw[2]
         # Q = [dn, dr, dz, d(W_hn h)] per unit of dh_t, for all steps at once:
         # dn = (1-z)(1-n²), dr = dn (W_hn h + b_hn) σ'(r), dz = (h_{t-1} - n) σ'(z), dhn = dn r.
-        Q = _POOL.take((T, B, 4, H), dout.dtype)
-        S = _POOL.take((T, B, 2, H), dout.dtype)
-        s0, s1 = S[:, :, 0], S[:, :, 1]
+        Q = _POOL.take((4, T, B, H), dout.dtype)
+        S = _POOL.take((2, T, B, H), dout.dtype)
+        s0, s1 = S
         np.multiply(n, n, out=s0)
         np.subtract(1, s0, out=s0)
         np.subtract(1, z, out=s1)
-        np.multiply(s0, s1, out=Q[:, :, 0])
-        np.multiply(Q[:, :, 0], rg, out=Q[:, :, 3])
+        np.multiply(s0, s1, out=Q[0])
+        np.multiply(Q[0], rg, out=Q[3])
         np.subtract(1, rg, out=s0)
-        s0 *= Q[:, :, 3]
-        np.multiply(s0, hw_n, out=Q[:, :, 1])
+        s0 *= Q[3]
+        np.multiply(s0, hw_n, out=Q[1])
         np.subtract(h_prev, n, out=s0)
         s0 *= z
-        np.multiply(s0, s1, out=Q[:, :, 2])
+        np.multiply(s0, s1, out=Q[2])
         Z = z
         if mask is not None:
-            Q *= mask[:, :, :, None]
+            Q *= mask
             Z = z * mask + keep
-        E = Q.reshape(T, B, 4 * H)  # overwritten step by step with the gradients
         dh = dh_n
-        for t in steps:
+        hw = np.empty((3, B, H), dout.dtype)
+        for t in steps:  # Q is overwritten step by step with the gradients
             dh_t = dout[t] + dh
-            Q[t] *= dh_t[:, None, :]
-            dh = E[t, :, H:] @ w_hh  # [dr, dz, dhn] @ W_hh: one GEMM per step
+            Q[:, t] *= dh_t
+            dh = np.matmul(Q[1:, t], w_hh, out=hw).sum(0)  # [dr, dz, dhn] · W_hh: one GEMM per step
             dh += dh_t * Z[t]  # h_{t-1} also reaches h_t through z
-        dGx = _POOL.take((T, B, 3, H), dout.dtype)  # input-side order r, z, n
-        dGx[:, :, :2] = Q[:, :, 1:3]
-        dGx[:, :, 2] = Q[:, :, 0]
-        return dGx.reshape(T, B, 3 * H), E[:, :, H:], dh, None, (Q, S, dGx)
+        dGx = _POOL.take((3, T, B, H), dout.dtype)  # input-side order r, z, n
+        dGx[:2] = Q[1:3]
+        dGx[2] = Q[0]
+        return dGx, Q[1:], dh, None, (Q, S, dGx)
 
 
 def _check_biases(bias_ih, bias_hh):
