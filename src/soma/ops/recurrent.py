@@ -84,6 +84,12 @@ def _torch_order(a, order):
     return a.reshape(-1, *a.shape[2:])
 
 
+def _with_bias(w_ih, bias):
+    """(n, H, I) blocks -> (n, I, H) right-multiplied, plus the bias (n, H) as row I."""
+    w_ih = w_ih.transpose(0, 2, 1)
+    return w_ih if bias is None else np.concatenate([w_ih, bias[:, None, :]], axis=1)
+
+
 class RecurrentLayer(Function):
     """One layer, one direction, all time steps. Subclasses give the cell math.
 
@@ -123,19 +129,20 @@ class RecurrentLayer(Function):
         n = ctx.n_gates
         dtype = x.dtype
         take = _POOL.take
-        own_x = None
-        if not x.flags.c_contiguous:  # e.g. batch_first: one time-major copy, kept for dW_ih
-            own_x = take((T, B, I), dtype)
-            np.copyto(own_x, x)
-            x = own_x
+        # x time-major (kept for dW_ih), plus a column of ones when there is a bias: the bias
+        # then rides in the input GEMM, and its gradient in dW_ih's, instead of extra passes.
+        has_bias = bias_ih is not None
+        own_x = take((T, B, I + has_bias), dtype)
+        np.copyto(own_x[..., :I], x)
+        if has_bias:
+            own_x[..., I] = 1
+        x = own_x
         ctx.batch_first, ctx.reverse, ctx.nonlinearity = batch_first, reverse, nonlinearity
-        w_ih, w_hh, bias, b_hn = ctx._prepare(weight_ih, weight_hh, bias_ih, bias_hh, H)
+        w_ih, w_hh, b_hn = ctx._prepare(weight_ih, weight_hh, bias_ih, bias_hh, H)
 
         # One (batched over gates) GEMM for the input projection of every time step.
         G = take((n, T, B, H), dtype)
-        np.matmul(x.reshape(T * B, I), w_ih, out=G.reshape(n, T * B, H))
-        if bias is not None:
-            G += bias[:, None, None, :]
+        np.matmul(x.reshape(T * B, -1), w_ih, out=G.reshape(n, T * B, H))
         r = 1 if reverse else 0
         hs = np.empty((T + 1, B, H), dtype)  # carried states; h0 at hs[0] (hs[T] if reverse)
         hs[T * r] = h0
@@ -152,7 +159,7 @@ class RecurrentLayer(Function):
             scratch = ctx._forward_steps(G, hs, cs, w_hh, b_hn, steps, r, keep)
 
         ctx.G, ctx.hs, ctx.cs, ctx.x, ctx.mask, ctx.keep = G, hs, cs, x, mask, keep
-        ctx.has_bias = bias_ih is not None
+        ctx.has_bias = has_bias
         ctx.save_for_backward(weight_ih, weight_hh)
         # These arrays are held by this node only: they go back to the pool when it dies.
         weakref.finalize(ctx, _POOL.give, G, cs, own_x, *scratch)
@@ -170,7 +177,8 @@ class RecurrentLayer(Function):
     def backward(ctx, grad_output, grad_h_n, grad_c_n=None):
         weight_ih, weight_hh = ctx.saved_tensors
         hs, x, mask, keep, r = ctx.hs, ctx.x, ctx.mask, ctx.keep, int(ctx.reverse)
-        T, B, _ = x.shape
+        T, B, I = x.shape
+        I -= ctx.has_bias
         H, n, order = weight_hh.shape[1], ctx.n_gates, ctx.order
         dout = grad_output.swapaxes(0, 1) if ctx.batch_first else grad_output
         if mask is not None:
@@ -193,20 +201,22 @@ class RecurrentLayer(Function):
             dx = dx.reshape(T, B, -1)
             if ctx.batch_first:
                 dx = dx.swapaxes(0, 1)
-        if needs[3]:  # Σ_t dG_t^T x_t: one GEMM per gate block
-            dw_ih = _torch_order(np.matmul(dG2.transpose(0, 2, 1), x.reshape(TB, -1)), order)
+        if needs[3] or needs[5] or needs[6]:  # Σ_t dG_t^T [x_t, 1]: one GEMM per gate block
+            dw = _torch_order(np.matmul(dG2.transpose(0, 2, 1), x.reshape(TB, -1)), order)
+            dw_ih = np.ascontiguousarray(dw[:, :I])
+            if ctx.has_bias:
+                db_ih = dw[:, I].copy()  # the ones column's weight is the bias
+                db_hh = db_ih if dGh is None else _torch_order(dGh2.sum(1), order)
         if needs[4]:  # Σ_t dG_t^T h_{t-1}
             dw_hh = _torch_order(np.matmul(dGh2.transpose(0, 2, 1), h_prev.reshape(TB, H)), order)
-        if ctx.has_bias and (needs[5] or needs[6]):
-            db_ih = _torch_order(dG2.sum(1), order)
-            db_hh = db_ih if dGh is None else _torch_order(dGh2.sum(1), order)
         _POOL.give(*scratch)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
     # Subclasses: how weights are laid out, the forward step, the backward step.
     def _prepare(self, weight_ih, weight_hh, bias_ih, bias_hh, H):
-        """Right-multiplied gate blocks: w_ih (n, I, H), w_hh (n, H, H) in internal order
-        (sigmoid blocks scaled by 1/2), folded bias (n, H), and a separate b_hn (GRU only)."""
+        """Right-multiplied gate blocks in internal order (sigmoid blocks scaled by 1/2):
+        w_ih (n, I, H) with the folded bias as an extra row (n, I+1, H), w_hh (n, H, H),
+        and a separate b_hn (GRU only)."""
         n, order = self.n_gates, self.order
         w_ih, w_hh = _gates(weight_ih, n, order), _gates(weight_hh, n, order)
         bias = None if bias_ih is None else _gates(bias_ih + bias_hh, n, order)
@@ -215,7 +225,7 @@ class RecurrentLayer(Function):
             scale[: self.n_sigmoid] = 0.5
             w_ih, w_hh = w_ih * scale[:, :, None], w_hh * scale[:, :, None]
             bias = None if bias is None else bias * scale
-        return w_ih.transpose(0, 2, 1), np.ascontiguousarray(w_hh.transpose(0, 2, 1)), bias, None
+        return _with_bias(w_ih, bias), np.ascontiguousarray(w_hh.transpose(0, 2, 1)), None
 
 
 class RNNLayer(RecurrentLayer):
@@ -347,7 +357,7 @@ class GRULayer(RecurrentLayer):
             b_hn = bias_hh[2 * H :]
         w_ih, w_hh = _gates(weight_ih, 3, None), _gates(weight_hh, 3, None)
         w_hh = np.ascontiguousarray((w_hh * scale[:, :, None]).transpose(0, 2, 1))
-        return (w_ih * scale[:, :, None]).transpose(0, 2, 1), w_hh, bias, b_hn
+        return _with_bias(w_ih * scale[:, :, None], bias), w_hh, b_hn
 
     def _forward_steps(self, G, hs, cs, w_hh, b_hn, steps, r, keep):
         _, T, B, H = G.shape
