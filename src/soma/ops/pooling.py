@@ -213,11 +213,13 @@ def _pool(function, name, spatial, input, window_args, *extra):
     window = _window(name, input, spatial, *window_args)
     shape = tuple(input.shape)
     batched = input.ndim == spatial + 2
-    x = input.reshape((shape if batched else (1, *shape))[:2] + window.in_size)
+    four_d = (shape if batched else (1, *shape))[:2] + window.in_size
+    x = input if four_d == shape else input.reshape(four_d)  # no graph node for a no-op reshape
     out = function.apply(x, window, *extra)
     outputs = out if isinstance(out, tuple) else (out,)
     lead = shape[:2] if batched else shape[:1]
-    outputs = [o.reshape(lead + window.out_size[-spatial:]) for o in outputs]
+    out_shape = lead + window.out_size[-spatial:]
+    outputs = [o if o.shape == out_shape else o.reshape(out_shape) for o in outputs]
     if len(outputs) == 2:
         outputs[1] = Tensor._make(outputs[1].data, False)
         return tuple(outputs)
