@@ -9,61 +9,23 @@ where the notes name weights differently, a legend maps their names to the repor
 wrong) arithmetic beside soma's numbers.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 import soma
 from soma import classic, nn
+from soma.explain.examples_cnn import EXAMPLES_CNN
+from soma.explain.examples_common import F64, Example, dense, legend
 from soma.explain.losses import half_squared_error
 from soma.explain.report import Report
 from soma.explain.step import forward, step
 
 __all__ = ["EXAMPLES", "Example", "explain_example"]
 
-F64 = np.float64
-
-
-@dataclass(frozen=True)
-class Example:
-    name: str
-    source: str  # the catalogue id in docs/notes-examples.md
-    description: str
-    build: object  # build(digits) -> Report
-
-
-def _dense(*layers, frozen_bias=False):
-    """A float64 Sequential from ``(weight, bias, activation)`` triples (activation may be None)."""
-    modules = []
-    for weight, bias, activation in layers:
-        weight = np.asarray(weight, dtype=F64)
-        linear = nn.Linear(weight.shape[1], weight.shape[0], dtype=F64)
-        with soma.no_grad():
-            linear.weight.data[...] = weight
-            linear.bias.data[...] = np.asarray(bias, dtype=F64)
-        linear.bias.requires_grad_(not frozen_bias)
-        modules.append(linear)
-        if activation is not None:
-            modules.append(activation())
-    return nn.Sequential(*modules)
-
-
-def _legend(report, text):
-    report.sections.insert(1, _section(report, "Names used in the notes", text))
-    return report
-
-
-def _section(report, heading, text):
-    section = report.section(heading)
-    report.sections.pop()
-    report.text(section, text)
-    return section
-
 
 # ------------------------------------------------------------ backpropagation
 def mazur(lr):
     def build(digits):
-        model = _dense(
+        model = dense(
             ([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], nn.Sigmoid),
             ([[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60], nn.Sigmoid),
             frozen_bias=True,
@@ -77,7 +39,7 @@ def mazur(lr):
             digits=digits,
             title=f"Notes 004: the 2-2-2 sigmoid network, one backpropagation step (η = {lr})",
         )
-        return _legend(
+        return legend(
             report,
             "The notes' shared biases b1 = 0.35 (hidden) and b2 = 0.60 (output) are "
             "b_h1 = b_h2 and b_o1 = b_o2 here, frozen as in the notes (only w1..w8 "
@@ -88,7 +50,7 @@ def mazur(lr):
 
 
 def chain(digits):
-    model = _dense(([[0.15]], [0.40], nn.Sigmoid), ([[0.45]], [0.65], nn.Sigmoid))
+    model = dense(([[0.15]], [0.40], nn.Sigmoid), ([[0.45]], [0.65], nn.Sigmoid))
     report = step(
         model,
         [0.1],
@@ -98,7 +60,7 @@ def chain(digits):
         digits=digits,
         title="Notes 000: a one-input chain of two sigmoid neurons, one backpropagation step",
     )
-    return _legend(
+    return legend(
         report,
         "Notes 000 call the hidden output a1 (= out_h1), the output a2 (= out_o1), "
         "the weights w1 = w1 and w2 = w2, the biases b1 = b_h1 and b2 = b_o1; E = ½(T − a2)².",
@@ -106,7 +68,7 @@ def chain(digits):
 
 
 def relu_exam(digits):
-    model = _dense(
+    model = dense(
         ([[1.0, 0.5], [-0.5, -1.0]], [0.5, -0.5], nn.ReLU),
         ([[0.5, -0.5], [-1.0, 1.0]], [-1.0, 0.5], None),
     )
@@ -119,7 +81,7 @@ def relu_exam(digits):
         digits=digits,
         title="Notes 002, exam Part III: a 2-2-2 ReLU network, update of w21",
     )
-    return _legend(
+    return legend(
         report,
         "Notes' names → report: w11 = w1, w21 = w2, w12 = w3, w22 = w4 (w_ab joins input a "
         "to hidden b); w31 = w5, w41 = w6, w32 = w7, w42 = w8; b1..b4 = b_h1, b_h2, b_o1, "
@@ -129,7 +91,7 @@ def relu_exam(digits):
 
 
 def tuple_101(digits):
-    model = _dense(
+    model = dense(
         ([[0.2, 0.4, -0.5], [-0.3, 0.1, 0.2]], [-0.4, 0.2], nn.Sigmoid),
         ([[-0.3, -0.2]], [0.1], nn.Sigmoid),
     )
@@ -142,7 +104,7 @@ def tuple_101(digits):
         digits=digits,
         title="Notes 002: the 3-2-1 sigmoid network on X = (1, 0, 1), class 1, l = 0.9",
     )
-    return _legend(
+    return legend(
         report,
         "Notes' units 4, 5, 6 are h1, h2, o1 (O4 = out_h1, I4 = net_h1, ...). Weights: "
         "w14 = w1, w24 = w2, w34 = w3, w15 = w4, w25 = w5, w35 = w6, w46 = w7, w56 = w8; "
@@ -152,7 +114,7 @@ def tuple_101(digits):
 
 
 def adaline(digits):
-    model = _dense(([[0.2, -0.3]], [0.1], None))
+    model = dense(([[0.2, -0.3]], [0.1], None))
     report = Report(
         "Notes 004: ADALINE, the LMS rule w ← w + η(d − y)x on the bipolar AND, one epoch", digits
     )
@@ -363,6 +325,7 @@ EXAMPLES = {
             softmax_animals,
         ),
     ]
+    + EXAMPLES_CNN
 }
 
 
