@@ -13,6 +13,7 @@ import numpy as np
 
 import soma
 from soma import classic, nn
+from soma.explain.examples_basics import EXAMPLES_BASICS
 from soma.explain.examples_cnn import EXAMPLES_CNN
 from soma.explain.examples_common import F64, Example, dense, legend
 from soma.explain.losses import half_squared_error
@@ -326,6 +327,7 @@ EXAMPLES = {
         ),
     ]
     + EXAMPLES_CNN
+    + EXAMPLES_BASICS
 }
 
 
