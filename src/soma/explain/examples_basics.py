@@ -241,19 +241,20 @@ def rnn_tanh(digits):
     hs = rnn(_tensor(xs).reshape(3, 1, 1))[0].data.ravel()
     report = Report("Notes 004: a tanh RNN on the sequence [1, 2, 3], W_x = W_h = 1, b = 0, h_0 = 0", digits)
     section = report.section("h_t = tanh(W_x·x_t + W_h·h_{t−1} + b), from nn.RNN(1, 1)")
+    w_x, w_h = rnn.weight_ih_l0.item(), rnn.weight_hh_l0.item()
+    b = rnn.bias_ih_l0.item() + rnn.bias_hh_l0.item()
     previous = 0.0
     for t, (x, h) in enumerate(zip(xs, hs, strict=True), start=1):
+        a = w_x * x + w_h * previous + b
         report.equation(
             section,
             f"a_{t}",
-            x + previous,
+            a,
             formula=f"W_x·x_{t} + W_h·h_{t - 1} + b",
-            numbers="1 × {} + 1 × {} + 0",
-            numbers_values=(x, previous),
+            numbers="{} × {} + {} × {} + {}",
+            numbers_values=(w_x, x, w_h, previous, b),
         )
-        report.equation(
-            section, f"h_{t}", h, formula=f"tanh(a_{t})", numbers="tanh({})", numbers_values=(x + previous,)
-        )
+        report.equation(section, f"h_{t}", h, formula=f"tanh(a_{t})", numbers="tanh({})", numbers_values=(a,))
         previous = float(h)
     return verdict(report, "The notes' 0.761, 0.992, 0.999 are right to 3 digits.")
 
