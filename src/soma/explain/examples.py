@@ -7,6 +7,11 @@ builder sets up the notes' network with the notes' numbers and lets
 where the notes name weights differently, a legend maps their names to the report's.
 ``docs/notes-examples.md`` lists the same examples with the notes' own (sometimes
 wrong) arithmetic beside soma's numbers.
+
+This module holds the backpropagation, logic-gate and softmax examples; the
+convolution, pooling, shape and cost examples are in :mod:`soma.explain.examples_cnn`
+and the activation, loss, optimizer, data and RNN ones in
+:mod:`soma.explain.examples_basics`. ``EXAMPLES`` gathers all of them.
 """
 
 import numpy as np
