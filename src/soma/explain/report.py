@@ -25,12 +25,14 @@ __all__ = ["Report", "Section", "Equation", "format_number", "to_latex"]
 def format_number(value, digits=6):
     """``value`` to ``digits`` significant digits; a number that is exact in fewer digits stays short.
 
-    >>> format_number(0.593269992107), format_number(0.05), format_number(2.0)
-    ('0.593270', '0.05', '2')
+    >>> format_number(0.593269992107), format_number(0.05), format_number(2.0), format_number(1769472.0)
+    ('0.593270', '0.05', '2', '1769472')
     """
     value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
     if not np.isfinite(value):
         return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # counts and sizes in full: 50000, 1769472 (not 1.76947e+06)
     short = f"{value:.{digits}g}"
     exact = float(short) == value or np.float32(short) == np.float32(value) == value
     if exact and len(short.lstrip("-0.").replace(".", "").split("e")[0]) < digits - 1:
