@@ -30,7 +30,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -39,7 +39,7 @@ def show(name, value):
             print(f"  {name} =\n{value}" if value.ndim > 1 else f"  {name} = {value}")
         else:
             text = np.array2string(value, precision=12, separator=", ",
-                                   formatter={"float_kind": lambda v: "%.12g" % v})
+                                   formatter={"float_kind": lambda v: f"{v:.12g}"})
             print(f"  {name} =\n{text}" if value.ndim > 1 else f"  {name} = {text}")
     elif isinstance(value, (float, np.floating)):
         print(f"  {name} = {float(value):.12g}")
