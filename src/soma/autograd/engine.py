@@ -62,10 +62,15 @@ def _accumulate_leaf(leaf, grad, handed_out):
         grad = grad.astype(leaf.data.dtype)
     if leaf._hooks:
         grad = _run_hooks(leaf, grad)
-    if leaf.grad is None:
-        leaf.grad = Tensor._make(_own(grad, handed_out), False)
+    _store_grad(leaf, grad, handed_out)
+
+
+def _store_grad(tensor, grad, handed_out):
+    """Put ``grad`` in ``tensor.grad``, or add it to what an earlier backward left there."""
+    if tensor.grad is None:
+        tensor.grad = Tensor._make(_own(grad, handed_out), False)
     else:
-        leaf.grad.data += grad  # the stored array is owned, so accumulating in place is safe
+        tensor.grad.data += grad  # the stored array is owned, so accumulating in place is safe
 
 
 def _visit_outputs(node, grads, handed_out):
@@ -81,10 +86,7 @@ def _visit_outputs(node, grads, handed_out):
             grad = _run_hooks(tensor, grad)
             grads[index] = grad
         if tensor._retains_grad:
-            if tensor.grad is None:
-                tensor.grad = Tensor._make(_own(grad, handed_out), False)
-            else:
-                tensor.grad = Tensor._make(tensor.grad.data + grad, False)
+            _store_grad(tensor, grad, handed_out)
     return grads
 
 

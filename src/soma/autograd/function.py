@@ -22,6 +22,8 @@ of ``forward`` (``None`` for arguments that need none) and must not modify
 ``grad_output`` in place: the same array may be handed to several ops.
 """
 
+import functools
+
 import numpy as np
 
 from soma.backend import as_array
@@ -49,15 +51,30 @@ def is_grad_enabled():
     return _Mode.grad
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that turns recording on or off."""
+def _with_grad_mode(fn, mode):
+    """``fn`` wrapped to run with recording switched to ``mode`` (the decorator form)."""
 
-    def __init__(self, mode):
-        self.mode = bool(mode)
-        self.previous = _Mode.grad
-        _Mode.grad = self.mode  # like PyTorch, it also works as a plain function call
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        previous, _Mode.grad = _Mode.grad, mode
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _Mode.grad = previous
+
+    return wrapper
+
+
+class no_grad:
+    """Run without recording a graph (inference, optimizer updates, initialization).
+
+    A context manager (``with soma.no_grad():``) and a decorator (``@soma.no_grad()``).
+    """
+
+    mode = False
 
     def __enter__(self):
+        self.previous, _Mode.grad = _Mode.grad, self.mode
         return self
 
     def __exit__(self, *exc):
@@ -65,59 +82,28 @@ class set_grad_enabled:
         return False
 
     def __call__(self, fn):
-        import functools
-
-        mode = self.mode
-        _Mode.grad = self.previous  # used as a decorator: undo the switch made in __init__
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-class no_grad(set_grad_enabled):
-    """Run without recording a graph (inference, optimizer updates, initialization)."""
-
-    def __init__(self):
-        self.mode = False
-        self.previous = _Mode.grad
-
-    def __enter__(self):
-        self.previous = _Mode.grad
-        _Mode.grad = False
-        return self
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _with_grad_mode(fn, self.mode)
 
 
 class enable_grad(no_grad):
     """Record a graph again inside a ``no_grad`` block."""
 
+    mode = True
+
+
+class set_grad_enabled(no_grad):
+    """Turn recording on or off: as a context manager, a decorator, or a plain call."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self.previous, _Mode.grad = _Mode.grad, self.mode  # like PyTorch, the call itself switches
+
     def __enter__(self):
-        self.previous = _Mode.grad
-        _Mode.grad = True
         return self
 
     def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
+        _Mode.grad = self.previous  # used as a decorator: undo the switch made in __init__
+        return _with_grad_mode(fn, self.mode)
 
 
 class detect_anomaly:
