@@ -19,10 +19,10 @@ from soma import explain, nn
 def mazur_network():
     model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2), nn.Sigmoid()).double()
     with soma.no_grad():
-        model[0].weight.data[...] = [[0.15, 0.20], [0.25, 0.30]]
-        model[0].bias.data[...] = 0.35
-        model[2].weight.data[...] = [[0.40, 0.45], [0.50, 0.55]]
-        model[2].bias.data[...] = 0.60
+        model[0].weight._array[...] = [[0.15, 0.20], [0.25, 0.30]]
+        model[0].bias._array[...] = 0.35
+        model[2].weight._array[...] = [[0.40, 0.45], [0.50, 0.55]]
+        model[2].bias._array[...] = 0.60
     model[0].bias.requires_grad_(False)  # the notes keep their shared biases fixed
     model[2].bias.requires_grad_(False)
     return model
@@ -47,7 +47,7 @@ def main():
     out = model(soma.tensor(np.array(x)))
     loss = nn.MSELoss()(out, soma.tensor(np.array(t)))
     loss.backward()
-    assert report.values["dE/dw5"] == model[2].weight.grad.data[0, 0]
+    assert report.values["dE/dw5"] == model[2].weight.grad._array[0, 0]
     assert report.values["E"] == loss.item()
     print("report.values equal autograd's results exactly")
 

@@ -79,8 +79,8 @@ def lstm_with_open_forget_gate():
     """An LSTM whose forget gate starts near 1 (bias 1), the usual init for long memory."""
     lstm = nn.LSTM(2, HIDDEN, batch_first=True)
     with soma.no_grad():
-        lstm.bias_ih_l0.data[HIDDEN : 2 * HIDDEN] = 1.0  # gate order i, f, g, o: f is the 2nd block
-        lstm.bias_hh_l0.data[HIDDEN : 2 * HIDDEN] = 0.0
+        lstm.bias_ih_l0._array[HIDDEN : 2 * HIDDEN] = 1.0  # gate order i, f, g, o: f is the 2nd block
+        lstm.bias_hh_l0._array[HIDDEN : 2 * HIDDEN] = 0.0
     return lstm
 
 

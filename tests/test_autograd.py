@@ -78,8 +78,8 @@ def test_detach_cuts_the_graph_and_shares_memory():
     assert not d.requires_grad and d.is_leaf
     y = x * 1
     with soma.no_grad():
-        y.detach().data[0] = 5.0
-    assert y.data[0] == 5.0
+        y.detach()._array[0] = 5.0
+    assert y._array[0] == 5.0
 
 
 def test_backward_twice_needs_retain_graph():
@@ -116,7 +116,7 @@ def test_inplace_on_leaf_requiring_grad_is_an_error():
         w += 1
     with soma.no_grad():
         w.sub_(0.5)  # optimizer-style update is fine
-    np.testing.assert_allclose(w.numpy() if not w.requires_grad else w.data, [0.5, 1.5])
+    np.testing.assert_allclose(w.numpy() if not w.requires_grad else w._array, [0.5, 1.5])
 
 
 def test_inplace_change_of_a_saved_tensor_is_detected():

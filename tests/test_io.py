@@ -25,7 +25,7 @@ def test_round_trip_keeps_names_dtypes_and_values(tmp_path):
     for name, value in state.items():
         assert loaded[name].dtype == value.dtype and loaded[name].shape == value.shape
         np.testing.assert_array_equal(loaded[name].numpy(), value.numpy())
-    assert loaded["w"].data.flags.writeable
+    assert loaded["w"]._array.flags.writeable
 
 
 def test_metadata_round_trip(tmp_path):

@@ -13,8 +13,8 @@ import soma.optim as optim
 
 def _linear(weight, bias):
     layer = nn.Linear(len(weight[0]), len(weight)).double()
-    layer.weight.data[...] = weight
-    layer.bias.data[...] = bias
+    layer.weight._array[...] = weight
+    layer.bias._array[...] = bias
     return layer
 
 
@@ -44,9 +44,9 @@ def test_notes_004_backprop_222_lr05():
     # the notes update only the 8 weights (biases stay fixed), all at once, with η = 0.5
     optim.SGD([hidden.weight, output.weight], lr=0.5).step()
     # notes: w3' = 0.2497 (correct 0.24975...) and w8' = 0.5613 (correct 0.56137...)
-    np.testing.assert_allclose(hidden.weight.data, [[0.149780716133, 0.199561432266],
+    np.testing.assert_allclose(hidden.weight._array, [[0.149780716133, 0.199561432266],
                                                     [0.249751143632, 0.299502287265]], rtol=1e-10)
-    np.testing.assert_allclose(output.weight.data, [[0.358916479718, 0.408666186076],
+    np.testing.assert_allclose(output.weight._array, [[0.358916479718, 0.408666186076],
                                                     [0.511301270239, 0.561370121108]], rtol=1e-10)
     assert _half_squared_error(model(x), t).item() == pytest.approx(0.291027773694, rel=1e-10)
 
@@ -57,9 +57,9 @@ def test_notes_004_backprop_222_lr06():
     _half_squared_error(model(x), soma.tensor([[0.01, 0.99]], dtype=soma.float64)).backward()
     optim.SGD([hidden.weight, output.weight], lr=0.6).step()
     # notes quote the gradient of w5 as 0.08216709, a digit typo for 0.08216704; w5* = 0.350699776 is right
-    np.testing.assert_allclose(hidden.weight.data.reshape(-1), [0.149736859359, 0.199473718719,
+    np.testing.assert_allclose(hidden.weight._array.reshape(-1), [0.149736859359, 0.199473718719,
                                                                 0.249701372359, 0.299402744718], rtol=1e-10)
-    np.testing.assert_allclose(output.weight.data.reshape(-1), [0.350699775661, 0.400399423291,
+    np.testing.assert_allclose(output.weight._array.reshape(-1), [0.350699775661, 0.400399423291,
                                                                 0.513561524286, 0.56364414533], rtol=1e-10)
 
 
@@ -99,7 +99,7 @@ def test_notes_002_relu_exam_question():
     np.testing.assert_allclose(first.bias.grad.numpy(), [1.5, 0.0])
     np.testing.assert_allclose(second.bias.grad.numpy(), [-1.0, -2.0])
     optim.SGD(model.parameters(), lr=0.1).step()
-    assert first.weight.data[0, 1] == pytest.approx(0.65, abs=1e-15)  # w21 -> 0.65
+    assert first.weight._array[0, 1] == pytest.approx(0.65, abs=1e-15)  # w21 -> 0.65
 
 
 def test_notes_002_tuple_101():
@@ -115,11 +115,11 @@ def test_notes_002_tuple_101():
     assert -output.bias.grad.item() == pytest.approx(0.131169078214, rel=1e-10)
     np.testing.assert_allclose(-hidden.bias.grad.numpy(), [-0.00872456196543, -0.00654208506417], rtol=1e-10)
     optim.SGD(model.parameters(), lr=0.9).step()
-    np.testing.assert_allclose(output.weight.data, [[-0.260828846342, -0.138025067507]], rtol=1e-10)
-    np.testing.assert_allclose(output.bias.data, [0.218052170393], rtol=1e-10)
-    np.testing.assert_allclose(hidden.weight.data, [[0.192147894231, 0.4, -0.507852105769],
+    np.testing.assert_allclose(output.weight._array, [[-0.260828846342, -0.138025067507]], rtol=1e-10)
+    np.testing.assert_allclose(output.bias._array, [0.218052170393], rtol=1e-10)
+    np.testing.assert_allclose(hidden.weight._array, [[0.192147894231, 0.4, -0.507852105769],
                                                     [-0.305887876558, 0.1, 0.194112123442]], rtol=1e-10)
-    np.testing.assert_allclose(hidden.bias.data, [-0.407852105769, 0.194112123442], rtol=1e-10)
+    np.testing.assert_allclose(hidden.bias._array, [-0.407852105769, 0.194112123442], rtol=1e-10)
 
 
 def test_notes_002_adagrad_step():

@@ -58,9 +58,9 @@ def test_n004_three_channel_kernel_with_bias_gives_minus_25():
             [0, 156, 158, 162, 165, 166], [0, 155, 155, 158, 162, 167], [0, 154, 152, 152, 157, 167]]
     layer = nn.Conv2d(3, 1, 3)
     with soma.no_grad():
-        layer.weight.data[...] = [[[[-1, -1, 1], [0, 1, -1], [0, 1, 1]], [[1, 0, 0], [1, -1, -1], [1, 0, -1]],
+        layer.weight._array[...] = [[[[-1, -1, 1], [0, 1, -1], [0, 1, 1]], [[1, 0, 0], [1, -1, -1], [1, 0, -1]],
                                    [[0, 1, 1], [0, 1, 0], [1, -1, 1]]]]
-        layer.bias.data[...] = 1
+        layer.bias._array[...] = 1
     x = soma.tensor(np.array([red, green, blue], np.float32)[None])
     out = layer(x)[0, 0].detach().numpy()
     assert out[0, 0] == -25

@@ -29,7 +29,7 @@ def randomize(model, rng):
     variance, PReLU's slope, Swish's β), so a swapped γ/β or mean/var cannot pass; weights keep
     their default initialization, whose scale keeps deep models' outputs near 1."""
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        data = tensor.data
+        data = tensor._array
         if data.dtype.kind == "f" and np.all(data == data.flat[0]):
             positive = name.endswith(("running_var", "weight", "beta"))
             data[...] = rng.uniform(0.5, 1.5, data.shape) if positive else rng.normal(0, 0.5, data.shape)
@@ -197,7 +197,7 @@ def test_verify_reports_the_max_difference(tmp_path):
     soma.onnx.export(model, soma.randn(1, 1, 28, 28), path)
     difference = soma.onnx.verify(model, soma.randn(3, 1, 28, 28), path)
     assert 0 <= difference < 1e-5
-    model.classifier[-1].bias.data += 1.0  # now every logit of soma is 1 higher than the file's
+    model.classifier[-1].bias._array += 1.0  # now every logit of soma is 1 higher than the file's
     assert soma.onnx.verify(model, soma.randn(3, 1, 28, 28), path) == pytest.approx(1.0, abs=1e-5)
 
 

@@ -39,7 +39,7 @@ bool = _np.dtype(_np.bool_)
 
 
 def numel(t):
-    return t.data.size
+    return t._array.size
 
 
 def clip(x, min=None, max=None):

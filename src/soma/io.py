@@ -26,7 +26,7 @@ def _arrays(state):
     for name, value in state.items():
         if not isinstance(name, str):
             raise TypeError(f"save: keys must be strings, got {name!r}")
-        array = value.data if isinstance(value, Tensor) else value
+        array = value._array if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray):
             raise TypeError(
                 f"save: value for {name!r} is {type(value).__name__}; only tensors and arrays "

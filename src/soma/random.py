@@ -53,7 +53,7 @@ def get_rng_state():
 
 def set_rng_state(state):
     """Restore a state returned by :func:`get_rng_state`."""
-    raw = np.asarray(state.data if hasattr(state, "data") else state, dtype=np.uint8)
+    raw = np.asarray(state._array if hasattr(state, "_array") else state, dtype=np.uint8)
     try:
         value = json.loads(raw.tobytes().decode())
         bit_generator = getattr(np.random, value["bit_generator"])()

@@ -2,7 +2,7 @@
 
 A tensor produced by an op that saw an input with ``requires_grad=True`` remembers
 that op (``grad_fn``); ``backward()`` walks those records back to the leaves. The
-array itself is ``tensor.data`` (NumPy today; CuPy on a GPU). Storage, conversions
+array itself is ``tensor._array`` (NumPy today; CuPy on a GPU). Storage, conversions
 and bookkeeping live in :class:`soma.tensor_base.TensorBase`; every method here is
 one line that hands the array to an op in :mod:`soma.ops`.
 """
@@ -35,11 +35,11 @@ class Tensor(TensorBase):
 
     def detach(self):
         """The same array, cut from the graph."""
-        return Tensor._make(self.data, False)
+        return Tensor._make(self._array, False)
 
     @property
     def T(self):
-        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return _ops.permute(self, tuple(range(self._array.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
@@ -128,41 +128,41 @@ class Tensor(TensorBase):
         return _ops.abs(self)
 
     def __floordiv__(self, other):
-        return Tensor._make(np.floor_divide(self.data, _data(other)), False)
+        return Tensor._make(np.floor_divide(self._array, _data(other)), False)
 
     def __mod__(self, other):
-        return Tensor._make(np.remainder(self.data, _data(other)), False)
+        return Tensor._make(np.remainder(self._array, _data(other)), False)
 
     # comparisons and logic: results are bool tensors outside the graph
     def __eq__(self, other):
-        return Tensor._make(np.equal(self.data, _data(other)), False)
+        return Tensor._make(np.equal(self._array, _data(other)), False)
 
     def __ne__(self, other):
-        return Tensor._make(np.not_equal(self.data, _data(other)), False)
+        return Tensor._make(np.not_equal(self._array, _data(other)), False)
 
     def __lt__(self, other):
-        return Tensor._make(np.less(self.data, _data(other)), False)
+        return Tensor._make(np.less(self._array, _data(other)), False)
 
     def __le__(self, other):
-        return Tensor._make(np.less_equal(self.data, _data(other)), False)
+        return Tensor._make(np.less_equal(self._array, _data(other)), False)
 
     def __gt__(self, other):
-        return Tensor._make(np.greater(self.data, _data(other)), False)
+        return Tensor._make(np.greater(self._array, _data(other)), False)
 
     def __ge__(self, other):
-        return Tensor._make(np.greater_equal(self.data, _data(other)), False)
+        return Tensor._make(np.greater_equal(self._array, _data(other)), False)
 
     def __and__(self, other):
-        return Tensor._make(np.logical_and(self.data, _data(other)), False)
+        return Tensor._make(np.logical_and(self._array, _data(other)), False)
 
     def __or__(self, other):
-        return Tensor._make(np.logical_or(self.data, _data(other)), False)
+        return Tensor._make(np.logical_or(self._array, _data(other)), False)
 
     def __xor__(self, other):
-        return Tensor._make(np.logical_xor(self.data, _data(other)), False)
+        return Tensor._make(np.logical_xor(self._array, _data(other)), False)
 
     def __invert__(self):
-        return Tensor._make(np.logical_not(self.data), False)
+        return Tensor._make(np.logical_not(self._array), False)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     add, sub, mul, div = __add__, __sub__, __mul__, __truediv__
@@ -170,7 +170,7 @@ class Tensor(TensorBase):
 
     def __setitem__(self, index, value):
         self._inplace("__setitem__")
-        self.data[_ops.as_index(index)] = _data(value)
+        self._array[_ops.as_index(index)] = _data(value)
 
     # ---------------------------------------------------------------- math
     def exp(self):
@@ -219,16 +219,16 @@ class Tensor(TensorBase):
         return _ops.pow(self, exponent)
 
     def sign(self):
-        return Tensor._make(np.sign(self.data), False)
+        return Tensor._make(np.sign(self._array), False)
 
     def floor(self):
-        return Tensor._make(np.floor(self.data), False)
+        return Tensor._make(np.floor(self._array), False)
 
     def ceil(self):
-        return Tensor._make(np.ceil(self.data), False)
+        return Tensor._make(np.ceil(self._array), False)
 
     def round(self):
-        return Tensor._make(np.round(self.data), False)
+        return Tensor._make(np.round(self._array), False)
 
     def clamp(self, min=None, max=None):
         return _ops.clamp(self, min, max)
@@ -248,10 +248,10 @@ class Tensor(TensorBase):
         return _ops.masked_fill(self, mask, value)
 
     def isnan(self):
-        return Tensor._make(np.isnan(self.data), False)
+        return Tensor._make(np.isnan(self._array), False)
 
     def isfinite(self):
-        return Tensor._make(np.isfinite(self.data), False)
+        return Tensor._make(np.isfinite(self._array), False)
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
@@ -297,10 +297,10 @@ class Tensor(TensorBase):
         return _ops.norm(self, p, dim, keepdim)
 
     def all(self, dim=None):
-        return Tensor._make(np.all(self.data, axis=dim), False)
+        return Tensor._make(np.all(self._array, axis=dim), False)
 
     def any(self, dim=None):
-        return Tensor._make(np.any(self.data, axis=dim), False)
+        return Tensor._make(np.any(self._array, axis=dim), False)
 
     def softmax(self, dim):
         return _ops.softmax(self, dim)
@@ -335,7 +335,7 @@ class Tensor(TensorBase):
         return _ops.transpose(self, dim0, dim1)
 
     def t(self):
-        return _ops.transpose(self, 0, 1) if self.data.ndim == 2 else self
+        return _ops.transpose(self, 0, 1) if self._array.ndim == 2 else self
 
     def permute(self, *dims):
         return _ops.permute(self, *dims)

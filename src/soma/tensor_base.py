@@ -15,11 +15,11 @@ _FLOAT_DEFAULT = np.dtype(np.float32)
 def _infer_array(data, dtype):
     """The array for ``soma.tensor(data, dtype)``: Python floats become float32, ints int64."""
     if isinstance(data, TensorBase):
-        data = data.data
+        data = data._array
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         return data.astype(dtype, copy=True) if dtype is not None else data.copy()
     if isinstance(data, (list, tuple)) and any(isinstance(item, TensorBase) for item in data):
-        data = [item.data if isinstance(item, TensorBase) else item for item in data]
+        data = [item._array if isinstance(item, TensorBase) else item for item in data]
     array = np.array(data)
     if dtype is not None:
         return array.astype(dtype, copy=False)
@@ -33,14 +33,14 @@ def _infer_array(data, dtype):
 
 
 def _data(value):
-    return value.data if isinstance(value, TensorBase) else value
+    return value._array if isinstance(value, TensorBase) else value
 
 
 class TensorBase:
     """Storage and bookkeeping shared by every tensor; see :class:`soma.Tensor`."""
 
     __slots__ = (
-        "data",
+        "_array",
         "grad",
         "requires_grad",
         "_ctx",
@@ -53,7 +53,7 @@ class TensorBase:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = _infer_array(data, dtype)
+        self._array = _infer_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._out_index = 0
@@ -68,7 +68,7 @@ class TensorBase:
     def _make(cls, array, requires_grad):
         """Wrap an array without copying or checking (the ops' fast path)."""
         tensor = object.__new__(cls)
-        tensor.data = array
+        tensor._array = array
         tensor.grad = None
         tensor.requires_grad = requires_grad
         tensor._ctx = None
@@ -80,20 +80,31 @@ class TensorBase:
 
     # ----------------------------------------------------------------- properties
     @property
+    def data(self):
+        """This tensor's values as a tensor cut from the graph, sharing storage (PyTorch's ``.data``)."""
+        return type(self)._make(self._array, False)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, TensorBase):
+            raise TypeError(f"Tensor.data must be set to a Tensor, not {type(value).__name__}")
+        self._array = value._array
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def device(self):
-        return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
+        return "cpu" if isinstance(self._array, np.ndarray) else "cuda"
 
     @property
     def is_leaf(self):
@@ -104,19 +115,19 @@ class TensorBase:
         return self._ctx
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._array.dtype.kind == "f"
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._array.shape if dim is None else self._array.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     def numel(self):
-        return self.data.size
+        return self._array.size
 
     def element_size(self):
-        return self.data.itemsize
+        return self._array.itemsize
 
     # ------------------------------------------------------- autograd bookkeeping
     def backward(self, gradient=None, retain_graph=False):
@@ -130,9 +141,9 @@ class TensorBase:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf tensors; use .detach() instead"
             )
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._array.dtype.kind not in "fc":
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, not {self.data.dtype}"
+                f"only floating-point tensors can require gradients, not {self._array.dtype}"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -169,17 +180,17 @@ class TensorBase:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
-        return self.data
+        return self._array
 
     def item(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(
-                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+                f"a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
-        return self.data.item()
+        return self._array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._array.tolist()
 
     def cpu(self):
         return self
@@ -188,19 +199,19 @@ class TensorBase:
         return self
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._array if dtype is None else self._array.astype(dtype)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self.data.size} values is ambiguous"
+                f"Boolean value of Tensor with {self._array.size} values is ambiguous"
             )
-        return bool(self.data)
+        return bool(self._array)
 
     def __float__(self):
         return float(self.item())
@@ -209,20 +220,20 @@ class TensorBase:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.data)
+        return int(self._array)
 
     def __format__(self, spec):
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
         return format(str(self), spec)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=soma.{self.data.dtype}")
+        if self._array.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=soma.{self._array.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn={self._ctx!r}")
         elif self.requires_grad:
@@ -246,62 +257,62 @@ class TensorBase:
     def add_(self, other, alpha=1):
         self._inplace("add_")
         other = _data(other)
-        self.data += other if alpha == 1 else alpha * other
+        self._array += other if alpha == 1 else alpha * other
         return self
 
     def sub_(self, other, alpha=1):
         self._inplace("sub_")
         other = _data(other)
-        self.data -= other if alpha == 1 else alpha * other
+        self._array -= other if alpha == 1 else alpha * other
         return self
 
     def mul_(self, other):
         self._inplace("mul_")
-        self.data *= _data(other)
+        self._array *= _data(other)
         return self
 
     def div_(self, other):
         self._inplace("div_")
-        self.data /= _data(other)
+        self._array /= _data(other)
         return self
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def zero_(self):
         self._inplace("zero_")
-        self.data[...] = 0
+        self._array[...] = 0
         return self
 
     def fill_(self, value):
         self._inplace("fill_")
-        self.data[...] = _data(value)
+        self._array[...] = _data(value)
         return self
 
     def copy_(self, source):
         self._inplace("copy_")
-        self.data[...] = _data(source)
+        self._array[...] = _data(source)
         return self
 
     def clamp_(self, min=None, max=None):
         self._inplace("clamp_")
-        np.clip(self.data, min, max, out=self.data)
+        np.clip(self._array, min, max, out=self._array)
         return self
 
     def masked_fill_(self, mask, value):
         self._inplace("masked_fill_")
-        self.data[_data(mask)] = _data(value)
+        self._array[_data(mask)] = _data(value)
         return self
 
     def uniform_(self, a=0.0, b=1.0):
         from soma.random import generator
 
         self._inplace("uniform_")
-        self.data[...] = generator().uniform(a, b, self.data.shape)
+        self._array[...] = generator().uniform(a, b, self._array.shape)
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         from soma.random import generator
 
         self._inplace("normal_")
-        self.data[...] = generator().normal(mean, std, self.data.shape)
+        self._array[...] = generator().normal(mean, std, self._array.shape)
         return self

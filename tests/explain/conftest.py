@@ -9,8 +9,8 @@ from soma import nn
 
 def set_linear(layer, weight, bias):
     with soma.no_grad():
-        layer.weight.data[...] = np.asarray(weight, dtype=layer.weight.dtype)
-        layer.bias.data[...] = np.asarray(bias, dtype=layer.bias.dtype)
+        layer.weight._array[...] = np.asarray(weight, dtype=layer.weight.dtype)
+        layer.bias._array[...] = np.asarray(bias, dtype=layer.bias.dtype)
     return layer
 
 

@@ -30,24 +30,24 @@ def test_deep_sigmoid_stack_is_flagged_vanishing():
     model_copy = deep(nn.Sigmoid)
     model_copy.load_state_dict(model.state_dict())
     nn.MSELoss()(model_copy(x), t).backward()
-    expected = np.linalg.norm(model_copy[0].weight.grad.data.astype(np.float64))
+    expected = np.linalg.norm(model_copy[0].weight.grad._array.astype(np.float64))
     assert flow.grad_norms["0.weight"][0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_shallow_relu_net_is_not_flagged_and_the_model_is_untouched():
     model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
-    before = model[0].weight.data.copy()
+    before = model[0].weight._array.copy()
     flow = explain.gradient_flow(model, nn.MSELoss(), data(), steps=4, lr=0.01)
     assert not flow.vanishing and not flow.exploding
     assert len(flow.grad_norms["0.weight"]) == 4 and len(flow.losses) == 4
     assert 0.0 <= flow.dead_relu["1"][-1] <= 1.0
-    np.testing.assert_array_equal(model[0].weight.data, before)
+    np.testing.assert_array_equal(model[0].weight._array, before)
 
 
 def test_dead_relus_and_exploding_gradients_are_reported():
     model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
     with soma.no_grad():
-        model[0].bias.data[...] = -100.0  # every unit's input is negative: all dead
+        model[0].bias._array[...] = -100.0  # every unit's input is negative: all dead
     flow = explain.gradient_flow(model, nn.MSELoss(), data(), steps=2)
     assert flow.dead_relu["1"] == [1.0, 1.0] and "dead ReLUs: 100%" in str(flow)
 

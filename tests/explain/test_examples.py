@@ -133,7 +133,7 @@ def test_softmax_animals_of_notes_001():
     for name, value in expected.items():
         assert values[f"p_{name}"] == approx(value)
     logits = soma.tensor(np.array([-1.0, 0.0, 3.0, 5.0]))
-    assert values["p_horse"] == soma.softmax(logits, dim=0).data[3]  # exactly soma's softmax
+    assert values["p_horse"] == soma.softmax(logits, dim=0)._array[3]  # exactly soma's softmax
     assert "e^5" in str(report)
 
 

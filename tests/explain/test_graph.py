@@ -77,4 +77,4 @@ def test_a_leaf_alone_and_a_shared_input():
     y = leaf * leaf  # the same tensor feeds both inputs of one op: one node, one edge
     nodes, edges = parse(explain.graph(y).to_dot())
     assert len(nodes) == 3 and len(edges) == 2
-    np.testing.assert_array_equal(y.data, [1.0, 4.0])
+    np.testing.assert_array_equal(y._array, [1.0, 4.0])

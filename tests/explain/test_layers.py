@@ -29,15 +29,15 @@ def test_small_cnn_report_contains_every_parameter_and_autograd_values():
     nn.MSELoss()(reference(x), t).backward()
     for name, parameter in reference.named_parameters():
         assert name in text, name
-        np.testing.assert_array_equal(report.values[f"dE/d{name}"], parameter.grad.data)
+        np.testing.assert_array_equal(report.values[f"dE/d{name}"], parameter.grad._array)
         np.testing.assert_array_equal(
-            report.values[f"{name}'"], model.state_dict()[name].data - 0.1 * parameter.grad.data
+            report.values[f"{name}'"], model.state_dict()[name]._array - 0.1 * parameter.grad._array
         )
     assert "input (1, 1, 6, 6) → output (1, 2, 4, 4)" in text and "W[c, k, p, q]" in text
     assert "max over the k×k window" in text
     # the dense tail is still written neuron by neuron, fed by the flattened features a1..a8
     assert "net_h1 = w1·a1 + w2·a2" in text and "dE/dw30 = " in text
-    np.testing.assert_array_equal(report.values["0.output"], reference[0](x).data)
+    np.testing.assert_array_equal(report.values["0.output"], reference[0](x)._array)
 
 
 def test_layer_level_statistics_are_those_of_the_arrays():
@@ -72,4 +72,4 @@ def test_without_anomaly_mode_nan_passes_silently():
     x = soma.tensor([-1.0], requires_grad=True)
     with np.errstate(invalid="ignore"):
         y = soma.log(x)
-    assert np.isnan(y.data).all()
+    assert np.isnan(y._array).all()

@@ -23,8 +23,8 @@ def autograd_step(model, x, t, loss, lr):
     out.retain_grad()
     error = loss(out, soma.tensor(np.asarray(t, dtype=np.float64)))
     error.backward()
-    grads = {n: p.grad.data.copy() for n, p in model.named_parameters() if p.grad is not None}
-    after = {n: p.data - lr * grads[n] for n, p in model.named_parameters() if n in grads}
+    grads = {n: p.grad._array.copy() for n, p in model.named_parameters() if p.grad is not None}
+    after = {n: p._array - lr * grads[n] for n, p in model.named_parameters() if n in grads}
     return hidden, out, error, grads, after, hidden_net
 
 
@@ -48,11 +48,11 @@ def test_mazur_values_equal_autograd_exactly(mazur):
     report = explain.step(mazur, X, T, nn.MSELoss(), lr=LR)
     hidden, out, error, grads, after, hidden_net = autograd_step(mazur, X, T, nn.MSELoss(), LR)
     values = report.values
-    assert values["out_h1"] == hidden.data[0] and values["out_h2"] == hidden.data[1]
-    assert values["out_o1"] == out.data[0] and values["E"] == error.data
-    assert values["dE/dout_o1"] == out.grad.data[0]
-    assert values["dE/dout_h1"] == hidden.grad.data[0]
-    assert values["δ_h2"] == hidden_net.grad.data[1]
+    assert values["out_h1"] == hidden._array[0] and values["out_h2"] == hidden._array[1]
+    assert values["out_o1"] == out._array[0] and values["E"] == error._array
+    assert values["dE/dout_o1"] == out.grad._array[0]
+    assert values["dE/dout_h1"] == hidden.grad._array[0]
+    assert values["δ_h2"] == hidden_net.grad._array[1]
     weight_names = {
         "w1": ("0.weight", (0, 0)),
         "w4": ("0.weight", (1, 1)),
@@ -69,14 +69,14 @@ def test_mazur_values_equal_autograd_exactly(mazur):
 
 
 def test_frozen_biases_stay_and_model_is_untouched_unless_apply(mazur):
-    before = {n: p.data.copy() for n, p in mazur.named_parameters()}
+    before = {n: p._array.copy() for n, p in mazur.named_parameters()}
     report = explain.step(mazur, X, T, nn.MSELoss(), lr=LR)
     assert "b_h1' = b_h1 = 0.35" in str(report)
     for name, parameter in mazur.named_parameters():
-        np.testing.assert_array_equal(parameter.data, before[name])
+        np.testing.assert_array_equal(parameter._array, before[name])
     explain.step(mazur, X, T, nn.MSELoss(), lr=LR, apply=True)
-    np.testing.assert_array_equal(mazur[2].weight.data, report.values["2.weight'"])
-    assert mazur[2].weight.data[0, 0] == report.values["w5'"]
+    np.testing.assert_array_equal(mazur[2].weight._array, report.values["2.weight'"])
+    assert mazur[2].weight._array[0, 0] == report.values["w5'"]
 
 
 def test_digits_change_only_the_rendering(mazur):
@@ -117,7 +117,7 @@ def test_three_layer_mlp_report_names_every_parameter():
     for name, _parameter in model.named_parameters():
         assert name in text
         np.testing.assert_array_equal(report.values[f"dE/d{name}"], _grads(model, x, t)[name])
-    assert sum(p.data.size for p in model.parameters()) == len(
+    assert sum(p._array.size for p in model.parameters()) == len(
         [k for k in report.values if k.endswith("'") and not k[0].isdigit()]
     )
     assert "h1_1" in text and "h2_3" in text and "out_o2 = net_o2" in text
@@ -127,7 +127,7 @@ def test_three_layer_mlp_report_names_every_parameter():
 def _grads(model, x, t):
     model = copy.deepcopy(model)
     nn.MSELoss()(model(x), t).backward()
-    return {n: p.grad.data for n, p in model.named_parameters()}
+    return {n: p.grad._array for n, p in model.named_parameters()}
 
 
 def test_a_batch_is_explained_at_the_layer_level():

@@ -116,12 +116,12 @@ def test_initialization_bounds_and_state_dict_keys():
     layer = nn.Conv2d(4, 8, (3, 5), groups=2)
     bound = 1 / math.sqrt(2 * 3 * 5)  # fan_in = in_channels/groups · kH · kW
     assert layer.weight.shape == (8, 2, 3, 5) and layer.weight.dtype == np.float32
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.weight.data).max() > 0.8 * bound
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight._array).max() <= bound and np.abs(layer.weight._array).max() > 0.8 * bound
+    assert np.abs(layer.bias._array).max() <= bound
     assert list(layer.state_dict()) == ["weight", "bias"]
     transposed = nn.ConvTranspose2d(4, 6, 3, groups=2)
     assert transposed.weight.shape == (4, 3, 3, 3)
-    assert np.abs(transposed.bias.data).max() <= 1 / math.sqrt(3 * 9)
+    assert np.abs(transposed.bias._array).max() <= 1 / math.sqrt(3 * 9)
     assert repr(nn.Conv2d(1, 6, 5)) == "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))"
     assert "padding_mode='reflect'" in repr(nn.Conv2d(1, 6, 5, padding=2, padding_mode="reflect"))
 
@@ -129,7 +129,7 @@ def test_initialization_bounds_and_state_dict_keys():
 def test_separable_conv_is_the_outer_product_kernel():
     """SeparableConv2d (k×1 then 1×k) equals a Conv2d whose k×k kernel is v·hᵀ (notes 004)."""
     layer = nn.SeparableConv2d(1, 1, 3, padding=1).to(soma.float64)
-    v, h = layer.vertical.weight.data[0, 0, :, 0], layer.horizontal.weight.data[0, 0, 0, :]
+    v, h = layer.vertical.weight._array[0, 0, :, 0], layer.horizontal.weight._array[0, 0, 0, :]
     x = random_array((2, 1, 7, 6))
     want = F.conv2d(soma.tensor(x), soma.tensor(np.outer(v, h)[None, None]), layer.horizontal.bias, padding=1)
     np.testing.assert_allclose(layer(soma.tensor(x)).detach().numpy(), want.detach().numpy(), rtol=1e-10)

@@ -92,11 +92,11 @@ def test_constant_zeros_ones_eye_dirac_sparse():
 
 def test_init_in_place_under_no_grad_on_parameters_and_seeded():
     layer = nn.Linear(4, 3)
-    weight = layer.weight.data
+    weight = layer.weight._array
     soma.manual_seed(11)
     init.kaiming_normal_(layer.weight)
     first = layer.weight.detach().numpy().copy()
-    assert layer.weight.data is weight and layer.weight.requires_grad and layer.weight.grad is None
+    assert layer.weight._array is weight and layer.weight.requires_grad and layer.weight.grad is None
     soma.manual_seed(11)
     init.kaiming_normal_(layer.weight)
     np.testing.assert_array_equal(first, layer.weight.detach().numpy())

@@ -17,8 +17,8 @@ def _torch_dtype(dtype):
 
 def _randomize_affine(module):
     if getattr(module, "weight", None) is not None:
-        module.weight.data[...] = random_array(module.weight.shape, module.weight.dtype, seed=7, low=0.5, high=1.5)
-        module.bias.data[...] = random_array(module.bias.shape, module.bias.dtype, seed=8)
+        module.weight._array[...] = random_array(module.weight.shape, module.weight.dtype, seed=7, low=0.5, high=1.5)
+        module.bias._array[...] = random_array(module.bias.shape, module.bias.dtype, seed=8)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -87,9 +87,9 @@ def test_layer_norm(shape, normalized, affine, bias, dtype):
     layer = nn.LayerNorm(normalized, elementwise_affine=affine, bias=bias, dtype=dtype)
     ref = torch.nn.LayerNorm(normalized, elementwise_affine=affine, bias=bias, dtype=_torch_dtype(dtype))
     if affine:
-        layer.weight.data[...] = random_array(normalized, dtype, seed=3)
+        layer.weight._array[...] = random_array(normalized, dtype, seed=3)
         if bias:
-            layer.bias.data[...] = random_array(normalized, dtype, seed=4)
+            layer.bias._array[...] = random_array(normalized, dtype, seed=4)
     copy_weights_to_torch(layer, ref)
     check_against_torch(layer, ref, [random_array(shape, dtype) * 3 + 2])
     assert repr(layer) == repr(ref)
@@ -108,6 +108,6 @@ def test_layer_norm_gradcheck_and_errors():
 def test_group_norm(groups):
     layer = nn.GroupNorm(groups, 4).double()
     ref = torch.nn.GroupNorm(groups, 4, dtype=torch.float64)
-    layer.weight.data[...] = random_array((4,), seed=3)
+    layer.weight._array[...] = random_array((4,), seed=3)
     copy_weights_to_torch(layer, ref)
     check_against_torch(layer, ref, [random_array((3, 4, 5))])

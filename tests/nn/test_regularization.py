@@ -26,9 +26,9 @@ def test_notes_l1_l2_penalties():
 
 def test_penalties_over_module_parameters():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    expected = sum(np.abs(p.data).sum() for p in model.parameters())
+    expected = sum(np.abs(p._array).sum() for p in model.parameters())
     assert nn.l1_penalty(model, 0.5).item() == pytest.approx(0.5 * expected, rel=1e-5)
-    expected2 = sum((p.data.astype(np.float64) ** 2).sum() for p in model.parameters())
+    expected2 = sum((p._array.astype(np.float64) ** 2).sum() for p in model.parameters())
     assert nn.l2_penalty(model.parameters(), 2.0).item() == pytest.approx(2 * expected2, rel=1e-5)
     with pytest.raises(ValueError, match="no tensors"):
         nn.l1_penalty([])
@@ -37,16 +37,16 @@ def test_penalties_over_module_parameters():
 def test_max_norm_matches_torch_renorm():
     model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).double()
     for p in model.parameters():
-        p.data[...] *= 4
-    before = {n: p.data.copy() for n, p in model.named_parameters()}
+        p._array[...] *= 4
+    before = {n: p._array.copy() for n, p in model.named_parameters()}
     nn.MaxNorm(1.0)(model)
     for name, p in model.named_parameters():
         if name.endswith("weight"):
             expected = torch.renorm(torch.tensor(before[name]), p=2, dim=0, maxnorm=1.0).numpy()
-            np.testing.assert_allclose(p.data, expected, rtol=1e-12)
-            assert np.all(np.linalg.norm(p.data, axis=1) <= 1.0 + 1e-9)
+            np.testing.assert_allclose(p._array, expected, rtol=1e-12)
+            assert np.all(np.linalg.norm(p._array, axis=1) <= 1.0 + 1e-9)
         else:
-            np.testing.assert_array_equal(p.data, before[name])  # biases are not constrained
+            np.testing.assert_array_equal(p._array, before[name])  # biases are not constrained
     with pytest.raises(ValueError, match="positive"):
         nn.MaxNorm(0)
 

@@ -173,9 +173,9 @@ def test_supplementary_first_steps():
 
 def test_optimizer_keeps_float32_and_updates_in_place():
     layer = nn.Linear(3, 2)
-    before = layer.weight.data
+    before = layer.weight._array
     opt = optim.Adam(layer.parameters(), lr=0.1)
     layer(soma.randn(4, 3)).sum().backward()
     opt.step()
-    assert layer.weight.data is before and layer.weight.dtype == np.float32
+    assert layer.weight._array is before and layer.weight.dtype == np.float32
     assert opt.state[layer.weight]["exp_avg"].dtype == np.float32

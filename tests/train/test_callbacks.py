@@ -78,7 +78,7 @@ def test_early_stopping_restores_the_best_weights():
     snapshots = []
     for epoch, loss in enumerate([1.0, 0.5, 0.9, 0.8]):
         with soma.no_grad():
-            model.weight.data[...] = epoch + 1.0
+            model.weight._array[...] = epoch + 1.0
         snapshots.append(model.weight.detach().numpy().copy())
         stopper.on_epoch_end(epoch, {"val_loss": loss})
         if trainer.stop_training:

@@ -44,7 +44,7 @@ RUN = textwrap.dedent(
     if mode != "first":
         soma.save(model.state_dict(), out + ".safetensors")
         moments = optimizer.state_dict()["state"][0]
-        state = {k: np.asarray(v.data).tolist() for k, v in moments.items()}
+        state = {k: np.asarray(v._array).tolist() for k, v in moments.items()}
         with open(out + ".json", "w") as f:
             json.dump({"history": trainer.history.history, "epoch": trainer.history.epoch,
                        "optimizer": state, "next": soma.rand(3).tolist()}, f)

@@ -51,15 +51,15 @@ def _run_hooks(tensor, grad):
     for hook in tensor._hooks:
         result = hook(Tensor._make(grad, False))
         if result is not None:
-            grad = result.data if isinstance(result, Tensor) else np.asarray(result)
+            grad = result._array if isinstance(result, Tensor) else np.asarray(result)
     return grad
 
 
 def _accumulate_leaf(leaf, grad, handed_out):
-    if grad.shape != leaf.data.shape:
-        grad = np.broadcast_to(grad, leaf.data.shape)
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)
+    if grad.shape != leaf._array.shape:
+        grad = np.broadcast_to(grad, leaf._array.shape)
+    if grad.dtype != leaf._array.dtype:
+        grad = grad.astype(leaf._array.dtype)
     if leaf._hooks:
         grad = _run_hooks(leaf, grad)
     _store_grad(leaf, grad, handed_out)
@@ -70,7 +70,7 @@ def _store_grad(tensor, grad, handed_out):
     if tensor.grad is None:
         tensor.grad = Tensor._make(_own(grad, handed_out), False)
     else:
-        tensor.grad.data += grad  # the stored array is owned, so accumulating in place is safe
+        tensor.grad._array += grad  # the stored array is owned, so accumulating in place is safe
 
 
 def _visit_outputs(node, grads, handed_out):
@@ -108,20 +108,20 @@ def backward(tensor, gradient=None, retain_graph=False):
             "call .requires_grad_() on a leaf before computing the output"
         )
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._array.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{tuple(tensor.shape)}: pass backward(gradient=...) of that shape"
             )
-        gradient = np.ones_like(tensor.data)
+        gradient = np.ones_like(tensor._array)
     else:
-        gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if gradient.shape != tensor.data.shape:
+        gradient = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if gradient.shape != tensor._array.shape:
             raise RuntimeError(
                 f"backward: gradient has shape {tuple(gradient.shape)} but the output has shape "
                 f"{tuple(tensor.shape)}"
             )
-        gradient = gradient.astype(tensor.data.dtype, copy=True)
+        gradient = gradient.astype(tensor._array.dtype, copy=True)
     handed_out = set()
     root = tensor._ctx
     if root is None:  # a leaf: its gradient is the seed itself

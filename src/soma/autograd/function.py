@@ -200,7 +200,7 @@ class Function:
             needs = []
             for arg in args:
                 if isinstance(arg, Tensor):
-                    arrays.append(arg.data)
+                    arrays.append(arg._array)
                     if arg.requires_grad:
                         needs.append(True)
                         track = True
@@ -212,7 +212,7 @@ class Function:
             ctx.needs_input_grad = needs
         else:
             for arg in args:
-                arrays.append(arg.data if isinstance(arg, Tensor) else arg)
+                arrays.append(arg._array if isinstance(arg, Tensor) else arg)
         if not track:
             ctx.needs_input_grad = (False,) * len(args)
         if _Mode.anomaly:  # NumPy's warnings would pre-empt the message naming the op
@@ -235,7 +235,7 @@ def _wrap_outputs(ctx, args, out, track):
     outputs = tuple(Tensor._make(as_array(o), track) for o in out)
     if track:
         ctx._n_out = len(outputs)
-        ctx._out_meta = [(o.data.shape, o.data.dtype) for o in outputs]
+        ctx._out_meta = [(o._array.shape, o._array.dtype) for o in outputs]
         for index, tensor in enumerate(outputs):
             tensor._ctx = ctx
             tensor._out_index = index
@@ -263,5 +263,5 @@ def modified_saved_inputs(node):
     return [
         t
         for t in node.inputs
-        if isinstance(t, Tensor) and t._version > node._stamp and any(t.data is a for a in saved)
+        if isinstance(t, Tensor) and t._version > node._stamp and any(t._array is a for a in saved)
     ]

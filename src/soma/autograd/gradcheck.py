@@ -27,7 +27,7 @@ def _outputs(fn, inputs):
 def _flat_output(fn, inputs):
     with no_grad():
         outs = _outputs(fn, inputs)
-    return np.concatenate([o.data.reshape(-1).astype(np.float64) for o in outs])
+    return np.concatenate([o._array.reshape(-1).astype(np.float64) for o in outs])
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, max_rows=256):
@@ -70,7 +70,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     # numerical Jacobian, one column per input element: J[:, k] = (f(x+ε) - f(x-ε)) / 2ε
     numeric = []
     for t in checked:
-        flat = t.data.reshape(-1)
+        flat = t._array.reshape(-1)
         columns = np.empty((rows, flat.size))
         for k in range(flat.size):
             original = flat[k]
@@ -83,7 +83,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         numeric.append(projections @ columns)
 
     # analytical: one backward per projection vector vᵀJ
-    analytic = [np.zeros((len(projections), t.data.size)) for t in checked]
+    analytic = [np.zeros((len(projections), t._array.size)) for t in checked]
     for r, vector in enumerate(projections):
         saved = [t.grad for t in checked]
         for t in checked:
@@ -92,8 +92,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         offset = 0
         total = None
         for o in outs:
-            piece = vector[offset : offset + o.data.size].reshape(o.shape)
-            offset += o.data.size
+            piece = vector[offset : offset + o._array.size].reshape(o.shape)
+            offset += o._array.size
             if not o.requires_grad:
                 continue
             term = (o * Tensor._make(piece.astype(o.dtype), False)).sum()
@@ -107,7 +107,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                         f"gradcheck: gradient of shape {tuple(t.grad.shape)} for an input of "
                         f"shape {tuple(t.shape)}"
                     )
-                analytic[i][r] = t.grad.data.reshape(-1)
+                analytic[i][r] = t.grad._array.reshape(-1)
             t.grad = saved[i]
 
     for i, (t, num, ana) in enumerate(zip(checked, numeric, analytic)):

@@ -77,7 +77,7 @@ def describe(module):
 def local_derivative(module, net):
     """``f′(net)`` for every entry of ``net``, from soma's autograd (``None`` → ones)."""
     if module is None:
-        return np.ones_like(net.data)
-    leaf = Tensor(net.data.copy(), requires_grad=True)
+        return np.ones_like(net._array)
+    leaf = Tensor(net._array.copy(), requires_grad=True)
     module(leaf).sum().backward()
-    return leaf.grad.data if leaf.grad is not None else np.zeros_like(net.data)
+    return leaf.grad._array if leaf.grad is not None else np.zeros_like(net._array)

@@ -70,14 +70,14 @@ class DenseBlock:
 
 
 def _row(tensor):
-    return None if tensor is None else tensor.data.reshape(-1)
+    return None if tensor is None else tensor._array.reshape(-1)
 
 
 def _grad_row(tensor):
     return (
-        np.zeros(tensor.data.size, tensor.data.dtype)
+        np.zeros(tensor._array.size, tensor._array.dtype)
         if tensor.grad is None
-        else tensor.grad.data.reshape(-1)
+        else tensor.grad._array.reshape(-1)
     )
 
 

@@ -143,7 +143,7 @@ def gradient_flow(
     from soma.optim import SGD
 
     work = copy.deepcopy(model)
-    named = [(n, p) for n, p in work.named_parameters() if p.requires_grad and p.data.ndim >= 2]
+    named = [(n, p) for n, p in work.named_parameters() if p.requires_grad and p._array.ndim >= 2]
     named = named or [(n, p) for n, p in work.named_parameters() if p.requires_grad]
     if not named:
         raise ValueError("gradient_flow: the model has no trainable parameter")
@@ -152,7 +152,7 @@ def gradient_flow(
     outputs = {}
     hooks = [m.register_forward_hook(_keep(outputs, n)) for n, m in relus]
     opt = optimizer(work.parameters()) if optimizer else SGD(work.parameters(), lr=lr)
-    stream = batches(data, named[0][1].data.dtype)
+    stream = batches(data, named[0][1]._array.dtype)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is a symptom reported below
             _train(work, loss_fn, opt, stream, steps, named, relus, outputs, flow)
@@ -170,15 +170,15 @@ def _train(work, loss_fn, opt, stream, steps, named, relus, outputs, flow):
         opt.zero_grad()
         loss = loss_fn(work(inputs), targets)
         loss.backward()
-        flow.losses.append(float(loss.data))
+        flow.losses.append(float(loss._array))
         for name, parameter in named:
             grad = (
                 0.0
                 if parameter.grad is None
-                else np.linalg.norm(parameter.grad.data.astype(np.float64))
+                else np.linalg.norm(parameter.grad._array.astype(np.float64))
             )
             flow.grad_norms[name].append(float(grad))
-            flow.weight_norms[name].append(float(np.linalg.norm(parameter.data.astype(np.float64))))
+            flow.weight_norms[name].append(float(np.linalg.norm(parameter._array.astype(np.float64))))
         for name, _ in relus:
             out = (
                 outputs[name].reshape(outputs[name].shape[0], -1)
@@ -191,7 +191,7 @@ def _train(work, loss_fn, opt, stream, steps, named, relus, outputs, flow):
 
 def _keep(outputs, name):
     def hook(module, args, output):
-        outputs[name] = output.data
+        outputs[name] = output._array
 
     return hook
 

@@ -224,24 +224,24 @@ def softmax_animals(digits):
     names = ["cat", "dog", "monkey", "horse"]
     report = Report("Notes 001: softmax of the scores cat −1, dog 0, monkey 3, horse 5", digits)
     section = report.section("Softmax p_k = e^z_k / Σ_j e^z_j")
-    for name, z, e in zip(names, logits.data, exps.data, strict=False):
+    for name, z, e in zip(names, logits._array, exps._array, strict=False):
         report.equation(section, f"e^z_{name}", e, formula=f"e^{z:g}")
     report.equation(
         section,
         "Σ e^z",
-        float(total.data),
+        float(total._array),
         formula=" + ".join(f"e^z_{n}" for n in names),
         numbers=" + ".join(["{}"] * 4),
-        numbers_values=tuple(exps.data),
+        numbers_values=tuple(exps._array),
     )
     for k, name in enumerate(names):
         report.equation(
             section,
             f"p_{name}",
-            probabilities.data[k],
+            probabilities._array[k],
             formula=f"e^z_{name} / Σ e^z",
             numbers="{} / {}",
-            numbers_values=(exps.data[k], float(total.data)),
+            numbers_values=(exps._array[k], float(total._array)),
         )
     report.text(
         section,

@@ -28,10 +28,10 @@ def _tensor(values, requires_grad=False):
 # ------------------------------------------------------------------ activations
 def step_function(digits):
     z = _tensor([5.0, -2.0, 0.0])
-    y = nn.Step()(z).data
+    y = nn.Step()(z)._array
     report = Report("Notes 001: the step function with threshold 0 (nn.Step)", digits)
     section = report.section("f(z) = 1 if z ≥ 0 else 0")
-    for value, out in zip(z.data, y, strict=True):
+    for value, out in zip(z._array, y, strict=True):
         report.equation(section, f"f({value:g})", out, formula=f"1 if {value:g} ≥ 0 else 0")
     return verdict(report, "The notes' Z = 5 → 1 and Z = −2 → 0 are right; at Z = 0 this step gives 1.")
 
@@ -40,13 +40,13 @@ def sigmoid_derivative_max(digits):
     """σ′ by autograd on a grid of z: ``σ(z).sum().backward()`` leaves σ′(zᵢ) in ``z.grad``."""
     z = soma.linspace(-6.0, 6.0, 121, dtype=F64).requires_grad_()
     soma.sigmoid(z).sum().backward()
-    slope = z.grad.data
+    slope = z.grad._array
     top = int(np.argmax(slope))
     report = Report("Notes 001: the range of σ′(z) = σ(z)(1 − σ(z)), by autograd", digits)
     section = report.section("σ′ on 121 points from −6 to 6 (z.grad after σ(z).sum().backward())")
     report.equation(section, "max σ′", slope[top], formula="σ′(z) at its peak")
-    report.equation(section, "argmax z", z.data[top], formula="where σ(z) = ½")
-    s = float(soma.sigmoid(_tensor(0.0)).data)
+    report.equation(section, "argmax z", z._array[top], formula="where σ(z) = ½")
+    s = float(soma.sigmoid(_tensor(0.0))._array)
     report.equation(
         section, "σ′(0)", s * (1 - s), formula="σ(0)(1 − σ(0))", numbers="{} × (1 − {})", numbers_values=(s, s)
     )
@@ -60,7 +60,7 @@ def two_layer_forward(digits):
     report = forward(model, [95.0, 4.0, 4.0], digits=digits, title=title)
     y_hat = _tensor(report.values["out_o1"])
     loss = report.section("Loss, target y = 1")
-    report.equation(loss, "y − ŷ", float((1.0 - y_hat).data), numbers="1 − {}", numbers_values=(y_hat.item(),))
+    report.equation(loss, "y − ŷ", float((1.0 - y_hat)._array), numbers="1 − {}", numbers_values=(y_hat.item(),))
     squared = F.mse_loss(y_hat, _tensor(1.0)).item()
     report.equation(loss, "(y − ŷ)²", squared, formula="F.mse_loss(ŷ, y)")
     legend(report, "The notes' z is net_h1, a is out_h1 and y (ŷ) is out_o1; their second weight 0.02 is w4.")
@@ -102,7 +102,7 @@ def bce(digits):
 
 def mse(digits):
     y, y_hat = _tensor([3.0, -0.5, 2.0]), _tensor([2.5, 0.0, 2.0])
-    squares = F.mse_loss(y_hat, y, reduction="none").data
+    squares = F.mse_loss(y_hat, y, reduction="none")._array
     report = Report("Notes 002: mean squared error of three predictions", digits)
     section = report.section("F.mse_loss(ŷ, y) = (1/n) Σ (y − ŷ)²")
     report.equation(section, "(y − ŷ)²", squares, formula="F.mse_loss(ŷ, y, reduction='none')")
@@ -124,7 +124,7 @@ def classifier_vectors(digits):
     section = report.section("The vectors")
     report.equation(section, "Σ output", output.sum().item())
     report.equation(section, "argmax", int(output.argmax().item()))
-    report.equation(section, "label", label.data, formula="F.one_hot(3, 10)")
+    report.equation(section, "label", label._array, formula="F.one_hot(3, 10)")
     loss = report.section("E = Σ ½(target − output)² = ½ · F.mse_loss(reduction='sum')")
     report.equation(loss, "E", 0.5 * F.mse_loss(output, label, reduction="sum").item())
     uniform = soma.full((10,), 0.1, dtype=F64)
@@ -142,7 +142,7 @@ def l1_l2(digits):
         section = report.section(f"{name}: nn.{penalty.__name__}(w, 0.1)")
         report.equation(section, f"{name} penalty", term.item(), formula=formula)
         report.equation(section, f"{name} total", 0.4 + term.item(), formula=f"0.4 + {formula}")
-        report.equation(section, f"d{name}/dw", w.grad.data, formula="by autograd")
+        report.equation(section, f"d{name}/dw", w.grad._array, formula="by autograd")
     return verdict(report, "The notes' 0.48 (L1) and 0.434 (L2) are right; neither penalty has a ½.")
 
 
@@ -156,14 +156,14 @@ def adagrad(digits):
         theta.grad = _tensor(gradient)
         optimizer = optim.Adagrad([theta], lr=0.1, eps=eps)
         optimizer.step()
-        report.equation(section, label, theta.data.copy(), formula=f"optim.Adagrad(lr=0.1, eps={eps:g}).step()")
+        report.equation(section, label, theta._array.copy(), formula=f"optim.Adagrad(lr=0.1, eps={eps:g}).step()")
     report.values["G"] = optimizer.state[theta]["sum"].copy()
     report.equation(section, "G", report.values["G"], formula="g² (the first step from G = 0)")
     notes = report.section("The notes' form: ε = 1e-8 inside the root")
     g, accumulated = _tensor(gradient), _tensor(report.values["G"])
     rate = 0.1 / soma.sqrt(accumulated + 1e-8)
-    report.equation(notes, "η/√(G + ε)", rate.data, formula="per-parameter rate")
-    report.equation(notes, "θ' (notes)", (_tensor(start) - rate * g).data, formula="θ − η/√(G + ε)·g")
+    report.equation(notes, "η/√(G + ε)", rate._array, formula="per-parameter rate")
+    report.equation(notes, "θ' (notes)", (_tensor(start) - rate * g)._array, formula="θ − η/√(G + ε)·g")
     return verdict(
         report,
         "The notes' (0.4, −0.2) and b = 0.0 are right to the digits they show: they are the "
@@ -187,11 +187,11 @@ def dropout(digits):
     ones = soma.ones(1000, dtype=F64)
     for p in (0.5, 0.2):
         layer = nn.Dropout(p)
-        out = layer(ones).data
+        out = layer(ones)._array
         section = report.section(f"nn.Dropout({p}), training mode")
         report.equation(section, f"kept value, p = {p}", out.max(), formula="1/(1 − p)")
         report.equation(section, f"kept fraction, p = {p}", (out > 0).mean(), formula="≈ 1 − p on 1,000 units")
-        report.equation(section, f"eval output, p = {p}", layer.eval()(ones).data.max(), formula="x (identity)")
+        report.equation(section, f"eval output, p = {p}", layer.eval()(ones)._array.max(), formula="x (identity)")
     return verdict(report, "The notes give only the rates (Dropout(0.5), 'typically 20 per cent'); no arithmetic.")
 
 
@@ -236,9 +236,9 @@ def rnn_tanh(digits):
     rnn = nn.RNN(1, 1, dtype=F64)
     with soma.no_grad():
         for name, value in [("weight_ih_l0", 1.0), ("weight_hh_l0", 1.0), ("bias_ih_l0", 0.0), ("bias_hh_l0", 0.0)]:
-            getattr(rnn, name).data[...] = value
+            getattr(rnn, name)._array[...] = value
     xs = [1.0, 2.0, 3.0]
-    hs = rnn(_tensor(xs).reshape(3, 1, 1))[0].data.ravel()
+    hs = rnn(_tensor(xs).reshape(3, 1, 1))[0]._array.ravel()
     report = Report("Notes 004: a tanh RNN on the sequence [1, 2, 3], W_x = W_h = 1, b = 0, h_0 = 0", digits)
     section = report.section("h_t = tanh(W_x·x_t + W_h·h_{t−1} + b), from nn.RNN(1, 1)")
     w_x, w_h = rnn.weight_ih_l0.item(), rnn.weight_hh_l0.item()

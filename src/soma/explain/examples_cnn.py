@@ -30,9 +30,9 @@ def _conv(image, kernel, bias, **options):
     kernel = np.asarray(kernel, dtype=F64)
     conv = nn.Conv2d(kernel.shape[0], 1, kernel.shape[1:], dtype=F64, **options)
     with soma.no_grad():
-        conv.weight.data[...] = kernel[None]
-        conv.bias.data[...] = bias
-        return conv(_tensor(image)[None]).data[0, 0]
+        conv.weight._array[...] = kernel[None]
+        conv.bias._array[...] = bias
+        return conv(_tensor(image)[None])._array[0, 0]
 
 
 # ----------------------------------------------------------------- feature maps
@@ -88,7 +88,7 @@ def _write_output(report, image, kernel, bias, names, position, value):
     shares = []
     for c, name in enumerate(names):
         template, numbers = sum_of_products(kernel[c], image[c, i : i + kh, j : j + kw])
-        share = F.conv2d(_tensor(image[c : c + 1])[None], _tensor(kernel[c : c + 1])[None]).data[0, 0]
+        share = F.conv2d(_tensor(image[c : c + 1])[None], _tensor(kernel[c : c + 1])[None])._array[0, 0]
         report.values[f"out_{name}"] = share
         report.equation(
             section, f"out_{name}[{i}, {j}]", share[i, j], formula="Σ W·x", numbers=template, numbers_values=numbers
@@ -148,7 +148,7 @@ def vertical_edge(digits):
         worked=((0, 0), (0, 1)),
     )
     relu = report.section("After a ReLU")
-    report.equation(relu, "relu(out)", nn.ReLU()(_tensor(report.values["out"])).data, formula="max(0, out)")
+    report.equation(relu, "relu(out)", nn.ReLU()(_tensor(report.values["out"]))._array, formula="max(0, out)")
     return verdict(
         report,
         "The notes print all nine outputs as −6. Only the first column is −6: out[0, 1] "
@@ -218,10 +218,10 @@ def maxpool(digits):
     report = Report("Notes 004: max pooling a 5×5 map with a 3×3 window, stride 1", digits)
     given = report.section("Given")
     report.text(given, f"input x (5×5):\n{grid(POOL_INPUT, digits)}")
-    report.values["x"] = x.data[0, 0]
-    out = nn.MaxPool2d(3, stride=1)(x).data[0, 0]
+    report.values["x"] = x._array[0, 0]
+    out = nn.MaxPool2d(3, stride=1)(x)._array[0, 0]
     worked = report.section("out[2, 1]: the largest number in the window at row 2, column 1")
-    window = x.data[0, 0, 2:5, 1:4].ravel()
+    window = x._array[0, 0, 2:5, 1:4].ravel()
     report.equation(
         worked,
         "out[2, 1]",
@@ -240,7 +240,7 @@ def maxpool(digits):
         ("MaxPool2d(2, stride=2)", nn.MaxPool2d(2, stride=2)),
         ("MaxPool2d(3, stride=2)", nn.MaxPool2d(3, stride=2)),
     ]:
-        report.equation(others, name, layer(x).data[0, 0])
+        report.equation(others, name, layer(x)._array[0, 0])
     verdict(
         report,
         "The notes' [[3, 3, 3], [3, 3, 3], [3, 2, 3]] is right; they name neither window nor "
@@ -251,14 +251,14 @@ def maxpool(digits):
 
 def relu_featuremap(digits):
     x = _tensor([[-2, 3, -1], [5, -6, 2], [-3, 4, -7]])
-    out = nn.ReLU()(x).data
+    out = nn.ReLU()(x)._array
     report = Report("Notes 004: ReLU on a 3×3 feature map", digits)
     section = report.section("out = max(0, x), entry by entry (nn.ReLU)")
-    report.text(section, f"x:\n{grid(x.data, digits)}")
-    negative = format_number(x.data[1, 1], digits)
+    report.text(section, f"x:\n{grid(x._array, digits)}")
+    negative = format_number(x._array[1, 1], digits)
     report.equation(section, "out[1, 1]", out[1, 1], formula="max(0, x[1, 1])", numbers=f"max(0, {negative})")
     report.text(section, f"out:\n{grid(out, digits)}")
-    report.values.update(x=x.data, out=out)
+    report.values.update(x=x._array, out=out)
     report.text(section, "The notes' [[0, 3, 0], [5, 0, 2], [0, 4, 0]] is right.")
     return report
 
@@ -304,11 +304,11 @@ def conv_shapes(digits):
     curve = report.section("The curve detector on a matching patch")
     report.text(curve, "Only the pixels under the filter's five weights of 30 count: four pixels of 50 and one of 20.")
     pixels, weights = _tensor([50, 50, 50, 50, 20]), _tensor([30] * 5)
-    template, numbers = sum_of_products(weights.data, pixels.data)
+    template, numbers = sum_of_products(weights._array, pixels._array)
     report.equation(
         curve,
         "response",
-        float((weights * pixels).sum().data),
+        float((weights * pixels).sum()._array),
         formula="Σ W·x",
         numbers=template,
         numbers_values=numbers,

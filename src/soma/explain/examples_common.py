@@ -34,8 +34,8 @@ def dense(*layers, frozen_bias=False):
         weight = np.asarray(weight, dtype=F64)
         linear = nn.Linear(weight.shape[1], weight.shape[0], dtype=F64)
         with soma.no_grad():
-            linear.weight.data[...] = weight
-            linear.bias.data[...] = np.asarray(bias, dtype=F64)
+            linear.weight._array[...] = weight
+            linear.bias._array[...] = np.asarray(bias, dtype=F64)
         linear.bias.requires_grad_(not frozen_bias)
         modules.append(linear)
         if activation is not None:

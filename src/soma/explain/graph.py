@@ -58,13 +58,13 @@ class Graph:
         if key in self.nodes:
             return key
         lines = [self._labels.get(id(tensor), "tensor"), f"{tuple(tensor.shape)} {tensor.dtype}"]
-        if self.values and tensor.data.size <= 6:
+        if self.values and tensor._array.size <= 6:
             lines.append(
-                f"= {format_value(np.asarray(tensor.data, dtype=np.float64), self.digits)}"
+                f"= {format_value(np.asarray(tensor._array, dtype=np.float64), self.digits)}"
             )
-        if self.grads and tensor.grad is not None and tensor.grad.data.size <= 6:
+        if self.grads and tensor.grad is not None and tensor.grad._array.size <= 6:
             lines.append(
-                f"grad {format_value(np.asarray(tensor.grad.data, dtype=np.float64), self.digits)}"
+                f"grad {format_value(np.asarray(tensor.grad._array, dtype=np.float64), self.digits)}"
             )
         if tensor.is_leaf and tensor.requires_grad:
             style = {"shape": "ellipse", "style": "filled", "fillcolor": "lightblue"}

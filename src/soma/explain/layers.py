@@ -59,7 +59,7 @@ def statistics(array, digits):
 
 
 def _output_arrays(call):
-    return call.output.data, (None if call.output.grad is None else call.output.grad.data)
+    return call.output._array, (None if call.output.grad is None else call.output.grad._array)
 
 
 def forward_lines(report, section, call, digits):

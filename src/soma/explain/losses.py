@@ -46,7 +46,7 @@ def _reduction(loss_fn):
 def _terms(loss_fn, output, targets):
     """Per-element losses from soma's own loss with ``reduction='none'`` (None if not possible)."""
     if loss_fn is half_squared_error:
-        return 0.5 * ((output.data - targets.data) ** 2).reshape(-1)
+        return 0.5 * ((output._array - targets._array) ** 2).reshape(-1)
     if type(loss_fn).__name__ not in _TERM or getattr(loss_fn, "reduction", None) not in (
         "mean",
         "sum",
@@ -54,7 +54,7 @@ def _terms(loss_fn, output, targets):
         return None
     unreduced = copy.copy(loss_fn)
     unreduced.__dict__["reduction"] = "none"
-    return unreduced(Tensor(output.data), targets).data.reshape(-1)
+    return unreduced(Tensor(output._array), targets)._array.reshape(-1)
 
 
 def loss_lines(report, section, trace, neurons):
@@ -63,7 +63,7 @@ def loss_lines(report, section, trace, neurons):
     ``neurons`` names the model's outputs (``["o1", "o2"]``) when the last layer is shown
     neuron by neuron, else None.
     """
-    loss_fn, loss = trace.loss_fn, float(trace.loss.data)
+    loss_fn, loss = trace.loss_fn, float(trace.loss._array)
     kind = _kind(loss_fn)
     terms = _terms(loss_fn, trace.output, trace.targets) if neurons else None
     if terms is None or len(terms) != len(neurons):
@@ -71,8 +71,8 @@ def loss_lines(report, section, trace, neurons):
         report.equation(section, "E", loss, formula=written)
         return None
     term, derivative, numbers = _TERM[kind]
-    out = trace.output.data.reshape(-1)
-    target = trace.targets.data.reshape(-1)
+    out = trace.output._array.reshape(-1)
+    target = trace.targets._array.reshape(-1)
     mean = _reduction(loss_fn) == "mean"
     n = len(neurons)
     for k, name in enumerate(neurons):

@@ -107,7 +107,7 @@ def lr_range_test(
     work = copy.deepcopy(model)
     parameters = [p for p in work.parameters() if p.requires_grad]
     opt = optimizer(parameters, start_lr) if optimizer else SGD(parameters, lr=start_lr)
-    dtype = parameters[0].data.dtype
+    dtype = parameters[0]._array.dtype
     factor = (end_lr / start_lr) ** (1 / max(num_steps - 1, 1))
     stream = batches(data, dtype)
     result = LRRangeTest([], [], [], False)
@@ -142,7 +142,7 @@ def _sweep(
         inputs, targets = next(stream)
         opt.zero_grad()
         loss = loss_fn(work(inputs), targets)
-        value = float(loss.data)
+        value = float(loss._array)
         if not math.isfinite(value):
             result.diverged = True
             break

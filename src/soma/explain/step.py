@@ -122,9 +122,9 @@ def plan(trace, max_weights=MAX_WEIGHTS):
         single = (
             call.inputs
             and call.inputs[0].ndim in (1, 2)
-            and call.inputs[0].data.size == call.inputs[0].shape[-1]
+            and call.inputs[0]._array.size == call.inputs[0].shape[-1]
         )
-        if isinstance(module, Linear) and single and module.weight.data.size <= max_weights:
+        if isinstance(module, Linear) and single and module.weight._array.size <= max_weights:
             following = trace.calls[index + 1] if index + 1 < len(trace.calls) else None
             activation = None
             if (
@@ -185,14 +185,14 @@ def _given(report, trace, blocks):
         None,
     )
     if first is not None:
-        for name, value in zip(first.input_names, trace.inputs.data.reshape(-1), strict=False):
+        for name, value in zip(first.input_names, trace.inputs._array.reshape(-1), strict=False):
             report.equation(section, name, value)
     else:
         report.equation(
-            section, "input", trace.inputs.data, note=f"shape {tuple(trace.inputs.shape)}"
+            section, "input", trace.inputs._array, note=f"shape {tuple(trace.inputs.shape)}"
         )
     if trace.targets is not None:
-        report.equation(section, "target", trace.targets.data)
+        report.equation(section, "target", trace.targets._array)
     if trace.loss_fn is not None:
         report.equation(section, "η", trace.lr)
 

@@ -72,7 +72,7 @@ class Trace:
 
 def _model_dtype(model):
     for parameter in model.parameters():
-        return parameter.data.dtype
+        return parameter._array.dtype
     return np.dtype(np.float32)
 
 
@@ -103,7 +103,7 @@ def trace_step(model, inputs, targets, loss_fn, lr, update=True):
         ):  # a leaf: Linear, Sigmoid, Conv2d, ... (or the model itself)
             handles.append(module.register_forward_hook(record(name)))
     try:
-        trace.before = {n: p.data.copy() for n, p in work.named_parameters()}
+        trace.before = {n: p._array.copy() for n, p in work.named_parameters()}
         work.zero_grad()
         trace.output = work(inputs)
         if loss_fn is not None and targets is not None:
@@ -111,16 +111,16 @@ def trace_step(model, inputs, targets, loss_fn, lr, update=True):
             if trace.loss.requires_grad:
                 trace.loss.backward()
         trace.grads = {
-            n: (None if p.grad is None else p.grad.data.copy()) for n, p in work.named_parameters()
+            n: (None if p.grad is None else p.grad._array.copy()) for n, p in work.named_parameters()
         }
         if update:
             with no_grad():
                 for _n, p in work.named_parameters():
                     if p.grad is not None:
-                        p.data = (
-                            p.data - lr * p.grad.data
+                        p._array = (
+                            p._array - lr * p.grad._array
                         )  # plain SGD, as torch.optim.SGD(lr) computes it
-        trace.after = {n: p.data.copy() for n, p in work.named_parameters()}
+        trace.after = {n: p._array.copy() for n, p in work.named_parameters()}
     finally:
         for handle in handles:
             handle.remove()
@@ -132,5 +132,5 @@ def copy_parameters_into(model, trace):
     with no_grad():
         for name, parameter in model.named_parameters():
             new = trace.after[name]
-            parameter.data[...] = new
+            parameter._array[...] = new
             mark_dirty(parameter)

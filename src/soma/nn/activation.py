@@ -82,7 +82,7 @@ class PReLU(Module):
         self.weight = Parameter(np.full(num_parameters, init, dtype=np.dtype(dtype or np.float32)))
 
     def reset_parameters(self):
-        self.weight.data[...] = self.init
+        self.weight._array[...] = self.init
 
     def forward(self, input):
         return F.prelu(input, self.weight)

@@ -87,7 +87,7 @@ def _calculate_correct_fan(tensor, mode):
 
 def _fill(tensor, values):
     """Write ``values`` into the tensor's array in place (the init functions' one exit)."""
-    tensor.data[...] = values
+    tensor._array[...] = values
     mark_dirty(tensor)
     return tensor
 
@@ -204,10 +204,10 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError(
             f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tuple(tensor.shape)}"
         )
-    if tensor.data.size == 0:
+    if tensor._array.size == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._array.size // rows
     flat = _rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

@@ -30,7 +30,7 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             data = np.empty(0, np.float32)
-        array = data.data if isinstance(data, Tensor) else np.asarray(data)
+        array = data._array if isinstance(data, Tensor) else np.asarray(data)
         if not isinstance(data, Tensor) and array.dtype == np.float64 and not isinstance(
             data, np.ndarray
         ):
@@ -62,7 +62,7 @@ class Buffer(Tensor):
     __slots__ = ()
 
     def __new__(cls, data, persistent=True):
-        array = data.data if isinstance(data, Tensor) else np.asarray(data)
+        array = data._array if isinstance(data, Tensor) else np.asarray(data)
         buffer = Tensor._make.__func__(cls, array, False)
         return buffer
 
@@ -296,8 +296,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != target.data.shape:
+            array = value._array if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target._array.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
                     f"from checkpoint, the shape in current model is {tuple(target.shape)}."
@@ -315,7 +315,7 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    target.data[...] = value.data if isinstance(value, Tensor) else value
+                    target._array[...] = value._array if isinstance(value, Tensor) else value
                     mark_dirty(target)
         return _IncompatibleKeys(missing, unexpected)
 
@@ -340,7 +340,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data[...] = 0
+                param.grad._array[...] = 0
 
     def apply(self, fn):
         for module in self.children():
@@ -363,10 +363,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
         for tensor in (*self.parameters(), *self.buffers()):
-            if tensor.data.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
+            if tensor._array.dtype.kind == "f":
+                tensor._array = tensor._array.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad._array = tensor.grad._array.astype(dtype)
         return self
 
     def float(self):

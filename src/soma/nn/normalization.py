@@ -64,16 +64,16 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._array[...] = 0
+            self.running_var._array[...] = 1
+            self.num_batches_tracked._array[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight._array[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias._array[...] = 0
 
     def _check_input(self, input):
         if input.ndim not in self._dims or input.shape[1] != self.num_features:
@@ -91,9 +91,9 @@ class _BatchNorm(Module):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._array += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._array)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
         return batch_norm(
@@ -166,9 +166,9 @@ class LayerNorm(Module):
 
     def reset_parameters(self):
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight._array[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias._array[...] = 0
 
     def forward(self, input):
         n = len(self.normalized_shape)

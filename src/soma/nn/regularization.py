@@ -92,7 +92,7 @@ class MaxNorm:
     def __call__(self, target):
         changed = []
         for tensor in self._targets(target):
-            data = tensor.data
+            data = tensor._array
             moved = np.moveaxis(data, self.dim, 0)
             norms = np.sqrt((moved.reshape(moved.shape[0], -1).astype(np.float64) ** 2).sum(axis=1))
             over = norms > self.max_value

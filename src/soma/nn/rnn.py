@@ -121,7 +121,7 @@ class RNNBase(Module):
             T, B = input.shape[0], input.shape[1]
             if self.batch_first:
                 T, B = B, T
-            lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+            lengths = np.asarray(lengths._array if isinstance(lengths, Tensor) else lengths)
             if lengths.shape != (B,) or lengths.dtype.kind not in "iu":
                 raise ValueError(f"{self._name()}: lengths must be {B} integers, got {lengths!r}")
             if lengths.min(initial=1) < 1 or lengths.max(initial=0) > T:

@@ -104,7 +104,7 @@ class Seq2Seq(Module):
             step_logits, state = self._step(token, state)
             logits.append(step_logits)
             forced = rng.random() < teacher_forcing_ratio
-            token = tgt[:, t] if forced else Tensor._make(step_logits.data.argmax(-1), False)
+            token = tgt[:, t] if forced else Tensor._make(step_logits._array.argmax(-1), False)
         return stack(logits, 1)
 
     def greedy_decode(self, src, max_len):
@@ -115,8 +115,8 @@ class Seq2Seq(Module):
             tokens = []
             for _ in range(max_len):
                 logits, state = self._step(token, state)
-                token = Tensor._make(logits.data.argmax(-1), False)
-                tokens.append(token.data)
+                token = Tensor._make(logits._array.argmax(-1), False)
+                tokens.append(token._array)
         return Tensor._make(np.stack(tokens, 1), False)
 
 

@@ -64,7 +64,7 @@ class Embedding(Module):
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._array[self.padding_idx] = 0
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -78,7 +78,7 @@ class Embedding(Module):
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got {tuple(embeddings.shape)}")
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                   _weight=embeddings.data.copy() if hasattr(embeddings, "data") else np.array(embeddings),
+                   _weight=embeddings._array.copy() if hasattr(embeddings, "_array") else np.array(embeddings),
                    _freeze=freeze)
 
     def extra_repr(self):

@@ -121,7 +121,7 @@ class Graph:
     def weight(self, prefix, attribute, tensor):
         """The initializer for ``module.<attribute>``, named by its state_dict name."""
         name = f"{prefix}.{attribute}" if prefix else attribute
-        return self._initializer(name, tensor.data if isinstance(tensor, Tensor) else tensor)
+        return self._initializer(name, tensor._array if isinstance(tensor, Tensor) else tensor)
 
     def constant(self, scope, label, value, dtype=None):
         """A constant of the formula (``0.5``, ``√2``, a shape) as an initializer ``"<scope>/<label>"``."""

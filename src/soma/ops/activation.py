@@ -430,9 +430,9 @@ def threshold(input, threshold, value, inplace=False):
 def prelu(input, weight):
     """y = x for x > 0, else a·x, with one learned slope per channel (dim 1) or one shared."""
     channels = input.shape[1] if input.ndim >= 2 else 1
-    if weight.data.size not in (1, channels):
+    if weight._array.size not in (1, channels):
         raise RuntimeError(
-            f"prelu: weight has {weight.data.size} slopes but the input of shape "
+            f"prelu: weight has {weight._array.size} slopes but the input of shape "
             f"{tuple(input.shape)} has {channels} channels (expected 1 or {channels})"
         )
     return Prelu.apply(input, weight)

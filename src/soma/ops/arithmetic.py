@@ -260,7 +260,7 @@ def _binary(function, name):
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 add = _binary(Add, "add")
@@ -272,15 +272,15 @@ minimum = _binary(Minimum, "minimum")
 
 def div(a, b):
     """z = a / b; integer tensors divide to float32, as in PyTorch."""
-    if isinstance(a, Tensor) and a.data.dtype.kind in "iub" and not _is_float(b):
-        a = Tensor._make(a.data.astype(np.float32), False)
-    elif isinstance(b, Tensor) and b.data.dtype.kind in "iub" and not _is_float(a):
-        b = Tensor._make(b.data.astype(np.float32), False)
+    if isinstance(a, Tensor) and a._array.dtype.kind in "iub" and not _is_float(b):
+        a = Tensor._make(a._array.astype(np.float32), False)
+    elif isinstance(b, Tensor) and b._array.dtype.kind in "iub" and not _is_float(a):
+        b = Tensor._make(b._array.astype(np.float32), False)
     return _binary_div(a, b)
 
 
 def _is_float(value):
-    return isinstance(value, Tensor) and value.data.dtype.kind == "f"
+    return isinstance(value, Tensor) and value._array.dtype.kind == "f"
 
 
 _binary_div = _binary(Div, "div")

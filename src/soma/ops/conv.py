@@ -153,7 +153,7 @@ class ConvTranspose(Function):
 
 
 def _check(name, input, weight, bias, groups, spatial):
-    x, w = input.data if isinstance(input, Tensor) else input, weight.data
+    x, w = input._array if isinstance(input, Tensor) else input, weight._array
     if x.ndim != spatial + 2:
         raise RuntimeError(
             f"{name}: expected a {spatial + 2}-D input (N, C, {'L' if spatial == 1 else 'H, W'}), "

@@ -20,11 +20,11 @@ __all__ = [
 def as_index(index):
     """Turn tensors inside an index into arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
-        return [i.data if isinstance(i, Tensor) else i for i in index]
+        return [i._array if isinstance(i, Tensor) else i for i in index]
     return index
 
 
@@ -99,7 +99,7 @@ def getitem(x, index):
 
 
 def _index_array(index, name):
-    array = index.data if isinstance(index, Tensor) else np.asarray(index)
+    array = index._array if isinstance(index, Tensor) else np.asarray(index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got {array.dtype}")
     return array

@@ -62,7 +62,7 @@ def matmul(a, b):
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def mm(a, b):

@@ -148,12 +148,12 @@ class Embedding(Function):
 def _renorm_rows(weight, index, max_norm, norm_type):
     """Rescale (in place) the looked-up rows whose norm exceeds ``max_norm``, as PyTorch does."""
     rows = np.unique(index)
-    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    norms = np.linalg.norm(weight._array[rows], ord=norm_type, axis=1)
     over = norms > max_norm
     if over.any():
         scale = max_norm / (norms[over] + 1e-7)
         with no_grad():
-            weight.data[rows[over]] *= scale[:, None].astype(weight.dtype)
+            weight._array[rows[over]] *= scale[:, None].astype(weight.dtype)
         mark_dirty(weight)
 
 
@@ -165,7 +165,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     ``norm_type``-norm exceeds it are rescaled in place first (PyTorch's behaviour).
     ``sparse`` is accepted for compatibility; the gradient is always dense.
     """
-    index = input.data if isinstance(input, Tensor) else np.asarray(input)
+    index = input._array if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {index.dtype}")
     num = weight.shape[0]

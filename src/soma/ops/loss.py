@@ -55,7 +55,7 @@ def _legacy_reduction(size_average, reduce, reduction):
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def _check_same_shape(name, input, target, broadcast_ok=True):
@@ -212,7 +212,7 @@ def _check_class_target(name, input, target, ignore_index):
             f"shape {tuple(input.shape)}, got target of shape {tuple(target.shape)}"
         )
     classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
-    data = target.data
+    data = target._array
     bad = (data != ignore_index) & ((data < 0) | (data >= classes))
     if bad.any():
         raise IndexError(
@@ -248,7 +248,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             )
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
     _check_class_target("cross_entropy", input, target, ignore_index)
-    return CrossEntropy.apply(input, target.data, w, ignore_index, label_smoothing, reduction)
+    return CrossEntropy.apply(input, target._array, w, ignore_index, label_smoothing, reduction)
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, smoothing):
@@ -273,7 +273,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_float("nll_loss", input, "input")
     _check_class_target("nll_loss", input, target, ignore_index)
     w = None if weight is None else _raw(weight)
-    return NLLLoss.apply(input, target.data, w, ignore_index, reduction)
+    return NLLLoss.apply(input, target._array, w, ignore_index, reduction)
 
 
 # ------------------------------------------------------------------ binary losses
@@ -345,7 +345,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"binary_cross_entropy: target of shape {tuple(target.shape)} must have the same shape "
             f"as input {tuple(input.shape)}"
         )
-    data = input.data
+    data = input._array
     if data.size and (data.min() < 0 or data.max() > 1):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
@@ -496,5 +496,5 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     _check_reduction(reduction, "soft_margin_loss")
     _check_same_shape("soft_margin_loss", input, target, broadcast_ok=False)
     margin = -(input * target)  # ln(1 + e^margin) is BCE-with-logits of the margin against 0
-    loss = BCEWithLogits.apply(margin, Tensor._make(np.zeros_like(margin.data), False), None)
+    loss = BCEWithLogits.apply(margin, Tensor._make(np.zeros_like(margin._array), False), None)
     return _reduce(loss, reduction)

@@ -72,7 +72,7 @@ class BatchNorm(Function):
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -93,7 +93,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"batch_norm: {name} of shape {tuple(value.shape)} does not match the {channels} "
                 f"channels of input {tuple(input.shape)}"
             )
-    count = input.data.size // max(channels, 1)
+    count = input._array.size // max(channels, 1)
     if training and count <= 1:
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
@@ -111,10 +111,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def _update_running(running_mean, running_var, stats, momentum, count):
     mean, var = stats
     m = momentum
-    running_mean.data *= 1 - m
-    running_mean.data += m * mean.astype(running_mean.dtype)
-    running_var.data *= 1 - m
-    running_var.data += (m * count / (count - 1)) * var.astype(running_var.dtype)
+    running_mean._array *= 1 - m
+    running_mean._array += m * mean.astype(running_mean.dtype)
+    running_var._array *= 1 - m
+    running_var._array += (m * count / (count - 1)) * var.astype(running_var.dtype)
     mark_dirty(running_mean, running_var)
 
 

@@ -221,7 +221,7 @@ def _pool(function, name, spatial, input, window_args, *extra):
     out_shape = lead + window.out_size[-spatial:]
     outputs = [o if o.shape == out_shape else o.reshape(out_shape) for o in outputs]
     if len(outputs) == 2:
-        outputs[1] = Tensor._make(outputs[1].data, False)
+        outputs[1] = Tensor._make(outputs[1]._array, False)
         return tuple(outputs)
     return outputs[0]
 

@@ -431,7 +431,7 @@ def _layer(
 ):
     _check_biases(bias_ih, bias_hh)
     if lengths is not None:
-        lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths, np.int64)
+        lengths = np.asarray(lengths._array if isinstance(lengths, Tensor) else lengths, np.int64)
     h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
     return kernel.apply(
         input,

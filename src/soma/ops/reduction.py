@@ -192,13 +192,13 @@ class Cumsum(Function):
 def sum(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "bu" or x.data.dtype == np.int32:
+    elif x._array.dtype.kind in "bu" or x._array.dtype == np.int32:
         x = x.long()
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 
 def mean(x, dim=None, keepdim=False):
-    if x.data.dtype.kind != "f":
+    if x._array.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}"
         )
@@ -217,7 +217,7 @@ def _max_or_min(x, dim, keepdim, find, reduce, name):
     if dim is None:
         return reduce(x)
     (dim,) = normalize_dims(dim, x.ndim, name)
-    indices = np.expand_dims(find(x.data, axis=dim), dim)
+    indices = np.expand_dims(find(x._array, axis=dim), dim)
     values = MaxDim.apply(x, dim, keepdim, indices)
     if not keepdim:
         indices = indices.squeeze(dim)
@@ -242,7 +242,7 @@ def min(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, find):
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._array if isinstance(x, Tensor) else np.asarray(x)
     if dim is None:
         out = find(data.reshape(-1))
         return Tensor._make(np.asarray(out, dtype=np.int64), False)

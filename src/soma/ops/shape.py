@@ -180,7 +180,7 @@ def reshape(x, *shape):
         return Reshape.apply(x, shape)
     except ValueError:
         raise RuntimeError(
-            f"reshape: shape {list(shape)} is invalid for input of size {x.data.size} "
+            f"reshape: shape {list(shape)} is invalid for input of size {x._array.size} "
             f"(shape {tuple(x.shape)})"
         ) from None
 
@@ -336,10 +336,10 @@ def pad(x, pad, mode="constant", value=0.0):
 
 def cast(x, dtype):
     dtype = np.dtype(dtype)
-    if x.data.dtype == dtype:
+    if x._array.dtype == dtype:
         return x
-    if dtype.kind != "f" or x.data.dtype.kind != "f":
-        return Tensor._make(x.data.astype(dtype), False)
+    if dtype.kind != "f" or x._array.dtype.kind != "f":
+        return Tensor._make(x._array.astype(dtype), False)
     return Cast.apply(x, dtype)
 
 

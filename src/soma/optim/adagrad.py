@@ -43,7 +43,7 @@ class Adagrad(Optimizer):
             for param in group["params"]:
                 self.state[param] = {
                     "step": 0,
-                    "sum": np.full_like(param.data, group["initial_accumulator_value"]),
+                    "sum": np.full_like(param._array, group["initial_accumulator_value"]),
                 }
 
     def step(self, closure=None):
@@ -52,7 +52,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, decay, eps = group["lr"], group["weight_decay"], group["eps"]
             for param, g in grads_of(group):
-                p = param.data
+                p = param._array
                 state = self.state[param]
                 state["step"] += 1
                 if decay:

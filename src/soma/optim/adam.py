@@ -57,7 +57,7 @@ class Adam(Optimizer):
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             decay, amsgrad = group["weight_decay"], group["amsgrad"]
             for param, g in grads_of(group):
-                p = param.data
+                p = param._array
                 state = self.state[param]
                 if not state:
                     state["step"] = 0

@@ -99,7 +99,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 elif param.grad is not None:
-                    param.grad.data[...] = 0
+                    param.grad._array[...] = 0
 
     def step(self, closure=None):
         raise NotImplementedError
@@ -183,7 +183,7 @@ def _export(value):
 
 def _import(key, value, param):
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._array
     if key == "step":
         return int(np.asarray(value).item())
     if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
@@ -199,5 +199,5 @@ def grads_of(group):
         grad = param.grad
         if grad is None:
             continue
-        g = grad.data
+        g = grad._array
         yield param, (-g if maximize else g)

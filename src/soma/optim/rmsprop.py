@@ -44,7 +44,7 @@ class RMSprop(Optimizer):
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
             for param, g in grads_of(group):
-                p = param.data
+                p = param._array
                 state = self.state[param]
                 if not state:
                     state["step"] = 0

@@ -60,7 +60,7 @@ class SGD(Optimizer):
             lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
             dampening, nesterov = group["dampening"], group["nesterov"]
             for param, g in grads_of(group):
-                p = param.data
+                p = param._array
                 if decay:
                     g = g + decay * p
                 if momentum:

@@ -194,7 +194,7 @@ class EarlyStopping(_Monitor):
                 )
 
     def _weights(self):
-        return {k: v.data.copy() for k, v in self.trainer.model.state_dict().items()}
+        return {k: v._array.copy() for k, v in self.trainer.model.state_dict().items()}
 
     def state_dict(self):
         state = {

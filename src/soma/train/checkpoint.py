@@ -45,7 +45,7 @@ def flatten_state(state, prefix):
 
     def walk(value, path):
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._array
         if isinstance(value, (np.ndarray, np.generic)):
             tensors[path] = np.asarray(value)
             return {"__tensor__": path}
@@ -162,7 +162,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
     _check_model(path, metadata, model)
     shapes = json.loads(metadata.get("shapes", "{}"))
     tensors = {
-        k: Tensor._make(v.data.reshape(shapes[k]), False) if k in shapes else v
+        k: Tensor._make(v._array.reshape(shapes[k]), False) if k in shapes else v
         for k, v in tensors.items()
     }
     for name, owner in {"optimizer": optimizer, "scheduler": scheduler}.items():

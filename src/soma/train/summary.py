@@ -35,7 +35,7 @@ __all__ = ["summary", "ModelSummary", "count_parameters", "mult_adds"]
 
 def count_parameters(model, trainable_only=False):
     """Number of scalars in ``model.parameters()`` (only ``requires_grad`` ones if asked)."""
-    return sum(p.data.size for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(p._array.size for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def _first_tensor(value):
@@ -56,21 +56,21 @@ def mult_adds(module, inputs, output):
     if out is None or x is None:
         return 0
     if isinstance(module, Linear):
-        return out.data.size // module.out_features * module.weight.data.size
+        return out._array.size // module.out_features * module.weight._array.size
     if isinstance(module, Bilinear):
-        return out.data.size * module.in1_features * module.in2_features
+        return out._array.size * module.in1_features * module.in2_features
     if isinstance(module, (Conv1d, Conv2d)):
-        return out.data.size * module.weight.data[0].size
+        return out._array.size * module.weight._array[0].size
     if isinstance(module, (ConvTranspose1d, ConvTranspose2d)):
-        return x.data.size * module.weight.data[0].size
+        return x._array.size * module.weight._array[0].size
     if isinstance(module, (RNNBase, RNNCellBase)):
         weights = sum(
-            p.data.size for name, p in module.named_parameters() if name.startswith("weight_")
+            p._array.size for name, p in module.named_parameters() if name.startswith("weight_")
         )
         if isinstance(module, RNNCellBase):
             steps = x.shape[0] if x.ndim == 2 else 1
         else:  # time steps × batch: every element of the input but its features
-            steps = x.data.size // module.input_size
+            steps = x._array.size // module.input_size
         return steps * weights
     return 0
 
@@ -152,7 +152,7 @@ def summary(model, input_shape=None, *, input_data=None, batch_size=1, dtype=Non
         raise ValueError("summary: give input_shape (one sample's shape) or input_data, not both")
     if input_data is None:
         if dtype is None:
-            dtype = next((p.data.dtype for p in model.parameters()), np.dtype(np.float32))
+            dtype = next((p._array.dtype for p in model.parameters()), np.dtype(np.float32))
         input_data = Tensor._make(np.zeros((batch_size, *tuple(input_shape)), dtype=dtype), False)
     else:
         batch_size = 1
@@ -161,7 +161,7 @@ def summary(model, input_shape=None, *, input_data=None, batch_size=1, dtype=Non
     for name, module in model.named_modules():
         if module is model and any(True for _ in model.children()):
             continue
-        own = sum(p.data.size for p in module.parameters(recurse=False))
+        own = sum(p._array.size for p in module.parameters(recurse=False))
         if any(True for _ in module.children()) and not own:
             continue  # a container: its layers have their own rows
 

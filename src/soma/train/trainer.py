@@ -81,7 +81,7 @@ class Trainer:
     # ------------------------------------------------------------------ data in
     def _dtype(self):
         for param in self.model.parameters():
-            return param.data.dtype
+            return param._array.dtype
         return np.dtype(np.float32)
 
     def _tensor(self, value, name):
@@ -125,7 +125,7 @@ class Trainer:
         if target.dtype.kind not in "iu" or output.ndim < 2 or target.ndim != output.ndim - 1:
             return
         classes = output.shape[1]
-        labels = target.data
+        labels = target._array
         ignore = getattr(self.loss_fn, "ignore_index", None)
         if ignore is not None:
             labels = labels[labels != ignore]
@@ -248,8 +248,8 @@ class Trainer:
             total, count = total + loss * n, count + n
             logs = {"loss": loss}
             if self.metrics:
-                targets.append(yb.data)
-                outputs.append(output.data)
+                targets.append(yb._array)
+                outputs.append(output._array)
             self._run_callbacks(callbacks, "on_train_batch_end", step, logs)
             if self.stop_training:
                 break
@@ -279,8 +279,8 @@ class Trainer:
                     n = len(yb)
                     total += float(self.loss_fn(output, yb).item()) * n
                     count += n
-                    targets.append(yb.data)
-                    outputs.append(output.data)
+                    targets.append(yb._array)
+                    outputs.append(output._array)
         finally:
             self.model.train(was_training)
         if not count:
@@ -302,7 +302,7 @@ class Trainer:
             with no_grad():
                 for batch in loader:
                     xb = batch[0] if isinstance(batch, (list, tuple)) else batch
-                    outputs.append(self.model(xb).data)
+                    outputs.append(self.model(xb)._array)
         finally:
             self.model.train(was_training)
         return Tensor._make(np.concatenate(outputs), False)

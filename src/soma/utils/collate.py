@@ -46,7 +46,7 @@ def default_collate(batch):
             from soma.ops import stack
 
             return stack(list(batch))
-        return _stack([sample.data for sample in batch])
+        return _stack([sample._array for sample in batch])
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OSUV":
             raise TypeError(f"default_collate: cannot batch arrays of dtype {elem.dtype}")

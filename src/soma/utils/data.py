@@ -105,7 +105,7 @@ class TensorDataset(Dataset):
         self.tensors = tensors
 
     def __getitem__(self, index):
-        return tuple(Tensor._make(t.data[index], False) for t in self.tensors)
+        return tuple(Tensor._make(t._array[index], False) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
@@ -113,7 +113,7 @@ class TensorDataset(Dataset):
     def _fetch_batch(self, indices):
         """``default_collate([self[i] for i in indices])``, by one fancy index per tensor."""
         indices = np.asarray(indices, dtype=np.intp)
-        return [Tensor._make(t.data[indices], False) for t in self.tensors]
+        return [Tensor._make(t._array[indices], False) for t in self.tensors]
 
 
 class Subset(Dataset):

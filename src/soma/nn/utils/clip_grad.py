@@ -18,12 +18,12 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "get_total_n
 def _grads(parameters):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad._array for p in parameters if p.grad is not None]
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     """‖(g₁, g₂, ...)‖ₚ of all the arrays together, as a 0-d tensor."""
-    arrays = [t.data if isinstance(t, Tensor) else t for t in tensors]
+    arrays = [t._array if isinstance(t, Tensor) else t for t in tensors]
     norm_type = float(norm_type)
     if not arrays:
         return Tensor._make(np.array(0.0, np.float32), False)
@@ -55,7 +55,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     grads = _grads(parameters if isinstance(parameters, Tensor) else list(parameters))
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    coefficient = min(float(max_norm) / (float(total.data) + 1e-6), 1.0)
+    coefficient = min(float(max_norm) / (float(total._array) + 1e-6), 1.0)
     if coefficient < 1.0:
         for g in grads:
             g *= g.dtype.type(coefficient)

@@ -21,15 +21,15 @@ def vector_to_parameters(vec, parameters):
     if vec.ndim != 1:
         raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
     parameters = list(parameters)
-    needed = sum(p.data.size for p in parameters)
+    needed = sum(p._array.size for p in parameters)
     if vec.shape[0] != needed:
         raise ValueError(
             f"vector_to_parameters: vec has {vec.shape[0]} elements but the parameters hold {needed}"
         )
     offset = 0
-    data = vec.data
+    data = vec._array
     for p in parameters:
-        n = p.data.size
-        p.data[...] = np.reshape(data[offset:offset + n], p.data.shape)
+        n = p._array.size
+        p._array[...] = np.reshape(data[offset:offset + n], p._array.shape)
         offset += n
     mark_dirty(*parameters)

@@ -76,7 +76,7 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
 
 def _np(value):
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
+    return np.asarray(value._array if isinstance(value, Tensor) else value)
 
 
 def _lengths(lengths):
