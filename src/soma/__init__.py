@@ -15,6 +15,8 @@ from soma.tensor import Tensor  # noqa: I001  (first: the ops it loads need the 
 from soma.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from soma.creation import *  # noqa: F403
 from soma.io import load, save
+from soma._device import device, get_default_device, set_default_device
+from soma import accelerator, backends, cuda  # noqa: E402
 from soma.ops import (
     abs, amax, amin, argmax, argmin, bmm, cat, chunk, clamp, clone, concat, cos, cumsum,
     div, dot, exp, expand, expm1, flatten, flip, gather, index_select, log, log1p, log_softmax,
