@@ -87,3 +87,71 @@ def copy_weights_to_torch(soma_module, torch_module):
     """Copy every parameter and buffer of a soma module into the same-named torch ones."""
     state = {k: torch.from_numpy(np.array(v.numpy())) for k, v in soma_module.state_dict().items()}
     torch_module.load_state_dict(state, strict=True)
+
+
+def _flatten(out):
+    """Outputs as a flat list of tensors: (out, (h, c)) from an LSTM becomes [out, h, c]."""
+    if isinstance(out, (tuple, list)):
+        return [leaf for item in out for leaf in _flatten(item)]
+    return [out]
+
+
+def randomize_module(torch_module, seed=0):
+    """Overwrite every parameter and buffer of a torch module with random values, in place.
+
+    Constant initializations (BatchNorm's γ = 1, β = 0 and running statistics, LayerNorm/GroupNorm
+    affine, PReLU's 0.25, biases set to 0, Embedding's zero padding row) would let a wrong
+    gradient or a wrong use of them pass unseen. Variances (``*var*``) stay positive; integer
+    buffers (``num_batches_tracked``) get a small positive count.
+    """
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        for name, tensor in list(torch_module.named_parameters()) + list(torch_module.named_buffers()):
+            if tensor.dtype.is_floating_point:
+                shape = tuple(tensor.shape)
+                value = rng.uniform(0.5, 2.0, shape) if "var" in name.rsplit(".", 1)[-1] else rng.standard_normal(shape)
+                tensor.copy_(torch.from_numpy(np.asarray(value)))
+            elif tensor.dtype != torch.bool:
+                tensor.fill_(int(rng.integers(1, 5)))
+
+
+def copy_weights_from_torch(torch_module, soma_module):
+    """Copy every parameter and buffer of a torch module into the same-named soma ones."""
+    state = {k: soma.tensor(v.detach().numpy().copy()) for k, v in torch_module.state_dict().items()}
+    soma_module.load_state_dict(state, strict=True)
+
+
+def check_module_against_torch(soma_module, torch_module, arrays, randomize=True, seed=0, rtol=None, atol=None):
+    """Compare a soma module with the same torch module: outputs, input AND parameter gradients, buffers.
+
+    The torch module's parameters and buffers are randomized first (``randomize_module``) and copied
+    into the soma module by name, so the two must have the same ``state_dict`` keys. Then one
+    forward and backward on ``arrays`` (as in :func:`check_against_torch`) in each framework, after
+    which every parameter's gradient is compared by name, and every buffer (running statistics after
+    a training forward). Returns the soma outputs.
+    """
+    if randomize:
+        randomize_module(torch_module, seed)
+    copy_weights_from_torch(torch_module, soma_module)
+    s_params, t_params = dict(soma_module.named_parameters()), dict(torch_module.named_parameters())
+    assert list(s_params) == list(t_params), f"parameter names {list(s_params)} != torch {list(t_params)}"
+    for p in s_params.values():
+        p.grad = None
+    torch_module.zero_grad(set_to_none=True)
+    floating = [a.dtype for a in arrays if a.dtype.kind == "f"] + [p.dtype for p in s_params.values()]
+    tol = tolerance(floating[0] if floating else np.float64)
+    tol = dict(rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol)
+    out = check_against_torch(lambda *a: _flatten(soma_module(*a)), lambda *a: _flatten(torch_module(*a)),
+                              arrays, seed=seed + 1, **tol)
+    for name, t in t_params.items():
+        s = s_params[name]
+        if t.grad is None:
+            assert s.grad is None or not np.any(s.grad.numpy()), f"{name}: torch has no gradient, soma has one"
+            continue
+        assert s.grad is not None, f"{name}: soma computed no gradient"
+        assert s.grad.dtype == s.dtype, f"{name}: gradient dtype {s.grad.dtype} != parameter dtype {s.dtype}"
+        np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), err_msg=f"gradient of parameter {name}", **tol)
+    s_buffers = dict(soma_module.named_buffers())
+    for name, t in torch_module.named_buffers():
+        np.testing.assert_allclose(s_buffers[name].numpy(), t.numpy(), err_msg=f"buffer {name}", **tol)
+    return out

@@ -282,7 +282,9 @@ class Hardsigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
-        return grad * inside / 6  # y′ = 1/6 strictly between -3 and 3, else 0
+        # y′ = 1/6 strictly between -3 and 3, else 0; PyTorch's kernel multiplies by the float32
+        # constant 1/6 in every dtype (0.1666666716... in float64 too), and so does soma, to match it
+        return grad * inside * grad.dtype.type(np.float32(1.0) / np.float32(6.0))
 
 
 class Heaviside(Function):
