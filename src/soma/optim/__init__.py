@@ -5,10 +5,18 @@
 """
 
 from soma.optim import lr_scheduler
+from soma.optim.adadelta import Adadelta
 from soma.optim.adagrad import Adagrad
 from soma.optim.adam import Adam, AdamW
+from soma.optim.adamax import Adamax
+from soma.optim.asgd import ASGD
+from soma.optim.lbfgs import LBFGS
+from soma.optim.nadam import NAdam
 from soma.optim.optimizer import Optimizer
+from soma.optim.radam import RAdam
 from soma.optim.rmsprop import RMSprop
+from soma.optim.rprop import Rprop
 from soma.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta", "Adamax", "NAdam", "RAdam",
+           "ASGD", "Rprop", "LBFGS", "lr_scheduler"]

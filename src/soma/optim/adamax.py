@@ -1,0 +1,60 @@
+"""Adamax: Adam with the infinity norm in place of the second moment."""
+
+import numpy as np
+
+from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lerp_, lr_of, reject_flags
+from soma.optim.optimizer import check_range
+
+__all__ = ["Adamax"]
+
+
+def check_betas(owner, lr, betas, eps, weight_decay):
+    """The range checks Adam's family shares: η ≥ 0, ε ≥ 0, β₁ and β₂ in [0, 1), λ ≥ 0."""
+    check_range("learning rate", lr, owner=owner)
+    check_range("epsilon value", eps, owner=owner)
+    check_range("beta parameter at index 0", betas[0], 0.0, 1.0, owner=owner)
+    check_range("beta parameter at index 1", betas[1], 0.0, 1.0, owner=owner)
+    check_range("weight_decay value", weight_decay, owner=owner)
+
+
+class Adamax(ElementwiseOptimizer):
+    r"""Adamax (Kingma & Ba, section 7), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        t ← t + 1
+        g ← ∇E(θ)  (+ λθ if weight_decay λ)
+        m ← β₁m + (1 - β₁)g                      (first moment)
+        u ← max(β₂u, |g| + ε)                    (exponentially weighted infinity norm)
+        θ ← θ - (η / (1 - β₁ᵗ)) · m / u
+
+    Args:
+        params: parameters or parameter groups.
+        lr: η (2e-3).
+        betas: (β₁, β₂) = (0.9, 0.999), each in [0, 1).
+        eps: ε (1e-8).
+        weight_decay: λ (0).
+        maximize: ascend instead of descend.
+        foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        check_betas("Adamax", lr, betas, eps, weight_decay)
+        reject_flags("Adamax", foreach=foreach, capturable=capturable, differentiable=differentiable)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        return {"step": 0, "exp_avg": np.zeros_like(p), "exp_inf": np.zeros_like(p)}
+
+    def _update(self, p, g, state, group):
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        g = decay_gradient(p, g, group)
+        m, u = state["exp_avg"], state["exp_inf"]
+        lerp_(m, g, 1 - beta1)
+        u *= beta2
+        np.maximum(u, np.abs(g) + eps, out=u)
+        step_size = lr_of(group) / (1 - beta1 ** state["step"])
+        p -= step_size * (m / u)
