@@ -46,8 +46,38 @@ def test_dropout2d_drops_whole_channels():
     assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))
     assert set(np.unique(y)) <= {0.0, 2.0}
     assert nn.Dropout1d(0.3)(soma.ones(2, 3, 4)).shape == (2, 3, 4)
-    with pytest.raises(ValueError, match="dropout2d"):
-        F.dropout2d(soma.ones(3, 4), 0.5)
+    with pytest.raises(RuntimeError, match=r"dropout1d: expected a 2-D .* got shape \(2, 3, 4, 5\)"):
+        F.dropout1d(soma.ones(2, 3, 4, 5), 0.5)
+    with pytest.raises(RuntimeError, match="dropout2d"):
+        F.dropout2d(soma.ones(3), 0.5)
+
+
+def _dropped_together(y, ndim_mask):
+    """The mask's shape as seen in an output of ones: which leading dims vary, which are constant."""
+    flat = y.reshape(y.shape[:ndim_mask] + (-1,))
+    return bool(np.all(flat.min(-1) == flat.max(-1)))
+
+
+@pytest.mark.parametrize("name,shape,mask_dims", [
+    ("dropout1d", (40, 30), 1), ("dropout1d", (6, 40, 30), 2),   # unbatched (C, L) and (N, C, L)
+    ("dropout2d", (6, 40, 5), 2),                                 # 3-D is (N, C, L), as PyTorch 2.13
+    ("dropout2d", (40, 5, 6), 2), ("dropout2d", (3, 40, 5, 6), 2), ("dropout2d", (3, 40, 2, 2, 2), 2),
+    ("dropout2d", (60, 40), 2),
+    ("dropout3d", (40, 2, 3, 3), 1), ("dropout3d", (3, 40, 2, 3, 3), 2), ("dropout3d", (40, 5), 1),
+])
+def test_channel_dropout_masks_have_torchs_shape(name, shape, mask_dims):
+    """Every element of one mask entry is dropped together, and no coarser grouping is used (as torch)."""
+    import warnings
+
+    import torch
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = getattr(F, name)(soma.ones(*shape, dtype=soma.float64), 0.5).numpy()
+        ref = getattr(torch.nn.functional, name)(torch.ones(*shape, dtype=torch.float64), 0.5).numpy()
+    for out in (y, ref):
+        assert _dropped_together(out, mask_dims)
+        assert mask_dims == 0 or not _dropped_together(out, mask_dims - 1)  # finer than one level up
+        assert set(np.unique(out)) <= {0.0, 2.0}
 
 
 def test_dropout_probability_out_of_range():

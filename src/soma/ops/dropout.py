@@ -7,6 +7,8 @@ evaluation time the layer is simply the identity. The mask is drawn from soma's 
 global generator, so :func:`soma.manual_seed` makes it repeatable.
 """
 
+import warnings
+
 import numpy as np
 
 from soma.autograd.function import Function
@@ -50,29 +52,53 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return Dropout.apply(input, _mask(input.shape, p, input.dtype))
 
 
-def _feature_dropout(input, p, training, feature_dims, name):
-    _check_p(p, name)
-    if input.ndim not in (feature_dims + 1, feature_dims + 2):
-        raise ValueError(
-            f"{name}: expected a {feature_dims + 1}-D (unbatched) or {feature_dims + 2}-D input, "
-            f"got shape {tuple(input.shape)}"
-        )
+def _feature_dropout(input, p, training, batched):
+    """Zero whole channels: the mask has the input's shape up to the channel dim, 1 after it.
+
+    ``batched`` inputs are (N, C, *) (the mask is (N, C, 1, ...)); unbatched ones (C, *).
+    """
     if not training or p == 0:
         return input
-    channels_end = input.ndim - feature_dims  # (N, C, *spatial) or (C, *spatial)
-    shape = tuple(input.shape[:channels_end]) + (1,) * feature_dims
+    channels_end = 2 if batched else 1
+    shape = tuple(input.shape[:channels_end]) + (1,) * (input.ndim - channels_end)
     return Dropout.apply(input, _mask(shape, p, input.dtype))
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, L): every position of a dropped channel at once."""
-    return _feature_dropout(input, p, training, 1, "dropout1d")
+    """Zero whole channels of (N, C, L) or unbatched (C, L): every position of a dropped channel at once."""
+    _check_p(p, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(input.shape)}")
+    return _feature_dropout(input, p, training, batched=input.ndim == 3)
+
+
+def _warn_rank(input, name, ranks):
+    if input.ndim not in ranks:
+        warnings.warn(f"{name}: received a {input.ndim}-D input of shape {tuple(input.shape)} (expected "
+                      f"{' or '.join(f'{r}-D' for r in ranks)}); treated as PyTorch 2.13 does", stacklevel=3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole feature maps of (N, C, H, W) (channel dropout for convolutional layers)."""
-    return _feature_dropout(input, p, training, 2, "dropout2d")
+    """Zero whole feature maps of (N, C, H, W) (channel dropout for conv layers).
+
+    As in PyTorch 2.13, dim 1 is the channel whatever the rank: a 3-D input is read as (N, C, L)
+    (channel-wise 1-D dropout, not an unbatched (C, H, W); use dropout1d to say so), other ranks
+    warn and drop each (sample, channel) as a whole.
+    """
+    _check_p(p, "dropout2d")
+    if input.ndim < 2:
+        raise RuntimeError(f"dropout2d: feature dropout requires at least 2 dimensions, got shape {tuple(input.shape)}")
+    _warn_rank(input, "dropout2d", (3, 4))
+    if input.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input; as in PyTorch it is read as (N, C, L) (channel-wise 1-D "
+                      "dropout), not as an unbatched (C, H, W): use dropout1d for that", stacklevel=2)
+    return _feature_dropout(input, p, training, batched=True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, 3, "dropout3d")
+    """Zero whole channels of (N, C, D, H, W); any other rank is unbatched (C, *), as PyTorch 2.13."""
+    _check_p(p, "dropout3d")
+    if input.ndim < 1:
+        raise RuntimeError("dropout3d: feature dropout requires at least 1 dimension, got a 0-D input")
+    _warn_rank(input, "dropout3d", (4, 5))
+    return _feature_dropout(input, p, training, batched=input.ndim == 5)
