@@ -103,7 +103,7 @@ def forward_lines(report, section, block, trace):
     inputs = _row(block.linear.inputs[0])
     net, out = _row(block.net), _row(block.out)
     function = describe(block.activation.module if block.activation else None).function
-    report.text(section, f"Layer {block.name}: {block.module!r}; {block.legend()}")
+    report.subheading(section, f"Layer {block.name}: {block.module!r}; {block.legend()}")
     for j, neuron in enumerate(block.neurons):
         symbols = [f"{block.weight_names[j][i]}·{block.input_names[i]}" for i in range(len(inputs))]
         values = [v for i in range(len(inputs)) for v in (weight[j, i], inputs[i])]
@@ -160,7 +160,7 @@ def backward_lines(report, section, block, trace, next_block, loss_formula):
     weight_grad = trace.grads.get(f"{block.name}.weight")
     bias_grad = trace.grads.get(f"{block.name}.bias")
     scale = float(np.abs(delta).max(initial=0.0))
-    report.text(section, f"Layer {block.name} ({block.module!r})")
+    report.subheading(section, f"Layer {block.name} ({block.module!r})")
     for j, neuron in enumerate(block.neurons):
         lhs = f"dE/dout_{neuron}"
         if block.out is trace.output:

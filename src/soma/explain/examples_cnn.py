@@ -13,7 +13,7 @@ import numpy as np
 import soma
 import soma.nn.functional as F
 from soma import nn
-from soma.explain.examples_common import F64, Example, count, grid, sum_of_products, verdict
+from soma.explain.examples_common import F64, Example, count, sum_of_products, verdict
 from soma.explain.layers import FORMULAS
 from soma.explain.report import Report, format_number
 from soma.models import LeNet5
@@ -56,8 +56,8 @@ def conv_report(title, image, kernel, digits, bias=0.0, worked=((0, 0),), channe
     names = list(channels) if channels else [""] * image.shape[0]
     for name, x, w in zip(names, image, kernel, strict=True):
         label = f" {name}" if name else ""
-        report.text(given, f"input x{label} ({x.shape[0]}×{x.shape[1]}):\n{grid(x, digits)}")
-        report.text(given, f"kernel W{label} ({w.shape[0]}×{w.shape[1]}):\n{grid(w, digits)}")
+        report.matrix(given, f"input x{label} ({x.shape[0]}×{x.shape[1]})", x)
+        report.matrix(given, f"kernel W{label} ({w.shape[0]}×{w.shape[1]})", w)
     report.text(
         given,
         f"bias b = {bias:g}; stride 1, no padding; a cross-correlation (the kernel is not "
@@ -68,7 +68,7 @@ def conv_report(title, image, kernel, digits, bias=0.0, worked=((0, 0),), channe
         _write_output(report, image, kernel, bias, names, (i, j), out[i, j])
     whole = report.section(f"The whole feature map, nn.Conv2d ({out.shape[0]}×{out.shape[1]})")
     report.text(whole, FORMULAS["Conv2d"] + "; here n = c = 0 and s = 1.")
-    report.text(whole, grid(out, digits))
+    report.matrix(whole, None, out)
     report.values["out"] = out
     return report
 
@@ -217,7 +217,7 @@ def maxpool(digits):
     x = _tensor(POOL_INPUT)[None, None]
     report = Report("Notes 004: max pooling a 5×5 map with a 3×3 window, stride 1", digits)
     given = report.section("Given")
-    report.text(given, f"input x (5×5):\n{grid(POOL_INPUT, digits)}")
+    report.matrix(given, "input x (5×5)", POOL_INPUT)
     report.values["x"] = x._array[0, 0]
     out = nn.MaxPool2d(3, stride=1)(x)._array[0, 0]
     worked = report.section("out[2, 1]: the largest number in the window at row 2, column 1")
@@ -232,7 +232,7 @@ def maxpool(digits):
     )
     whole = report.section("nn.MaxPool2d(3, stride=1) (3×3)")
     report.text(whole, FORMULAS["MaxPool2d"])
-    report.text(whole, grid(out, digits))
+    report.matrix(whole, None, out)
     report.values["out"] = out
     others = report.section("Other windows on the same input")
     for name, layer in [
@@ -254,10 +254,10 @@ def relu_featuremap(digits):
     out = nn.ReLU()(x)._array
     report = Report("Notes 004: ReLU on a 3×3 feature map", digits)
     section = report.section("out = max(0, x), entry by entry (nn.ReLU)")
-    report.text(section, f"x:\n{grid(x._array, digits)}")
+    report.matrix(section, "x", x._array)
     negative = format_number(x._array[1, 1], digits)
     report.equation(section, "out[1, 1]", out[1, 1], formula="max(0, x[1, 1])", numbers=f"max(0, {negative})")
-    report.text(section, f"out:\n{grid(out, digits)}")
+    report.matrix(section, "out", out)
     report.values.update(x=x._array, out=out)
     report.text(section, "The notes' [[0, 3, 0], [5, 0, 2], [0, 4, 0]] is right.")
     return report

@@ -12,7 +12,7 @@ import numpy as np
 
 import soma
 from soma import nn
-from soma.explain.report import format_number
+from soma.explain.report import grid
 
 __all__ = ["Example", "F64", "dense", "legend", "loose_section", "grid", "sum_of_products", "count", "verdict"]
 
@@ -55,18 +55,6 @@ def legend(report, text):
     """Put a "Names used in the notes" section right after the report's first section."""
     report.sections.insert(1, loose_section(report, "Names used in the notes", text))
     return report
-
-
-def grid(array, digits=6):
-    """A 2-D array as a right-aligned block of text, one row per line, the way the notes print a map.
-
-    >>> print(grid([[1, -6], [12, 8]]))
-      1  -6
-     12   8
-    """
-    cells = [[format_number(v, digits) for v in row] for row in np.asarray(array, dtype=F64)]
-    width = max(len(cell) for row in cells for cell in row)
-    return "\n".join(" ".join(cell.rjust(width + 1) for cell in row) for row in cells)
 
 
 def sum_of_products(weights, inputs):

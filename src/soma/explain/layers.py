@@ -66,7 +66,7 @@ def forward_lines(report, section, call, digits):
     module = call.module
     kind = type(module).__name__
     shapes = " and ".join(str(tuple(t.shape)) for t in call.inputs) or "()"
-    report.text(
+    report.subheading(
         section,
         f"Layer {call.name or '(model)'}: {module!r}; input {shapes} → output {tuple(call.output.shape)}",
     )
@@ -78,7 +78,7 @@ def forward_lines(report, section, call, digits):
 
 def backward_lines(report, section, call, trace, digits):
     _, grad = _output_arrays(call)
-    report.text(section, f"Layer {call.name or '(model)'} ({type(call.module).__name__})")
+    report.subheading(section, f"Layer {call.name or '(model)'} ({type(call.module).__name__})")
     if grad is not None:
         report.equation(section, f"dE/d{call.name}.output", grad, note=statistics(grad, digits))
     for pname, _ in call.module.named_parameters():

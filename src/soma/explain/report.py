@@ -13,13 +13,15 @@ every named quantity (the left-hand sides) to the exact float or array that soma
 autograd computed.
 """
 
-import html
 import re
+import shutil
+import sys
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Report", "Section", "Equation", "format_number", "to_latex"]
+__all__ = ["Report", "Section", "Equation", "Matrix", "Subheading", "format_number", "grid", "to_latex"]
 
 
 def format_number(value, digits=6):
@@ -65,6 +67,55 @@ def format_value(value, digits=6):
     return format_number(value, digits)
 
 
+def terminal_width():
+    """The width to wrap text to: the terminal's (``shutil.get_terminal_size``, which honours
+    ``COLUMNS``) when printing to a terminal or when ``COLUMNS`` is set, else 0 (no wrapping)."""
+    import os
+
+    stream = sys.stdout
+    if "COLUMNS" in os.environ or (hasattr(stream, "isatty") and stream.isatty()):
+        return max(shutil.get_terminal_size().columns - 1, 40)
+    return 0
+
+
+def wrap_paragraph(text, width, indent=""):
+    """A paragraph wrapped to ``width`` (0: as is); multi-line text (a grid, a model) stays as written."""
+    if width <= 0 or "\n" in text or len(indent + text) <= width:
+        return [indent + text]
+    lead = indent + " " * (len(text) - len(text.lstrip(" ")))
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=lead + "  ", break_on_hyphens=False)
+
+
+def wrap_equation(parts, note, width, indent="  "):
+    """``lhs = a = b = value`` on one line, or, when longer than ``width``, continued on the next
+    lines below the first ``=``::
+
+        dE/dw5 = dE/dout_o1 · dout_o1/dnet_o1 · dnet_o1/dw5
+               = 0.741365 × 0.186816 × 0.593270 = 0.0821670
+    """
+    note = f"   ({note})" if note else ""
+    line = indent + " = ".join(parts) + note
+    if width <= 0 or len(line) <= width:
+        return [line]
+    pad = indent + " " * len(parts[0]) + " "
+    lines, current = [], indent + parts[0]
+    for position, part in enumerate(parts[1:]):
+        piece = " = " + part
+        if position == 0 or (position > 1 and len(current) + len(piece) <= width):
+            current += piece  # the formula stays beside its name; the numbers start the next line
+        else:
+            lines.append(current)
+            current = pad + "=" + " " + part
+    lines.append(current)
+    wrapped = []
+    for text in lines:  # a part longer than the whole width breaks at its spaces
+        inner = " " * (len(text) - len(text.lstrip(" ")))
+        wrapped += textwrap.wrap(text, width, subsequent_indent=inner + "    ", break_on_hyphens=False) or [text]
+    if note:
+        wrapped += wrap_paragraph(note.strip(), width, pad)
+    return wrapped
+
+
 _DOUBLE_PARENTHESES = re.compile(r"\(\((-[^()]+)\)\)")
 
 
@@ -104,6 +155,34 @@ class Equation:
     def text(self, digits):
         line = " = ".join(self.parts(digits))
         return f"{line}   ({self.note})" if self.note else line
+
+
+class Subheading(str):
+    """A line that heads a group of equations inside a section ("Layer 0: Linear(...)")."""
+
+
+@dataclass
+class Matrix:
+    """A 2-D array shown as a grid (text), a table (HTML) or a ``bmatrix`` (LaTeX, Markdown)."""
+
+    label: str | None
+    array: object
+
+    def text(self, digits):
+        body = grid(self.array, digits)
+        return f"{self.label}:\n{body}" if self.label else body
+
+
+def grid(array, digits=6):
+    """A 2-D array as a right-aligned block of text, one row per line, the way the notes print a map.
+
+    >>> print(grid([[1, -6], [12, 8]]))
+      1  -6
+     12   8
+    """
+    cells = [[format_number(v, digits) for v in row] for row in np.atleast_2d(np.asarray(array, dtype=np.float64))]
+    width = max(len(cell) for row in cells for cell in row)
+    return "\n".join(" ".join(cell.rjust(width + 1) for cell in row) for row in cells)
 
 
 @dataclass
@@ -146,6 +225,16 @@ class Report:
     def text(self, section, paragraph):
         return section.add(str(paragraph))
 
+    def subheading(self, section, text):
+        """A heading inside ``section`` for the equations that follow it (one per layer)."""
+        return section.add(Subheading(text))
+
+    def matrix(self, section, label, array, name=None):
+        """A 2-D array as a grid; ``name`` also records it in ``values``."""
+        if name is not None:
+            self.values[name] = np.asarray(array)
+        return section.add(Matrix(label, np.asarray(array)))
+
     def extend(self, other, prefix=""):
         """Append the sections and values of another report (one step of a multi-step example).
 
@@ -159,13 +248,23 @@ class Report:
     def _digits(self, digits):
         return self.digits if digits is None else digits
 
-    def to_text(self, digits=None):
+    def to_text(self, digits=None, width=None):
+        """Plain text. ``width`` wraps prose and long equations (an equation breaks before one of
+        its ``=``, the way one continues a derivation on the next line); the default is the
+        terminal's width when printing to a terminal (``shutil.get_terminal_size``) and no
+        wrapping when the output goes to a file or a pipe."""
         digits = self._digits(digits)
+        width = terminal_width() if width is None else width
         lines = [self.title, "=" * len(self.title)]
         for section in self.sections:
             lines += ["", section.heading, "-" * len(section.heading)]
             for item in section.items:
-                lines.append(item if isinstance(item, str) else "  " + item.text(digits))
+                if isinstance(item, Equation):
+                    lines += wrap_equation(item.parts(digits), item.note, width)
+                elif isinstance(item, Matrix):
+                    lines.append(item.text(digits))
+                else:
+                    lines += wrap_paragraph(item, width)
         return "\n".join(lines) + "\n"
 
     def __str__(self):
@@ -181,7 +280,12 @@ class Report:
         for section in self.sections:
             lines += ["", f"### {section.heading}", ""]
             for item in section.items:
-                if isinstance(item, str):
+                if isinstance(item, Matrix):
+                    label = f"{item.label}:" if item.label else ""
+                    lines += ["", label, "", f"$$ {_bmatrix(item.array, digits)} $$", ""]
+                elif isinstance(item, Subheading):
+                    lines += ["", f"**{item}**", ""]
+                elif isinstance(item, str):
                     lines += ["", f"```\n{item}\n```" if "\n" in item else item, ""]
                 else:
                     note = f" ({item.note})" if item.note else ""
@@ -196,7 +300,13 @@ class Report:
             lines.append(f"\\subsection*{{{_latex_text(section.heading)}}}")
             block = []
             for item in section.items:
-                if isinstance(item, str):
+                if isinstance(item, Matrix):
+                    if block:
+                        lines += _align(block)
+                        block = []
+                    label = f"{_latex_text(item.label)}:\n" if item.label else ""
+                    lines.append(f"{label}\\[ {_bmatrix(item.array, digits)} \\]\n")
+                elif isinstance(item, str):
                     if block:
                         lines += _align(block)
                         block = []
@@ -212,26 +322,31 @@ class Report:
                 lines += _align(block)
         return "\n".join(lines) + "\n"
 
-    def to_html(self, digits=None):
-        digits = self._digits(digits)
-        out = [f"<h2>{html.escape(self.title)}</h2>"]
-        for section in self.sections:
-            out.append(f"<h3>{html.escape(section.heading)}</h3>")
-            rows = []
-            for item in section.items:
-                if isinstance(item, str):
-                    out.append(f"<p>{html.escape(item)}</p>")
-                else:
-                    rows.append(f"<li><code>{html.escape(item.text(digits))}</code></li>")
-            if rows:
-                out.append("<ul>" + "".join(rows) + "</ul>")
-        return "\n".join(out)
+    def to_html(self, digits=None, standalone=True):
+        """HTML with the math as MathML (browsers render it natively, offline) and arrays as tables.
+
+        ``standalone=True`` gives a whole UTF-8 page (``<!DOCTYPE html>``, charset, styles);
+        ``False`` a fragment for embedding (what Jupyter displays).
+        """
+        from soma.explain.render_html import report_html
+
+        return report_html(self, self._digits(digits), standalone)
+
+    def save(self, path, digits=None):
+        """Write the report to ``path``: ``.html``, ``.md``, ``.tex`` or plain text, by its extension."""
+        path = str(path)
+        kind = path.rsplit(".", 1)[-1].lower()
+        render = {"html": self.to_html, "htm": self.to_html, "md": self.to_markdown, "tex": self.to_latex}
+        text = render.get(kind, lambda d: self.to_text(d, width=0))(digits)
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+        return path
 
     def _repr_markdown_(self):
         return self.to_markdown()
 
     def _repr_html_(self):
-        return self.to_html()
+        return self.to_html(standalone=False)
 
 
 # ---------------------------------------------------------------------- LaTeX
@@ -297,6 +412,12 @@ def _latex_text(text):
     return "".join(
         f"${_SYMBOLS[ch].strip()}$" if ch in _SYMBOLS and ord(ch) > 127 else ch for ch in text
     )
+
+
+def _bmatrix(array, digits):
+    rows = np.atleast_2d(np.asarray(array, dtype=np.float64))
+    body = r" \\ ".join(" & ".join(format_number(v, digits) for v in row) for row in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
 
 
 def _align(block):
