@@ -99,6 +99,35 @@ def test_cd1_update_formula():
     np.testing.assert_allclose(rbm.intercept_hidden_, c + 0.1 * (h0 - h1).mean(0), rtol=1e-12)
 
 
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("persistent", [False, True])
+def test_cdk_runs_exactly_k_gibbs_steps(k, persistent):
+    """CD-k/PCD-k by hand with the same random numbers: k full steps h → v′ → h′, the positive phase on
+    the data's probabilities, the negative one on the last step's visible sample and hidden probabilities."""
+    rbm = tiny_rbm()
+    rbm.learning_rate, rbm.k, rbm.persistent, rbm.batch_size = 0.1, k, persistent, 3
+    v0 = all_states(4)[[3, 5, 14]]
+    rng = np.random.default_rng(11)
+    chains = (rng.random((3, 3)) < 0.5).astype(float)
+    rbm.random_state = np.random.default_rng(7)
+    rbm.h_samples_ = chains.copy()
+    W, b, c = rbm.components_.copy(), rbm.intercept_visible_.copy(), rbm.intercept_hidden_.copy()
+    rbm.partial_fit(v0)
+    rng = np.random.default_rng(7)
+    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    h0 = sig(v0 @ W.T + c)
+    h = chains if persistent else (rng.random(h0.shape) < h0).astype(float)
+    for _ in range(k):
+        v = (rng.random(v0.shape) < sig(h @ W + b)).astype(float)
+        hk = sig(v @ W.T + c)
+        h = (rng.random(hk.shape) < hk).astype(float)
+    np.testing.assert_allclose(rbm.components_, W + 0.1 * (h0.T @ v0 - hk.T @ v) / 3, rtol=1e-12)
+    np.testing.assert_allclose(rbm.intercept_visible_, b + 0.1 * (v0 - v).mean(0), rtol=1e-12)
+    np.testing.assert_allclose(rbm.intercept_hidden_, c + 0.1 * (h0 - hk).mean(0), rtol=1e-12)
+    if persistent:
+        np.testing.assert_array_equal(rbm.h_samples_, h)  # the chains carry on from the last sample
+
+
 @pytest.fixture(scope="module")
 def digits():
     (X, y), (X_test, y_test) = datasets.digits()
