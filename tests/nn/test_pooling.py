@@ -45,12 +45,14 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum_like_torch():
     dict(kernel_size=2), dict(kernel_size=3, stride=1), dict(kernel_size=3, stride=2, padding=1),
     dict(kernel_size=2, dilation=2), dict(kernel_size=(2, 3), stride=1, padding=(1, 1), ceil_mode=True),
 ])
-@pytest.mark.parametrize("fill", ["constant", "few-values"])
+@pytest.mark.parametrize("fill", ["constant", "few-values", "nan"])
 def test_max_pool_tie_indices_are_torchs(kwargs, fill):
     """With ties PyTorch picks the first maximal element in the window's scan order (rows, then columns):
-    all-equal windows, and overlapping windows that share a repeated maximum."""
+    all-equal windows, and overlapping windows that share a repeated maximum; with NaNs, the last NaN."""
     rng = np.random.default_rng(3)
     x = np.full((2, 2, 7, 7), 0.5) if fill == "constant" else rng.integers(0, 3, (2, 2, 7, 7)).astype(np.float64)
+    if fill == "nan":
+        x[rng.random(x.shape) < 0.15] = np.nan
     for pool, ref, data in ((F.max_pool2d, TF.max_pool2d, x), (F.max_pool1d, TF.max_pool1d, x[:, :, 0])):
         k1 = {key: (v[0] if isinstance(v, tuple) else v) for key, v in kwargs.items()} if data.ndim == 3 else kwargs
         out, index = pool(soma.tensor(data), return_indices=True, **k1)

@@ -113,8 +113,9 @@ class MaxPool(Function):
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(window.stride, window.dilation, window.kernel))
         remaining = None
         taps = window.taps()
+        winners = _winners(xp, best, window) if np.isnan(best).any() else None  # NaN windows: PyTorch's tap
         for number, rows, cols in taps:  # ∂max/∂x = 1 at the first winning element, 0 elsewhere
-            hit = xp[:, :, rows, cols] == best
+            hit = xp[:, :, rows, cols] == best if winners is None else winners == number
             if remaining is not None:
                 hit &= remaining
             if number < len(taps) - 1:
@@ -127,13 +128,19 @@ class MaxPool(Function):
 
 
 def _winners(xp, best, window):
-    """The number (i·kw + j) of the first tap of each window that holds its maximum."""
+    """The number (i·kw + j) of the first tap of each window that holds its maximum.
+
+    A window holding NaN has the maximum NaN, and its winner is its *last* NaN tap: PyTorch's scan
+    replaces the running maximum whenever ``v > max or isnan(v)``.
+    """
     index = np.zeros(best.shape, np.int64)
     found = np.zeros(best.shape, bool)
     for number, rows, cols in window.taps():
-        hit = (xp[:, :, rows, cols] == best) & ~found
+        tap = xp[:, :, rows, cols]
+        hit = (tap == best) & ~found
         index[hit] = number
         found |= hit
+        index[np.isnan(tap)] = number
     return index
 
 
