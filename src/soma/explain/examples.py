@@ -20,7 +20,7 @@ import soma
 from soma import classic, nn
 from soma.explain.examples_basics import EXAMPLES_BASICS
 from soma.explain.examples_cnn import EXAMPLES_CNN
-from soma.explain.examples_common import F64, Example, dense, legend
+from soma.explain.examples_common import F64, Example, dense, legend, verdict
 from soma.explain.losses import half_squared_error
 from soma.explain.report import Report
 from soma.explain.step import forward, step
@@ -29,6 +29,20 @@ __all__ = ["EXAMPLES", "Example", "explain_example"]
 
 
 # ------------------------------------------------------------ backpropagation
+MAZUR_NOTES = {
+    0.5: "The full-precision numbers the notes quote (E = 0.298371109, out_h1 = 0.593269992, "
+    "out_o2 = 0.772928465, w1' = 0.149780716, ...) are right. Their 4-5-digit hand chain is not: "
+    "net_o1 = 1.1060 should be 1.1059 (0.23731 + 0.26860 + 0.60 = 1.10591); δ_o2 = −0.03807 should "
+    "be −0.0380982 (as their own first pass says); w8' = 0.5613 should be 0.5614 and w3' = 0.2497 "
+    "should be 0.2498 (see w3' and w8' above). The first pass truncates where it should round "
+    "(net_h1 0.377 for 0.3775, E 0.2983 for 0.29837), and two lines name out_o1 where they mean out_o2.",
+    0.6: "The results w5' = 0.350699776 and w1' = 0.1497368592 are right, but the gradient quoted "
+    "beside them, 0.08216709, is a typo for 0.0821670 (see dE/dw5 above). The notes use η = 0.6 "
+    "here and η = 0.5 for the same network later, without saying so: `soma explain backprop-222` "
+    "is the η = 0.5 pass.",
+}
+
+
 def mazur(lr):
     def build(digits):
         model = dense(
@@ -45,12 +59,13 @@ def mazur(lr):
             digits=digits,
             title=f"Notes 004: the 2-2-2 sigmoid network, one backpropagation step (η = {lr})",
         )
-        return legend(
+        legend(
             report,
             "The notes' shared biases b1 = 0.35 (hidden) and b2 = 0.60 (output) are "
             "b_h1 = b_h2 and b_o1 = b_o2 here, frozen as in the notes (only w1..w8 "
             "learn). E = Σ ½(t − out)², which over two outputs is MSELoss().",
         )
+        return verdict(report, MAZUR_NOTES[lr])
 
     return build
 
@@ -66,10 +81,18 @@ def chain(digits):
         digits=digits,
         title="Notes 000: a one-input chain of two sigmoid neurons, one backpropagation step",
     )
-    return legend(
+    legend(
         report,
         "Notes 000 call the hidden output a1 (= out_h1), the output a2 (= out_o1), "
         "the weights w1 = w1 and w2 = w2, the biases b1 = b_h1 and b2 = b_o1; E = ½(T − a2)².",
+    )
+    return verdict(
+        report,
+        "Every number of the notes is right to the digits shown, but three lines are misprinted: the "
+        "b1 update reads 0.40 − 0.4·(−0.01021), which would give 0.4041; the gradient is +0.01021 "
+        "(dE/db_h1 above) and the notes' own result 0.3959 uses it. The loss is printed "
+        "E = 1/2(T − a^2)^2 where (T − a2)² is meant, and the b1 step sits under a second "
+        "'Updating w2' heading.",
     )
 
 
@@ -87,13 +110,14 @@ def relu_exam(digits):
         digits=digits,
         title="Notes 002, exam Part III: a 2-2-2 ReLU network, update of w21",
     )
-    return legend(
+    legend(
         report,
         "Notes' names → report: w11 = w1, w21 = w2, w12 = w3, w22 = w4 (w_ab joins input a "
         "to hidden b); w31 = w5, w41 = w6, w32 = w7, w42 = w8; b1..b4 = b_h1, b_h2, b_o1, "
         "b_o2; h1, h2 = net_h1, net_h2; h3, h4 = out_h1, out_h2. So dE/dw21 is dE/dw2 and "
         "w21' is w2'. E = ½Σ(t − o)² = MSELoss() over the two outputs.",
     )
+    return verdict(report, "The notes' o = (0, −1.5), E = 2.5, ∂E/∂w21 = −1.5 and w21' = 0.65 are right.")
 
 
 def tuple_101(digits):
@@ -110,12 +134,17 @@ def tuple_101(digits):
         digits=digits,
         title="Notes 002: the 3-2-1 sigmoid network on X = (1, 0, 1), class 1, l = 0.9",
     )
-    return legend(
+    legend(
         report,
         "Notes' units 4, 5, 6 are h1, h2, o1 (O4 = out_h1, I4 = net_h1, ...). Weights: "
         "w14 = w1, w24 = w2, w34 = w3, w15 = w4, w25 = w5, w35 = w6, w46 = w7, w56 = w8; "
         "θ4 = b_h1, θ5 = b_h2, θ6 = b_o1. The notes' Err_j is −δ_j here (they add "
         "l·Err·O where gradient descent subtracts η·δ·O: the same update).",
+    )
+    return verdict(
+        report,
+        "Every value of the notes (O6 = 0.474, Err6 = 0.1311, w46 = −0.261, ...) is right, "
+        "rounded to the 3-4 digits they show.",
     )
 
 
@@ -134,7 +163,11 @@ def adaline(digits):
     for number, (x, d) in enumerate(samples, start=1):
         one = step(model, x, [d], half_squared_error, lr=0.1, apply=True, digits=digits)
         report.extend(one, prefix=f"sample {number}, x = ({x[0]:g}, {x[1]:g}), d = {d:g}: ")
-    return report
+    return verdict(
+        report,
+        "The notes work the first sample only: w = (0.3, −0.2), b = 0.2 is right. The other three "
+        "samples of the epoch are not in the notes.",
+    )
 
 
 def perceptron(digits):
@@ -192,7 +225,11 @@ def perceptron(digits):
         if mistakes == 0 or epoch == 20:
             break
     report.values["weights"], report.values["bias"] = model.weights.copy(), model.bias
-    return report
+    return verdict(
+        report,
+        "The notes give the rule w ← w + η(d − y)x but train nothing with it; the epochs above are "
+        "soma.classic.Perceptron learning AND from zero weights.",
+    )
 
 
 # ----------------------------------------------------------------- forward only
@@ -214,7 +251,7 @@ def gates(digits):
     report.extend(truth_table(classic.and_gate(F64), BOOLEAN, "", digits), prefix="AND, ")
     report.extend(truth_table(classic.or_gate(F64), BOOLEAN, "", digits), prefix="OR, ")
     report.extend(truth_table(classic.not_gate(F64), [[0], [1]], "", digits), prefix="NOT, ")
-    return report
+    return verdict(report, "Every net input and output of the notes' AND, OR and NOT tables is right.")
 
 
 def softmax_animals(digits):
@@ -243,12 +280,12 @@ def softmax_animals(digits):
             numbers="{} / {}",
             numbers_values=(exps._array[k], float(total._array)),
         )
-    report.text(
-        section,
+    return verdict(
+        report,
         "The notes' 0.00033, 0.0024, 0.0183, 0.1853 are wrong: their denominators leave "
-        "out e^5; the probabilities above sum to 1 and P(horse) = 0.873704.",
+        "out e^5; the probabilities above sum to 1 and P(horse) = 0.873704. Their "
+        "re-normalized 0.1853 / (0.00033 + 0.0024 + 0.0183 + 0.1853) is 0.898, not '≥ 0.86'.",
     )
-    return report
 
 
 EXAMPLES = {
@@ -306,22 +343,20 @@ EXAMPLES = {
             "xnor-net",
             "N000-xnor-net",
             "XNOR from three step neurons (notes 000)",
-            lambda digits: truth_table(
-                classic.xnor_network(F64),
-                BOOLEAN,
-                "Notes 000: XNOR from three step neurons",
-                digits,
+            lambda digits: verdict(
+                truth_table(classic.xnor_network(F64), BOOLEAN, "Notes 000: XNOR from three step neurons", digits),
+                "The notes' a3 = 1, 0, 0, 1 is right; their XOR formula '(A+B)*(AB)′' is (A + B)·(AB)′ misprinted.",
             ),
         ),
         Example(
             "xor-sigmoid-net",
             "N004-xor-sigmoid-net",
             "the hand-set sigmoid XOR network (notes 004)",
-            lambda digits: truth_table(
-                classic.xor_network(F64),
-                BOOLEAN,
-                "Notes 004: the hand-set sigmoid network computing XOR",
-                digits,
+            lambda digits: verdict(
+                truth_table(
+                    classic.xor_network(F64), BOOLEAN, "Notes 004: the hand-set sigmoid network computing XOR", digits
+                ),
+                "The notes' y ≈ 0, 1, 1, 0 is right (the output nets are −10, 10, 10, −10 with h rounded to 0/1).",
             ),
         ),
         Example(
