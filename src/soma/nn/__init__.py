@@ -7,6 +7,7 @@ Each family lives in its own module (``linear``, ``activation``, ``conv``, ``rnn
 
 from soma.nn import functional, init, utils
 from soma.nn.activation import *  # noqa: F403
+from soma.nn.attention import *  # noqa: F403
 from soma.nn.container import *  # noqa: F403
 from soma.nn.conv import *  # noqa: F403
 from soma.nn.dropout import *  # noqa: F403
@@ -17,7 +18,9 @@ from soma.nn.normalization import *  # noqa: F403
 from soma.nn.pooling import *  # noqa: F403
 from soma.nn.regularization import *  # noqa: F403
 from soma.nn.residual import *  # noqa: F403
+from soma.nn.rmsnorm import *  # noqa: F403
 from soma.nn.rnn import *  # noqa: F403
 from soma.nn.seq2seq import *  # noqa: F403
 from soma.nn.sparse import *  # noqa: F403
+from soma.nn.transformer import *  # noqa: F403
 from soma.nn.upsampling import *  # noqa: F403

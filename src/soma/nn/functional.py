@@ -6,6 +6,7 @@ gathers them under PyTorch's names (``F.linear``, ``F.conv2d``, ``F.cross_entrop
 
 from soma.ops import log_softmax, one_hot, relu, sigmoid, softmax, tanh  # noqa: F401
 from soma.ops.activation import *  # noqa: F403
+from soma.ops.attention import scaled_dot_product_attention  # noqa: F401
 from soma.ops.conv import *  # noqa: F403
 from soma.ops.dropout import *  # noqa: F403
 from soma.ops.linear import *  # noqa: F403

@@ -191,3 +191,56 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats:
         raise NotImplementedError("instance_norm: only use_input_stats=True is supported")
     return group_norm(input, input.shape[1], weight, bias, eps)
+
+
+class RMSNorm(Function):
+    """y = γ·x/√(mean(x²) + ε) over the trailing ``ndims`` axes (no centering, no β)"""
+
+    @staticmethod
+    def forward(ctx, x, weight, ndims, eps):
+        axes = tuple(range(x.ndim - ndims, x.ndim))
+        inv_rms = 1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+        xhat = x * inv_rms
+        ctx.save_for_backward(xhat, inv_rms, weight)
+        ctx.axes = axes
+        return xhat * weight if weight is not None else xhat
+
+    @staticmethod
+    def backward(ctx, grad):
+        # with g = ∂L/∂x̂: ∂L/∂x = (g - x̂·mean(g·x̂)) / rms;  ∂L/∂γ = Σ ∂L/∂y·x̂
+        xhat, inv_rms, weight = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad[:2]
+        grad_x = grad_w = None
+        if need_x:
+            g = grad * weight if weight is not None else grad
+            grad_x = inv_rms * (g - xhat * (g * xhat).mean(axis=ctx.axes, keepdims=True))
+        if need_w:
+            batch_axes = tuple(range(grad.ndim - len(ctx.axes)))
+            grad_w, _ = _affine_grads(grad, xhat, True, False, batch_axes, xhat.shape[grad.ndim - len(ctx.axes):])
+        return grad_x, grad_w, None, None
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """F.rms_norm: y = γ·x/√(mean(x²) + ε) over the last ``len(normalized_shape)`` dimensions.
+
+    ``eps`` defaults to the machine epsilon of the input's dtype (``torch.finfo(dtype).eps``), as PyTorch.
+    """
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    ndims = len(normalized_shape)
+    if input.ndim < ndims or tuple(input.shape[input.ndim - ndims:]) != normalized_shape:
+        raise RuntimeError(
+            f"rms_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
+            f"got {tuple(input.shape)}"
+        )
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"rms_norm: weight of shape {tuple(weight.shape)} does not match normalized_shape "
+                           f"{normalized_shape}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"rms_norm: expected a floating-point input, got dtype {input.dtype}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else float(eps)
+    return RMSNorm.apply(input, weight, ndims, eps)
+
+
+__all__ += ["RMSNorm", "rms_norm"]
