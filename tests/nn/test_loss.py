@@ -83,8 +83,13 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, soma.tensor([0, 1]))
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(x, soma.tensor([0, 1, 3, 0]))
-    with pytest.raises(ValueError, match="probability target"):
+    with pytest.raises(RuntimeError, match="probability target"):
         F.cross_entropy(x, soma.randn(4, 2))
+    for fn in (F.cross_entropy, F.nll_loss):  # PyTorch: one weight per class, or none
+        with pytest.raises(RuntimeError, match=r"all 3 classes .* shape \(2,\)"):
+            fn(x, soma.tensor([0, 1, 2, 0]), weight=soma.ones(2))
+    with pytest.raises(RuntimeError, match=r"all 3 classes .* shape \(4,\)"):
+        F.cross_entropy(x, soma.rand(4, 3), weight=soma.ones(4))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(x, soma.tensor([0, 1, 2, 0]), reduction="avg")
     with pytest.raises(TypeError, match="integer"):
@@ -129,8 +134,13 @@ def test_binary_cross_entropy_clamps_log_like_torch():
     # differently (relative 4e-9), so this saturated case is compared at 1e-8
     check_against_torch(lambda p, y: F.binary_cross_entropy(p, y, reduction="none"),
                         lambda p, y: TF.binary_cross_entropy(p, y, reduction="none"), [p, y], rtol=1e-8)
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        F.binary_cross_entropy(soma.tensor([1.5]), soma.tensor([1.0]))
+    for p, y, bad in (([1.5], [1.0], "input"), ([0.5, float("nan")], [1.0, 0.0], "input"),
+                      ([0.5, 0.5], [1.5, 0.0], "target"), ([0.5], [-0.25], "target"),
+                      ([0.5], [float("nan")], "target")):
+        with pytest.raises(RuntimeError, match=f"all elements of {bad} should be between 0 and 1"):
+            F.binary_cross_entropy(soma.tensor(p), soma.tensor(y))
+        with pytest.raises(RuntimeError):
+            TF.binary_cross_entropy(torch.tensor(p), torch.tensor(y))
     with pytest.raises(ValueError, match="same shape"):
         nn.BCELoss()(soma.tensor([0.5, 0.5]), soma.tensor([[1.0, 0.0]]))
 
@@ -199,7 +209,7 @@ def test_regression_gradcheck(name):
 
 
 def test_regression_shape_errors():
-    with pytest.raises(ValueError, match=r"target of shape \(3,\) does not match input of shape \(4,\)"):
+    with pytest.raises(RuntimeError, match=r"target of shape \(3,\) does not match input of shape \(4,\)"):
         F.mse_loss(soma.randn(4), soma.randn(3))
     with pytest.warns(UserWarning, match="broadcast"):
         F.mse_loss(soma.randn(4, 1), soma.randn(4))
@@ -223,6 +233,13 @@ def test_kl_div_zero_target_contributes_zero():
     y = np.array([[0.0, 0.4, 0.6]])  # 0·ln 0 = 0 (PyTorch's target gradient there is nan)
     check_against_torch(lambda a, b: F.kl_div(a, b, reduction="sum"),
                         lambda a, b: TF.kl_div(a, b, reduction="sum"), [x, y], grad=False)
+
+
+def test_kl_div_negative_target_is_nan_like_torch():
+    x = np.log(np.array([[0.2, 0.3, 0.5]]))
+    y = np.array([[0.1, -0.4, 0.6]])  # y·ln y is NaN for y < 0 (xlogy), not silently 0
+    check_against_torch(lambda a, b: F.kl_div(a, b, reduction="none"),
+                        lambda a, b: TF.kl_div(a, b, reduction="none"), [x, y])
 
 
 MODULE_PAIRS = [

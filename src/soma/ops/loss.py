@@ -66,7 +66,7 @@ def _check_same_shape(name, input, target, broadcast_ok=True):
     except ValueError:
         broadcast_ok = False
     if not broadcast_ok:
-        raise ValueError(
+        raise RuntimeError(
             f"{name}: target of shape {tuple(target.shape)} does not match input of shape "
             f"{tuple(input.shape)}"
         )
@@ -199,6 +199,18 @@ class NLLLoss(Function):
         return _unrows(out, shape), None, None, None, None
 
 
+def _check_class_weight(name, input, weight):
+    """``weight`` must hold one value per class, as PyTorch's (a RuntimeError otherwise)."""
+    if weight is None:
+        return
+    classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
+    if tuple(weight.shape) != (classes,):
+        raise RuntimeError(
+            f"{name}: weight tensor should be defined either for all {classes} classes or no classes but got "
+            f"weight tensor of shape {tuple(weight.shape)} (input of shape {tuple(input.shape)})"
+        )
+
+
 def _check_class_target(name, input, target, ignore_index):
     """Validate class-index targets: int dtype, shape (N, d...) for input (N, C, d...), range."""
     if target.dtype.kind not in "iu":
@@ -239,10 +251,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_float("cross_entropy", input, "input")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_class_weight("cross_entropy", input, weight)
     w = None if weight is None else _raw(weight)
     if target.dtype.kind == "f":
         if target.shape != input.shape:
-            raise ValueError(
+            raise RuntimeError(
                 f"cross_entropy: probability target of shape {tuple(target.shape)} must match "
                 f"input of shape {tuple(input.shape)} (or give class indices as int64)"
             )
@@ -272,6 +285,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_reduction(reduction, "nll_loss")
     _check_float("nll_loss", input, "input")
     _check_class_target("nll_loss", input, target, ignore_index)
+    _check_class_weight("nll_loss", input, weight)
     w = None if weight is None else _raw(weight)
     return NLLLoss.apply(input, target._array, w, ignore_index, reduction)
 
@@ -345,12 +359,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"binary_cross_entropy: target of shape {tuple(target.shape)} must have the same shape "
             f"as input {tuple(input.shape)}"
         )
-    data = input._array
-    if data.size and (data.min() < 0 or data.max() > 1):
-        raise ValueError(
-            "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
-            "for logits use binary_cross_entropy_with_logits"
-        )
+    for what, tensor, hint in (("input", input, " (probabilities; for logits use binary_cross_entropy_with_logits)"),
+                               ("target", target, "")):
+        data = tensor._array
+        outside = ~((data >= 0) & (data <= 1))  # NaN is outside too, as in PyTorch
+        if outside.any():
+            raise RuntimeError(
+                f"binary_cross_entropy: all elements of {what} should be between 0 and 1{hint}, got "
+                f"{data[outside].flat[0]:g} in {what} of shape {tuple(tensor.shape)}"
+            )
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -453,7 +470,8 @@ class KLDiv(Function):
             loss = ey * (y - x)
         else:
             ey = y
-            y_log_y = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0)  # 0·ln 0 = 0
+            with np.errstate(divide="ignore", invalid="ignore"):  # y < 0 gives NaN, as PyTorch's xlogy
+                y_log_y = np.where(y == 0, 0, y * np.log(np.where(y == 0, 1, y)))  # 0·ln 0 = 0
             loss = y_log_y - y * x
         ctx.save_for_backward(x, y, ey)
         ctx.log_target = log_target
@@ -470,7 +488,8 @@ class KLDiv(Function):
             if ctx.log_target:
                 grad_y = grad * ey * (y - x + 1)
             else:
-                grad_y = grad * np.where(y > 0, np.log(np.where(y > 0, y, 1)) + 1 - x, 0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    grad_y = grad * np.where(y == 0, 0, np.log(np.where(y == 0, 1, y)) + 1 - x)
             grad_y = unbroadcast(grad_y, y.shape)
         return grad_x, grad_y, None
 
