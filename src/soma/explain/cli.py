@@ -2,6 +2,7 @@
 
     soma explain --list
     soma explain backprop-222 --digits 4 --format markdown
+    soma explain conv-vertical-edge --cell 2,1
 
 The ``soma`` command dispatches ``soma explain ...`` here (``main(argv)``); without
 it, ``python -m soma.explain.cli ...`` does the same.
@@ -15,6 +16,14 @@ __all__ = ["main"]
 FORMATS = {"text": "to_text", "markdown": "to_markdown", "latex": "to_latex", "html": "to_html"}
 
 
+def _cell(text):
+    try:
+        i, j = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--cell takes two integers I,J (a row and a column), got {text!r}") from None
+    return i, j
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="soma explain",
@@ -25,6 +34,10 @@ def _parser():
     parser.add_argument("--digits", type=int, default=6, help="significant digits (default 6)")
     parser.add_argument(
         "--format", choices=sorted(FORMATS), default="text", help="output format (default text)"
+    )
+    parser.add_argument(
+        "--cell", type=_cell, default=None, metavar="I,J",
+        help="also write this output cell of a convolution or pooling example, e.g. --cell 1,2",
     )
     return parser
 
@@ -53,7 +66,11 @@ def main(argv=None):
     if not 1 <= args.digits <= 17:
         print("soma explain: --digits must be between 1 and 17", file=sys.stderr)
         return 2
-    report = explain_example(args.name, digits=args.digits)
+    try:
+        report = explain_example(args.name, digits=args.digits, cell=args.cell)
+    except (ValueError, IndexError) as error:
+        print(f"soma explain: {error}", file=sys.stderr)
+        return 2
     sys.stdout.write(getattr(report, FORMATS[args.format])())
     return 0
 

@@ -14,6 +14,8 @@ and the activation, loss, optimizer, data and RNN ones in
 :mod:`soma.explain.examples_basics`. ``EXAMPLES`` gathers all of them.
 """
 
+import inspect
+
 import numpy as np
 
 import soma
@@ -25,7 +27,7 @@ from soma.explain.losses import half_squared_error
 from soma.explain.report import Report
 from soma.explain.step import forward, step
 
-__all__ = ["EXAMPLES", "Example", "explain_example"]
+__all__ = ["EXAMPLES", "Example", "explain_example", "takes_cell"]
 
 
 # ------------------------------------------------------------ backpropagation
@@ -371,12 +373,26 @@ EXAMPLES = {
 }
 
 
-def explain_example(name, digits=6):
-    """The report of the worked example ``name`` (see ``EXAMPLES``)."""
+def takes_cell(example):
+    """Whether ``example`` can write any output cell (the convolution and pooling examples)."""
+    return "cell" in inspect.signature(example.build).parameters
+
+
+def explain_example(name, digits=6, cell=None):
+    """The report of the worked example ``name`` (see ``EXAMPLES``).
+
+    ``cell=(i, j)`` also writes that output of a convolution or pooling example as its sum
+    of products (or its window's maximum), beside the ones the notes work.
+    """
     try:
         example = EXAMPLES[name]
     except KeyError:
         raise KeyError(
             f"no worked example named {name!r}; choose one of: {', '.join(EXAMPLES)}"
         ) from None
-    return example.build(digits)
+    if cell is None:
+        return example.build(digits)
+    if not takes_cell(example):
+        choices = ", ".join(n for n, e in EXAMPLES.items() if takes_cell(e))
+        raise ValueError(f"the example {name!r} has no output cells to choose; cell= works for: {choices}")
+    return example.build(digits, cell=cell)

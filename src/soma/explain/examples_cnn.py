@@ -36,7 +36,17 @@ def _conv(image, kernel, bias, **options):
 
 
 # ----------------------------------------------------------------- feature maps
-def conv_report(title, image, kernel, digits, bias=0.0, worked=((0, 0),), channels=None):
+def _with_cell(worked, cell, shape, title):
+    """The worked positions plus ``cell`` (an (i, j) of the output map), checked against its shape."""
+    if cell is None:
+        return tuple(worked)
+    i, j = (int(v) for v in cell)
+    if not (0 <= i < shape[0] and 0 <= j < shape[1]):
+        raise IndexError(f"{title}: cell ({i}, {j}) is outside the {shape[0]}×{shape[1]} output")
+    return tuple(dict.fromkeys((*worked, (i, j))))
+
+
+def conv_report(title, image, kernel, digits, bias=0.0, worked=((0, 0),), channels=None, cell=None):
     """The report every convolution example shares: the input and kernel, the outputs at
     ``worked`` positions written as sums of products (one per channel, then the total
     with the bias) and the whole map from ``nn.Conv2d``. The caller adds what the notes
@@ -44,13 +54,14 @@ def conv_report(title, image, kernel, digits, bias=0.0, worked=((0, 0),), channe
 
     Args:
         image: (C, H, W) or (H, W) numbers; kernel: (C, kH, kW) or (kH, kW); bias: b.
-        worked: the (i, j) outputs to write out term by term.
+        worked: the (i, j) outputs to write out term by term; ``cell`` adds one more.
         channels: a name per channel (``"RGB"``); the default writes no channel names.
     """
     image, kernel = np.asarray(image, dtype=F64), np.asarray(kernel, dtype=F64)
     if image.ndim == 2:
         image, kernel = image[None], kernel[None]
     out = _conv(image, kernel, bias)
+    worked = _with_cell(worked, cell, out.shape, title)
     report = Report(title, digits)
     given = report.section("Given")
     names = list(channels) if channels else [""] * image.shape[0]
@@ -113,13 +124,14 @@ FIGURE = [
 ]
 
 
-def conv_figure(digits):
+def conv_figure(digits, cell=None):
     """Notes 000's figure: a 5×5 image and the 2×2 kernel [[0, 1], [0, 1]] (a right-column sum)."""
     report = conv_report(
         "Notes 000: the convolution figure, a 5×5 image and a 2×2 kernel",
         FIGURE,
         [[0, 1], [0, 1]],
         digits,
+        cell=cell,
     )
     counts = report.section("Weights of one neuron")
     count(report, counts, "dense weights, 5×5×1 image", 25, formula="5 × 5 × 1")
@@ -139,13 +151,14 @@ def conv_figure(digits):
 EDGE_IMAGE = [[1, 2, 3, 0, 1], [4, 5, 6, 1, 2], [7, 8, 9, 2, 3], [1, 2, 3, 4, 5], [6, 7, 8, 9, 0]]
 
 
-def vertical_edge(digits):
+def vertical_edge(digits, cell=None):
     report = conv_report(
         "Notes 004: a 5×5 image and the vertical-edge kernel [[1, 0, −1]] × 3",
         EDGE_IMAGE,
         [[1, 0, -1]] * 3,
         digits,
         worked=((0, 0), (0, 1)),
+        cell=cell,
     )
     relu = report.section("After a ReLU")
     report.equation(relu, "relu(out)", nn.ReLU()(_tensor(report.values["out"]))._array, formula="max(0, out)")
@@ -157,10 +170,14 @@ def vertical_edge(digits):
     )
 
 
-def conv_binary(digits):
+def conv_binary(digits, cell=None):
     image = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
     report = conv_report(
-        "Notes 004: a binary 5×5 image and the 3×3 'X' kernel", image, [[1, 0, 1], [0, 1, 0], [1, 0, 1]], digits
+        "Notes 004: a binary 5×5 image and the 3×3 'X' kernel",
+        image,
+        [[1, 0, 1], [0, 1, 0], [1, 0, 1]],
+        digits,
+        cell=cell,
     )
     return verdict(report, "The notes show only the top-left output, 4: correct. The rest of the map is above.")
 
@@ -195,11 +212,16 @@ RGB_KERNEL = [
 ]
 
 
-def conv_3ch_bias(digits):
+def conv_3ch_bias(digits, cell=None):
     """The notes show the zero-padded corner of each channel: pad the 5×5 corners by one row and column."""
     padded = np.pad(np.asarray(RGB_CORNER, dtype=F64), ((0, 0), (1, 0), (1, 0)))
     report = conv_report(
-        "Notes 004: a 3-channel (RGB) image, a 3×3×3 kernel and bias 1", padded, RGB_KERNEL, digits, 1.0, channels="RGB"
+        "Notes 004: a 3-channel (RGB) image, a 3×3×3 kernel and bias 1", padded,
+        RGB_KERNEL,
+        digits,
+        1.0,
+        channels="RGB",
+        cell=cell,
     )
     return verdict(
         report,
@@ -213,23 +235,30 @@ def conv_3ch_bias(digits):
 POOL_INPUT = [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]]
 
 
-def maxpool(digits):
-    x = _tensor(POOL_INPUT)[None, None]
-    report = Report("Notes 004: max pooling a 5×5 map with a 3×3 window, stride 1", digits)
-    given = report.section("Given")
-    report.matrix(given, "input x (5×5)", POOL_INPUT)
-    report.values["x"] = x._array[0, 0]
-    out = nn.MaxPool2d(3, stride=1)(x)._array[0, 0]
-    worked = report.section("out[2, 1]: the largest number in the window at row 2, column 1")
-    window = x._array[0, 0, 2:5, 1:4].ravel()
+def _pool_cell(report, x, out, i, j):
+    """out[i, j] of the 3×3, stride-1 max pooling: the largest of the nine numbers under the window."""
+    section = report.section(f"out[{i}, {j}]: the largest number in the window at row {i}, column {j}")
+    window = x[i : i + 3, j : j + 3].ravel()
     report.equation(
-        worked,
-        "out[2, 1]",
-        out[2, 1],
+        section,
+        f"out[{i}, {j}]",
+        out[i, j],
         formula="max(window)",
         numbers="max(" + ", ".join(["{}"] * 9) + ")",
         numbers_values=tuple(window),
     )
+
+
+def maxpool(digits, cell=None):
+    x = _tensor(POOL_INPUT)[None, None]
+    title = "Notes 004: max pooling a 5×5 map with a 3×3 window, stride 1"
+    report = Report(title, digits)
+    given = report.section("Given")
+    report.matrix(given, "input x (5×5)", POOL_INPUT)
+    report.values["x"] = x._array[0, 0]
+    out = nn.MaxPool2d(3, stride=1)(x)._array[0, 0]
+    for i, j in _with_cell(((2, 1),), cell, out.shape, title):
+        _pool_cell(report, x._array[0, 0], out, i, j)
     whole = report.section("nn.MaxPool2d(3, stride=1) (3×3)")
     report.text(whole, FORMULAS["MaxPool2d"])
     report.matrix(whole, None, out)

@@ -62,7 +62,9 @@ def _output_arrays(call):
     return call.output._array, (None if call.output.grad is None else call.output.grad._array)
 
 
-def forward_lines(report, section, call, digits):
+def forward_lines(report, section, call, digits, cell=None):
+    """The layer's shapes, formula and output statistics; ``cell=(i, j)`` also writes that output
+    cell of a convolution or pooling layer as its sum of products (:mod:`soma.explain.cells`)."""
     module = call.module
     kind = type(module).__name__
     shapes = " and ".join(str(tuple(t.shape)) for t in call.inputs) or "()"
@@ -72,6 +74,10 @@ def forward_lines(report, section, call, digits):
     )
     if kind in FORMULAS:
         report.text(section, f"  {FORMULAS[kind]}")
+    if cell is not None:
+        from soma.explain.cells import cell_lines
+
+        cell_lines(report, section, call, cell)
     output, _ = _output_arrays(call)
     report.equation(section, f"{call.name}.output", output, note=statistics(output, digits))
 

@@ -33,7 +33,7 @@ __all__ = ["step", "forward", "plan"]
 MAX_WEIGHTS = 256  # a Linear with more weights than this is explained at the layer level
 
 
-def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None):
+def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None, cell=None):
     """Explain one SGD step of ``model`` on ``(inputs, targets)``; returns a :class:`Report`.
 
     Args:
@@ -45,6 +45,8 @@ def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None):
         apply: also write the updated parameters into ``model``.
         digits: significant digits when the report is rendered.
         title: the report's first line.
+        cell: ``(i, j)`` or ``(channel, i, j)``: write that output cell of every Conv2d, MaxPool2d
+            and AvgPool2d layer as its sum of products (of the first sample).
 
     Example::
 
@@ -62,7 +64,7 @@ def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None):
         if isinstance(block, DenseBlock):
             dense_forward(report, forward, block, trace)
         else:
-            layer_forward(report, forward, block, digits)
+            layer_forward(report, forward, block, digits, cell)
 
     loss_formula = None
     if trace.loss is not None:
@@ -92,7 +94,7 @@ def step(model, inputs, targets, loss, lr, apply=False, digits=6, title=None):
     return report
 
 
-def forward(model, inputs, digits=6, title=None):
+def forward(model, inputs, digits=6, title=None, cell=None):
     """Explain only the forward pass of ``model`` on ``inputs`` (no loss, no update).
 
     Example::
@@ -107,6 +109,7 @@ def forward(model, inputs, digits=6, title=None):
         0.0,
         digits=digits,
         title=title or f"Forward pass of {type(model).__name__}",
+        cell=cell,
     )
 
 
