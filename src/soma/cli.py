@@ -1,4 +1,4 @@
-"""The ``soma`` command: ``soma demo``, ``soma explain ...``, ``soma bench``.
+"""The ``soma`` command: ``soma demo``, ``soma explain ...``, ``soma bench``, ``soma playground``.
 
 ``soma demo`` is the five-minute tour: it trains the best model soma has for
 a data set that ships with the install (a small CNN on the 8×8 digits by
@@ -166,6 +166,12 @@ def _parser():
     commands.add_parser(
         "bench", add_help=False, help="time soma against PyTorch (from a source checkout)"
     )
+    playground_parser = commands.add_parser(
+        "playground", help="an interactive neural network in the browser (needs soma[playground])"
+    )
+    playground_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    playground_parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    playground_parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -182,6 +188,10 @@ def main(argv=None):
         if args.epochs is not None and args.epochs < 1:
             parser.error("--epochs must be at least 1")
         return demo(args)
+    if args.command == "playground":
+        from soma.playground import main as playground
+
+        return playground(args.host, args.port, not args.no_browser)
     parser.print_help()
     return 0
 
