@@ -12,7 +12,6 @@ import soma
 import soma.nn as nn
 import soma.optim as optim
 from soma.train import Trainer, load_checkpoint, save_checkpoint
-from soma.train.checkpoint import flatten_state, unflatten_state
 
 RUN = textwrap.dedent(
     """
@@ -131,30 +130,49 @@ def test_a_plain_weights_file_is_not_a_checkpoint(tmp_path):
 def test_checkpoint_file_is_plain_safetensors_without_pickle(tmp_path):
     model = _model()
     save_checkpoint(tmp_path / "c.safetensors", model, optim.Adam(model.parameters()), epoch=1)
-    tensors, metadata = soma.io.load(tmp_path / "c.safetensors", with_metadata=True)
-    assert {"model.0.weight", "rng_state"} <= set(tensors)
-    assert json.loads(metadata["optimizer"])["param_groups"][0]["betas"] == {
-        "__tuple__": [0.9, 0.999]
-    }
+    from safetensors.numpy import load_file
+
+    assert {"model.0.weight", "rng_state"} <= set(load_file(tmp_path / "c.safetensors"))
+    content = soma.load(tmp_path / "c.safetensors")
+    assert content["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.999) and content["epoch"] == 1
     assert b"pickle" not in (tmp_path / "c.safetensors").read_bytes()
 
 
-def test_flatten_unflatten_round_trips_nested_state():
-    state = {
-        "state": {0: {"step": np.float32(3), "exp_avg": soma.tensor([[1.0, 2.0]])}, 1: {}},
-        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1], "name": None}],
-        "best": float("inf"),
-    }
-    tensors, skeleton = flatten_state(state, "optimizer")
-    assert set(tensors) == {"optimizer.state.0.step", "optimizer.state.0.exp_avg"}
-    back = unflatten_state(
-        json.loads(json.dumps(skeleton)), {k: soma.tensor(v) for k, v in tensors.items()}
-    )
-    assert back["param_groups"] == state["param_groups"] and back["best"] == float("inf")
-    assert set(back["state"]) == {0, 1} and back["state"][1] == {}
-    assert back["state"][0]["step"].dtype == np.float32 and back["state"][0]["step"].item() == 3
-    with pytest.raises(TypeError, match="cannot store function at 'x.f'"):
-        flatten_state({"f": lambda: 0}, "x")
+def _corrupt(path, **changes):
+    content = soma.load(path)
+    content.update(changes)
+    soma.save(content, path)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"epoch": "3"}, "epoch must be a non-negative integer, got '3'"),
+        ({"epoch": -1}, "epoch must be a non-negative integer"),
+        ({"rng_state": soma.zeros(3)}, "rng_state"),
+        ({"rng_state": soma.tensor(np.frombuffer(b"not json", np.uint8).copy())}, "could not be applied.*set_rng_state"),
+        ({"optimizer": None}, "holds no optimizer state"),
+        ({"optimizer": {"state": {}, "param_groups": []}}, "could not be applied.*parameter groups"),
+        ({"format": "other"}, "not a soma training checkpoint"),
+    ],
+)
+def test_a_corrupt_checkpoint_changes_nothing(tmp_path, changes, message):
+    model = _model()
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(soma.randn(4, 3)).sum().backward()
+    optimizer.step()
+    save_checkpoint(tmp_path / "c.safetensors", model, optimizer, epoch=2)
+    _corrupt(tmp_path / "c.safetensors", **changes)
+    target = _model()
+    target_optimizer = optim.SGD(target.parameters(), lr=0.5)
+    weights = {k: v.numpy().copy() for k, v in target.state_dict().items()}
+    rng = soma.random.get_rng_state().numpy().copy()
+    with pytest.raises(ValueError, match=message):
+        load_checkpoint(tmp_path / "c.safetensors", target, target_optimizer)
+    for key, value in target.state_dict().items():  # all or nothing: the model is untouched
+        np.testing.assert_array_equal(value.numpy(), weights[key], err_msg=key)
+    assert target_optimizer.param_groups[0]["lr"] == 0.5 and not target_optimizer.state_dict()["state"]
+    np.testing.assert_array_equal(soma.random.get_rng_state().numpy(), rng)
 
 
 def test_trainer_load_checkpoint_restores_history(tmp_path):

@@ -8,11 +8,16 @@ shuffle and dropout masks) and the epoch counter. :func:`save_checkpoint`
 writes all of it to a safetensors file; nothing is pickled, so loading a
 checkpoint can never run code.
 
-Optimizer and scheduler states are nested dicts and lists of tensors and
-numbers. They are *flattened*: every array becomes a named tensor
-(``optimizer.state.0.momentum_buffer``), and the structure around them is
-JSON in the file's metadata with ``{"__tensor__": name}`` where each array
-was. Python floats survive JSON exactly (``repr`` round-trips).
+The file is what :func:`soma.save` writes for a nested structure:
+``{"format", "epoch", "model_class", "model", "optimizer", "scheduler",
+"rng_state", "extra"}``, every array a tensor of the file and the rest JSON
+in its metadata, so optimizer states (int keys, tuples of betas, 0-d step
+counters) come back exactly.
+
+Loading is all or nothing: every field is checked first (the format, the
+epoch, the model's names and shapes, that each part asked for is there), then
+the model, optimizer, scheduler and random state are set; if setting any of
+them fails, those already set are put back as they were and the error says why.
 
 Example:
     >>> save_checkpoint("ckpt.safetensors", model, optimizer, scheduler, epoch=2)
@@ -21,7 +26,7 @@ Example:
     2
 """
 
-import json
+import copy
 import os
 
 import numpy as np
@@ -29,61 +34,9 @@ import numpy as np
 from soma import io, random
 from soma.tensor import Tensor
 
-__all__ = ["save_checkpoint", "load_checkpoint", "flatten_state", "unflatten_state"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
 
-FORMAT = "soma.checkpoint/1"
-
-
-def flatten_state(state, prefix):
-    """Split a nested state into ``(tensors, skeleton)``: named arrays and JSON-able structure.
-
-    Arrays, tensors and NumPy scalars become entries of ``tensors`` named by
-    their dotted path under ``prefix``; tuples and dicts with non-string keys
-    are tagged so that :func:`unflatten_state` gives back the same types.
-    """
-    tensors = {}
-
-    def walk(value, path):
-        if isinstance(value, Tensor):
-            value = value._array
-        if isinstance(value, (np.ndarray, np.generic)):
-            tensors[path] = np.asarray(value)
-            return {"__tensor__": path}
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return value
-        if isinstance(value, tuple):
-            return {"__tuple__": [walk(v, f"{path}.{i}") for i, v in enumerate(value)]}
-        if isinstance(value, list):
-            return [walk(v, f"{path}.{i}") for i, v in enumerate(value)]
-        if isinstance(value, dict):
-            if all(isinstance(k, str) for k in value):
-                return {k: walk(v, f"{path}.{k}") for k, v in value.items()}
-            return {"__items__": [[k, walk(v, f"{path}.{k}")] for k, v in value.items()]}
-        raise TypeError(
-            f"cannot store {type(value).__name__} at {path!r} in a checkpoint: only tensors, "
-            "arrays, numbers, strings, lists, tuples and dicts are saved (never pickled objects)"
-        )
-
-    return tensors, walk(state, prefix)
-
-
-def unflatten_state(skeleton, tensors):
-    """Rebuild the nested state :func:`flatten_state` split (tensors come back as soma Tensors)."""
-    if isinstance(skeleton, list):
-        return [unflatten_state(v, tensors) for v in skeleton]
-    if isinstance(skeleton, dict):
-        if set(skeleton) == {"__tensor__"}:
-            return tensors[skeleton["__tensor__"]]
-        if set(skeleton) == {"__tuple__"}:
-            return tuple(unflatten_state(v, tensors) for v in skeleton["__tuple__"])
-        if set(skeleton) == {"__items__"}:
-            return {k: unflatten_state(v, tensors) for k, v in skeleton["__items__"]}
-        return {k: unflatten_state(v, tensors) for k, v in skeleton.items()}
-    return skeleton
-
-
-def _model_signature(model):
-    return [[name, list(t.shape)] for name, t in model.state_dict().items()]
+FORMAT = "soma.checkpoint/2"
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, extra=None):
@@ -94,37 +47,58 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, extra=
         model: the ``nn.Module``.
         optimizer, scheduler: anything with ``state_dict()`` (optional).
         epoch: epochs completed so far.
-        extra: a JSON-able dict (or nested state with arrays) to keep alongside,
-            e.g. the training history.
+        extra: a dict of tensors, numbers, strings, lists, tuples and dicts to keep
+            alongside, e.g. the training history.
     """
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    metadata = {
-        "format": FORMAT,
-        "epoch": str(int(epoch)),
-        "model_class": type(model).__name__,
-        "model_keys": json.dumps(_model_signature(model)),
-    }
-    parts = {"optimizer": optimizer, "scheduler": scheduler}
-    for name, owner in parts.items():
-        if owner is not None:
-            arrays, skeleton = flatten_state(owner.state_dict(), name)
-            tensors.update(arrays)
-            metadata[name] = json.dumps(skeleton)
-    if extra is not None:
-        arrays, skeleton = flatten_state(extra, "extra")
-        tensors.update(arrays)
-        metadata["extra"] = json.dumps(skeleton)
-    tensors["rng_state"] = random.get_rng_state()
-    # every shape, so that 0-d tensors (BatchNorm's num_batches_tracked, step counters)
-    # come back 0-d whatever the file layer does with them
-    metadata["shapes"] = json.dumps(
-        {k: list(np.shape(getattr(v, "data", v))) for k, v in tensors.items()}
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+        raise ValueError(f"save_checkpoint: epoch must be a non-negative integer, got {epoch!r}")
+    io.save(
+        {
+            "format": FORMAT,
+            "epoch": int(epoch),
+            "model_class": type(model).__name__,
+            "model": dict(model.state_dict()),
+            "optimizer": None if optimizer is None else optimizer.state_dict(),
+            "scheduler": None if scheduler is None else scheduler.state_dict(),
+            "rng_state": random.get_rng_state(),
+            "extra": extra,
+        },
+        path,
     )
-    io.save(tensors, path, metadata=metadata)
 
 
-def _check_model(path, metadata, model):
-    saved = {name: tuple(shape) for name, shape in json.loads(metadata["model_keys"])}
+def _fail(path, what):
+    return ValueError(f"{os.fspath(path)!r}: {what}")
+
+
+def read_checkpoint(path):
+    """The checked contents of a checkpoint file (nothing applied): a dict of its fields."""
+    content = io.load(path)
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        raise _fail(
+            path,
+            f"not a soma training checkpoint (no {FORMAT!r} format field); "
+            "for a file of weights alone use model.load_state_dict(soma.load(path))",
+        )
+    epoch = content.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise _fail(path, f"corrupt checkpoint: epoch must be a non-negative integer, got {epoch!r}")
+    model = content.get("model")
+    if not isinstance(model, dict) or not all(isinstance(v, Tensor) for v in model.values()):
+        raise _fail(path, "corrupt checkpoint: 'model' must map names to tensors")
+    rng = content.get("rng_state")
+    if not isinstance(rng, Tensor) or rng.dtype != np.uint8 or rng.ndim != 1:
+        raise _fail(path, "corrupt checkpoint: 'rng_state' must be a 1-d uint8 tensor")
+    for part in ("optimizer", "scheduler"):
+        if content.get(part) is not None and not isinstance(content[part], dict):
+            raise _fail(path, f"corrupt checkpoint: {part!r} must be a state dict")
+    if content.get("extra") is not None and not isinstance(content["extra"], dict):
+        raise _fail(path, "corrupt checkpoint: 'extra' must be a dict")
+    return content
+
+
+def _check_model(path, content, model):
+    saved = {name: tuple(t.shape) for name, t in content["model"].items()}
     own = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     problems = []
     missing = [k for k in own if k not in saved]
@@ -139,43 +113,57 @@ def _check_model(path, metadata, model):
         if k in saved and saved[k] != own[k]
     ]
     if problems:
-        raise ValueError(
-            f"{os.fspath(path)!r} is a checkpoint of a different model (saved from "
-            f"{metadata['model_class']}, loading into {type(model).__name__}):\n  "
-            + "\n  ".join(problems)
+        raise _fail(
+            path,
+            f"a checkpoint of a different model (saved from {content.get('model_class')}, "
+            f"loading into {type(model).__name__}):\n  " + "\n  ".join(problems),
         )
+
+
+def apply_states(path, steps):
+    """Apply ``(load_state_dict, new_state, old_state)`` steps all or nothing.
+
+    If any step raises, the steps already taken are undone with their ``old_state``
+    and a ``ValueError`` names the file and the cause.
+    """
+    done = []
+    try:
+        for apply, state, old in steps:
+            apply(state)
+            done.append((apply, old))
+    except Exception as error:
+        for apply, old in reversed(done):
+            apply(old)
+        raise _fail(path, f"could not be applied, nothing was changed: {type(error).__name__}: {error}") from error
+
+
+def checkpoint_steps(content, model, optimizer=None, scheduler=None, restore_rng=True):
+    """The ``apply_states`` steps that set model, optimizer, scheduler and RNG from ``content``."""
+    weights = {k: Tensor._make(v._array.copy(), False) for k, v in model.state_dict().items()}
+    steps = [(model.load_state_dict, content["model"], weights)]
+    for owner, name in ((optimizer, "optimizer"), (scheduler, "scheduler")):
+        if owner is not None:
+            steps.append((owner.load_state_dict, content[name], copy.deepcopy(owner.state_dict())))
+    if restore_rng:
+        steps.append((random.set_rng_state, content["rng_state"], random.get_rng_state()))
+    return steps
+
+
+def check_parts(path, content, model, optimizer=None, scheduler=None):
+    """Check ``content`` (from :func:`read_checkpoint`) fits ``model`` and holds each part given."""
+    _check_model(path, content, model)
+    for name, owner in {"optimizer": optimizer, "scheduler": scheduler}.items():
+        if owner is not None and content.get(name) is None:
+            raise _fail(path, f"holds no {name} state, but a {name} was given")
 
 
 def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=True):
     """Restore what :func:`save_checkpoint` wrote, in place; returns ``{"epoch", "extra"}``.
 
-    The model is checked against the checkpoint first (names and shapes), so a
-    checkpoint of a different model fails with a message listing the differences
-    and changes nothing.
+    Everything is checked before anything is applied, so a checkpoint of a different
+    model, a missing part or a corrupt field fails with a message and changes nothing.
     """
-    tensors, metadata = io.load(path, with_metadata=True)
-    if metadata.get("format") != FORMAT:
-        raise ValueError(
-            f"{os.fspath(path)!r} is not a soma training checkpoint (no {FORMAT!r} metadata); "
-            "for a file of weights alone use model.load_state_dict(soma.load(path))"
-        )
-    _check_model(path, metadata, model)
-    shapes = json.loads(metadata.get("shapes", "{}"))
-    tensors = {
-        k: Tensor._make(v._array.reshape(shapes[k]), False) if k in shapes else v
-        for k, v in tensors.items()
-    }
-    for name, owner in {"optimizer": optimizer, "scheduler": scheduler}.items():
-        if owner is not None and name not in metadata:
-            raise ValueError(f"{os.fspath(path)!r} holds no {name} state, but a {name} was given")
-    model.load_state_dict(
-        {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    )
-    if optimizer is not None:
-        optimizer.load_state_dict(unflatten_state(json.loads(metadata["optimizer"]), tensors))
-    if scheduler is not None:
-        scheduler.load_state_dict(unflatten_state(json.loads(metadata["scheduler"]), tensors))
-    if restore_rng:
-        random.set_rng_state(tensors["rng_state"])
-    extra = unflatten_state(json.loads(metadata["extra"]), tensors) if "extra" in metadata else None
-    return {"epoch": int(metadata["epoch"]), "extra": extra}
+    content = read_checkpoint(path)
+    check_parts(path, content, model, optimizer, scheduler)
+    apply_states(path, checkpoint_steps(content, model, optimizer, scheduler, restore_rng))
+    return {"epoch": content["epoch"], "extra": content.get("extra")}
