@@ -51,3 +51,12 @@ def clip(x, min=None, max=None):
 # (soma.datasets, soma.train and soma.explain are imported on demand).
 from soma import nn, optim  # noqa: E402
 from soma import classic, models  # noqa: E402,I001
+
+
+def __getattr__(name):
+    """``soma.explain``, ``soma.datasets`` and ``soma.train`` load on first use, so ``import soma`` stays fast."""
+    if name in ("explain", "datasets", "train"):
+        import importlib
+
+        return importlib.import_module(f"soma.{name}")
+    raise AttributeError(f"module 'soma' has no attribute {name!r}")

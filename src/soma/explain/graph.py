@@ -12,6 +12,7 @@ constant leaf; white: an intermediate result), edges follow the data forward.
     >>> g.to_svg()              # needs the ``dot`` program (apt install graphviz)
 """
 
+import inspect
 import shutil
 import subprocess
 
@@ -29,7 +30,7 @@ _INSTALL = (
 )
 
 
-def graph(tensor, values=False, grads=False, names=None, digits=4):
+def graph(tensor, values=False, grads=False, names=None, digits=4, legend=True, auto_names=True):
     """The graph behind ``tensor`` as a :class:`Graph`.
 
     Args:
@@ -38,16 +39,48 @@ def graph(tensor, values=False, grads=False, names=None, digits=4):
         grads: show ``.grad`` where backward left one.
         names: ``{name: tensor}`` labels for tensors, e.g. ``dict(model.named_parameters())``.
         digits: significant digits of the numbers shown.
+        legend: draw a key to the shapes and colours beside the graph.
+        auto_names: name each tensor after the caller's variable that holds it (``net_h1``,
+            ``out_h1``) and each parameter of the caller's modules after the module
+            (``model.0.weight``); ``names`` wins where both name a tensor.
+
+    Example::
+
+        >>> net_h1 = w1 * x1 + w2 * x2 + b1
+        >>> out_h1 = net_h1.sigmoid()
+        >>> soma.explain.graph(out_h1)      # the nodes read net_h1 and out_h1
     """
-    return Graph(tensor, values, grads, names or {}, digits)
+    found = caller_names(inspect.currentframe().f_back) if auto_names else {}
+    found.update(names or {})
+    return Graph(tensor, values, grads, found, digits, legend)
+
+
+def caller_names(frame):
+    """``{name: tensor}`` for the Tensors and the Modules' parameters among a frame's variables."""
+    from soma.nn.module import Module
+
+    names = {}
+    if frame is None:
+        return names
+    for name, value in list(frame.f_locals.items()):
+        if name.startswith("_"):
+            continue  # Jupyter's _, __, _1 ... hold earlier outputs, not the user's names
+        if isinstance(value, Tensor):
+            names.setdefault(name, value)
+        elif isinstance(value, Module):
+            for pname, parameter in value.named_parameters():
+                names.setdefault(f"{name}.{pname}", parameter)
+    return names
 
 
 class Graph:
     """Nodes and edges of a computational graph; render with ``to_dot`` / ``to_svg``."""
 
-    def __init__(self, tensor, values=False, grads=False, names=None, digits=4):
-        self.tensor, self.values, self.grads, self.digits = tensor, values, grads, digits
-        self._labels = {id(t): name for name, t in (names or {}).items()}
+    def __init__(self, tensor, values=False, grads=False, names=None, digits=4, legend=True):
+        self.tensor, self.values, self.grads, self.digits, self.legend = tensor, values, grads, digits, legend
+        self._labels = {}
+        for name, t in (names or {}).items():  # the first name given for a tensor is kept
+            self._labels.setdefault(id(t), name)
         self.nodes = {}  # id → (label, attributes)
         self.edges = []  # (from id, to id)
         self._build()
@@ -121,6 +154,8 @@ class Graph:
             lines.append(f'  {key} [label="{_escape(label)}"{extra}];')
         for source, target in self.edges:
             lines.append(f"  {source} -> {target};")
+        if self.legend:
+            lines.append(_LEGEND)
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -157,6 +192,18 @@ class Graph:
 
     def __repr__(self):
         return f"<soma.explain.Graph: {len(self.nodes)} nodes, {len(self.edges)} edges>"
+
+
+_LEGEND = (
+    '  legend [shape=plaintext, fontsize=9, label=<<table border="0" cellborder="1" cellspacing="0" '
+    'cellpadding="3"><tr><td colspan="2">legend</td></tr>'
+    '<tr><td bgcolor="lightblue">name</td><td align="left">a leaf that requires grad (a parameter)</td></tr>'
+    '<tr><td bgcolor="lightgrey">name</td><td align="left">a constant leaf (an input)</td></tr>'
+    '<tr><td>name</td><td align="left">an intermediate result</td></tr>'
+    '<tr><td bgcolor="#ffe4b5">Op</td><td align="left">the op that made the tensor below it</td></tr>'
+    '<tr><td colspan="2" align="left">tensors are named after your variables; '
+    "&quot;tensor&quot; where none holds it</td></tr></table>>];"
+)
 
 
 def _escape(text):

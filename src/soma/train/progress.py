@@ -8,6 +8,7 @@
 * ``verbose=0``: nothing.
 """
 
+import importlib.util
 import sys
 import time
 
@@ -65,8 +66,8 @@ class ProgressBar(Callback):
         self._start = time.perf_counter()
         self._title = f"Epoch {epoch + 1}/{self.epochs}"
         if self._live():
-            if _in_notebook():
-                from tqdm.auto import tqdm
+            if _in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
+                from tqdm.auto import tqdm  # a widget; without ipywidgets tqdm.auto only warns
             else:
                 from tqdm import tqdm
             self._bar = tqdm(
