@@ -3,7 +3,7 @@
 import numpy as np
 
 from soma.autograd.function import mark_dirty
-from soma.optim.optimizer import Optimizer, check_range, grads_of
+from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
 
 __all__ = ["Adagrad"]
 
@@ -43,21 +43,21 @@ class Adagrad(Optimizer):
             for param in group["params"]:
                 self.state[param] = {
                     "step": 0,
-                    "sum": np.full_like(param._array, group["initial_accumulator_value"]),
+                    "sum": np.full_like(param._array, hyper(group, "initial_accumulator_value")),
                 }
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:
-            lr, decay, eps = group["lr"], group["weight_decay"], group["eps"]
+            lr, decay, eps = hyper(group, "lr"), hyper(group, "weight_decay"), hyper(group, "eps")
             for param, g in grads_of(group):
                 p = param._array
                 state = self.state[param]
                 state["step"] += 1
                 if decay:
                     g = g + decay * p
-                clr = lr / (1 + (state["step"] - 1) * group["lr_decay"])
+                clr = lr / (1 + (state["step"] - 1) * hyper(group, "lr_decay"))
                 total = state["sum"]
                 total += g * g
                 std = np.sqrt(total)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 from soma.autograd.function import mark_dirty
-from soma.optim.optimizer import Optimizer, check_range, grads_of
+from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
+from soma.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
 
@@ -54,8 +55,8 @@ class Adam(Optimizer):
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            decay, amsgrad = group["weight_decay"], group["amsgrad"]
+            lr, eps, decay, amsgrad = (hyper(group, k) for k in ("lr", "eps", "weight_decay", "amsgrad"))
+            beta1, beta2 = (b._array.item() if isinstance(b, Tensor) else b for b in group["betas"])
             for param, g in grads_of(group):
                 p = param._array
                 state = self.state[param]

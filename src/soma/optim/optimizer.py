@@ -11,6 +11,7 @@ Layout of ``state_dict()`` (PyTorch's): ``{"state": {index: {name: value}},
 count the parameters across groups in order.
 """
 
+import numbers
 from collections import defaultdict
 
 import numpy as np
@@ -29,7 +30,17 @@ required = _Required()
 
 
 def check_range(name, value, low=0.0, high=None, low_open=False, high_open=True, owner=""):
-    """Raise a ValueError naming the optimizer when a hyper-parameter is out of range."""
+    """Raise a ValueError naming the optimizer when a hyper-parameter is out of range.
+
+    A hyper-parameter may be a number or a 1-element tensor (PyTorch accepts ``lr=torch.tensor(0.1)``);
+    anything else is a TypeError.
+    """
+    if isinstance(value, Tensor):
+        if value._array.size != 1:
+            raise ValueError(f"{owner}: Tensor {name} must be 1-element, got shape {tuple(value.shape)}")
+        value = value._array.item()
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number or a 1-element Tensor, got {type(value).__name__}")
     bad = value < low or (low_open and value == low)
     if high is not None:
         bad = bad or value > high or (high_open and value == high)
@@ -58,7 +69,13 @@ class Optimizer:
                 f"{type(self).__name__}: params argument given to the optimizer should be an iterable "
                 "of Tensors or dicts, but got a Tensor"
             )
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params argument given to the optimizer should be an iterable of "
+                f"Tensors or dicts, but got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -71,6 +88,9 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
         group = dict(param_group)
+        if "params" not in group:
+            raise KeyError(f"{type(self).__name__}: a parameter group must have a 'params' entry, got keys "
+                           f"{sorted(group)}")
         params = group["params"]
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
         for param in group["params"]:
@@ -190,6 +210,12 @@ def _import(key, value, param):
         array = np.array(value)  # a copy
         return array.astype(param.dtype) if array.dtype.kind == "f" else array
     return value
+
+
+def hyper(group, name):
+    """A group's hyper-parameter as a Python number: PyTorch allows 1-element tensors (``lr``, ...)."""
+    value = group[name]
+    return value._array.item() if isinstance(value, Tensor) else value
 
 
 def grads_of(group):

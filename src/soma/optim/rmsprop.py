@@ -3,7 +3,7 @@
 import numpy as np
 
 from soma.autograd.function import mark_dirty
-from soma.optim.optimizer import Optimizer, check_range, grads_of
+from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
 
 __all__ = ["RMSprop"]
 
@@ -41,8 +41,8 @@ class RMSprop(Optimizer):
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            lr, alpha, eps = hyper(group, "lr"), hyper(group, "alpha"), hyper(group, "eps")
+            decay, momentum, centered = hyper(group, "weight_decay"), hyper(group, "momentum"), group["centered"]
             for param, g in grads_of(group):
                 p = param._array
                 state = self.state[param]

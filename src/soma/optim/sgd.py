@@ -3,7 +3,7 @@
 import numpy as np
 
 from soma.autograd.function import mark_dirty
-from soma.optim.optimizer import Optimizer, check_range, grads_of, required
+from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper, required
 
 __all__ = ["SGD"]
 
@@ -57,8 +57,8 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:
-            lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
-            dampening, nesterov = group["dampening"], group["nesterov"]
+            lr, momentum, decay = hyper(group, "lr"), hyper(group, "momentum"), hyper(group, "weight_decay")
+            dampening, nesterov = hyper(group, "dampening"), group["nesterov"]
             for param, g in grads_of(group):
                 p = param._array
                 if decay:
