@@ -124,7 +124,7 @@ def test_inplace_change_of_a_saved_tensor_is_detected():
     w = soma.tensor([3.0, 4.0])
     y = (x * w).sum()  # Mul saved w
     w.mul_(2)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 

@@ -104,13 +104,13 @@ def test_integer_division_gives_float32_like_torch():
 @pytest.mark.parametrize(
     "call, pattern",
     [
-        (lambda: soma.ones(2, 3) + soma.ones(4), r"add: shapes \(2, 3\) and \(4,\)"),
-        (lambda: soma.ones(2, 3) * soma.ones(2, 2), r"mul: shapes \(2, 3\) and \(2, 2\)"),
+        (lambda: soma.ones(2, 3) + soma.ones(4), r"add: .* \(shapes \(2, 3\) and \(4,\)\)"),
+        (lambda: soma.ones(2, 3) * soma.ones(2, 2), r"mul: .* \(shapes \(2, 3\) and \(2, 2\)\)"),
         (lambda: soma.ones(2, 3) @ soma.ones(2, 3), r"matmul: shapes \(2, 3\) and \(2, 3\)"),
         (lambda: soma.ones(2, 3).reshape(4, 2), r"reshape: shape \[4, 2\] is invalid .* \(2, 3\)"),
         (lambda: soma.cat([soma.ones(2, 3), soma.ones(3, 2)], 0), r"cat: .* \(2, 3\) and \(3, 2\)"),
         (lambda: soma.stack([soma.ones(2), soma.ones(3)]), r"stack: .* \(2,\) and \(3,\)"),
-        (lambda: soma.ones(2, 3).sum(2), r"sum: dimension 2 is out of range"),
+        (lambda: soma.ones(2, 3).sum(2), r"sum: Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
         (lambda: soma.ones(2, 3).permute(0, 0), r"permute"),
         (lambda: soma.ones(2, 3).expand(4, 3), r"expand: a tensor of shape \(2, 3\)"),
         (lambda: soma.ones(2, 3)[5], r"index 5 is invalid for a tensor of shape \(2, 3\)"),

@@ -48,19 +48,35 @@ class Tensor(TensorBase):
     def __iter__(self):
         return iter(self.unbind(0))
 
-    # ------------------------------------------------------------------ dtype casts
+    # ------------------------------------------------------------ devices and dtypes
     def to(self, *args, **kwargs):
-        """``to(dtype)``; devices other than "cpu" are not supported yet."""
-        dtype = kwargs.get("dtype")
-        for arg in args:
-            if isinstance(arg, str) or arg is None:
-                if arg not in (None, "cpu"):
-                    raise ValueError(f"Tensor.to: device {arg!r} is not available (only 'cpu')")
-            else:
-                dtype = arg
-        return self if dtype is None else _ops.cast(self, dtype)
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: a tensor on that device in that dtype.
 
-    def type(self, dtype):
+        Returns ``self`` when nothing changes (``copy=True`` forces a copy); the cast is
+        differentiable between floating dtypes.
+        """
+        target, dtype = _to_arguments("Tensor.to", args, kwargs)
+        copy = kwargs.get("copy", False)
+        if target is not None:
+            from soma._device import resolve
+
+            resolve(target, "Tensor.to")
+        out = self if dtype is None else _ops.cast(self, dtype)
+        return _ops.clone(out) if copy and out is self else out
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        from soma._device import resolve
+
+        resolve("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
+                "Tensor.cuda")
+        return self  # pragma: no cover  (resolve raises on a machine without a GPU)
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return f"soma.{_TYPE_NAMES.get(self._array.dtype.name, self._array.dtype.name)}"
         return _ops.cast(self, dtype)
 
     def type_as(self, other):
@@ -72,11 +88,23 @@ class Tensor(TensorBase):
     def double(self):
         return _ops.cast(self, np.float64)
 
+    def half(self):
+        return _ops.cast(self, np.float16)
+
     def long(self):
         return _ops.cast(self, np.int64)
 
     def int(self):
         return _ops.cast(self, np.int32)
+
+    def short(self):
+        return _ops.cast(self, np.int16)
+
+    def char(self):
+        return _ops.cast(self, np.int8)
+
+    def byte(self):
+        return _ops.cast(self, np.uint8)
 
     def bool(self):
         return _ops.cast(self, np.bool_)
@@ -119,7 +147,7 @@ class Tensor(TensorBase):
         return _ops.matmul(other, self)
 
     def __neg__(self):
-        return _ops.Neg.apply(self)
+        return _ops.neg(self)
 
     def __pos__(self):
         return self
@@ -128,49 +156,122 @@ class Tensor(TensorBase):
         return _ops.abs(self)
 
     def __floordiv__(self, other):
-        return Tensor._make(np.floor_divide(self._array, _data(other)), False)
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
 
     def __mod__(self, other):
-        return Tensor._make(np.remainder(self._array, _data(other)), False)
+        return _ops.remainder(self, other)
 
-    # comparisons and logic: results are bool tensors outside the graph
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    # comparisons and logic: bool tensors outside the graph; bitwise on integers, logical on bools
     def __eq__(self, other):
-        return Tensor._make(np.equal(self._array, _data(other)), False)
+        return _ops.eq(self, other) if _is_operand(other) else NotImplemented
 
     def __ne__(self, other):
-        return Tensor._make(np.not_equal(self._array, _data(other)), False)
+        return _ops.ne(self, other) if _is_operand(other) else NotImplemented
 
     def __lt__(self, other):
-        return Tensor._make(np.less(self._array, _data(other)), False)
+        return _ops.lt(self, other)
 
     def __le__(self, other):
-        return Tensor._make(np.less_equal(self._array, _data(other)), False)
+        return _ops.le(self, other)
 
     def __gt__(self, other):
-        return Tensor._make(np.greater(self._array, _data(other)), False)
+        return _ops.gt(self, other)
 
     def __ge__(self, other):
-        return Tensor._make(np.greater_equal(self._array, _data(other)), False)
+        return _ops.ge(self, other)
 
     def __and__(self, other):
-        return Tensor._make(np.logical_and(self._array, _data(other)), False)
+        return _ops.bitwise_and(self, other)
 
     def __or__(self, other):
-        return Tensor._make(np.logical_or(self._array, _data(other)), False)
+        return _ops.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return Tensor._make(np.logical_xor(self._array, _data(other)), False)
+        return _ops.bitwise_xor(self, other)
+
+    def __rand__(self, other):
+        return _ops.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return _ops.bitwise_or(other, self)
+
+    def __rxor__(self, other):
+        return _ops.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return _ops.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _ops.bitwise_right_shift(self, other)
 
     def __invert__(self):
-        return Tensor._make(np.logical_not(self._array), False)
+        return _ops.bitwise_not(self)
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    add, sub, mul, div = __add__, __sub__, __mul__, __truediv__
+    def eq(self, other):
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        return _ops.ne(self, other)
+
+    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
+    less, less_equal, greater, greater_equal, not_equal = __lt__, __le__, __gt__, __ge__, ne
+
+    def add(self, other, *, alpha=1):
+        return _ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other, *, rounding_mode=None):
+        return _ops.div(self, other, rounding_mode=rounding_mode)
+
+    subtract, multiply, divide, true_divide = sub, mul, div, div
     __div__ = __truediv__
 
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
+
+    def fmod(self, other):
+        return _ops.fmod(self, other)
+
+    def logical_and(self, other):
+        return _ops.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ops.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _ops.logical_xor(self, other)
+
+    def logical_not(self):
+        return _ops.logical_not(self)
+
+    def bitwise_and(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _ops.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _ops.bitwise_not(self)
+
     def __setitem__(self, index, value):
-        self._inplace("__setitem__")
-        self._array[_ops.as_index(index)] = _data(value)
+        self._inplace("__setitem__", _ops.index_put_value, _ops.as_index(index), value)
 
     # ---------------------------------------------------------------- math
     def exp(self):
@@ -189,7 +290,7 @@ class Tensor(TensorBase):
         return _ops.sqrt(self)
 
     def rsqrt(self):
-        return 1.0 / _ops.sqrt(self)
+        return _ops.rsqrt(self)
 
     def abs(self):
         return _ops.abs(self)
@@ -210,25 +311,35 @@ class Tensor(TensorBase):
         return _ops.relu(self)
 
     def square(self):
-        return _ops.Mul.apply(self, self)
+        return _ops.square(self)
 
     def reciprocal(self):
-        return _ops.div(1.0, self)
+        return _ops.reciprocal(self)
 
     def pow(self, exponent):
         return _ops.pow(self, exponent)
 
     def sign(self):
-        return Tensor._make(np.sign(self._array), False)
+        return _ops.sign(self)
+
+    sgn = sign
 
     def floor(self):
-        return Tensor._make(np.floor(self._array), False)
+        return _ops.floor(self)
 
     def ceil(self):
-        return Tensor._make(np.ceil(self._array), False)
+        return _ops.ceil(self)
 
-    def round(self):
-        return Tensor._make(np.round(self._array), False)
+    def round(self, decimals=0):
+        return _ops.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    fix = trunc
+
+    def frac(self):
+        return _ops.frac(self)
 
     def clamp(self, min=None, max=None):
         return _ops.clamp(self, min, max)
@@ -248,23 +359,26 @@ class Tensor(TensorBase):
         return _ops.masked_fill(self, mask, value)
 
     def isnan(self):
-        return Tensor._make(np.isnan(self._array), False)
+        return _ops.isnan(self)
 
     def isfinite(self):
-        return Tensor._make(np.isfinite(self._array), False)
+        return _ops.isfinite(self)
+
+    def isinf(self):
+        return _ops.isinf(self)
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        return _ops.sum(self, dim, keepdim, dtype)
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False):
-        return _ops.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.mean(self, dim, keepdim, dtype=dtype)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return _ops.var(self, dim, unbiased, keepdim, correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return _ops.std(self, dim, unbiased, keepdim, correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim=None, keepdim=False):
         return _ops.max(self, dim, keepdim)
@@ -272,10 +386,10 @@ class Tensor(TensorBase):
     def min(self, dim=None, keepdim=False):
         return _ops.min(self, dim, keepdim)
 
-    def amax(self, dim=None, keepdim=False):
+    def amax(self, dim=(), keepdim=False):
         return _ops.amax(self, dim, keepdim)
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=(), keepdim=False):
         return _ops.amin(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
@@ -284,23 +398,23 @@ class Tensor(TensorBase):
     def argmin(self, dim=None, keepdim=False):
         return _ops.argmin(self, dim, keepdim)
 
-    def prod(self, dim=None, keepdim=False):
-        return _ops.prod(self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.prod(self, dim, keepdim, dtype=dtype)
 
     def logsumexp(self, dim, keepdim=False):
         return _ops.logsumexp(self, dim, keepdim)
 
-    def cumsum(self, dim):
-        return _ops.cumsum(self, dim)
+    def cumsum(self, dim, *, dtype=None):
+        return _ops.cumsum(self, dim, dtype=dtype)
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        return _ops.norm(self, p, dim, keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _ops.norm(self, p, dim, keepdim, dtype=dtype)
 
-    def all(self, dim=None):
-        return Tensor._make(np.all(self._array, axis=dim), False)
+    def all(self, dim=None, keepdim=False):
+        return _ops.all(self, dim, keepdim)
 
-    def any(self, dim=None):
-        return Tensor._make(np.any(self._array, axis=dim), False)
+    def any(self, dim=None, keepdim=False):
+        return _ops.any(self, dim, keepdim)
 
     def softmax(self, dim):
         return _ops.softmax(self, dim)
@@ -335,7 +449,7 @@ class Tensor(TensorBase):
         return _ops.transpose(self, dim0, dim1)
 
     def t(self):
-        return _ops.transpose(self, 0, 1) if self._array.ndim == 2 else self
+        return _ops.t(self)
 
     def permute(self, *dims):
         return _ops.permute(self, *dims)
@@ -375,6 +489,36 @@ class Tensor(TensorBase):
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
+
+
+def _is_operand(value):
+    return isinstance(value, (TensorBase, int, float, complex, np.generic, np.ndarray))
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+               "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def _to_arguments(name, args, kwargs):
+    """(device or None, dtype or None) from ``to``'s PyTorch signatures."""
+    target, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, TensorBase):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, int)) and not isinstance(arg, bool) or type(arg).__name__ == "device":
+            target = arg
+        elif arg is not None and not isinstance(arg, bool):
+            dtype = arg
+    unknown = set(kwargs) - {"device", "dtype", "copy", "non_blocking", "memory_format"}
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{name}(): {dtype!r} is neither a device nor a dtype") from None
+    return target, dtype
 
 
 from soma import ops as _ops  # noqa: E402  (ops build on Tensor, so they load after it)

@@ -7,29 +7,63 @@ that hands the array to an op in :mod:`soma.ops`) is in :mod:`soma.tensor`.
 
 import numpy as np
 
+from soma.backend import as_array
+
 __all__ = ["TensorBase"]
 
 _FLOAT_DEFAULT = np.dtype(np.float32)
 
 
 def _infer_array(data, dtype):
-    """The array for ``soma.tensor(data, dtype)``: Python floats become float32, ints int64."""
+    """The array for ``soma.tensor(data, dtype)``: Python floats become the default float dtype, ints int64."""
+    from soma._promotion import get_default_dtype
+
     if isinstance(data, TensorBase):
         data = data._array
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         return data.astype(dtype, copy=True) if dtype is not None else data.copy()
     if isinstance(data, (list, tuple)) and any(isinstance(item, TensorBase) for item in data):
         data = [item._array if isinstance(item, TensorBase) else item for item in data]
-    array = np.array(data)
+    try:
+        array = np.array(data)
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"soma.tensor: cannot make a tensor from this data ({error})") from None
+    if array.dtype.kind in "OUSV":
+        if array.dtype.kind == "O" and _has_big_int(data):
+            raise RuntimeError("Overflow when unpacking long")
+        raise TypeError(f"soma.tensor: new(): invalid data type '{type(_first(data)).__name__}'")
     if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind in "iu" and array.dtype.kind in "iu" and array.size:
+            _check_integer_range(array, dtype)
         return array.astype(dtype, copy=False)
     if array.dtype.kind == "f":
-        return array.astype(_FLOAT_DEFAULT, copy=False)
+        return array.astype(get_default_dtype(), copy=False)
     if array.dtype.kind in "iu":
         return array.astype(np.int64, copy=False)
-    if array.dtype.kind in "bc":
-        return array
-    raise TypeError(f"soma.tensor: cannot make a tensor from data of type {type(data).__name__}")
+    if array.dtype.kind == "c":
+        return array.astype(np.complex128 if get_default_dtype() == np.float64 else np.complex64, copy=False)
+    return array
+
+
+def _check_integer_range(array, dtype):
+    """PyTorch's overflow check for Python integers stored in an integer dtype (unsigned accept down to -max)."""
+    info = np.iinfo(dtype)
+    low = -int(info.max) if info.min == 0 else int(info.min)
+    if int(array.min()) < low or int(array.max()) > int(info.max):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+
+
+def _first(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
+
+
+def _has_big_int(data):
+    if isinstance(data, (list, tuple)):
+        return any(_has_big_int(item) for item in data)
+    return isinstance(data, int) and not -(2**63) <= data < 2**63
 
 
 def _data(value):
@@ -66,7 +100,9 @@ class TensorBase:
 
     @classmethod
     def _make(cls, array, requires_grad):
-        """Wrap an array without copying or checking (the ops' fast path)."""
+        """Wrap an array without copying (the ops' fast path); NumPy scalars become 0-d arrays."""
+        if type(array) is not np.ndarray:
+            array = as_array(array)
         tensor = object.__new__(cls)
         tensor._array = array
         tensor.grad = None
@@ -104,7 +140,18 @@ class TensorBase:
 
     @property
     def device(self):
-        return "cpu" if isinstance(self._array, np.ndarray) else "cuda"
+        """The :class:`soma.device` this tensor's storage lives on."""
+        from soma._device import CPU, device
+
+        return CPU if isinstance(self._array, np.ndarray) else device("cuda", 0)
+
+    @property
+    def is_cuda(self):
+        return not isinstance(self._array, np.ndarray)
+
+    @property
+    def is_cpu(self):
+        return isinstance(self._array, np.ndarray)
 
     @property
     def is_leaf(self):
@@ -241,78 +288,165 @@ class TensorBase:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # -------------------------------------------------------------- in-place ops
-    def _inplace(self, name):
-        from soma.autograd.function import is_grad_enabled, mark_dirty
+    def _inplace(self, name, op, *args, cast=False, **kwargs):
+        """``self <- op(self, *args)`` in place, with PyTorch's rules; returns ``self``.
 
-        if self.requires_grad and is_grad_enabled():
-            what = "a leaf Variable that requires grad" if self._ctx is None else (
-                "a tensor that requires grad"
-            )
+        ``op`` is the out-of-place function. Outside the graph (no input requires grad, or
+        grad mode is off) its result is written into this tensor's memory. Inside the graph,
+        a leaf that requires grad is an error; any other tensor is rebased: ``op`` runs on a
+        copy that takes over this tensor's history, the result is written back, and this
+        tensor becomes that result's node output (as ``y = x * 2; y.add_(1)`` in PyTorch).
+        The result must keep this tensor's shape and be castable to its dtype without
+        leaving its category (``cast=True``, for copy_ and fill_, casts anything).
+        """
+        from soma.autograd.function import _Mode, mark_dirty, no_grad
+
+        tracked = _Mode.grad and (
+            self.requires_grad or any(isinstance(a, TensorBase) and a.requires_grad for a in args)
+        )
+        if not tracked:
+            with no_grad():
+                result = op(self, *args, **kwargs)
+            self._check_inplace(name, result, cast)
+            np.copyto(self._array, result._array, casting="unsafe")
+            mark_dirty(self)
+            return self
+        if self.requires_grad and self._ctx is None:
             raise RuntimeError(
-                f"{name}: {what} is being used in an in-place operation; wrap it in "
-                "`with soma.no_grad():` or use the out-of-place form (x = x + y)"
+                f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "
+                "wrap it in `with soma.no_grad():` or use the out-of-place form (x = x + y)"
             )
+        shadow = type(self)._make(self._array.copy(), self.requires_grad)
+        shadow._ctx, shadow._out_index = self._ctx, self._out_index
+        result = op(shadow, *args, **kwargs)
+        self._check_inplace(name, result, cast)
+        if result._array.dtype != self._array.dtype:
+            result = result.to(self._array.dtype)
+        np.copyto(self._array, result._array)
         mark_dirty(self)
-
-    def add_(self, other, alpha=1):
-        self._inplace("add_")
-        other = _data(other)
-        self._array += other if alpha == 1 else alpha * other
+        node = result._ctx
+        if node is not None:  # the node now describes this tensor, whose memory holds its output
+            node.saved_tensors = tuple(self._array if a is result._array else a for a in node.saved_tensors)
+            node._stamp = _Mode.clock
+            self._ctx, self._out_index, self.requires_grad = node, result._out_index, True
         return self
 
-    def sub_(self, other, alpha=1):
-        self._inplace("sub_")
-        other = _data(other)
-        self._array -= other if alpha == 1 else alpha * other
-        return self
+    def _check_inplace(self, name, result, cast):
+        if result._array.shape != self._array.shape:
+            raise RuntimeError(
+                f"{name}: output with shape {list(self._array.shape)} doesn't match the broadcast shape "
+                f"{list(result._array.shape)}"
+            )
+        if not cast and result._array.dtype != self._array.dtype:
+            from soma._promotion import can_cast
+
+            if not can_cast(result._array.dtype, self._array.dtype):
+                raise RuntimeError(
+                    f"{name}: result type {result._array.dtype} can't be cast to the desired output type "
+                    f"{self._array.dtype}"
+                )
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace("add_", _ops().add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace("sub_", _ops().sub, other, alpha=alpha)
 
     def mul_(self, other):
-        self._inplace("mul_")
-        self._array *= _data(other)
-        return self
+        return self._inplace("mul_", _ops().mul, other)
 
-    def div_(self, other):
-        self._inplace("div_")
-        self._array /= _data(other)
-        return self
+    def div_(self, other, *, rounding_mode=None):
+        return self._inplace("div_", _ops().div, other, rounding_mode=rounding_mode)
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    def pow_(self, exponent):
+        return self._inplace("pow_", _ops().pow, exponent)
+
+    def remainder_(self, other):
+        return self._inplace("remainder_", _ops().remainder, other)
+
+    def fmod_(self, other):
+        return self._inplace("fmod_", _ops().fmod, other)
+
+    def floor_divide_(self, other):
+        return self._inplace("floor_divide_", _ops().floor_divide, other)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
+    mul_.__doc__ = "In-place ``self *= other``."
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
 
     def zero_(self):
-        self._inplace("zero_")
-        self._array[...] = 0
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        self._inplace("fill_")
-        self._array[...] = _data(value)
-        return self
+        if isinstance(value, TensorBase) and value.ndim:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
+            )
+        return self._inplace("fill_", _fill, value, cast=True)
 
-    def copy_(self, source):
-        self._inplace("copy_")
-        self._array[...] = _data(source)
-        return self
+    def copy_(self, src, non_blocking=False):
+        if not isinstance(src, TensorBase):
+            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        return self._inplace("copy_", _copy, src, cast=True)
 
     def clamp_(self, min=None, max=None):
-        self._inplace("clamp_")
-        np.clip(self._array, min, max, out=self._array)
-        return self
+        return self._inplace("clamp_", _ops().clamp, min, max)
+
+    clip_ = clamp_
 
     def masked_fill_(self, mask, value):
-        self._inplace("masked_fill_")
-        self._array[_data(mask)] = _data(value)
+        return self._inplace("masked_fill_", _ops().masked_fill, mask, value)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        from soma.random import generator as global_generator
+
+        return self._fill_random("uniform_", lambda g: g.uniform(a, b, self._array.shape), generator
+                                 or global_generator())
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from soma.random import generator as global_generator
+
+        if std < 0:
+            raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+        return self._fill_random("normal_", lambda g: g.normal(mean, std, self._array.shape), generator
+                                 or global_generator())
+
+    def _fill_random(self, name, draw, generator):
+        from soma.autograd.function import _Mode, mark_dirty
+
+        if _Mode.grad and self.requires_grad:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation.")
+        if self._array.dtype.kind not in "fc":
+            raise RuntimeError(f"{name}: not implemented for integer tensors ({self._array.dtype}); use random_")
+        self._array[...] = draw(generator)
+        mark_dirty(self)
         return self
 
-    def uniform_(self, a=0.0, b=1.0):
-        from soma.random import generator
 
-        self._inplace("uniform_")
-        self._array[...] = generator().uniform(a, b, self._array.shape)
-        return self
+def _ops():
+    from soma import ops
 
-    def normal_(self, mean=0.0, std=1.0):
-        from soma.random import generator
+    return ops
 
-        self._inplace("normal_")
-        self._array[...] = generator().normal(mean, std, self._array.shape)
-        return self
+
+def _fill(target, value):
+    """``target``'s shape filled with ``value`` (a number or a 0-d tensor, which receives the gradient)."""
+    ops = _ops()
+    return ops.where(_true_like(target), ops.to_dtype(value, target._array.dtype), target)
+
+
+def _copy(target, src):
+    ops = _ops()
+    src = ops.to_dtype(src, target._array.dtype)
+    if src.shape != target.shape:
+        src = ops.expand(src, target.shape)
+    return ops.where(_true_like(target), src, target)
+
+
+def _true_like(target):
+    return type(target)._make(np.ones(target._array.shape, dtype=bool), False)

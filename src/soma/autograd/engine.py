@@ -91,10 +91,10 @@ def _visit_outputs(node, grads, handed_out):
 
 
 def _check_versions(node):
-    for tensor in modified_saved_inputs(node):
+    for array in modified_saved_inputs(node):
         raise RuntimeError(
-            f"one of the tensors needed to compute the gradient of {node.name} "
-            f"(shape {tuple(tensor.shape)}) has been modified by an in-place operation "
+            f"one of the variables needed for gradient computation of {node.name} "
+            f"(shape {tuple(array.shape)}) has been modified by an inplace operation "
             "after the forward pass. Use an out-of-place operation (x = x + y instead of "
             "x += y), or call backward before changing it."
         )

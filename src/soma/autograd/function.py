@@ -23,6 +23,7 @@ of ``forward`` (``None`` for arguments that need none) and must not modify
 """
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -223,7 +224,7 @@ class Function:
             out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
             return _wrap_outputs(ctx, args, out, track)
-        result = Tensor._make(out if type(out) is np.ndarray else as_array(out), track)
+        result = Tensor._make(out, track)
         if track:
             result._ctx = ctx
             ctx.inputs = args
@@ -244,24 +245,54 @@ def _wrap_outputs(ctx, args, out, track):
     return outputs
 
 
+_dirty = {}  # id(storage root) -> (weakref to the root, clock of its last in-place change)
+
+
+def _root(array):
+    """The array that owns ``array``'s memory (views share their base's root)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _forget(key):
+    return lambda _ref: _dirty.pop(key, None)
+
+
 def mark_dirty(*tensors):
     """Record that ``tensors`` were changed in place (by an in-place op or an optimizer step).
 
-    Each in-place change advances one global clock and stamps the tensor with it. A node
+    Each in-place change advances one global clock, bumps the tensor's ``_version`` and
+    stamps the memory it lives in (the root array of any view) with the clock. A node
     remembers the clock at its forward; if the clock has moved by its backward, the engine
-    checks whether any input it saved was changed since, and raises instead of returning
-    a wrong gradient. The common case (nothing changed in between) costs one comparison.
+    checks whether any array it saved lives in memory stamped since, and raises instead of
+    returning a wrong gradient. Views are covered: changing ``x[0]`` in place stamps ``x``.
+    The common case (nothing changed in between) costs one comparison.
     """
     _Mode.clock += 1
+    clock = _Mode.clock
     for tensor in tensors:
-        tensor._version = _Mode.clock
+        tensor._version += 1
+        array = tensor._array
+        if isinstance(array, np.ndarray):
+            root = _root(array)
+            key = id(root)
+            entry = _dirty.get(key)
+            if entry is not None and entry[0]() is root:
+                _dirty[key] = (entry[0], clock)
+            else:
+                _dirty[key] = (weakref.ref(root, _forget(key)), clock)
+
+
+def modified_since(array, stamp):
+    """True if the memory ``array`` lives in was changed in place after clock ``stamp``."""
+    if not isinstance(array, np.ndarray):
+        return False
+    root = _root(array)
+    entry = _dirty.get(id(root))
+    return entry is not None and entry[1] > stamp and entry[0]() is root
 
 
 def modified_saved_inputs(node):
-    """The inputs of ``node`` whose saved arrays were changed in place after its forward."""
-    saved = node.saved_tensors
-    return [
-        t
-        for t in node.inputs
-        if isinstance(t, Tensor) and t._version > node._stamp and any(t._array is a for a in saved)
-    ]
+    """The arrays ``node`` saved for backward that were changed in place after its forward."""
+    return [a for a in node.saved_tensors if modified_since(a, node._stamp)]

@@ -4,7 +4,10 @@ The names here are the functional forms (``soma.exp``, ``soma.matmul``, ...); th
 ``Function`` classes (``ops.Mul``, ``ops.MatMul``, ...) are the graph nodes.
 """
 
+from soma.ops._common import to_dtype  # noqa: F401
 from soma.ops.arithmetic import *  # noqa: F403
+from soma.ops.comparison import *  # noqa: F403
+from soma.ops.rounding import *  # noqa: F403
 from soma.ops.indexing import *  # noqa: F403
 from soma.ops.linalg import *  # noqa: F403
 from soma.ops.pointwise import *  # noqa: F403

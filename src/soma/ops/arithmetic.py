@@ -7,13 +7,16 @@ broadcast dimensions ("the backward of expand is a sum").
 
 import numpy as np
 
+from soma._promotion import float_result, result_type
 from soma.autograd.function import Function
+from soma.ops._common import as_tensor_arg, broadcast_shape, promote, raw, shape_of, to_dtype, write_out
 from soma.tensor import Tensor
 
 __all__ = [
     "unbroadcast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Where",
     "Clamp", "Abs", "add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "where",
-    "clamp", "abs", "masked_fill",
+    "clamp", "abs", "masked_fill", "clip", "clamp_min", "clamp_max", "true_divide", "divide", "multiply",
+    "subtract", "negative", "absolute",
 ]
 
 
@@ -30,8 +33,7 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _shape(value):
-    return value.shape if hasattr(value, "shape") else ()
+_shape = shape_of
 
 
 class Add(Function):
@@ -129,16 +131,16 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # dz/da = b·a^(b-1), dz/db = a^b·ln a
+        # dz/da = b·a^(b-1) (0 where b = 0, so 0⁰ has gradient 0), dz/db = a^b·ln a (0 where a = 0, b >= 0)
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
-        if need_a:
-            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if need_b:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, 0, np.nan))
-            grad_b = unbroadcast(grad * out * log_a, b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                grad_a = unbroadcast(np.where(b == 0, 0, grad * b * a ** (b - 1)).astype(grad.dtype), _shape(a))
+            if need_b:
+                term = np.where((a == 0) & (b >= 0), 0, grad * out * np.log(a))
+                grad_b = unbroadcast(term.astype(grad.dtype), _shape(b))
         return grad_a, grad_b
 
 
@@ -185,18 +187,19 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, condition, a, b):
-        ctx.condition = condition
+        ctx.save_for_backward(condition)  # saved, so changing the mask in place is caught
         ctx.shapes = (_shape(a), _shape(b))
         return np.where(condition, a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
         zero = np.zeros((), grad.dtype)
         return (
             None,
-            unbroadcast(np.where(ctx.condition, grad, zero), ctx.shapes[0]) if need_a else None,
-            unbroadcast(np.where(ctx.condition, zero, grad), ctx.shapes[1]) if need_b else None,
+            unbroadcast(np.where(condition, grad, zero), ctx.shapes[0]) if need_a else None,
+            unbroadcast(np.where(condition, zero, grad), ctx.shapes[1]) if need_b else None,
         )
 
 
@@ -215,10 +218,10 @@ class Clamp(Function):
         low, high = ctx.bounds
         inside = np.ones(a.shape, dtype=bool)
         if low is not None:
-            inside &= a >= low
+            inside = inside & (a >= low)
         if high is not None:
-            inside &= a <= high
-        return grad * inside, None, None
+            inside = inside & (a <= high)
+        return unbroadcast(grad * inside, a.shape), None, None
 
 
 class Abs(Function):
@@ -236,81 +239,167 @@ class Abs(Function):
         return grad * np.sign(a)
 
 
-def _check_binary(name, a, b):
-    sa, sb = _shape(a), _shape(b)
-    try:
-        return np.broadcast_shapes(sa, sb)
-    except ValueError:
-        raise ValueError(
-            f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together"
-        ) from None
-
-
-def _binary(function, name):
-    def op(a, b):
+def _binary(function, name, doc):
+    def op(input, other, *, out=None):
+        a, b = promote(input, other)
         try:
-            return function.apply(a, b)
+            result = function.apply(a, b)
         except ValueError:
-            _check_binary(name, _raw(a), _raw(b))
+            broadcast_shape(name, shape_of(raw(a)), shape_of(raw(b)))
             raise
+        return result if out is None else write_out(result, out, name)
 
-    op.__name__ = name
-    op.__doc__ = function.__doc__
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
     return op
 
 
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else value
+mul = _binary(Mul, "mul", "z = input * other, broadcast, in the dtype PyTorch promotes to.")
+maximum = _binary(Maximum, "maximum", "z = max(input, other) elementwise; ties share the gradient.")
+minimum = _binary(Minimum, "minimum", "z = min(input, other) elementwise; ties share the gradient.")
+_add = _binary(Add, "add", None)
+_sub = _binary(Sub, "sub", None)
 
 
-add = _binary(Add, "add")
-sub = _binary(Sub, "sub")
-mul = _binary(Mul, "mul")
-maximum = _binary(Maximum, "maximum")
-minimum = _binary(Minimum, "minimum")
+def _scaled(other, alpha, name, input):
+    if alpha == 1:
+        return other
+    kind = result_type(input, other).kind
+    if isinstance(alpha, float) and kind in "iub":
+        raise RuntimeError(f"{name}: for integral input tensors, argument alpha must not be a floating point number.")
+    return mul(other, alpha)
 
 
-def div(a, b):
-    """z = a / b; integer tensors divide to float32, as in PyTorch."""
-    if isinstance(a, Tensor) and a._array.dtype.kind in "iub" and not _is_float(b):
-        a = Tensor._make(a._array.astype(np.float32), False)
-    elif isinstance(b, Tensor) and b._array.dtype.kind in "iub" and not _is_float(a):
-        b = Tensor._make(b._array.astype(np.float32), False)
-    return _binary_div(a, b)
+def add(input, other, *, alpha=1, out=None):
+    """z = input + alpha · other"""
+    return _add(input, _scaled(other, alpha, "add", input), out=out)
 
 
-def _is_float(value):
-    return isinstance(value, Tensor) and value._array.dtype.kind == "f"
+def sub(input, other, *, alpha=1, out=None):
+    """z = input - alpha · other"""
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    return _sub(input, _scaled(other, alpha, "sub", input), out=out)
 
 
-_binary_div = _binary(Div, "div")
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_)) or (isinstance(value, Tensor) and value._array.dtype.kind == "b")
 
 
-def neg(a):
-    return Neg.apply(a)
+_true_div = _binary(Div, "div", None)
 
 
-def pow(a, exponent):
-    """z = a ** exponent (either may be a tensor)."""
-    return Pow.apply(a, exponent)
+def div(input, other, *, rounding_mode=None, out=None):
+    """z = input / other: true division (integers divide to the default float dtype), or rounded to
+    ``"trunc"`` (towards zero) or ``"floor"`` (down), which keep integer dtypes."""
+    if rounding_mode is None:
+        dtype = float_result(result_type(input, other))
+        return _true_div(to_dtype(input, dtype), to_dtype(other, dtype), out=out)
+    if rounding_mode == "floor":
+        from soma.ops.rounding import floor_divide
+
+        return floor_divide(input, other, out=out)
+    if rounding_mode == "trunc":
+        from soma.ops.rounding import trunc_divide
+
+        return trunc_divide(input, other, out=out)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-def where(condition, a, b):
-    """Elements of ``a`` where ``condition`` holds, else of ``b`` (either may be a number)."""
-    condition = _raw(condition)
-    return Where.apply(condition, a, b)
+true_divide = divide = div
+multiply, subtract = mul, sub
 
 
-def masked_fill(a, mask, value):
-    """``a`` with ``value`` where ``mask`` is True."""
-    return Where.apply(_raw(mask), _raw(value) if isinstance(value, Tensor) else value, a)
+def neg(input, *, out=None):
+    """z = -input"""
+    if _is_bool(input):
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+            "use the `~` or `logical_not()` operator instead."
+        )
+    return write_out(Neg.apply(as_tensor_arg(input, "neg")), out, "neg")
 
 
-def clamp(a, min=None, max=None):
+negative = neg
+
+
+def pow(input, exponent, *, out=None):
+    """z = input ** exponent (either may be a tensor; integers to negative integer powers are an error)."""
+    a, b = promote(input, exponent)
+    if np.result_type(raw(a)).kind in "iu" and np.any(np.asarray(raw(b)) < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    try:
+        result = Pow.apply(a, b)
+    except ValueError:
+        broadcast_shape("pow", shape_of(raw(a)), shape_of(raw(b)))
+        raise
+    return write_out(result, out, "pow")
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (either may be a number).
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+    """
+    if input is None and other is None:
+        return tuple(Tensor._make(i.astype(np.int64), False) for i in np.nonzero(raw(condition)))
+    mask = raw(condition)
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        kind = getattr(mask, "dtype", type(mask).__name__)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")
+    a, b = promote(input, other)
+    broadcast_shape("where", mask.shape, shape_of(raw(a)), shape_of(raw(b)))
+    return write_out(Where.apply(mask, a, b), out, "where")
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` (a number or a 0-d tensor) where the bool ``mask`` is True."""
+    input = as_tensor_arg(input, "masked_fill")
+    mask = raw(mask)
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        kind = getattr(mask, "dtype", type(mask).__name__)
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {kind}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+            )
+    elif not isinstance(value, (bool, int, float, complex, np.generic)):
+        raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
+    broadcast_shape("masked_fill", mask.shape, input.shape)
+    return Where.apply(mask, to_dtype(value, input._array.dtype), input)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """z = min(max(input, min), max); the gradient passes where min <= input <= max."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    return Clamp.apply(a, _raw(min), _raw(max))
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    input = as_tensor_arg(input, "clamp")
+    dtype = result_type(input, min, max)
+    low, high = raw(to_dtype(min, dtype)), raw(to_dtype(max, dtype))
+    return write_out(Clamp.apply(to_dtype(input, dtype), low, high), out, "clamp")
 
 
-def abs(a):
-    return Abs.apply(a)
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min, None)
+
+
+def clamp_max(input, max):
+    return clamp(input, None, max)
+
+
+def abs(input, *, out=None):
+    """z = |input|"""
+    input = as_tensor_arg(input, "abs")
+    if input._array.dtype.kind == "b":
+        raise RuntimeError("abs(): operation is not supported for bool tensors")
+    return write_out(Abs.apply(input), out, "abs")
+
+
+absolute = abs

@@ -8,11 +8,13 @@ with ``numpy.add.at`` instead of assigning.
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.ops._common import to_dtype
+from soma.ops.arithmetic import unbroadcast
 from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
 __all__ = [
-    "GetItem", "Gather", "IndexSelect", "as_index", "getitem", "gather", "index_select",
+    "GetItem", "IndexPut", "index_put_value", "Gather", "IndexSelect", "as_index", "getitem", "gather", "index_select",
     "split", "chunk", "unbind", "narrow", "one_hot",
 ]
 
@@ -54,6 +56,28 @@ class GetItem(Function):
         else:
             out[index] = grad
         return out, None
+
+
+class IndexPut(Function):
+    """z = x with z[index] = v (``x[index] = v`` out of place); ∂z/∂x is 1 outside ``index``, ∂z/∂v sums ``index``."""
+
+    @staticmethod
+    def forward(ctx, x, index, value):
+        ctx.index, ctx.value_shape = index, np.shape(value)
+        out = x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, _, need_v = ctx.needs_input_grad
+        grad_x = grad_v = None
+        if need_x:
+            grad_x = grad.copy()
+            grad_x[ctx.index] = 0
+        if need_v:
+            grad_v = unbroadcast(grad[ctx.index], ctx.value_shape)
+        return grad_x, None, grad_v
 
 
 class Gather(Function):
@@ -103,6 +127,17 @@ def _index_array(index, name):
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got {array.dtype}")
     return array
+
+
+def index_put_value(x, index, value):
+    """``x`` with ``x[index] = value`` (the out-of-place form of ``__setitem__``), value cast to x's dtype."""
+    value = to_dtype(value, x._array.dtype)
+    try:
+        return IndexPut.apply(x, index, value)
+    except IndexError as error:
+        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(x.shape)}: {error}") from None
+    except ValueError as error:
+        raise RuntimeError(f"__setitem__: shape mismatch for a tensor of shape {tuple(x.shape)}: {error}") from None
 
 
 def gather(x, dim, index):

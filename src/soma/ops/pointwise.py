@@ -7,12 +7,15 @@ derivatives are cheapest in terms of it.
 
 import numpy as np
 
+from soma._promotion import get_default_dtype
 from soma.autograd.function import Function
+from soma.ops._common import as_tensor_arg, write_out
+from soma.tensor import Tensor
 
 __all__ = [
     "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Sin", "Cos", "Tanh", "Sigmoid", "Relu",
     "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
-    "stable_sigmoid",
+    "stable_sigmoid", "Rsqrt", "Reciprocal", "Square", "rsqrt", "reciprocal", "square",
 ]
 
 
@@ -167,41 +170,87 @@ class Relu(Function):
         return grad * mask  # dy/dx = 1 for x > 0, else 0
 
 
-def exp(x):
-    return Exp.apply(x)
+def _float_unary(function, name):
+    """The functional form of ``function``: integer and bool inputs compute in the default float dtype."""
+
+    def op(input, *, out=None):
+        input = as_tensor_arg(input, name)
+        if input._array.dtype.kind not in "fc":
+            input = Tensor._make(input._array.astype(get_default_dtype()), False)
+        result = function.apply(input)
+        return result if out is None else write_out(result, out, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = function.__doc__
+    return op
 
 
-def log(x):
-    return Log.apply(x)
-
-
-def log1p(x):
-    return Log1p.apply(x)
-
-
-def expm1(x):
-    return Expm1.apply(x)
-
-
-def sqrt(x):
-    return Sqrt.apply(x)
-
-
-def sin(x):
-    return Sin.apply(x)
-
-
-def cos(x):
-    return Cos.apply(x)
-
-
-def tanh(x):
-    return Tanh.apply(x)
-
-
-def sigmoid(x):
-    return Sigmoid.apply(x)
+exp = _float_unary(Exp, "exp")
+log = _float_unary(Log, "log")
+log1p = _float_unary(Log1p, "log1p")
+expm1 = _float_unary(Expm1, "expm1")
+sqrt = _float_unary(Sqrt, "sqrt")
+sin = _float_unary(Sin, "sin")
+cos = _float_unary(Cos, "cos")
+tanh = _float_unary(Tanh, "tanh")
+sigmoid = _float_unary(Sigmoid, "sigmoid")
 
 
 def relu(x):
     return Relu.apply(x)
+
+
+class Rsqrt(Function):
+    """y = 1/√x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * -0.5 * y * y * y  # d(x^-½)/dx = -½ x^-3/2 = -½ y³
+
+
+class Reciprocal(Function):
+    """y = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / x
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * -(y * y)  # d(1/x)/dx = -1/x² = -y²
+
+
+class Square(Function):
+    """y = x²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 2 * x  # d(x²)/dx = 2x
+
+
+rsqrt = _float_unary(Rsqrt, "rsqrt")
+reciprocal = _float_unary(Reciprocal, "reciprocal")
+
+
+def square(input, *, out=None):
+    """y = x² (integers stay integers; bools become int64, as in PyTorch)."""
+    input = as_tensor_arg(input, "square")
+    if input._array.dtype.kind == "b":
+        input = Tensor._make(input._array.astype(np.int64), False)
+    return write_out(Square.apply(input), out, "square")

@@ -10,31 +10,49 @@ from collections import namedtuple
 
 import numpy as np
 
+from soma._promotion import get_default_dtype
 from soma.autograd.function import Function
+from soma.ops._common import write_out
 from soma.tensor import Tensor
 
 __all__ = [
     "Sum", "Mean", "Amax", "Amin", "MaxDim", "Prod", "LogSumExp", "Cumsum",
     "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "logsumexp",
-    "cumsum", "var", "std", "norm", "normalize_dims",
+    "cumsum", "var", "std", "norm", "normalize_dims", "all", "any",
 ]
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def normalize_dims(dim, ndim, name="reduction"):
-    """``dim`` (None, int or tuple) as a tuple of non-negative axes."""
+    """``dim`` (None, an int, or a tuple/list; empty means all) as a tuple of non-negative axes.
+
+    A 0-d tensor accepts dims 0 and -1, as in PyTorch. Out-of-range dims raise IndexError and
+    repeated dims RuntimeError, with PyTorch's wording and the op's name.
+    """
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        dims = (int(dim),)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+        if not dims:
+            return tuple(range(ndim))
+    else:
+        raise TypeError(f"{name}(): argument 'dim' must be int or tuple of ints, not {type(dim).__name__}")
     size = builtins.max(ndim, 1)
     out = []
     for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"{name}(): argument 'dim' must be int or tuple of ints, got an element {d!r}")
         if not -size <= d < size:
             raise IndexError(
-                f"{name}: dimension {d} is out of range for a tensor with {ndim} dimensions"
+                f"{name}: Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {d})"
             )
-        out.append(d % size)
+        d = int(d) % size
+        if d in out:
+            raise RuntimeError(f"{name}: dim {d} appears multiple times in the list of dims")
+        out.append(d)
     return tuple(out)
 
 
@@ -189,114 +207,280 @@ class Cumsum(Function):
         return np.flip(np.cumsum(np.flip(grad, dim), axis=dim), dim), None
 
 
-def sum(x, dim=None, keepdim=False, dtype=None):
+def _axes(x, dim, name):
+    """The axes to reduce (none for a 0-d tensor, whose dim 0 / -1 is the tensor itself)."""
+    axes = normalize_dims(dim, x.ndim, name)
+    return axes if x.ndim else ()
+
+
+def _input(x, name):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def _check_nonempty(x, axes, name):
+    if x._array.size == 0 and any(x.shape[a] == 0 for a in axes) or (x._array.size == 0 and not axes and x.ndim):
+        raise IndexError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim "
+            f"with the 'dim' argument (input shape {tuple(x.shape)})"
+            if len(axes) == x.ndim
+            else f"{name}(): Expected reduction dim {axes} to have non-zero size (input shape {tuple(x.shape)})"
+        )
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """y = Σᵢ xᵢ over ``dim`` (all dims if None or empty); integers and bools sum to int64, as in PyTorch."""
+    x = _input(input, "sum")
     if dtype is not None:
         x = x.to(dtype)
-    elif x._array.dtype.kind in "bu" or x._array.dtype == np.int32:
+    elif x._array.dtype.kind in "iub":
         x = x.long()
-    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+    return write_out(Sum.apply(x, _axes(x, dim, "sum"), keepdim), out, "sum")
 
 
-def mean(x, dim=None, keepdim=False):
-    if x._array.dtype.kind != "f":
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """y = (1/n) Σᵢ xᵢ over ``dim``; needs a floating dtype (or ``dtype=``), as in PyTorch."""
+    x = _input(input, "mean")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._array.dtype.kind not in "fc":
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}"
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {x.dtype}"
         )
-    return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
+    return write_out(Mean.apply(x, _axes(x, dim, "mean"), keepdim), out, "mean")
 
 
-def amax(x, dim=None, keepdim=False):
-    return Amax.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim)
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """The largest element over ``dim`` (all dims if empty); tied maxima share the gradient."""
+    x = _input(input, "amax")
+    axes = _axes(x, dim, "amax")
+    _check_nonempty(x, axes, "amax")
+    return write_out(Amax.apply(x, axes, keepdim), out, "amax")
 
 
-def amin(x, dim=None, keepdim=False):
-    return Amin.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim)
+def amin(input, dim=(), keepdim=False, *, out=None):
+    x = _input(input, "amin")
+    axes = _axes(x, dim, "amin")
+    _check_nonempty(x, axes, "amin")
+    return write_out(Amin.apply(x, axes, keepdim), out, "amin")
 
 
 def _max_or_min(x, dim, keepdim, find, reduce, name):
+    x = _input(x, name)
     if dim is None:
+        if keepdim:
+            raise TypeError(f"{name}(): keepdim needs dim")
+        if x._array.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
         return reduce(x)
     (dim,) = normalize_dims(dim, x.ndim, name)
-    indices = np.expand_dims(find(x._array, axis=dim), dim)
+    if x.ndim == 0:
+        values = x.clone() if not keepdim else x.clone()
+        return values_indices(values, Tensor._make(np.zeros((), np.int64), False))
+    if x.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size (input shape {tuple(x.shape)})")
+    indices = np.expand_dims(_first_extreme(x._array, dim, find), dim)
     values = MaxDim.apply(x, dim, keepdim, indices)
     if not keepdim:
         indices = indices.squeeze(dim)
     return values_indices(values, Tensor._make(indices.astype(np.int64), False))
 
 
-def max(x, dim=None, keepdim=False):
-    """max(x): the largest element; max(x, dim): (values, indices) along dim, as in PyTorch."""
+def _first_extreme(array, axis, find):
+    """np.argmax/argmin, except that a NaN counts as the extreme (PyTorch propagates NaN and points at it)."""
+    if array.dtype.kind == "f":
+        nan = np.isnan(array)
+        if nan.any():
+            return np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), find(np.where(nan, 0, array), axis=axis))
+    return find(array, axis=axis)
+
+
+def max(input, dim=None, keepdim=False, *, out=None):
+    """max(x): the largest element; max(x, dim): (values, indices) along dim; max(x, other): maximum."""
     if isinstance(dim, Tensor):  # max(a, b) written as a.max(b) is maximum
         from soma.ops.arithmetic import maximum
 
-        return maximum(x, dim)
-    return _max_or_min(x, dim, keepdim, np.argmax, amax, "max")
+        return maximum(input, dim)
+    return _max_or_min(input, dim, keepdim, np.argmax, amax, "max")
 
 
-def min(x, dim=None, keepdim=False):
+def min(input, dim=None, keepdim=False, *, out=None):
+    """min(x): the smallest element; min(x, dim): (values, indices) along dim; min(x, other): minimum."""
     if isinstance(dim, Tensor):
         from soma.ops.arithmetic import minimum
 
-        return minimum(x, dim)
-    return _max_or_min(x, dim, keepdim, np.argmin, amin, "min")
+        return minimum(input, dim)
+    return _max_or_min(input, dim, keepdim, np.argmin, amin, "min")
 
 
-def _arg(x, dim, keepdim, find):
-    data = x._array if isinstance(x, Tensor) else np.asarray(x)
+def _arg(x, dim, keepdim, find, name):
+    x = _input(x, name)
+    data = x._array
     if dim is None:
-        out = find(data.reshape(-1))
+        if data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        out = _first_extreme(data.reshape(-1), 0, find)
+        if keepdim:
+            out = np.reshape(out, (1,) * data.ndim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False)
-    out = find(data, axis=dim)
+    (dim,) = normalize_dims(dim, x.ndim, name)
+    if data.ndim == 0:
+        return Tensor._make(np.zeros((), np.int64), False)
+    if data.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size (input shape {data.shape})")
+    out = _first_extreme(data, dim, find)
     if keepdim:
         out = np.expand_dims(out, dim)
     return Tensor._make(np.asarray(out, dtype=np.int64), False)
 
 
-def argmax(x, dim=None, keepdim=False):
-    return _arg(x, dim, keepdim, np.argmax)
+def argmax(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, np.argmax, "argmax")
 
 
-def argmin(x, dim=None, keepdim=False):
-    return _arg(x, dim, keepdim, np.argmin)
+def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, np.argmin, "argmin")
 
 
-def prod(x, dim=None, keepdim=False):
+def _logical_reduction(name, reduce):
+    def op(input, dim=None, keepdim=False, *, out=None):
+        x = _input(input, name)
+        axes = _axes(x, dim, name)
+        result = reduce(x._array, axis=axes, keepdims=keepdim)
+        dtype = np.uint8 if x._array.dtype == np.uint8 else np.bool_
+        return write_out(Tensor._make(np.asarray(result, dtype=dtype), False), out, name)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+all = _logical_reduction("all", np.all)
+any = _logical_reduction("any", np.any)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    x = _input(input, "prod")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x._array.dtype.kind in "iub":
+        x = x.long()
     if dim is not None:
         (dim,) = normalize_dims(dim, x.ndim, "prod")
+        if x.ndim == 0:
+            dim = None
     return Prod.apply(x, dim, keepdim)
 
 
-def logsumexp(x, dim, keepdim=False):
-    return LogSumExp.apply(x, normalize_dims(dim, x.ndim, "logsumexp"), keepdim)
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """y = ln Σᵢ e^(xᵢ) over ``dim``, computed stably; integers compute in the default float dtype."""
+    x = _input(input, "logsumexp")
+    if x._array.dtype.kind not in "fc":
+        x = x.to(get_default_dtype())
+    return write_out(LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim), out, "logsumexp")
 
 
-def cumsum(x, dim):
+def cumsum(input, dim, *, dtype=None, out=None):
+    x = _input(input, "cumsum")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x._array.dtype.kind in "iub":
+        x = x.long()
     (dim,) = normalize_dims(dim, x.ndim, "cumsum")
-    return Cumsum.apply(x, dim)
+    if x.ndim == 0:
+        return write_out(x.clone(), out, "cumsum")
+    return write_out(Cumsum.apply(x, dim), out, "cumsum")
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    """σ² = Σᵢ (xᵢ - x̄)² / (n - correction); correction = 1 (Bessel's) unless unbiased=False."""
+def _float_input(x, name):
+    x = _input(x, name)
+    if x._array.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. Got {x.dtype} instead.")
+    return x
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """σ² = Σᵢ (xᵢ - x̄)² / max(n - correction, 0); correction = 1 (Bessel's) unless unbiased=False."""
+    x = _float_input(input, "var")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = normalize_dims(dim, x.ndim, "var")
+    axes = _axes(x, dim, "var")
     count = int(np.prod([x.shape[a] for a in axes]))
     centered = x - Mean.apply(x, axes, True)
-    return Sum.apply(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # n <= correction gives inf or nan, as in PyTorch
+        return write_out(Sum.apply(centered * centered, axes, keepdim) / builtins.max(count - correction, 0),
+                         out, "var")
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """σ = √var"""
-    return var(x, dim, unbiased, keepdim, correction).sqrt()
+    return write_out(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), out, "std")
 
 
-def norm(x, p=2, dim=None, keepdim=False):
-    """‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p); p may be 1, 2, any positive number or inf."""
-    axes = normalize_dims(dim, x.ndim, "norm")
-    if p in ("fro", 2):
-        return Sum.apply(x * x, axes, keepdim).sqrt()
-    if p == 1:
-        return Sum.apply(x.abs(), axes, keepdim)
-    if p == float("inf"):
-        return Amax.apply(x.abs(), axes, keepdim)
-    return Sum.apply(x.abs() ** p, axes, keepdim) ** (1.0 / p)
+class Norm(Function):
+    """y = ‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over ``axes``, for p > 0 and p = ±inf.
+
+    ∂y/∂xᵢ = sign(xᵢ)·|xᵢ|^(p-1) / y^(p-1); 0 where y = 0 (PyTorch's subgradient at the origin).
+    For p = ±inf the gradient goes to the elements of largest (smallest) |x|, shared among ties.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        magnitude = np.abs(x)
+        if p == np.inf:
+            y = np.amax(magnitude, axis=axes, keepdims=True)
+        elif p == -np.inf:
+            y = np.amin(magnitude, axis=axes, keepdims=True)
+        elif p == 2:
+            y = np.sqrt(np.sum(magnitude * magnitude, axis=axes, keepdims=True))
+        elif p == 1:
+            y = np.sum(magnitude, axis=axes, keepdims=True)
+        else:
+            y = np.sum(magnitude**p, axis=axes, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return y if keepdim else np.squeeze(y, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        p, axes = ctx.p, ctx.axes
+        grad = grad if ctx.keepdim else np.expand_dims(grad, axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if np.isinf(p):
+                hit = np.abs(x) == y
+                share = hit / np.sum(hit, axis=axes, keepdims=True)
+                local = np.sign(x) * share
+            elif p == 1:
+                local = np.sign(x) * np.ones_like(y)
+            elif p == 2:
+                local = np.where(y == 0, 0, x / y)
+            else:
+                local = np.where(y == 0, 0, np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1))
+        return (grad * local).astype(x.dtype, copy=False), None, None, None
+
+
+def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
+    """‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over ``dim`` (all if None); p may be "fro", any number > 0, inf or -inf; p = 0
+    counts the non-zero elements. The gradient at x = 0 is 0, as in PyTorch."""
+    x = _float_input(input, "norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str) or not isinstance(p, (int, float, np.number)):
+        raise RuntimeError(f"norm: p must be a number, 'fro' or None, got {p!r}")
+    axes = _axes(x, dim, "norm")
+    if p == 0:
+        count = np.sum(x._array != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+        return write_out(Tensor._make(count, False), out, "norm")
+    if p < 0 and not np.isinf(p):
+        magnitude = x.abs()
+        return write_out(Sum.apply(magnitude**p, axes, keepdim) ** (1.0 / p), out, "norm")
+    if np.isinf(p) and x._array.size == 0 and (not axes or any(x.shape[a] == 0 for a in axes)):
+        raise IndexError(f"norm(): Expected reduction dim to be specified for input.numel() == 0 (shape {x.shape})")
+    return write_out(Norm.apply(x, float(p), axes, keepdim), out, "norm")

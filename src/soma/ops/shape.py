@@ -16,7 +16,7 @@ from soma.tensor import Tensor
 __all__ = [
     "Reshape", "Permute", "Expand", "Cat", "Stack", "Pad", "Flip", "Repeat", "Cast", "Clone",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
-    "repeat", "flip", "cat", "concat", "stack", "pad", "cast", "clone", "sizes_argument",
+    "repeat", "flip", "cat", "concat", "stack", "pad", "cast", "clone", "sizes_argument", "t",
 ]
 
 
@@ -232,6 +232,13 @@ def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return Permute.apply(x, tuple(dims))
+
+
+def t(input):
+    """The transpose of a tensor of at most 2 dimensions (0-d and 1-d come back as they are)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
 def expand(x, *sizes):
