@@ -78,3 +78,39 @@ def test_a_leaf_alone_and_a_shared_input():
     nodes, edges = parse(explain.graph(y).to_dot())
     assert len(nodes) == 3 and len(edges) == 2
     np.testing.assert_array_equal(y._array, [1.0, 4.0])
+
+
+def test_nodes_are_named_after_the_callers_variables_with_a_legend():
+    x1, x2 = soma.tensor(0.05), soma.tensor(0.1)
+    w1, w2 = soma.tensor(0.15, requires_grad=True), soma.tensor(0.2, requires_grad=True)
+    net_h1 = w1 * x1 + w2 * x2
+    out_h1 = net_h1.sigmoid()
+    model = soma.nn.Linear(1, 1)
+    loss = (model(out_h1.reshape(1, 1)) ** 2).sum()
+    nodes, _ = parse(explain.graph(loss).to_dot())
+    names = {label.split("\\n")[0] for label in nodes.values()}
+    assert {"x1", "x2", "w1", "w2", "net_h1", "out_h1", "loss", "model.weight", "model.bias"} <= names
+    dot = explain.graph(loss, names={"h": out_h1}).to_dot()
+    assert 'label="h\\n' in dot  # given names win over found ones
+    assert "legend [shape=plaintext" in dot and "a leaf that requires grad" in dot
+    plain = explain.graph(loss, auto_names=False, legend=False).to_dot()
+    assert "net_h1" not in plain and "legend" not in plain
+
+
+def test_the_progress_bar_uses_no_widget_without_ipywidgets(monkeypatch):
+    import importlib.util
+    import io
+    import warnings
+
+    from soma.train import progress
+
+    monkeypatch.setattr(progress, "_in_notebook", lambda: True)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    bar = progress.ProgressBar(file=io.StringIO())
+    bar.trainer = type("T", (), {"params": {"epochs": 1, "steps": 2}})()
+    bar.on_train_begin()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bar.on_epoch_begin(0)
+    assert type(bar._bar).__module__ == "tqdm.std"

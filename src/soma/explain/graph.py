@@ -50,9 +50,9 @@ def graph(tensor, values=False, grads=False, names=None, digits=4, legend=True, 
         >>> out_h1 = net_h1.sigmoid()
         >>> soma.explain.graph(out_h1)      # the nodes read net_h1 and out_h1
     """
+    given = dict(names or {})  # first: a name given for a tensor wins over a variable's
     found = caller_names(inspect.currentframe().f_back) if auto_names else {}
-    found.update(names or {})
-    return Graph(tensor, values, grads, found, digits, legend)
+    return Graph(tensor, values, grads, {**given, **{n: t for n, t in found.items() if n not in given}}, digits, legend)
 
 
 def caller_names(frame):
