@@ -20,6 +20,7 @@ import numpy as np
 
 import soma
 from soma import classic, nn
+from soma.explain.attention import EXAMPLES_ATTENTION
 from soma.explain.examples_basics import EXAMPLES_BASICS
 from soma.explain.examples_cnn import EXAMPLES_CNN
 from soma.explain.examples_common import F64, Example, dense, legend, verdict
@@ -370,6 +371,7 @@ EXAMPLES = {
     ]
     + EXAMPLES_CNN
     + EXAMPLES_BASICS
+    + EXAMPLES_ATTENTION
 }
 
 
