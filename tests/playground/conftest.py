@@ -47,8 +47,14 @@ class LiveServer:
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
 
     @property
-    def sessions(self):
-        return [connection.session for connection in self.app.state.connections]
+    def session(self):
+        """The session of the newest connection (the one the running test opened)."""
+        deadline = time.monotonic() + 10
+        while not self.app.state.connections:
+            if time.monotonic() > deadline:
+                raise RuntimeError("no session is open")
+            time.sleep(0.02)
+        return list(self.app.state.connections.values())[-1].session
 
     def stop(self):
         self.server.should_exit = True
@@ -86,7 +92,8 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh page on the playground; fails the test if the page logs any console error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    # bypass_csp: Playwright evaluates its wait_for_function predicates as strings (the CSP test runs without it)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True, bypass_csp=True)
     page = context.new_page()
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)

@@ -190,7 +190,7 @@ def _same_origin(websocket):
 def create_app():
     """The Starlette app: ``/`` (the page), ``/static/...`` and the ``/ws`` WebSocket."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soma-playground")
-    connections = set()
+    connections = {}  # id → Connection, oldest first
 
     async def page(request):
         return FileResponse(
@@ -206,14 +206,14 @@ def create_app():
             return
         await websocket.accept()
         connection = Connection(websocket, executor)
-        connections.add(connection)
+        connections[id(connection)] = connection
         try:
             await connection.receive_forever()
         except WebSocketDisconnect:
             pass
         finally:
             connection.session.playing = False
-            connections.discard(connection)
+            connections.pop(id(connection), None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
