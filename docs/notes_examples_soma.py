@@ -17,8 +17,8 @@ from soma.explain.examples import explain_example
 from soma.explain.report import format_value
 
 CATALOGUE = Path(__file__).with_name("notes-examples.md")
-COLUMNS = 7  # id | topic | area | notes' headline | correct headline | soma's numbers | notes correct?
-SOMA_COLUMN = 5
+COLUMNS = 6  # example | topic | the notes say | the right value | soma's numbers | the notes right?
+SOMA_COLUMN = 4
 
 HEADLINES = {  # catalogue id → (example name, value names shown in the table)
     "N000-logic-gates": (
