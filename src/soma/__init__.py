@@ -18,13 +18,17 @@ from soma.io import load, save
 from soma._device import device, get_default_device, set_default_device
 from soma import accelerator, backends, cuda  # noqa: E402
 from soma.ops import (
-    abs, amax, amin, argmax, argmin, bmm, cat, chunk, clamp, clone, concat, cos, cumsum,
-    div, dot, exp, expand, expm1, flatten, flip, gather, index_select, log, log1p, log_softmax,
-    logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, narrow, neg,
-    norm, permute, pow, prod, relu, repeat, reshape, sigmoid, sin, softmax, split, sqrt,
-    squeeze, stack, std, sub, sum, tanh, transpose, unbind, unflatten, unsqueeze, var, where,
-    add,
+    abs, absolute, add, all, amax, amin, any, argmax, argmin, bitwise_and, bitwise_left_shift, bitwise_not,
+    bitwise_or, bitwise_right_shift, bitwise_xor, bmm, cat, ceil, chunk, clamp, clamp_max, clamp_min, clip, clone,
+    concat, cos, cumsum, div, divide, dot, eq, equal, exp, expand, expm1, fix, flatten, flip, floor, floor_divide,
+    fmod, frac, gather, ge, greater, greater_equal, gt, index_select, isfinite, isinf, isnan, isneginf, isposinf,
+    isreal, le, less, less_equal, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor,
+    logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, multiply, narrow, ne, neg,
+    negative, norm, not_equal, permute, pow, prod, reciprocal, relu, remainder, repeat, reshape, round, rsqrt,
+    sigmoid, sign, signbit, sgn, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, subtract, sum, t,
+    tanh, transpose, true_divide, trunc, unbind, unflatten, unsqueeze, var, where,
 )
+from soma._promotion import can_cast, get_default_dtype, promote_types, result_type, set_default_dtype
 from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
 from soma.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
@@ -35,17 +39,24 @@ float64 = double = _np.dtype(_np.float64)
 float16 = half = _np.dtype(_np.float16)
 int64 = long = _np.dtype(_np.int64)
 int32 = int = _np.dtype(_np.int32)
+int16 = short = _np.dtype(_np.int16)
 int8 = _np.dtype(_np.int8)
 uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)
+complex64 = cfloat = _np.dtype(_np.complex64)
+complex128 = cdouble = _np.dtype(_np.complex128)
+dtype = _np.dtype  # soma's dtypes are NumPy's: isinstance(soma.float32, soma.dtype) holds
 
 
-def numel(t):
-    return t._array.size
+class Size(tuple):
+    """PyTorch's ``torch.Size``: a tuple of sizes (``tensor.shape`` is a plain tuple that compares equal)."""
+
+    def numel(self):
+        return int(_np.prod(self, dtype=_np.int64))
 
 
-def clip(x, min=None, max=None):
-    return clamp(x, min, max)
+def numel(input):
+    return input._array.size
 
 # The sub-packages a model needs, available after `import soma` as in PyTorch
 # (soma.datasets, soma.train and soma.explain are imported on demand).

@@ -1,44 +1,76 @@
 """Making tensors: from data, filled with a value, ranges, and random draws.
 
-Floating-point tensors are float32 unless a dtype is given; integer data becomes
+Every factory takes PyTorch's keywords (``dtype=``, ``device=``, ``requires_grad=``, ``out=``).
+Floating-point tensors get the default dtype (float32 unless :func:`soma.set_default_dtype`
+changed it) unless a dtype is given; integer data becomes
 int64; random draws come from the one generator that :func:`soma.manual_seed` seeds.
 """
 
 import numpy as np
 
-from soma.random import generator
+from soma._device import resolve
+from soma._promotion import get_default_dtype
+from soma.ops._common import write_out
+from soma.random import generator as _generator
 from soma.tensor import Tensor
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "is_tensor", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "randperm", "normal", "zeros_like",
-    "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like",
+    "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "asarray", "logspace",
+    "is_floating_point",
 ]
 
-_FLOAT = np.dtype(np.float32)
-
-
-def _size(size):
+def _size(size, name="size"):
+    """PyTorch's size argument: ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, non-negative integers."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    elif len(size) == 1 and type(size[0]).__name__ == "Size":
+        size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"sizes must be non-negative integers, got {size}")
-    return tuple(int(s) for s in size)
+        if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iu":
+            continue
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{name} must be a tuple of ints, but got an element of type {type(s).__name__}: {s!r}")
+    size = tuple(int(s) for s in size)
+    for s in size:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return size
 
 
-def _finish(array, requires_grad):
+def _dtype(dtype, default=None):
+    if dtype is None:
+        return default if default is not None else get_default_dtype()
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype") from None
+
+
+def _finish(array, requires_grad, device=None, name="tensor"):
+    if device is not None:
+        resolve(device, name)
     tensor = Tensor._make(array, False)
     return tensor.requires_grad_(True) if requires_grad else tensor
 
 
-def tensor(data, dtype=None, requires_grad=False):
-    """A new tensor holding a copy of ``data`` (a number, nested lists or an array)."""
+def _no_generator(generator, name):
+    if generator is not None:
+        raise NotImplementedError(f"{name}: generator= objects are not supported; seed with soma.manual_seed")
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
+    if device is not None:
+        resolve(device, "tensor")
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
     """Like :func:`tensor`, but shares memory with an ndarray (or tensor) of the right dtype."""
+    if device is not None:
+        resolve(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == np.dtype(dtype)):
@@ -46,10 +78,13 @@ def as_tensor(data, dtype=None):
     return Tensor(data, dtype=dtype)
 
 
+asarray = as_tensor
+
+
 def from_numpy(array):
     """A tensor sharing memory with ``array`` (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected numpy.ndarray, got {type(array).__name__}")
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
     return Tensor._make(array, False)
 
 
@@ -57,102 +92,196 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
-    return _finish(np.zeros(_size(size), dtype or _FLOAT), requires_grad)
+def is_floating_point(input):
+    return input.dtype.kind == "f"
 
 
-def ones(*size, dtype=None, requires_grad=False):
-    return _finish(np.ones(_size(size), dtype or _FLOAT), requires_grad)
+def _filled(name, fill):
+    def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+        array = fill(_size(size), _dtype(dtype))
+        return write_out(_finish(array, requires_grad, device, name), out, name)
+
+    factory.__name__ = factory.__qualname__ = name
+    return factory
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
-    if dtype is None:
-        dtype = np.bool_ if isinstance(fill_value, bool) else (
-            np.int64 if isinstance(fill_value, int) else _FLOAT
-        )
-    return _finish(np.full(_size((size,)), fill_value, dtype), requires_grad)
+zeros = _filled("zeros", np.zeros)
+ones = _filled("ones", np.ones)
+empty = _filled("empty", np.zeros)  # zero-filled: uninitialized memory would make runs irreproducible
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    return _finish(np.empty(_size(size), dtype or _FLOAT), requires_grad)
+def _fill_dtype(fill_value):
+    if isinstance(fill_value, Tensor):
+        return fill_value.dtype
+    from soma._promotion import result_type
+
+    return result_type(fill_value)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """Values from start (inclusive) to end (exclusive); int64 for integer arguments."""
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool, int64, default float)."""
+    dtype = _dtype(dtype, _fill_dtype(fill_value))
+    value = fill_value._array if isinstance(fill_value, Tensor) else fill_value
+    if dtype.kind in "iu" and isinstance(value, (int, np.integer)):
+        _check_range(value, dtype)
+    array = np.full(_size((size,)), value, dtype)
+    return write_out(_finish(array, requires_grad, device, "full"), out, "full")
+
+
+def _check_range(value, dtype):
+    info = np.iinfo(dtype)
+    if not int(info.min) <= int(value) <= int(info.max):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+
+
+def _number(value, name, argument):
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"{name}: {argument} must be a 0-d tensor or a number")
+        return value.item()
+    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
+        raise TypeError(f"{name}(): argument '{argument}' must be Number, not {type(value).__name__}")
+    return value
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Values from start (inclusive) to end (exclusive); int64 for integer arguments, else the default float."""
     if end is None:
         start, end = 0, start
-    if dtype is None:
-        whole = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if whole else _FLOAT
-    return _finish(np.arange(start, end, step).astype(dtype), requires_grad)
+    start, end, step = (_number(v, "arange", n) for v, n in ((start, "start"), (end, "end"), (step, "step")))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if not all(np.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError("arange: upper bound and larger bound inconsistent with step sign")
+    whole = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dtype = _dtype(dtype, np.dtype(np.int64) if whole else None)
+    count = int(np.ceil((end - start) / step))
+    array = (start + np.arange(count, dtype=np.float64 if not whole else np.int64) * step).astype(dtype)
+    return write_out(_finish(array, requires_grad, device, "arange"), out, "arange")
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return _finish(np.linspace(start, end, steps).astype(dtype or _FLOAT), requires_grad)
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    array = np.linspace(start, end, steps).astype(_dtype(dtype))
+    return write_out(_finish(array, requires_grad, device, "linspace"), out, "linspace")
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
-    return _finish(np.eye(n, m, dtype=dtype or _FLOAT), requires_grad)
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    exponents = linspace(start, end, steps, dtype=np.float64)._array
+    array = (base**exponents).astype(_dtype(dtype))
+    return write_out(_finish(array, requires_grad, device, "logspace"), out, "logspace")
 
 
-def _float_dtype(dtype):
-    dtype = np.dtype(dtype or _FLOAT)
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    for name, value in (("n", n), ("m", m)):
+        if value is not None:
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+                raise TypeError(f"eye(): argument '{name}' must be int, not {type(value).__name__}")
+            if value < 0:
+                raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
+    array = np.eye(n, m, dtype=_dtype(dtype))
+    return write_out(_finish(array, requires_grad, device, "eye"), out, "eye")
+
+
+def _float_dtype(dtype, name):
+    dtype = _dtype(dtype)
     if dtype.kind != "f":
-        raise TypeError(f"random floats need a floating-point dtype, got {dtype}")
+        raise RuntimeError(f"{name}: \"{name}\" not implemented for '{dtype}' (random floats need a floating dtype)")
     return dtype
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
     """Uniform on [0, 1)."""
-    dtype = _float_dtype(dtype)
-    return _finish(generator().random(_size(size), dtype=dtype), requires_grad)
+    _no_generator(generator, "rand")
+    dtype = _float_dtype(dtype, "rand")
+    return write_out(_finish(_generator().random(_size(size), dtype=_draw(dtype)).astype(dtype, copy=False),
+                             requires_grad, device, "rand"), out, "rand")
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False):
     """Standard normal."""
-    dtype = _float_dtype(dtype)
-    return _finish(generator().standard_normal(_size(size), dtype=dtype), requires_grad)
+    _no_generator(generator, "randn")
+    dtype = _float_dtype(dtype, "randn")
+    array = _generator().standard_normal(_size(size), dtype=_draw(dtype)).astype(dtype, copy=False)
+    return write_out(_finish(array, requires_grad, device, "randn"), out, "randn")
 
 
-def randint(low, high=None, size=(), dtype=None):
-    """Integers uniform on [low, high) (``randint(high, size)`` starts at 0)."""
-    if high is None or isinstance(high, (tuple, list)):
-        low, high, size = 0, low, high if high is not None else size
-    return Tensor._make(generator().integers(low, high, _size((size,))).astype(dtype or np.int64), False)
+def _draw(dtype):
+    """NumPy draws float32 and float64 directly; float16 is drawn in float32 and rounded."""
+    return dtype if dtype in (np.float32, np.float64) else np.float32
 
 
-def randperm(n, dtype=None):
-    return Tensor._make(generator().permutation(n).astype(dtype or np.int64), False)
+def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+            requires_grad=False):
+    """Integers uniform on [low, high) (``randint(high, size)`` starts at 0); int64 unless ``dtype``."""
+    _no_generator(generator, "randint")
+    if size is None:
+        if not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = _dtype(dtype, np.dtype(np.int64))
+    array = _generator().integers(low, high, _size((size,))).astype(dtype)
+    return write_out(_finish(array, requires_grad, device, "randint"), out, "randint")
 
 
-def normal(mean, std, size, dtype=None, requires_grad=False):
-    dtype = _float_dtype(dtype)
-    return _finish(generator().normal(mean, std, _size((size,))).astype(dtype), requires_grad)
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    _no_generator(generator, "randperm")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    array = _generator().permutation(int(n)).astype(_dtype(dtype, np.dtype(np.int64)))
+    return write_out(_finish(array, requires_grad, device, "randperm"), out, "randperm")
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def normal(mean, std, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    """Draws from N(mean, std²): numbers with ``size``, or tensors of means/stds (broadcast)."""
+    _no_generator(generator, "normal")
+    mean_array = mean._array if isinstance(mean, Tensor) else mean
+    std_array = std._array if isinstance(std, Tensor) else std
+    if np.any(np.asarray(std_array) < 0):
+        raise RuntimeError("normal expects std >= 0.0")
+    if size is None:
+        shape = np.broadcast_shapes(np.shape(mean_array), np.shape(std_array))
+        base = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), None)
+        dtype = _dtype(dtype, base)
+    else:
+        shape, dtype = _size((size,)), _float_dtype(dtype, "normal")
+    array = _generator().normal(mean_array, std_array, shape).astype(dtype)
+    return write_out(_finish(array, requires_grad, device, "normal"), out, "normal")
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def _like(name, factory):
+    def like(input, *args, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        return factory(input, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **kwargs)
+
+    like.__name__ = like.__qualname__ = name
+    return like
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+zeros_like = _like("zeros_like", lambda t, **k: zeros(t.shape, **k))
+ones_like = _like("ones_like", lambda t, **k: ones(t.shape, **k))
+empty_like = _like("empty_like", lambda t, **k: empty(t.shape, **k))
+full_like = _like("full_like", lambda t, fill_value, **k: full(t.shape, fill_value, **k))
+rand_like = _like("rand_like", lambda t, **k: rand(t.shape, **k))
+randn_like = _like("randn_like", lambda t, **k: randn(t.shape, **k))
 
 
-def empty_like(t, dtype=None, requires_grad=False):
-    return empty(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def rand_like(t, dtype=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def randn_like(t, dtype=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def randint_like(t, low, high=None, dtype=None):
-    return randint(low, high, t.shape, dtype=dtype or t.dtype)
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 memory_format=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

@@ -9,7 +9,7 @@ one line that hands the array to an op in :mod:`soma.ops`.
 
 import numpy as np
 
-from soma.tensor_base import TensorBase, _data
+from soma.tensor_base import TensorBase
 
 __all__ = ["Tensor"]
 

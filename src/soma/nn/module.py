@@ -11,6 +11,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from soma._device import resolve
 from soma.autograd.function import mark_dirty, no_grad
 from soma.tensor import Tensor
 
@@ -47,13 +48,21 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def empty_parameter(shape, dtype=None, owner="layer"):
+def empty_parameter(shape, dtype=None, owner="layer", device=None, fill=None):
     """An uninitialized floating-point Parameter (float32 unless ``dtype``) for a layer's
-    ``__init__``; its ``reset_parameters()`` then fills it."""
+    ``__init__``; its ``reset_parameters()`` then fills it (or ``fill``, a constant, now).
+
+    ``device`` is PyTorch's factory keyword, checked by :func:`soma._device.resolve` (CPU works;
+    a device this machine lacks raises there). A negative size is PyTorch's RuntimeError.
+    """
+    resolve(device, owner)
     dtype = np.dtype(np.float32 if dtype is None else dtype)
     if dtype.kind != "f":
         raise TypeError(f"{owner} parameters must be floating point, got dtype {dtype}")
-    return Parameter(np.empty(shape, dtype))
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if any(size < 0 for size in shape):
+        raise RuntimeError(f"{owner}: trying to create a parameter with a negative dimension: {list(shape)}")
+    return Parameter(np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype))
 
 
 class Buffer(Tensor):
@@ -349,19 +358,26 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``: convert floating-point parameters and buffers in place."""
-        dtype = kwargs.get("dtype")
-        for arg in args:
-            if isinstance(arg, str) or arg is None:
-                if arg not in (None, "cpu"):
-                    raise ValueError(f"Module.to: device {arg!r} is not available (only 'cpu')")
-            else:
-                dtype = arg
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: move and cast in place, return self.
+
+        Floating-point parameters and buffers take a floating ``dtype``; integer buffers
+        (such as BatchNorm's ``num_batches_tracked``) keep theirs, as in PyTorch.
+        """
+        from soma._device import resolve
+        from soma.tensor import _to_arguments
+
+        target, dtype = _to_arguments("Module.to", args, kwargs)
+        if target is not None:
+            resolve(target, f"{type(self).__name__}.to")
         if dtype is None:
             return self
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
+        if dtype.kind not in "fc":
+            raise TypeError(
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
+            )
+        return self._cast_floating(dtype)
+
+    def _cast_floating(self, dtype):
         for tensor in (*self.parameters(), *self.buffers()):
             if tensor._array.dtype.kind == "f":
                 tensor._array = tensor._array.astype(dtype)
@@ -370,13 +386,26 @@ class Module:
         return self
 
     def float(self):
-        return self.to(np.float32)
+        return self._cast_floating(np.dtype(np.float32))
 
     def double(self):
-        return self.to(np.float64)
+        return self._cast_floating(np.dtype(np.float64))
+
+    def half(self):
+        return self._cast_floating(np.dtype(np.float16))
+
+    def type(self, dst_type):
+        return self._cast_floating(np.dtype(dst_type))
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        from soma._device import resolve
+
+        resolve("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
+                f"{type(self).__name__}.cuda")
+        return self  # pragma: no cover  (resolve raises without a GPU)
 
     # ------------------------------------------------------------------------ hooks
     def register_forward_hook(self, hook):

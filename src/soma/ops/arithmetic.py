@@ -365,7 +365,8 @@ def masked_fill(input, mask, value):
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(
-                f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+                "masked_fill only supports a 0-dimensional value tensor, "
+                f"but got tensor with {value.ndim} dimension(s)."
             )
     elif not isinstance(value, (bool, int, float, complex, np.generic)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")

@@ -114,12 +114,12 @@ class IndexSelect(Function):
         return out, None, None
 
 
-def getitem(x, index):
+def getitem(input, index):
     index = as_index(index)
     try:
-        return GetItem.apply(x, index)
+        return GetItem.apply(input, index)
     except IndexError as error:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(x.shape)}: {error}") from None
+        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(input.shape)}: {error}") from None
 
 
 def _index_array(index, name):
@@ -129,47 +129,47 @@ def _index_array(index, name):
     return array
 
 
-def index_put_value(x, index, value):
+def index_put_value(input, index, value):
     """``x`` with ``x[index] = value`` (the out-of-place form of ``__setitem__``), value cast to x's dtype."""
-    value = to_dtype(value, x._array.dtype)
+    value = to_dtype(value, input._array.dtype)
     try:
-        return IndexPut.apply(x, index, value)
+        return IndexPut.apply(input, index, value)
     except IndexError as error:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(x.shape)}: {error}") from None
+        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(input.shape)}: {error}") from None
     except ValueError as error:
-        raise RuntimeError(f"__setitem__: shape mismatch for a tensor of shape {tuple(x.shape)}: {error}") from None
+        raise RuntimeError(f"__setitem__: shape mismatch for a tensor of shape {tuple(input.shape)}: {error}") from None
 
 
-def gather(x, dim, index):
+def gather(input, dim, index):
     index = _index_array(index, "gather")
-    (dim,) = normalize_dims(dim, x.ndim, "gather")
-    if index.ndim != x.ndim:
+    (dim,) = normalize_dims(dim, input.ndim, "gather")
+    if index.ndim != input.ndim:
         raise RuntimeError(
-            f"gather: index has {index.ndim} dimensions but input has {x.ndim} "
-            f"(input {tuple(x.shape)}, index {tuple(index.shape)})"
+            f"gather: index has {index.ndim} dimensions but input has {input.ndim} "
+            f"(input {tuple(input.shape)}, index {tuple(index.shape)})"
         )
-    return Gather.apply(x, dim, index)
+    return Gather.apply(input, dim, index)
 
 
-def index_select(x, dim, index):
+def index_select(input, dim, index):
     index = _index_array(index, "index_select")
-    (dim,) = normalize_dims(dim, x.ndim, "index_select")
-    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
+    (dim,) = normalize_dims(dim, input.ndim, "index_select")
+    if index.size and (index.min() < -input.shape[dim] or index.max() >= input.shape[dim]):
         raise IndexError(
-            f"index_select: index out of range for dimension {dim} of size {x.shape[dim]} "
+            f"index_select: index out of range for dimension {dim} of size {input.shape[dim]} "
             f"(min {index.min()}, max {index.max()})"
         )
-    return IndexSelect.apply(x, dim, index)
+    return IndexSelect.apply(input, dim, index)
 
 
-def _slice_along(x, dim, start, stop):
+def _slice_along(input, dim, start, stop):
     index = (slice(None),) * dim + (slice(start, stop),)
-    return GetItem.apply(x, index)
+    return GetItem.apply(input, index)
 
 
-def split(x, split_size_or_sections, dim=0):
-    (dim,) = normalize_dims(dim, x.ndim, "split")
-    size = x.shape[dim]
+def split(input, split_size_or_sections, dim=0):
+    (dim,) = normalize_dims(dim, input.ndim, "split")
+    size = input.shape[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         bounds = [(s, min(s + step, size)) for s in range(0, size, step)]
@@ -181,23 +181,23 @@ def split(x, split_size_or_sections, dim=0):
             )
         starts = np.cumsum([0] + sections[:-1])
         bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
-    return tuple(_slice_along(x, dim, a, b) for a, b in bounds)
+    return tuple(_slice_along(input, dim, a, b) for a, b in bounds)
 
 
-def chunk(x, chunks, dim=0):
-    (dim,) = normalize_dims(dim, x.ndim, "chunk")
-    step = -(-x.shape[dim] // chunks)
-    return split(x, max(step, 1), dim)
+def chunk(input, chunks, dim=0):
+    (dim,) = normalize_dims(dim, input.ndim, "chunk")
+    step = -(-input.shape[dim] // chunks)
+    return split(input, max(step, 1), dim)
 
 
-def unbind(x, dim=0):
-    (dim,) = normalize_dims(dim, x.ndim, "unbind")
-    return tuple(GetItem.apply(x, (slice(None),) * dim + (i,)) for i in range(x.shape[dim]))
+def unbind(input, dim=0):
+    (dim,) = normalize_dims(dim, input.ndim, "unbind")
+    return tuple(GetItem.apply(input, (slice(None),) * dim + (i,)) for i in range(input.shape[dim]))
 
 
-def narrow(x, dim, start, length):
-    (dim,) = normalize_dims(dim, x.ndim, "narrow")
-    return _slice_along(x, dim, start, start + length)
+def narrow(input, dim, start, length):
+    (dim,) = normalize_dims(dim, input.ndim, "narrow")
+    return _slice_along(input, dim, start, start + length)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -42,8 +42,8 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def matmul(a, b):
-    sa, sb = np.shape(_raw(a)), np.shape(_raw(b))
+def matmul(input, other):
+    sa, sb = np.shape(_raw(input)), np.shape(_raw(other))
     if not sa or not sb:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got {sa} and {sb}")
     inner_a = sa[-1]
@@ -54,7 +54,7 @@ def matmul(a, b):
             f"({inner_a} != {inner_b})"
         )
     try:
-        return MatMul.apply(a, b)
+        return MatMul.apply(input, other)
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast"
@@ -65,19 +65,19 @@ def _raw(value):
     return value._array if isinstance(value, Tensor) else value
 
 
-def mm(a, b):
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(f"mm: expected 2-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+def mm(input, other):
+    if input.ndim != 2 or other.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
+    return matmul(input, other)
 
 
-def bmm(a, b):
-    if a.ndim != 3 or b.ndim != 3:
-        raise RuntimeError(f"bmm: expected 3-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+def bmm(input, other):
+    if input.ndim != 3 or other.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
+    return matmul(input, other)
 
 
-def dot(a, b):
-    if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
+    return matmul(input, other)

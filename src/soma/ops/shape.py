@@ -174,64 +174,64 @@ class Pad(Function):
         return grad, None, None, None
 
 
-def reshape(x, *shape):
+def reshape(input, *shape):
     shape = sizes_argument(shape)
     try:
-        return Reshape.apply(x, shape)
+        return Reshape.apply(input, shape)
     except ValueError:
         raise RuntimeError(
-            f"reshape: shape {list(shape)} is invalid for input of size {x._array.size} "
-            f"(shape {tuple(x.shape)})"
+            f"reshape: shape {list(shape)} is invalid for input of size {input._array.size} "
+            f"(shape {tuple(input.shape)})"
         ) from None
 
 
-def flatten(x, start_dim=0, end_dim=-1):
-    if x.ndim == 0:
-        return reshape(x, 1)
-    start, end = normalize_dims((start_dim, end_dim), x.ndim, "flatten")
-    shape = x.shape[:start] + (-1,) + x.shape[end + 1 :]
-    if 0 in x.shape:
-        shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
-    return Reshape.apply(x, shape)
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start, end = normalize_dims((start_dim, end_dim), input.ndim, "flatten")
+    shape = input.shape[:start] + (-1,) + input.shape[end + 1 :]
+    if 0 in input.shape:
+        shape = input.shape[:start] + (int(np.prod(input.shape[start : end + 1])),) + input.shape[end + 1 :]
+    return Reshape.apply(input, shape)
 
 
-def unflatten(x, dim, sizes):
-    (dim,) = normalize_dims(dim, x.ndim, "unflatten")
-    return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :])
+def unflatten(input, dim, sizes):
+    (dim,) = normalize_dims(dim, input.ndim, "unflatten")
+    return reshape(input, input.shape[:dim] + tuple(sizes) + input.shape[dim + 1 :])
 
 
-def squeeze(x, dim=None):
+def squeeze(input, dim=None):
     if dim is None:
-        shape = tuple(s for s in x.shape if s != 1)
+        shape = tuple(s for s in input.shape if s != 1)
     else:
-        dims = normalize_dims(dim, x.ndim, "squeeze")
-        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    return x if shape == x.shape else Reshape.apply(x, shape)
+        dims = normalize_dims(dim, input.ndim, "squeeze")
+        shape = tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1))
+    return input if shape == input.shape else Reshape.apply(input, shape)
 
 
-def unsqueeze(x, dim):
-    if not -x.ndim - 1 <= dim <= x.ndim:
+def unsqueeze(input, dim):
+    if not -input.ndim - 1 <= dim <= input.ndim:
         raise IndexError(
-            f"unsqueeze: dimension {dim} is out of range for a tensor with {x.ndim} dimensions"
+            f"unsqueeze: dimension {dim} is out of range for a tensor with {input.ndim} dimensions"
         )
-    dim = dim % (x.ndim + 1)
-    return Reshape.apply(x, x.shape[:dim] + (1,) + x.shape[dim:])
+    dim = dim % (input.ndim + 1)
+    return Reshape.apply(input, input.shape[:dim] + (1,) + input.shape[dim:])
 
 
-def permute(x, *dims):
-    dims = normalize_dims(sizes_argument(dims), x.ndim, "permute")
-    if sorted(dims) != list(range(x.ndim)):
+def permute(input, *dims):
+    dims = normalize_dims(sizes_argument(dims), input.ndim, "permute")
+    if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(
-            f"permute: dims {list(dims)} are not a permutation of the {x.ndim} dimensions"
+            f"permute: dims {list(dims)} are not a permutation of the {input.ndim} dimensions"
         )
-    return Permute.apply(x, dims)
+    return Permute.apply(input, dims)
 
 
-def transpose(x, dim0, dim1):
-    dim0, dim1 = normalize_dims((dim0, dim1), x.ndim, "transpose")
-    dims = list(range(x.ndim))
+def transpose(input, dim0, dim1):
+    dim0, dim1 = normalize_dims((dim0, dim1), input.ndim, "transpose")
+    dims = list(range(input.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return Permute.apply(x, tuple(dims))
+    return Permute.apply(input, tuple(dims))
 
 
 def t(input):
@@ -241,36 +241,36 @@ def t(input):
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
-def expand(x, *sizes):
+def expand(input, *sizes):
     sizes = sizes_argument(sizes)
-    if len(sizes) < x.ndim:
+    if len(sizes) < input.ndim:
         raise RuntimeError(
             f"expand: the number of sizes ({len(sizes)}) must be at least the number of "
-            f"dimensions ({x.ndim})"
+            f"dimensions ({input.ndim})"
         )
-    lead = len(sizes) - x.ndim
+    lead = len(sizes) - input.ndim
     shape = tuple(
-        x.shape[i - lead] if size == -1 and i >= lead else size for i, size in enumerate(sizes)
+        input.shape[i - lead] if size == -1 and i >= lead else size for i, size in enumerate(sizes)
     )
     try:
-        return Expand.apply(x, shape)
+        return Expand.apply(input, shape)
     except ValueError:
         raise RuntimeError(
-            f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {list(sizes)}"
+            f"expand: a tensor of shape {tuple(input.shape)} cannot be expanded to {list(sizes)}"
         ) from None
 
 
-def repeat(x, *sizes):
+def repeat(input, *sizes):
     sizes = sizes_argument(sizes)
-    if len(sizes) < x.ndim:
+    if len(sizes) < input.ndim:
         raise RuntimeError(
             "repeat: the number of repeats cannot be smaller than the number of dimensions"
         )
-    return Repeat.apply(x, sizes)
+    return Repeat.apply(input, sizes)
 
 
-def flip(x, dims):
-    return Flip.apply(x, normalize_dims(dims, x.ndim, "flip"))
+def flip(input, dims):
+    return Flip.apply(input, normalize_dims(dims, input.ndim, "flip"))
 
 
 def _check_same(name, tensors, dim):
@@ -317,38 +317,38 @@ def stack(tensors, dim=0):
     return Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
 
 
-def pad(x, pad, mode="constant", value=0.0):
+def pad(input, pad, mode="constant", value=0.0):
     """F.pad: ``pad`` lists (before, after) pairs starting from the last dimension."""
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(
             f"pad: padding length {len(pad)} must be even and at most twice the number of "
-            f"dimensions ({x.ndim})"
+            f"dimensions ({input.ndim})"
         )
     if mode not in ("constant", *_PAD_MODES):
         raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
-    widths = [(0, 0)] * x.ndim
+    widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
-        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if mode == "reflect":
-        for size, (before, after) in zip(x.shape, widths):
+        for size, (before, after) in zip(input.shape, widths):
             if max(before, after) >= size and (before or after):
                 raise ValueError(
                     f"pad: reflect padding ({before}, {after}) must be smaller than the "
-                    f"dimension it pads ({size}) for input of shape {tuple(x.shape)}"
+                    f"dimension it pads ({size}) for input of shape {tuple(input.shape)}"
                 )
-    return Pad.apply(x, tuple(widths), mode, value)
+    return Pad.apply(input, tuple(widths), mode, value)
 
 
-def cast(x, dtype):
+def cast(input, dtype):
     dtype = np.dtype(dtype)
-    if x._array.dtype == dtype:
-        return x
-    if dtype.kind != "f" or x._array.dtype.kind != "f":
-        return Tensor._make(x._array.astype(dtype), False)
-    return Cast.apply(x, dtype)
+    if input._array.dtype == dtype:
+        return input
+    if dtype.kind != "f" or input._array.dtype.kind != "f":
+        return Tensor._make(input._array.astype(dtype), False)
+    return Cast.apply(input, dtype)
 
 
-def clone(x):
-    return Clone.apply(x)
+def clone(input):
+    return Clone.apply(input)

@@ -48,20 +48,20 @@ class LogSoftmax(Function):
         return grad - np.exp(y) * grad.sum(axis=ctx.dim, keepdims=True), None
 
 
-def _dim(x, dim, name):
+def _dim(input, dim, name):
     if dim is None:  # PyTorch's legacy implicit choice
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-    (dim,) = normalize_dims(dim, x.ndim, name)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    (dim,) = normalize_dims(dim, input.ndim, name)
     return dim
 
 
-def softmax(x, dim=None, dtype=None):
+def softmax(input, dim=None, dtype=None):
     if dtype is not None:
-        x = x.to(dtype)
-    return Softmax.apply(x, _dim(x, dim, "softmax"))
+        input = input.to(dtype)
+    return Softmax.apply(input, _dim(input, dim, "softmax"))
 
 
-def log_softmax(x, dim=None, dtype=None):
+def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
-        x = x.to(dtype)
-    return LogSoftmax.apply(x, _dim(x, dim, "log_softmax"))
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, _dim(input, dim, "log_softmax"))
