@@ -28,6 +28,7 @@ class _StubTrainer:
         self.model = model or nn.Linear(2, 1)
         self.stop_training = False
         self.saved = []
+        self.params = {}
 
     def save_checkpoint(self, path, epoch=None):
         self.saved.append((path, epoch))
@@ -84,6 +85,9 @@ def test_early_stopping_restores_the_best_weights():
         if trainer.stop_training:
             break
     assert stopper.stopped_epoch == 2 and stopper.best_epoch == 1
+    # until training ends the model keeps the stop epoch's weights (what a checkpoint of it must hold)
+    np.testing.assert_array_equal(model.weight.detach().numpy(), snapshots[2])
+    stopper.on_train_end()
     np.testing.assert_array_equal(model.weight.detach().numpy(), snapshots[1])
 
 

@@ -15,7 +15,10 @@ so a resumed run continues exactly).
 
 A callback with state that matters on resume (EarlyStopping's patience
 counter, ModelCheckpoint's best score) has ``state_dict``/``load_state_dict``;
-the Trainer keeps them in its checkpoints.
+the Trainer keeps them in its checkpoints under the callback's ``state_key``
+(its class and what it monitors, as Lightning does), so a resumed run finds each
+state whatever order the callbacks are listed in; state restored from a
+checkpoint is never reset by the ``fit`` that follows.
 """
 
 import csv
@@ -62,6 +65,11 @@ class Callback:
 
     def on_train_batch_end(self, batch, logs=None):
         pass
+
+    @property
+    def state_key(self):
+        """The name this callback's state has in a checkpoint: its class (and what it watches)."""
+        return type(self).__name__
 
     def state_dict(self):
         return {}
@@ -124,6 +132,10 @@ class _Monitor(Callback):
         self.monitor, self.mode, self.min_delta = monitor, _mode(monitor, mode), abs(min_delta)
         self.best = -math.inf if self.mode == "max" else math.inf
 
+    @property
+    def state_key(self):
+        return f"{type(self).__name__}[{self.monitor},{self.mode}]"
+
     def _is_improvement(self, value, reference):
         if self.mode == "max":
             return value - self.min_delta > reference
@@ -136,7 +148,10 @@ class EarlyStopping(_Monitor):
     An epoch improves on the best so far when it beats it by more than
     ``min_delta``. After ``patience`` epochs without an improvement, training
     stops; with ``restore_best_weights=True`` the model gets back the weights of
-    its best epoch.
+    its best epoch when training ends (after every other callback has seen the
+    last epoch, so a checkpoint written then holds that epoch's own weights).
+    When it stops, it says at which epoch, why, and which epoch's weights it restored
+    (unless ``verbose=0`` and the Trainer is silent too).
 
     Args:
         monitor: the logs key to watch (``"val_loss"``, ``"val_accuracy"``, ...).
@@ -163,8 +178,12 @@ class EarlyStopping(_Monitor):
         self.patience, self.verbose, self.baseline = patience, verbose, baseline
         self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
         self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, 0, 0, None
+        self._resumed = False
 
     def on_train_begin(self, logs=None):
+        if self._resumed:  # state from a checkpoint: continue from it
+            self._resumed, self.stopped_epoch = False, 0
+            return
         self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, 0, 0, None
         self.best = -math.inf if self.mode == "max" else math.inf
 
@@ -185,13 +204,22 @@ class EarlyStopping(_Monitor):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                self.trainer.model.load_state_dict(self.best_weights)
-            if self.verbose:
-                print(
-                    f"Epoch {epoch + 1}: early stopping (best {self.monitor} "
-                    f"{self.best:.4f} at epoch {self.best_epoch + 1})"
-                )
+
+    def on_train_end(self, logs=None):
+        if not self.stopped_epoch or getattr(self.trainer, "interrupted", False):
+            return
+        restored = self.restore_best_weights and self.best_weights is not None
+        if restored:
+            from soma.tensor import Tensor
+
+            self.trainer.model.load_state_dict({k: Tensor._make(v, False) for k, v in self.best_weights.items()})
+        if self.verbose or self.trainer.params.get("verbose"):
+            print(
+                f"Epoch {self.stopped_epoch + 1}: early stopping: {self.monitor} has not improved for "
+                f"{self.wait} epochs (patience {self.patience})\n  best {self.monitor} {self.best:.4f} at epoch "
+                f"{self.best_epoch + 1}"
+                + (f"; restored the weights of epoch {self.best_epoch + 1}" if restored else "")
+            )
 
     def _weights(self):
         return {k: v._array.copy() for k, v in self.trainer.model.state_dict().items()}
@@ -212,8 +240,9 @@ class EarlyStopping(_Monitor):
         self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
         weights = state.get("best_weights")
         self.best_weights = (
-            None if weights is None else {k: np.asarray(v) for k, v in weights.items()}
+            None if weights is None else {k: np.array(getattr(v, "_array", v)) for k, v in weights.items()}
         )
+        self._resumed = True
 
 
 class ModelCheckpoint(_Monitor):

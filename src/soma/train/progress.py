@@ -1,7 +1,9 @@
 """The progress display of ``Trainer.fit``: a live bar per epoch, or one line per epoch.
 
-* In a terminal: a tqdm bar per epoch with the running loss and metrics,
-  left on screen when the epoch ends with its validation numbers.
+* In a terminal: a tqdm bar per epoch showing the running mean of the loss (over the
+  epoch's samples so far, as Keras shows it), left on screen when the epoch ends;
+  under it the epoch's numbers, validation included, wrapped to the terminal's width
+  (at 80 columns every metric still shows, on as many lines as it takes).
 * In Jupyter: the same, as a notebook widget (``tqdm.auto``).
 * Anywhere else (output piped to a file or a CI log), or with ``verbose=2``:
   one plain line per epoch, so logs are not flooded with bar redraws.
@@ -9,20 +11,42 @@
 """
 
 import importlib.util
+import os
+import shutil
 import sys
 import time
 
 from soma.train.callbacks import Callback
 
-__all__ = ["ProgressBar", "format_logs"]
+__all__ = ["ProgressBar", "format_logs", "wrap_logs"]
+
+
+def _parts(logs):
+    return [f"{key}: {value:.3g}" if key == "lr" else f"{key}: {value:.4f}" for key, value in logs.items()]
 
 
 def format_logs(logs):
     """``loss: 0.1234 - accuracy: 0.9650 - ...`` (the learning rate in short scientific form)."""
-    parts = []
-    for key, value in logs.items():
-        parts.append(f"{key}: {value:.3g}" if key == "lr" else f"{key}: {value:.4f}")
-    return " - ".join(parts)
+    return " - ".join(_parts(logs))
+
+
+def wrap_logs(logs, width, indent="  "):
+    """The epoch's numbers as lines of at most ``width`` columns, never splitting a ``key: value``."""
+    lines, line = [], ""
+    for part in _parts(logs):
+        candidate = f"{line} - {part}" if line else indent + part
+        if line and len(candidate) > width:
+            lines.append(line)
+            candidate = indent + part
+        line = candidate
+    return lines + ([line] if line else [])
+
+
+def _columns(stream):
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size().columns
 
 
 def _in_notebook():
@@ -64,6 +88,7 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
+        self._sum, self._count = 0.0, 0
         self._title = f"Epoch {epoch + 1}/{self.epochs}"
         if self._live():
             if _in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
@@ -80,17 +105,23 @@ class ProgressBar(Callback):
             )
 
     def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        if "loss" in logs:
+            size = logs.get("size", 1)
+            self._sum, self._count = self._sum + logs["loss"] * size, self._count + size
         if self._bar is not None:
             self._bar.update(1)
-            if logs:
-                self._bar.set_postfix_str(format_logs(logs), refresh=False)
+            if self._count:
+                self._bar.set_postfix_str(f"loss: {self._sum / self._count:.4f}", refresh=False)
 
     def on_epoch_end(self, epoch, logs=None):
         shown = {k: v for k, v in (logs or {}).items()}
         if self._bar is not None:
-            self._bar.set_postfix_str(format_logs(shown), refresh=False)
+            self._bar.set_postfix_str(f"loss: {shown['loss']:.4f}" if "loss" in shown else "", refresh=False)
             self._bar.close()
             self._bar = None
+            stream = self._stream()
+            print("\n".join(wrap_logs(shown, _columns(stream) - 1)), file=stream, flush=True)
             return
         seconds = time.perf_counter() - self._start
         print(

@@ -19,11 +19,15 @@ Example:
     {'loss': 0.09..., 'accuracy': 0.97...}
 """
 
+import sys
+import warnings
+
 import numpy as np
 
 from soma.autograd import no_grad
 from soma.tensor import Tensor
-from soma.train import checkpoint
+from soma.train import checkpoint, distributed
+from soma.train._interrupt import graceful_interrupt
 from soma.train.callbacks import History
 from soma.train.progress import ProgressBar
 from soma.utils.data import DataLoader, Dataset, IterableDataset, Subset, TensorDataset
@@ -66,6 +70,13 @@ class Trainer:
     Attributes:
         history: a :class:`~soma.train.callbacks.History` of every epoch so far.
         stop_training: set it to ``True`` (from a callback) to end ``fit`` after this epoch.
+        interrupted: whether the last ``fit`` was stopped by Ctrl-C.
+
+    Ctrl-C during ``fit`` is a graceful stop: the current step finishes, the epoch is
+    abandoned (no half-epoch checkpoint, no history entry), every callback's
+    ``on_train_end`` runs (CSV files are closed), one line says where training stopped
+    and which checkpoint was saved last, and ``fit`` returns the history. A second
+    Ctrl-C aborts at once with ``KeyboardInterrupt``.
     """
 
     def __init__(self, model, loss_fn, optimizer, metrics=None, callbacks=None, verbose=1):
@@ -77,6 +88,9 @@ class Trainer:
         self.stop_training = False
         self.params = {}
         self.epoch = 0  # epochs completed
+        self.interrupted = False
+        self._active = list(self.callbacks)  # the user's callbacks of the current fit
+        self._pending_states = {}  # checkpointed callback states no callback has claimed yet
 
     # ------------------------------------------------------------------ data in
     def _dtype(self):
@@ -140,7 +154,7 @@ class Trainer:
     def train_step(self, x, y):
         """One iteration: forward, loss, backward, optimizer step. Returns ``(loss, output)``."""
         self.optimizer.zero_grad()
-        output = self.model(x)
+        output = distributed.wrap_model(self.model)(x)  # DDP in a process group
         self._check_targets(output, y)
         loss = self.loss_fn(output, y)
         loss.backward()
@@ -152,8 +166,8 @@ class Trainer:
             getattr(callback, hook)(*args)
 
     def _metrics(self, targets, outputs, prefix=""):
-        y_true = np.concatenate(targets)
-        y_score = np.concatenate(outputs)
+        y_true = distributed.gather_rows(np.concatenate(targets))  # every rank's samples
+        y_score = distributed.gather_rows(np.concatenate(outputs))
         return {prefix + name: float(fn(y_true, y_score)) for name, fn in self.metrics.items()}
 
     def fit(
@@ -185,6 +199,7 @@ class Trainer:
             callbacks: extra callbacks for this call.
             initial_epoch: the epoch to start from, e.g. the ``epoch`` a checkpoint returned.
         """
+        _check_fit_arguments(epochs, initial_epoch, batch_size, x)
         if validation_split:
             if validation_data is not None:
                 raise ValueError("give validation_data or validation_split, not both")
@@ -199,9 +214,17 @@ class Trainer:
                 )
             dataset = self._dataset(x, y)
             n_train = len(dataset) - int(np.ceil(validation_split * len(dataset)))
+            if n_train <= 0:
+                raise ValueError(
+                    f"fit: validation_split={validation_split} leaves {max(n_train, 0)} of the "
+                    f"{len(dataset)} samples for training; use a smaller split or more data"
+                )
             validation_data = Subset(dataset, range(n_train, len(dataset)))
             x, y = Subset(dataset, range(n_train)), None
-        train_loader = self._loader(x, y, batch_size, shuffle)
+        if not isinstance(x, DataLoader):
+            x, y = self._dataset(x, y), None
+        _check_not_empty(x.dataset if isinstance(x, DataLoader) else x)
+        train_loader = distributed.shard_loader(self._loader(x, y, batch_size, shuffle))
         val_loader = None
         if validation_data is not None:
             vx, vy = (
@@ -211,10 +234,13 @@ class Trainer:
             )
             val_loader = self._loader(vx, vy, max(batch_size, 256), False)
         verbose = self.verbose if verbose is None else verbose
-        callbacks = [self.history, *self.callbacks, *(callbacks or [])]
+        self._active = [*self.callbacks, *(callbacks or [])]
+        self._claim_pending_states()
+        callbacks = [self.history, *self._active]
         if verbose:
             callbacks.append(ProgressBar(verbose))
         callbacks.sort(key=lambda callback: callback.order)
+        callbacks = distributed.callbacks_for_rank(callbacks)  # progress and files: rank 0
         for callback in callbacks:
             callback.set_trainer(self)
         try:
@@ -222,17 +248,36 @@ class Trainer:
         except TypeError:
             steps = None
         self.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
-        self.stop_training = False
-        self._run_callbacks(callbacks, "on_train_begin", {})
-        for epoch in range(initial_epoch, epochs):
-            logs = self._train_epoch(epoch, train_loader, callbacks)
-            if val_loader is not None:
-                logs.update(self.evaluate(val_loader, prefix="val_"))
-            self.epoch = epoch + 1
-            self._run_callbacks(callbacks, "on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
-        self._run_callbacks(callbacks, "on_train_end", {})
+        self.stop_training, self.interrupted = False, False
+        self._step = 0
+        with graceful_interrupt() as interrupt, distributed.quiet():
+            self._interrupt = interrupt
+            self._run_callbacks(callbacks, "on_train_begin", {})
+            epoch = initial_epoch
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    logs = self._train_epoch(epoch, train_loader, callbacks)
+                    if self.interrupted:
+                        break
+                    if val_loader is not None:
+                        logs.update(self.evaluate(val_loader, prefix="val_"))
+                    self.epoch = epoch + 1
+                    self._run_callbacks(callbacks, "on_epoch_end", epoch, logs)
+                    if self.stop_training:
+                        break
+            except KeyboardInterrupt:
+                if interrupt.requested:  # the second Ctrl-C: abort at once
+                    raise
+                self.interrupted = True  # no handler could be installed: the step is abandoned
+            self._run_callbacks(callbacks, "on_train_end", {})
+        if self.interrupted:
+            saved = [c.last_saved for c in self._active if getattr(c, "last_saved", None)]
+            print(
+                f"interrupted at epoch {epoch + 1}, step {self._step}; "
+                f"last checkpoint: {saved[-1] if saved else 'none'}",
+                file=sys.stderr,
+                flush=True,
+            )
         return self.history
 
     def _train_epoch(self, epoch, loader, callbacks):
@@ -240,20 +285,29 @@ class Trainer:
         lr = self._lr()
         self._run_callbacks(callbacks, "on_epoch_begin", epoch, {})
         total, count, targets, outputs = 0.0, 0, [], []
+        self._step = 0
+        distributed.set_epoch(loader, epoch)
         for step, batch in enumerate(loader):
             xb, yb = _split_batch(batch)
             self._run_callbacks(callbacks, "on_train_batch_begin", step, {})
             loss, output = self.train_step(xb, yb)
             n = len(yb)
             total, count = total + loss * n, count + n
-            logs = {"loss": loss}
+            logs = {"loss": loss, "size": n}
             if self.metrics:
                 targets.append(yb._array)
                 outputs.append(output._array)
+            self._step = step + 1
             self._run_callbacks(callbacks, "on_train_batch_end", step, logs)
-            if self.stop_training:
+            if self._interrupt.requested:
+                self.interrupted = True
+                return {}
+            if distributed.any_rank(self.stop_training):
                 break
-        logs = {"loss": total / max(count, 1)}
+        total, count = distributed.sum_over_ranks(total, count)
+        if not count:
+            raise ValueError(f"fit: the training data gave no batches in epoch {epoch + 1}")
+        logs = {"loss": total / count}
         if self.metrics and targets:
             logs.update(self._metrics(targets, outputs))
         if lr is not None:
@@ -266,7 +320,7 @@ class Trainer:
 
     def evaluate(self, x, y=None, *, batch_size=256, prefix=""):
         """The loss (mean over samples) and every metric on ``x, y``, in eval mode without grad."""
-        loader = self._loader(x, y, batch_size, False)
+        loader = distributed.shard_loader(self._loader(x, y, batch_size, False), train=False)
         was_training = self.model.training
         self.model.eval()
         total, count, targets, outputs = 0.0, 0, [], []
@@ -283,6 +337,7 @@ class Trainer:
                     outputs.append(output._array)
         finally:
             self.model.train(was_training)
+        total, count = distributed.sum_over_ranks(total, count)
         if not count:
             raise ValueError("evaluate: the data is empty")
         return {prefix + "loss": total / count, **self._metrics(targets, outputs, prefix)}
@@ -316,8 +371,40 @@ class Trainer:
                 return callback.scheduler
         return None
 
+    def _keyed(self, callbacks):
+        """``{state_key: callback}``; identical keys are told apart by ``#2``, ``#3`` in listed order."""
+        keyed = {}
+        for callback in callbacks:
+            key, n = callback.state_key, 1
+            while key in keyed:
+                n += 1
+                key = f"{callback.state_key}#{n}"
+            keyed[key] = callback
+        return keyed
+
     def _callback_states(self):
-        return {f"{i}.{type(c).__name__}": c.state_dict() for i, c in enumerate(self.callbacks)}
+        states = {key: c.state_dict() for key, c in self._keyed(self._active).items()}
+        return {key: state for key, state in states.items() if state}
+
+    def _claim_pending_states(self):
+        """Give checkpointed states to the callbacks of this ``fit`` that match them."""
+        if not self._pending_states:
+            return
+        keyed = self._keyed(self._active)
+        steps = [
+            (keyed[key].load_state_dict, state, keyed[key].state_dict())
+            for key, state in self._pending_states.items()
+            if key in keyed
+        ]
+        checkpoint.apply_states("the checkpoint loaded", steps)
+        left = [key for key in self._pending_states if key not in keyed]
+        if left:
+            warnings.warn(
+                f"the checkpoint holds state for callbacks that this fit does not have: {', '.join(left)}; "
+                "it is ignored",
+                stacklevel=3,
+            )
+        self._pending_states = {}
 
     def save_checkpoint(self, path, epoch=None):
         """Save model, optimizer, scheduler, RNG state, epoch, history and callback states.
@@ -327,7 +414,8 @@ class Trainer:
         keeps that state outside the checkpoint, so leave it out for an exact resume.
         """
         extra = {"history": self.history.state_dict(), "callbacks": self._callback_states()}
-        checkpoint.save_checkpoint(
+        distributed.save_on_main(  # every rank holds the same weights: rank 0 writes
+            checkpoint.save_checkpoint,
             path,
             self.model,
             self.optimizer,
@@ -337,17 +425,62 @@ class Trainer:
         )
 
     def load_checkpoint(self, path):
-        """Restore a :meth:`save_checkpoint` file; returns the epoch for ``initial_epoch``."""
-        info = checkpoint.load_checkpoint(path, self.model, self.optimizer, self.scheduler)
-        extra = info["extra"] or {}
-        if "history" in extra:
-            self.history.load_state_dict(extra["history"])
-        for key, callback in zip(self._callback_states(), self.callbacks, strict=True):
-            state = extra.get("callbacks", {}).get(key)
-            if state:
-                callback.load_state_dict(state)
-        self.epoch = info["epoch"]
+        """Restore a :meth:`save_checkpoint` file; returns the epoch for ``initial_epoch``.
+
+        Everything is checked before anything changes (all or nothing). Callback states
+        are matched by ``state_key`` (class and monitored quantity), not by position; a
+        state whose callback is not in ``callbacks`` waits for a ``fit(callbacks=...)``
+        that has it, and one no callback claims is ignored with a warning.
+        """
+        distributed.before_load()  # rank 0's last save is on disk
+        content = checkpoint.read_checkpoint(path)
+        checkpoint.check_parts(path, content, self.model, self.optimizer, self.scheduler)
+        extra = content.get("extra") or {}
+        history, states = extra.get("history"), extra.get("callbacks", {})
+        well_formed = isinstance(history, dict) and isinstance(history.get("history"), dict)
+        if history is not None and not (well_formed and isinstance(history.get("epoch"), list)):
+            raise ValueError(f"{str(path)!r}: corrupt checkpoint: the training history is malformed")
+        if not isinstance(states, dict) or not all(isinstance(v, dict) for v in states.values()):
+            raise ValueError(f"{str(path)!r}: corrupt checkpoint: the callback states are malformed")
+        steps = checkpoint.checkpoint_steps(content, self.model, self.optimizer, self.scheduler)
+        if history is not None:
+            steps.append((self.history.load_state_dict, history, self.history.state_dict()))
+        keyed = self._keyed(self.callbacks)
+        steps += [(keyed[k].load_state_dict, v, keyed[k].state_dict()) for k, v in states.items() if k in keyed]
+        checkpoint.apply_states(path, steps)
+        self._pending_states = {k: v for k, v in states.items() if k not in keyed}
+        fresh = [k for k, c in keyed.items() if k not in states and c.state_dict()]
+        if fresh:
+            warnings.warn(
+                f"{str(path)!r} holds no state for {', '.join(fresh)}; they start afresh", stacklevel=2
+            )
+        self.epoch = content["epoch"]
         return self.epoch
+
+
+def _is_count(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_fit_arguments(epochs, initial_epoch, batch_size, x):
+    if not _is_count(epochs) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer (the epoch to stop at), got {epochs!r}")
+    if not _is_count(initial_epoch) or not 0 <= initial_epoch <= epochs:
+        raise ValueError(
+            f"fit: initial_epoch must be an integer from 0 to epochs={epochs} (Keras's convention: "
+            f"epochs is the epoch to stop at, not how many to run), got {initial_epoch!r}"
+        )
+    if not isinstance(x, DataLoader) and (not _is_count(batch_size) or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
+
+
+def _check_not_empty(dataset):
+    try:
+        n = len(dataset)
+    except TypeError:  # a stream without a length
+        return
+    if n == 0:
+        raise ValueError("fit: the training data is empty (0 samples)")
 
 
 def fit(model, loss_fn, optimizer, x, y=None, *, metrics=None, callbacks=None, verbose=1, **kwargs):

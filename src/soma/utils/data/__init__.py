@@ -266,6 +266,11 @@ class DataLoader:
                 "batch_size=None option disables auto-batching and is mutually exclusive "
                 "with drop_last"
             )
+        if shuffle and sampler is None and not self._iterable and len(dataset) == 0:
+            raise ValueError(
+                "DataLoader: the dataset is empty (0 samples), so there is nothing to shuffle "
+                "(num_samples should be a positive integer value, but got num_samples=0)"
+            )
         if sampler is None and not self._iterable:
             sampler = (
                 RandomSampler(dataset, generator=self.generator)
