@@ -8,7 +8,7 @@ Swish with ``trainable=True`` (β).
 
 import numpy as np
 
-from soma.nn.module import Module, Parameter
+from soma.nn.module import Module, Parameter, empty_parameter
 from soma.ops import activation as F
 
 __all__ = [
@@ -79,7 +79,7 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(np.full(num_parameters, init, dtype=np.dtype(dtype or np.float32)))
+        self.weight = empty_parameter(num_parameters, dtype, "PReLU", device, fill=init)
 
     def reset_parameters(self):
         self.weight._array[...] = self.init

@@ -39,7 +39,7 @@ class _ConvNd(Module):
     _transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, output_padding=0, algorithm="auto", dtype=None):
+                 padding_mode, output_padding=0, algorithm="auto", dtype=None, device=None):
         super().__init__()
         n, name = self._spatial, type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
@@ -65,8 +65,8 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = empty_parameter(shape, dtype, name)
-        self.register_parameter("bias", empty_parameter(out_channels, dtype, name) if bias else None)
+        self.weight = empty_parameter(shape, dtype, name, device)
+        self.register_parameter("bias", empty_parameter(out_channels, dtype, name, device) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -109,7 +109,7 @@ class _Conv(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None, algorithm="auto"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, algorithm=algorithm, dtype=dtype)
+                         padding_mode, algorithm=algorithm, dtype=dtype, device=device)
 
     def _explicit_padding(self):
         """F.pad widths (last axis first) for reflect/replicate/circular padding."""
@@ -189,7 +189,7 @@ class _ConvTranspose(_ConvNd):
         if isinstance(padding, str):
             raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, algorithm, dtype)
+                         padding_mode, output_padding, algorithm, dtype, device)
 
     def _output_padding(self, input, output_size):
         if output_size is None:

@@ -50,12 +50,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        if in_features < 0 or out_features < 0:
-            raise ValueError(f"Linear: feature sizes must be non-negative, got ({in_features}, {out_features})")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = empty_parameter((out_features, in_features), dtype, "Linear")
-        self.register_parameter("bias", empty_parameter(out_features, dtype, "Linear") if bias else None)
+        self.weight = empty_parameter((out_features, in_features), dtype, "Linear", device)
+        self.register_parameter("bias", empty_parameter(out_features, dtype, "Linear", device) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -92,8 +90,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = empty_parameter((out_features, in1_features, in2_features), dtype, "Bilinear")
-        self.register_parameter("bias", empty_parameter(out_features, dtype, "Bilinear") if bias else None)
+        self.weight = empty_parameter((out_features, in1_features, in2_features), dtype, "Bilinear", device)
+        self.register_parameter("bias", empty_parameter(out_features, dtype, "Bilinear", device) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

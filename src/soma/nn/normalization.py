@@ -9,15 +9,11 @@ PyTorch's state_dict), which ``eval()`` mode uses instead of the batch's statist
 
 import numpy as np
 
-from soma.nn.module import Module, Parameter
+from soma.nn.module import Module, empty_parameter
 from soma.ops.normalization import batch_norm, group_norm, layer_norm
 from soma.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
-
-
-def _dtype(dtype):
-    return np.dtype(dtype or np.float32)
 
 
 class _BatchNorm(Module):
@@ -39,20 +35,16 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
-        dtype = _dtype(dtype)
+        name = type(self).__name__
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(np.zeros(num_features, dtype))
-        else:
-            self.register_parameter("bias", None)
+        stat = empty_parameter(num_features, dtype, name, device)  # checks the size, dtype and device
+        dtype = stat.dtype
+        self.register_parameter("weight", empty_parameter(num_features, dtype, name, fill=1) if affine else None)
+        self.register_parameter("bias", empty_parameter(num_features, dtype, name, fill=0) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, dtype), False))
             self.register_buffer("running_var", Tensor._make(np.ones(num_features, dtype), False))
@@ -153,16 +145,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = _dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        shape = self.normalized_shape
+        weight = empty_parameter(shape, dtype, "LayerNorm", device, fill=1)  # checks the shape, dtype and device
+        self.register_parameter("weight", weight if elementwise_affine else None)
+        self.register_parameter("bias", empty_parameter(shape, dtype, "LayerNorm", fill=0)
+                                if elementwise_affine and bias else None)
 
     def reset_parameters(self):
         if self.weight is not None:
@@ -187,7 +174,7 @@ class LayerNorm(Module):
 class GroupNorm(Module):
     """Normalize each sample over groups of channels: y = γ·x̂ + β per channel."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
@@ -195,13 +182,10 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dtype = _dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_channels, dtype))
-            self.bias = Parameter(np.zeros(num_channels, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        weight = empty_parameter(num_channels, dtype, "GroupNorm", device, fill=1)  # checks size, dtype, device
+        self.register_parameter("weight", weight if affine else None)
+        self.register_parameter("bias", empty_parameter(num_channels, dtype, "GroupNorm", fill=0)
+                                if affine and bias else None)
 
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:

@@ -42,12 +42,17 @@ class RNNBase(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"{mode}: hidden_size must be a positive int, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"{mode}: num_layers must be a positive int, got {num_layers!r}")
+        owner = type(self).__name__
+        for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{owner}: {what} should be of type int, got: {type(value).__name__}")
+            if value <= 0:
+                raise ValueError(f"{owner}: {what} must be greater than zero, got {value}")
         if not 0 <= float(dropout) <= 1:
-            raise ValueError(f"{mode}: dropout must be a probability in [0, 1], got {dropout}")
+            raise ValueError(f"{owner}: dropout must be a probability in [0, 1], got {dropout}")
+        if proj_size < 0:
+            raise ValueError(f"{owner}: proj_size should be a positive integer or zero to disable projections, "
+                             f"got {proj_size}")
         if proj_size:
             raise NotImplementedError(f"{mode}: proj_size is not supported by soma (use proj_size=0)")
         self.mode = mode
@@ -65,13 +70,13 @@ class RNNBase(Module):
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 for name, shape in shapes.items():
-                    setattr(self, name + suffix, empty_parameter(shape, dtype, mode))
+                    setattr(self, name + suffix, empty_parameter(shape, dtype, owner, device))
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
 
     def reset_parameters(self):
         """Every weight and bias ~ U(-1/√hidden_size, 1/√hidden_size), as PyTorch."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
@@ -260,7 +265,8 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(
-            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device=device, dtype=dtype,
         )
 
 
@@ -298,7 +304,7 @@ class LSTM(RNNBase):
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__(
             "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
-            dtype=dtype,
+            device=device, dtype=dtype,
         )
 
 
@@ -325,7 +331,8 @@ class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__(
-            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device=device, dtype=dtype,
         )
 
 
@@ -336,18 +343,18 @@ class RNNCellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         name = type(self).__name__
-        self.weight_ih = empty_parameter((num_chunks * hidden_size, input_size), dtype, name)
-        self.weight_hh = empty_parameter((num_chunks * hidden_size, hidden_size), dtype, name)
+        self.weight_ih = empty_parameter((num_chunks * hidden_size, input_size), dtype, name, device)
+        self.weight_hh = empty_parameter((num_chunks * hidden_size, hidden_size), dtype, name, device)
         if bias:
-            self.bias_ih = empty_parameter(num_chunks * hidden_size, dtype, name)
-            self.bias_hh = empty_parameter(num_chunks * hidden_size, dtype, name)
+            self.bias_ih = empty_parameter(num_chunks * hidden_size, dtype, name, device)
+            self.bias_hh = empty_parameter(num_chunks * hidden_size, dtype, name, device)
         else:
             self.bias_ih = self.bias_hh = None
         self.reset_parameters()
 
     def reset_parameters(self):
         """U(-1/√hidden_size, 1/√hidden_size) for every parameter, as PyTorch."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
@@ -401,7 +408,7 @@ class RNNCell(RNNCellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         fn = R.rnn_tanh_cell if self.nonlinearity == "tanh" else R.rnn_relu_cell
@@ -412,7 +419,7 @@ class LSTMCell(RNNCellBase):
     """One step of :class:`LSTM`: (x, (h, c)) -> (h', c') with gates i, f, g, o."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         return self._step(R.lstm_cell, input, hx, 2)
@@ -422,7 +429,7 @@ class GRUCell(RNNCellBase):
     """One step of :class:`GRU`: (x, h) -> h' with gates r, z, n."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         return self._step(R.gru_cell, input, hx, 1)

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from soma._device import resolve
 from soma.nn import init
-from soma.nn.module import Module, Parameter
+from soma.nn.module import Module, Parameter, empty_parameter
 from soma.ops.linear import embedding
 
 __all__ = ["Embedding"]
@@ -50,10 +51,11 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), np.dtype(dtype or np.float32)),
-                                    requires_grad=not _freeze)
+            self.weight = empty_parameter((num_embeddings, embedding_dim), dtype, "Embedding", device)
+            self.weight.requires_grad_(not _freeze)
             self.reset_parameters()
         else:
+            resolve(device, "Embedding")
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(
                     f"Embedding: _weight of shape {tuple(_weight.shape)} does not match "
