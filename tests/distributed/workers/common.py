@@ -14,10 +14,14 @@ import numpy as np
 import soma
 import soma.distributed as dist
 
+OUT = None  # the results folder, also a scratch folder every rank can read
+
 
 def run_checks(checks, argv=None):
     """Run ``checks`` (name -> function) on this rank; rewrite the results file after each one."""
+    global OUT
     out, *names = argv if argv is not None else sys.argv[1:]
+    OUT = out
     dist.init_process_group("mpi")
     rank = dist.get_rank()
     results = []
