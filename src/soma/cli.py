@@ -133,6 +133,28 @@ def bench(argv):
     return subprocess.run([sys.executable, "-m", "benchmarks", *argv], cwd=root, env=env).returncode
 
 
+def run(argv):
+    """``soma run -n N script.py args...``: the script on N MPI ranks (see soma.distributed.launch)."""
+    parser = argparse.ArgumentParser(
+        prog="soma run",
+        description="Run a Python script on N processes over MPI (mpiexec -n N python script.py args...); "
+        "in the script, soma.distributed.init_process_group('mpi') joins them.",
+    )
+    parser.add_argument("-n", "--np", dest="n", type=int, required=True, help="number of processes (ranks)")
+    parser.add_argument("script", help="the Python script every rank runs")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("-n must be at least 1")
+    from soma.distributed.launch import run as launch
+
+    try:
+        return launch(args.n, [args.script, *args.args])
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
 def _parser():
     import soma
 
@@ -166,6 +188,7 @@ def _parser():
     commands.add_parser(
         "bench", add_help=False, help="time soma against PyTorch (from a source checkout)"
     )
+    commands.add_parser("run", add_help=False, help="run a script on N processes over MPI (soma run -n N script.py)")
     playground_parser = commands.add_parser(
         "playground", help="an interactive neural network in the browser (needs soma[playground])"
     )
@@ -182,6 +205,8 @@ def main(argv=None):
         return explain(argv[1:])
     if argv and argv[0] == "bench":
         return bench(argv[1:])
+    if argv and argv[0] == "run":
+        return run(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
