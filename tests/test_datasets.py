@@ -9,7 +9,9 @@ import hashlib
 import importlib
 import io
 import pickle
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -193,6 +195,58 @@ def test_idx_errors(tmp_path):
         read_idx(bad_gzip)
     with pytest.raises(TypeError, match="cannot store dtype"):
         write_idx(tmp_path / "x", np.zeros(2, dtype=np.int64))
+
+
+def _gzip_stream(path, header, zeros):
+    """A gzip file of ``header`` and then ``zeros`` zero bytes, written in chunks (a bomb for large ``zeros``)."""
+    with gzip.open(path, "wb", compresslevel=1) as file:
+        file.write(header)
+        chunk = bytes(1 << 22)
+        while zeros > 0:
+            file.write(chunk[: min(zeros, len(chunk))])
+            zeros -= len(chunk)
+
+
+def test_idx_gzip_bomb_inflates_no_further_than_its_header_says(tmp_path):
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    header = bytes([0, 0, 0x08, 3]) + np.array([1, 28, 28], ">u4").tobytes()
+    _gzip_stream(bomb, header, 100 << 20)  # 100 MB of zeros after one 28x28 image, in a 100 KB file
+    code = textwrap.dedent(
+        f"""
+        import resource
+        from soma.datasets import read_idx
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            read_idx({str(bomb)!r})
+        except ValueError as error:
+            print(error)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+        """
+    )
+    message, megabytes = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert str(bomb) in message and "more data than its header gives (shape (1, 28, 28)" in message
+    assert int(megabytes) < 20  # it used to inflate all 100 MB first
+
+
+def test_idx_headers_that_promise_more_than_the_file_holds(tmp_path):
+    lying = tmp_path / "lying.gz"  # 60000 images declared, in a file of a few hundred bytes
+    _gzip_stream(lying, bytes([0, 0, 0x08, 3]) + np.array([60000, 28, 28], ">u4").tobytes(), 100)
+    with pytest.raises(ValueError, match=r"lying.gz: the header gives shape \(60000, 28, 28\).*more than a gzip file"):
+        read_idx(lying)
+    short = tmp_path / "short.gz"
+    _gzip_stream(short, bytes([0, 0, 0x08, 1]) + np.array([1000], ">u4").tobytes(), 10)
+    with pytest.raises(ValueError, match="short.gz: truncated: the header gives 1000 bytes of data, the file holds 10"):
+        read_idx(short)
+    plain = tmp_path / "plain-idx1-ubyte"
+    plain.write_bytes(bytes([0, 0, 0x08, 1]) + np.array([5], ">u4").tobytes() + bytes(3))
+    with pytest.raises(ValueError, match=r"plain-idx1-ubyte: the header gives shape \(5,\) \(5 bytes of data\).*3 bytes"):
+        read_idx(plain)
+    not_idx = tmp_path / "text.gz"
+    not_idx.write_bytes(gzip.compress(b"hello world"))
+    with pytest.raises(ValueError, match="text.gz is not an IDX file"):
+        read_idx(not_idx)
 
 
 # --- MNIST from IDX files ----------------------------------------------------------------
@@ -387,6 +441,9 @@ def test_csv_empty_feature_cells_are_nan(tmp_path):
         ("a,b\n1,2\n3\n", {}, "row 3 has 1 fields"),
         ("a,b\n1,x\n2,\n", {}, "empty on row 3"),
         ("", {}, "empty"),
+        ("a;b;c\n1;2;x\n3;4;y\n", {}, "single column, so there are no features; the file seems to use delimiter=';'"),
+        ("a\tb\n1\tx\n", {"target": 0}, "single column.*delimiter='.t'"),
+        ("id,x\n" + "".join(f"row{i},{i}\n" for i in range(12)), {"target": "id"}, "every one of the 12 rows has a class of its own"),
     ],
 )
 def test_csv_errors(tmp_path, text, kwargs, message):

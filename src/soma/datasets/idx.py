@@ -55,21 +55,89 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+#: the most a DEFLATE stream can expand (1032:1), with room for gzip's own headers
+_GZIP_MAX_RATIO = 1100
+
+
+def _header(data: bytes, name: str) -> tuple[np.dtype, tuple[int, ...], int]:
+    """``(dtype, shape, header length)`` from the first ``4 + 4·d`` bytes of an IDX file."""
+    if len(data) < 4 or data[:2] != b"\x00\x00":
+        raise ValueError(
+            f"{name} is not an IDX file: it must start with bytes 00 00, got {data[:4].hex(' ')}"
+        )
+    code, ndim = data[2], data[3]
+    if code not in _CODE_TO_DTYPE:
+        raise ValueError(f"{name}: unknown IDX element type 0x{code:02X}")
+    offset = 4 + 4 * ndim
+    if len(data) < offset:
+        raise ValueError(f"{name}: truncated IDX header ({len(data)} bytes)")
+    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    return _CODE_TO_DTYPE[code], shape, offset
+
+
+def _payload_size(dtype: np.dtype, shape: tuple[int, ...]) -> int:
+    size = dtype.itemsize
+    for dim in shape:
+        size *= dim
+    return size
+
+
+def _read_exactly(stream, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(min(left, 1 << 24))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_bytes(path: str | os.PathLike) -> bytes:
-    """The contents of ``path``, decompressed when it is gzipped.
+    """The IDX contents of ``path``, decompressed when it is gzipped, read no further than its header says.
+
+    The header is read first; then exactly the bytes it declares, so a gzip bomb (a small
+    file that inflates to gigabytes) fails after inflating no more than that, and a header
+    declaring more than the file could hold fails before anything large is allocated.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: a gzipped file is truncated or corrupt (the message names it).
+        ValueError: not an IDX file, a gzipped file that is corrupt, truncated or longer than
+            its header says, or a plain file whose size does not match its header (the
+            message names the file).
     """
     path = Path(path)
-    data = path.read_bytes()
-    if not data.startswith(_GZIP_MAGIC):
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{path}: corrupt or truncated gzip data ({error})") from error
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path} is not a regular file")
+    size = path.stat().st_size
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+        try:
+            head = _read_exactly(stream, 4)
+            head += _read_exactly(stream, 4 * head[3]) if len(head) == 4 else b""
+            dtype, shape, offset = _header(head, str(path))
+            expected = _payload_size(dtype, shape)
+            if compressed and expected > size * _GZIP_MAX_RATIO:
+                raise ValueError(
+                    f"{path}: the header gives shape {shape} ({expected} bytes), more than a gzip file "
+                    f"of {size} bytes can hold; it is corrupt"
+                )
+            if not compressed and size - offset != expected:
+                raise ValueError(
+                    f"{path}: the header gives shape {shape} ({expected} bytes of data) but the file "
+                    f"holds {size - offset} bytes after the header; it is truncated or corrupt"
+                )
+            body = _read_exactly(stream, expected)
+            extra = stream.read(1)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{path}: corrupt or truncated gzip data ({error})") from error
+    if len(body) < expected:
+        raise ValueError(f"{path}: truncated: the header gives {expected} bytes of data, the file holds {len(body)}")
+    if extra:
+        raise ValueError(f"{path}: holds more data than its header gives (shape {shape}, {expected} bytes)")
+    return head + body
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -86,19 +154,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         ValueError: bad magic number, unknown element type, or a size that does
             not match the header (a truncated or padded file).
     """
-    if len(data) < 4 or data[:2] != b"\x00\x00":
-        raise ValueError(
-            f"{name} is not an IDX file: it must start with bytes 00 00, got {data[:4].hex(' ')}"
-        )
-    code, ndim = data[2], data[3]
-    if code not in _CODE_TO_DTYPE:
-        raise ValueError(f"{name}: unknown IDX element type 0x{code:02X}")
-    offset = 4 + 4 * ndim
-    if len(data) < offset:
-        raise ValueError(f"{name}: truncated IDX header ({len(data)} bytes)")
-    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = _CODE_TO_DTYPE[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    dtype, shape, offset = _header(data, name)
+    expected = _payload_size(dtype, shape)
     if len(data) - offset != expected:
         raise ValueError(
             f"{name}: the header gives shape {shape} ({expected} bytes of data) but the file "

@@ -38,6 +38,17 @@ def _read_rows(path: Path, delimiter: str) -> list[list[str]]:
     return rows
 
 
+def _guess_delimiter(path: Path, delimiter: str) -> str:
+    """A hint naming the delimiter the file seems to use, or ``""``."""
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            sample = file.read(65536)
+        found = _csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except (_csv.Error, OSError, UnicodeDecodeError):
+        return ""
+    return f"; the file seems to use delimiter={found!r}" if found != delimiter else ""
+
+
 def _column_index(target: int | str, names: list[str], path: Path) -> int:
     if isinstance(target, str):
         if target not in names:
@@ -110,8 +121,10 @@ def csv(
 
     Raises:
         ValueError: no such target column, a non-numeric feature, a ragged
-            row, an empty target cell, or a non-numeric target with
-            ``categorical=False``.
+            row, an empty target cell, a non-numeric target with
+            ``categorical=False``, no feature column at all (a wrong
+            ``delimiter``: the message names the one the file seems to use), or
+            a text target with a class per row (the wrong column).
 
     Example:
         >>> split = csv("flowers.csv", target="species")  # doctest: +SKIP
@@ -128,6 +141,11 @@ def csv(
     column = _column_index(target, names, path)
 
     feature_columns = [i for i in range(len(names)) if i != column]
+    if not feature_columns:
+        raise ValueError(
+            f"{path}: with delimiter={delimiter!r} each row is a single column, so there are no features"
+            + (_guess_delimiter(path, delimiter) or "; is the delimiter right?")
+        )
     X = _as_numbers(cells[:, feature_columns])
     if X is None:
         bad = next(i for i in feature_columns if _as_numbers(cells[:, i]) is None)
@@ -145,6 +163,11 @@ def csv(
     classes = None
     if categorical or numbers is None:
         y, classes = _encode_labels(labels)
+        if categorical is None and len(labels) >= 10 and len(classes) == len(labels):
+            raise ValueError(
+                f"{path}: every one of the {len(labels)} rows has a class of its own in target column "
+                f"{names[column]!r}; is target the right column? (pass categorical=True if it really is)"
+            )
     else:
         y = numbers.astype(np.float32)
     return make_split(
