@@ -12,7 +12,7 @@ from common import gathered, run_checks
 import soma
 import soma.distributed as dist
 from soma import nn, optim
-from soma.nn.parallel import DistributedDataParallel
+from soma.nn.parallel import DistributedDataParallel, SyncBatchNorm
 from soma.utils.data import DataLoader, TensorDataset
 from soma.utils.data.distributed import DistributedSampler
 
@@ -26,6 +26,13 @@ def mlp():
 def cnn():
     return nn.Sequential(
         nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)
+    )
+
+
+def bn_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3),
     )
 
 
@@ -44,12 +51,12 @@ class TinyRNN(nn.Module):
 
 def data(kind, n):
     rng = np.random.default_rng(7)
-    shape = {"mlp": (n, 6), "cnn": (n, 1, 8, 8), "rnn": (n, 5, 6)}[kind]
+    shape = {"mlp": (n, 6), "cnn": (n, 1, 8, 8), "bn_cnn": (n, 1, 8, 8), "rnn": (n, 5, 6)}[kind]
     return TensorDataset(soma.tensor(rng.standard_normal(shape), dtype=soma.float32),
                          soma.tensor(rng.integers(0, 3, n)))
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "rnn": TinyRNN}
+MODELS = {"mlp": mlp, "cnn": cnn, "bn_cnn": bn_cnn, "rnn": TinyRNN}
 
 
 def train(model, loader, epochs, optimizer, penalty=0.0, accumulate=1, ddp=None):
@@ -78,7 +85,8 @@ class _nothing:
         return False
 
 
-def compare_with_one_process(kind, opt="sgd", penalty=0.0, accumulate=1, bucket_cap_mb=None, epochs=2):
+def compare_with_one_process(kind, opt="sgd", penalty=0.0, accumulate=1, bucket_cap_mb=None, epochs=2,
+                             sync_bn=False):
     w, rank = dist.get_world_size(), dist.get_rank()
     n = w * B * 3 * accumulate
     dataset = data(kind, n)
@@ -86,6 +94,8 @@ def compare_with_one_process(kind, opt="sgd", penalty=0.0, accumulate=1, bucket_
     reference = MODELS[kind]()
     replica = MODELS[kind]()
     replica.load_state_dict(reference.state_dict())
+    if sync_bn:  # the reference keeps plain BatchNorm over its whole batch
+        replica = SyncBatchNorm.convert_sync_batchnorm(replica)
     make = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: optim.Adam(p, lr=0.01)}[opt]
 
     ddp = DistributedDataParallel(replica, bucket_cap_mb=bucket_cap_mb)
@@ -125,6 +135,10 @@ def check_penalty_outside_forward():
 
 def check_no_sync_accumulation():
     compare_with_one_process("cnn", accumulate=2)
+
+
+def check_sync_batchnorm_matches_one_process_batch_norm():
+    compare_with_one_process("bn_cnn", sync_bn=True)  # weights and running statistics
 
 
 def check_different_initial_weights_end_identical():
