@@ -4,7 +4,8 @@
 :class:`Trainer` / :func:`fit`     epochs of mini-batches, validation, callbacks
 callbacks                          :class:`EarlyStopping`, :class:`ModelCheckpoint`,
                                    :class:`LRScheduler`, :class:`History`,
-                                   :class:`CSVLogger`, :class:`TerminateOnNaN`
+                                   :class:`CSVLogger`, :class:`TerminateOnNaN`,
+                                   :class:`TensorBoard` (the ``tensorboard`` extra)
 :func:`save_checkpoint` / load     model + optimizer + scheduler + RNG in one file
 metrics                            :func:`accuracy`, :func:`top_k_accuracy`, ...
 :func:`summary`                    Keras-style table of layers and parameter counts
@@ -32,6 +33,7 @@ from soma.train.metrics import (
     top_k_accuracy,
 )
 from soma.train.progress import ProgressBar
+from soma.train.tensorboard import TensorBoard
 from soma.train.summary import ModelSummary, count_parameters, summary  # noqa: I001 (shadows the module name)
 from soma.train.trainer import Trainer, fit
 
@@ -44,6 +46,7 @@ __all__ = [
     "LRScheduler",
     "ModelCheckpoint",
     "ProgressBar",
+    "TensorBoard",
     "TerminateOnNaN",
     "Trainer",
     "accuracy",
