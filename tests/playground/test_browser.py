@@ -68,8 +68,10 @@ def test_play_lowers_the_test_loss(page, live_server, dataset, threshold, epochs
     page.wait_for_selector(f'.dataset.selected[data-dataset="{dataset}"]')
     start = float(page.text_content("#test-loss"))
     page.click("#play")
-    page.wait_for_function(
-        f"parseFloat(document.getElementById('test-loss').textContent) < {threshold}", timeout=TIMEOUT_MS
+    page.wait_for_function(  # until the loss is below the threshold or the epochs are spent
+        f"parseFloat(document.getElementById('test-loss').textContent) < {threshold}"
+        f" || parseInt(document.getElementById('epoch').textContent.replace(',', '')) > {epochs}",
+        timeout=TIMEOUT_MS,
     )
     reached = epoch(page)
     pause(page, live_server)

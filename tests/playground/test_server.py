@@ -76,6 +76,29 @@ def test_an_oversized_frame_drops_only_that_connection(live_server):
         assert receive(connection, "state")["epoch"] == 0
 
 
+def test_a_session_whose_training_fails_stops_alone(ws, live_server):
+    session = live_server.session
+    session.train_epoch = lambda: 1 / 0  # whatever goes wrong inside one network
+    send(ws, {"type": "play"})
+    assert receive(ws, "error")["message"] == "training stopped: ZeroDivisionError: division by zero"
+    send(ws, {"type": "step"})
+    assert receive(ws, "error")["message"] == "step: division by zero"
+    send(ws, {"type": "explain", "layer": 0, "neuron": 0})
+    assert receive(ws, "explain")["name"] == "h1_1"
+    with websockets_sync.connect(live_server.ws_url) as other:
+        receive(other, "state")
+        other.send(json.dumps({"type": "step", "epochs": 2}))
+        assert receive(other, "state")["epoch"] == 2
+
+
+def test_without_the_extra_the_command_says_which_to_install(monkeypatch, capsys):
+    import soma.playground
+
+    monkeypatch.setitem(sys.modules, "soma.playground.server", None)  # as if starlette were missing
+    assert soma.playground.main(open_browser=False) == 1
+    assert "pip install soma[playground]" in capsys.readouterr().err
+
+
 def test_another_sites_page_cannot_open_a_session(live_server):
     with pytest.raises(InvalidStatus):
         websockets_sync.connect(live_server.ws_url, origin="http://evil.example")

@@ -73,7 +73,9 @@ class Connection:
                 continue
             try:
                 await self.handle(message)
-            except (ValueError, IndexError, KeyError, TypeError, RuntimeError, ArithmeticError) as error:
+            except (WebSocketDisconnect, OSError):
+                raise
+            except Exception as error:  # noqa: BLE001 (a failing request is answered; the session goes on)
                 await self.error(f"{message.type}: {error}")
 
     async def handle(self, message):
@@ -157,15 +159,18 @@ class Connection:
                     break
             return session.snapshot()
 
-        try:
-            while session.playing:
-                await self.send(await self.work(frame))
-                await asyncio.sleep(0)
-        except (WebSocketDisconnect, RuntimeError):
-            session.playing = False  # the page went away
-        except (ValueError, ArithmeticError) as error:
-            session.playing = False
-            await self.error(f"training stopped: {error}")
+        while session.playing:
+            try:
+                message = await self.work(frame)
+            except Exception as error:  # noqa: BLE001 (whatever this network did, only its session stops)
+                session.playing = False
+                message = {"type": "error", "message": f"training stopped: {type(error).__name__}: {error}"}
+            try:
+                await self.send(message)
+            except (WebSocketDisconnect, RuntimeError, OSError):  # the page went away
+                session.playing = False
+                return
+            await asyncio.sleep(0)
 
 
 def _finite(value):
@@ -209,8 +214,8 @@ def create_app():
         connections[id(connection)] = connection
         try:
             await connection.receive_forever()
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, OSError):
+            pass  # the page went away
         finally:
             connection.session.playing = False
             connections.pop(id(connection), None)

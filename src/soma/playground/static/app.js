@@ -347,7 +347,7 @@ function onExplain(message) {
   const output = message.layer === page.state.settings.hidden.length;
   $("explain-title").textContent = `${output ? "Output neuron" : "Neuron"} ${message.name}: layer ${message.layer + 1}, neuron ${message.neuron + 1}`;
   const inputs = message.inputs.map((i) => (i.label !== i.name ? `${i.name} = ${i.label}` : i.name) + ` = ${i.value.toPrecision(6)}`);
-  $("explain-given").textContent = `Training sample #${message.sample} at (${message.point.map((v) => v.toFixed(3)).join(", ")}), target t_o1 = ${message.target}, epoch ${message.epoch}, \u03b7 = ${page.state.settings.learning_rate}. Inputs: ${inputs.join("; ")}. E = \u00bd(out_o1 \u2212 t_o1)\u00b2; the update is the notes' plain SGD step.`;
+  $("explain-given").textContent = `Training sample #${message.sample} at (${message.point.map((v) => v.toFixed(3)).join(", ")}), target t_o1 = ${message.target}, epoch ${message.epoch}, \u03b7 = ${page.state.settings.learning_rate}. Inputs: ${inputs.join("; ")}. E = \u00bd(out_o1 \u2212 t_o1)\u00b2; the update is the notes' plain SGD step${penalty()}.`;
   const weight = page.weightOf === null ? null : page.weightOf;
   const name = weight === null ? null : weight < message.weights.length ? message.weights[weight] : null;
   $("explain-weight").hidden = name === null;
@@ -361,6 +361,13 @@ function onExplain(message) {
   const selector = output ? ".neuron.output" : `.neuron[data-layer="${message.layer}"][data-neuron="${message.neuron}"]`;
   const selected = $("net").querySelector(selector);
   if (selected) selected.classList.add("selected");
+}
+
+function penalty() {
+  const s = page.state.settings;
+  if (s.regularization === "none" || !s.reg_rate) return "";
+  const term = s.regularization === "l1" ? "\u03bb\u00b7\u03a3|w|" : "\u03bb\u00b7\u03a3w\u00b2";
+  return ` (training also adds ${term} with \u03bb = ${s.reg_rate} and uses ${s.optimizer}; this derivation shows the data term and plain SGD)`;
 }
 
 function setWeight() {
