@@ -11,6 +11,7 @@ from soma.nn.attention import *  # noqa: F403
 from soma.nn.container import *  # noqa: F403
 from soma.nn.conv import *  # noqa: F403
 from soma.nn.dropout import *  # noqa: F403
+from soma.nn.fold import *  # noqa: F403
 from soma.nn.linear import *  # noqa: F403
 from soma.nn.loss import *  # noqa: F403
 from soma.nn.module import *  # noqa: F403
@@ -24,3 +25,4 @@ from soma.nn.seq2seq import *  # noqa: F403
 from soma.nn.sparse import *  # noqa: F403
 from soma.nn.transformer import *  # noqa: F403
 from soma.nn.upsampling import *  # noqa: F403
+from soma.nn import modules  # noqa: E402  (PyTorch's module paths, aliases of the above)

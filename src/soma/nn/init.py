@@ -118,7 +118,15 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """w ~ N(mean, std²) restricted to [a, b] (redrawing what falls outside)."""
+    """w ~ N(mean, std²) restricted to [a, b] (redrawing what falls outside): the truncated normal.
+
+    As in PyTorch, a mean more than 2 std outside [a, b] warns (few draws land inside).
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        import warnings
+
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
+                      "may be incorrect.", stacklevel=2)
     rng = _rng(generator)
     values = rng.normal(mean, std, tensor.shape)
     bad = (values < a) | (values > b)

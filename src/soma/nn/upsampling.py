@@ -1,30 +1,36 @@
-"""Upsample: resize feature maps by nearest-neighbour copying (decoders, feature pyramids)."""
+"""Resizing layers: Upsample (every F.interpolate mode), UpsamplingNearest2d, UpsamplingBilinear2d,
+PixelShuffle and PixelUnshuffle (decoders, super-resolution, feature pyramids)."""
 
 from soma.nn.module import Module
-from soma.ops.pooling import interpolate
+from soma.ops.interpolate import interpolate, pixel_shuffle, pixel_unshuffle
 
-__all__ = ["Upsample", "UpsamplingNearest2d"]
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
 
 class Upsample(Module):
-    """y[..., i, j] = x[..., ⌊i/scale⌋, ⌊j/scale⌋]: every pixel repeated (``mode='nearest'``).
+    """Resize the spatial axes: ``F.interpolate`` as a layer.
+
+    ``mode='nearest'`` repeats pixels, y[..., i, j] = x[..., ⌊i·s⌋, ⌊j·s⌋]; 'linear',
+    'bilinear', 'bicubic' and 'trilinear' interpolate (see :mod:`soma.ops.interpolate`).
 
     Args:
         size: output spatial size (int or tuple), or
         scale_factor: multiplier of the input size (float or tuple).
-        mode: only ``'nearest'`` is implemented.
+        mode: 'nearest' (default), 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear'.
+        align_corners: for the interpolating modes (default False).
+        recompute_scale_factor: derive the step from the sizes rather than 1/scale_factor.
+
+    Shape: (N, C, *spatial) → (N, C, *size) or (N, C, *⌊spatial·scale_factor⌋).
 
     Example::
 
-        >>> nn.Upsample(scale_factor=2)(soma.randn(1, 3, 4, 4)).shape
+        >>> nn.Upsample(scale_factor=2, mode="bilinear")(soma.randn(1, 3, 4, 4)).shape
         (1, 3, 8, 8)
     """
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
-        if mode != "nearest":
-            raise NotImplementedError(f"Upsample: only mode='nearest' is implemented, got {mode!r}")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
@@ -42,3 +48,56 @@ class UpsamplingNearest2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with ``mode='bilinear', align_corners=True`` (PyTorch's older name)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """Rearrange channels into space (sub-pixel convolution, Shi et al.):
+    out[n, c, h·r + i, w·r + j] = in[n, c·r² + i·r + j, h, w].
+
+    Args:
+        upscale_factor: r.
+
+    Shape: (*, C·r², H, W) → (*, C, H·r, W·r).
+
+    Example::
+
+        >>> nn.PixelShuffle(3)(soma.randn(1, 9, 4, 4)).shape
+        (1, 1, 12, 12)
+    """
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """The inverse of :class:`PixelShuffle`: rearrange r×r blocks of space into channels.
+
+    Args:
+        downscale_factor: r.
+
+    Shape: (*, C, H·r, W·r) → (*, C·r², H, W).
+    """
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"

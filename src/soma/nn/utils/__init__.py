@@ -4,3 +4,4 @@ from soma.nn.utils.clip_grad import *  # noqa: F403
 from soma.nn.utils.conv_cost import *  # noqa: F403
 from soma.nn.utils.convert_parameters import *  # noqa: F403
 from soma.nn.utils.rnn import *  # noqa: F403
+from soma.nn.utils import parametrizations, parametrize  # noqa: E402, F401

@@ -1,0 +1,9 @@
+"""``torch.nn.modules.linear``'s import path for soma's own classes
+(defined in ``soma.nn.linear``).
+
+Not in soma: LazyLinear.
+"""
+
+from soma.nn.linear import Bilinear, Identity, Linear
+
+__all__ = ["Bilinear", "Identity", "Linear"]

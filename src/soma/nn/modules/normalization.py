@@ -1,0 +1,10 @@
+"""``torch.nn.modules.normalization``'s import path for soma's own classes
+(defined in ``soma.nn.normalization``, ``soma.nn.rmsnorm``).
+
+Not in soma: LocalResponseNorm, CrossMapLRN2d.
+"""
+
+from soma.nn.normalization import GroupNorm, LayerNorm
+from soma.nn.rmsnorm import RMSNorm
+
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm"]
