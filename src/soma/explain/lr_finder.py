@@ -30,14 +30,27 @@ class LRRangeTest:
     losses: list
     smoothed: list
     diverged: bool
+    num_steps: int | None = None  # the steps planned (the sweep may stop early, on divergence)
+
+    def _steepest(self):
+        """Index of fastai's steepest-descent point on the smoothed curve.
+
+        fastai's rule (``steep`` of ``Learner.lr_find``): drop the first tenth of the
+        planned steps, where the moving average is still settling, then take the point
+        where the smoothed loss falls fastest per unit of log learning rate,
+        ``argmin_i (L_{i+1} − L_i) / (ln η_{i+1} − ln η_i)``.
+        """
+        skip = (self.num_steps or len(self.lrs)) // 10
+        smoothed, lrs = np.asarray(self.smoothed[skip:]), np.asarray(self.lrs[skip:])
+        if len(smoothed) < 2:
+            return int(np.argmin(self.smoothed))
+        slope = np.diff(smoothed) / np.diff(np.log(lrs))
+        return skip + int(np.argmin(slope))
 
     @property
     def suggested_lr(self):
-        """The rate where the smoothed loss falls fastest (steepest negative slope in log lr)."""
-        if len(self.smoothed) < 3:
-            return self.lrs[int(np.argmin(self.smoothed))]
-        slope = np.gradient(np.asarray(self.smoothed), np.log10(self.lrs))
-        return float(self.lrs[int(np.argmin(slope[:-1]))])
+        """The rate where the smoothed loss falls fastest (fastai's steepest-descent suggestion)."""
+        return float(self.lrs[self._steepest()])
 
     @property
     def min_loss_lr(self):
@@ -57,24 +70,30 @@ class LRRangeTest:
 
     def plot(self, path):
         """Save loss against learning rate (log axis), marking the suggested rate (needs matplotlib)."""
+        self.figure().savefig(str(path))
+        return str(path)
+
+    def figure(self):
+        """The plot as a matplotlib ``Figure``: both curves, the suggested point marked on the smoothed one."""
         Figure = require_matplotlib()
         figure = Figure(figsize=(7, 4))
         axes = figure.add_subplot()
         axes.plot(self.lrs, self.losses, alpha=0.4, label="loss")
         axes.plot(self.lrs, self.smoothed, label="smoothed loss")
-        axes.axvline(
-            self.suggested_lr,
+        axes.axvline(self.suggested_lr, color="green", linestyle="--", linewidth=0.8)
+        axes.plot(
+            [self.suggested_lr],
+            [self.smoothed[self._steepest()]],
+            "o",
             color="green",
-            linestyle="--",
-            label=f"steepest descent, lr ≈ {format_number(self.suggested_lr, 2)}",
+            label=f"steepest descent (suggested), lr ≈ {format_number(self.suggested_lr, 2)}",
         )
         axes.set(
             xscale="log", xlabel="learning rate", ylabel="loss", title="Learning-rate range test"
         )
         axes.legend(fontsize=8)
         figure.tight_layout()
-        figure.savefig(str(path))
-        return str(path)
+        return figure
 
 
 def lr_range_test(
@@ -110,7 +129,7 @@ def lr_range_test(
     dtype = parameters[0]._array.dtype
     factor = (end_lr / start_lr) ** (1 / max(num_steps - 1, 1))
     stream = batches(data, dtype)
-    result = LRRangeTest([], [], [], False)
+    result = LRRangeTest([], [], [], False, num_steps)
     with np.errstate(over="ignore", invalid="ignore"):  # the sweep is meant to reach divergence
         _sweep(
             work,
