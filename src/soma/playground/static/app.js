@@ -347,7 +347,7 @@ function onExplain(message) {
   const output = message.layer === page.state.settings.hidden.length;
   $("explain-title").textContent = `${output ? "Output neuron" : "Neuron"} ${message.name}: layer ${message.layer + 1}, neuron ${message.neuron + 1}`;
   const inputs = message.inputs.map((i) => (i.label !== i.name ? `${i.name} = ${i.label}` : i.name) + ` = ${i.value.toPrecision(6)}`);
-  $("explain-given").textContent = `Training sample #${message.sample} at (${message.point.map((v) => v.toFixed(3)).join(", ")}), target t_o1 = ${message.target}, epoch ${message.epoch}, \u03b7 = ${page.state.settings.learning_rate}. Inputs: ${inputs.join("; ")}. E = \u00bd(out_o1 \u2212 t_o1)\u00b2; the update is the notes' plain SGD step${penalty()}.`;
+  $("explain-given").textContent = `Training sample #${message.sample} at (${message.point.map((v) => v.toFixed(3)).join(", ")}), target t_o1 = ${+message.target.toPrecision(6)}, epoch ${message.epoch}, \u03b7 = ${page.state.settings.learning_rate}. Inputs: ${inputs.join("; ")}. E = \u00bd(out_o1 \u2212 t_o1)\u00b2; the update is the notes' plain SGD step${penalty()}.`;
   const weight = page.weightOf === null ? null : page.weightOf;
   const name = weight === null ? null : weight < message.weights.length ? message.weights[weight] : null;
   $("explain-weight").hidden = name === null;
@@ -502,6 +502,11 @@ function wire() {
   $("notes-apply").addEventListener("click", () => requestNotes({ apply: true }));
   $("notes-reload").addEventListener("click", () => requestNotes({ reset: true }));
   window.addEventListener("resize", () => page.state && drawNetwork(page.state));
+  document.addEventListener("keydown", (e) => {
+    if ($("notes").hidden || e.target.tagName === "SELECT") return;
+    if (e.key === "ArrowRight") moveNotes(1);
+    if (e.key === "ArrowLeft") moveNotes(-1);
+  });
   connect();
 }
 
