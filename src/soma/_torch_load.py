@@ -435,17 +435,6 @@ def is_torch_file(f):
     return head.startswith(b"\x80\x02\x8a\x0a" + _LEGACY_MAGIC.to_bytes(10, "little"))
 
 
-def _check_map_location(map_location):
-    """None, a function, or devices (a dict's values) that must all be the CPU, soma's only device."""
-    from soma._device import resolve
-
-    if map_location is None or callable(map_location):
-        return
-    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
-    for target in targets:
-        resolve(target, "soma.load(map_location=...)")
-
-
 def load_torch(f, map_location=None):
     """Load a ``torch.save`` file (zip or legacy format) from a path or a binary file object.
 
@@ -466,7 +455,9 @@ def load_torch(f, map_location=None):
             function such as ``os.system``): refused before anything runs.
         ValueError: a corrupt file, or storages and views that do not fit the data in it.
     """
-    _check_map_location(map_location)
+    from soma.io import _device_map  # the same check of map_location as soma.load's
+
+    _device_map(map_location)
     if isinstance(f, (str, bytes, os.PathLike)):
         source = repr(os.fsdecode(f))
         with open(f, "rb") as stream:

@@ -16,13 +16,13 @@ STEPS = 30
 
 
 def _pair(optimizer="SGD", **kwargs):
-    a, b = nn.Linear(2, 2), nn.Linear(2, 1)
-    ta, tb = torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)
+    """The same two-group optimizer (the second group at lr 0.05) in soma and in PyTorch."""
     kwargs = kwargs or dict(lr=0.1, momentum=0.9)
-    ours = getattr(optim, optimizer)([{"params": a.parameters()}, {"params": b.parameters(), "lr": 0.05}], **kwargs)
-    theirs = getattr(torch.optim, optimizer)([{"params": ta.parameters()}, {"params": tb.parameters(), "lr": 0.05}],
-                                             **kwargs)
-    return ours, theirs
+    made = []
+    for lib_nn, lib_optim in ((nn, optim), (torch.nn, torch.optim)):
+        groups = [{"params": lib_nn.Linear(2, 2).parameters()}, {"params": lib_nn.Linear(2, 1).parameters(), "lr": 0.05}]
+        made.append(getattr(lib_optim, optimizer)(groups, **kwargs))
+    return made
 
 
 def _make(lib, opt, name, kwargs):

@@ -29,12 +29,8 @@ class Adamax(ElementwiseOptimizer):
         θ ← θ - (η / (1 - β₁ᵗ)) · m / u
 
     Args:
-        params: parameters or parameter groups.
+        params, betas, eps, weight_decay, maximize: as for :class:`~soma.optim.Adam`.
         lr: η (2e-3).
-        betas: (β₁, β₂) = (0.9, 0.999), each in [0, 1).
-        eps: ε (1e-8).
-        weight_decay: λ (0).
-        maximize: ascend instead of descend.
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 

@@ -24,14 +24,10 @@ class NAdam(ElementwiseOptimizer):
     The running product Π μᵢ is kept in float32, as PyTorch keeps it.
 
     Args:
-        params: parameters or parameter groups.
+        params, betas, eps, weight_decay, maximize: as for :class:`~soma.optim.Adam`.
         lr: η (2e-3).
-        betas: (β₁, β₂) = (0.9, 0.999), each in [0, 1).
-        eps: ε (1e-8).
-        weight_decay: λ (0).
         momentum_decay: ψ (4e-3).
         decoupled_weight_decay: decay θ directly, as AdamW does (False).
-        maximize: ascend instead of descend.
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 

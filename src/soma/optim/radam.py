@@ -25,13 +25,9 @@ class RAdam(ElementwiseOptimizer):
         else:       θ ← θ - η m̂                       (plain momentum SGD while warming up)
 
     Args:
-        params: parameters or parameter groups.
+        params, betas, eps, weight_decay, maximize: as for :class:`~soma.optim.Adam`.
         lr: η (1e-3).
-        betas: (β₁, β₂) = (0.9, 0.999), each in [0, 1).
-        eps: ε (1e-8).
-        weight_decay: λ (0).
         decoupled_weight_decay: decay θ directly, as AdamW does (False).
-        maximize: ascend instead of descend.
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
