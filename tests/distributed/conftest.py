@@ -1,5 +1,6 @@
 """Fixtures for the multi-process tests: run a worker script under ``mpiexec -n W``, bounded in time."""
 
+import datetime
 import json
 import os
 import subprocess
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import soma.distributed as dist
 
 WORKERS = Path(__file__).parent / "workers"
 
@@ -44,3 +47,12 @@ def mpi_checks(mpi_run, tmp_path):
         return {r["check"] for rs in results.values() for r in rs}
 
     return run
+
+
+@pytest.fixture
+def group():
+    """A process group of this one process (MPI's singleton mode): collectives are the identity."""
+    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
+    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=30))
+    yield dist.group.WORLD
+    dist.destroy_process_group()

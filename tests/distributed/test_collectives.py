@@ -27,14 +27,6 @@ def test_before_init_every_query_says_so():
         dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=0))
 
 
-@pytest.fixture
-def group():
-    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
-    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=30))
-    yield dist.group.WORLD
-    dist.destroy_process_group()
-
-
 def test_one_process_group(group):
     """A plain `python script.py` is a group of one: every collective is the identity."""
     assert dist.is_initialized() and dist.get_world_size() == 1 and dist.get_rank() == 0

@@ -1,12 +1,10 @@
 """DistributedDataParallel: W ranks with batch b against one process with batch W·b; its API in one process."""
 
-import datetime
 
 import numpy as np
 import pytest
 
 import soma
-import soma.distributed as dist
 from soma import nn
 from soma.nn.parallel import DistributedDataParallel
 
@@ -16,14 +14,6 @@ from soma.nn.parallel import DistributedDataParallel
 def test_ranks_train_like_one_process_with_the_whole_batch(mpi_checks, world):
     checks = mpi_checks(world, "training.py")
     assert {"mlp_matches_one_process", "different_initial_weights_end_identical", "no_sync_accumulation"} <= checks
-
-
-@pytest.fixture
-def group():
-    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
-    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=30))
-    yield
-    dist.destroy_process_group()
 
 
 def test_one_rank_gradients_are_the_plain_gradients(group):

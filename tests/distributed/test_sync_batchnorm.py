@@ -1,25 +1,15 @@
 """SyncBatchNorm: in a group of one it is PyTorch's BatchNorm (values, gradients, running stats)."""
 
-import datetime
 
 import numpy as np
 import pytest
 import torch
 
 import soma
-import soma.distributed as dist
 from helpers import random_array
 from soma import nn
 from soma.autograd import gradcheck
 from soma.nn.parallel import SyncBatchNorm
-
-
-@pytest.fixture
-def group():
-    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
-    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=30))
-    yield
-    dist.destroy_process_group()
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 5)])

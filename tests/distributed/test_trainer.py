@@ -1,12 +1,10 @@
 """Trainer under a process group: sharded data, averaged logs, rank-0 output and checkpoints."""
 
-import datetime
 
 import numpy as np
 import pytest
 
 import soma
-import soma.distributed as dist
 from soma.train import distributed
 from soma.train.callbacks import CSVLogger, EarlyStopping
 from soma.train.progress import ProgressBar
@@ -30,14 +28,6 @@ def test_outside_a_group_everything_is_the_identity():
     np.testing.assert_array_equal(distributed.gather_rows(rows), rows)
     assert distributed.callbacks_for_rank(callbacks) == callbacks
     assert distributed.is_main_process() and not distributed.any_rank(False) and distributed.any_rank(True)
-
-
-@pytest.fixture
-def group():
-    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
-    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=30))
-    yield
-    dist.destroy_process_group()
 
 
 def test_one_rank_shards_are_the_whole_data(group):

@@ -45,27 +45,6 @@ from soma.distributed.process_group import (
 
 group = GroupMember  # torch.distributed.group.WORLD
 
-__all__ = [
-    "Backend",
-    "DistBackendError",
-    "DistError",
-    "GroupMember",
-    "ProcessGroup",
-    "ReduceOp",
-    "Work",
-    "all_gather",
-    "all_gather_into_tensor",
-    "all_reduce",
-    "barrier",
-    "broadcast",
-    "destroy_process_group",
-    "get_backend",
-    "get_rank",
-    "get_world_size",
-    "group",
-    "init_process_group",
-    "is_available",
-    "is_initialized",
-    "is_mpi_available",
-    "reduce",
-]
+from soma.distributed import collectives as _collectives, process_group as _process_group
+
+__all__ = sorted([*_collectives.__all__, *_process_group.__all__, "group"])
