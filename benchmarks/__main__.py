@@ -6,7 +6,7 @@ import importlib
 from benchmarks.harness import report, set_threads
 
 # Each family module exposes ``workloads()`` returning a list of harness.Workload.
-FAMILIES = ["benchmarks.ops", "benchmarks.mlp", "benchmarks.cnn", "benchmarks.rnn"]
+FAMILIES = ["benchmarks.ops", "benchmarks.mlp", "benchmarks.cnn", "benchmarks.rnn", "benchmarks.gpt"]
 
 
 def main(argv=None):
