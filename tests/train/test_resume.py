@@ -196,6 +196,7 @@ def _train_and_interrupt(tmp_path, stall, signals):
     return process.returncode, out, seen + err
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_training_gracefully(tmp_path):
     code, out, err = _train_and_interrupt(tmp_path, stall=1.0, signals=1)
     assert code == 0, err
@@ -208,6 +209,7 @@ def test_ctrl_c_stops_training_gracefully(tmp_path):
     assert [row.split(",")[0] for row in rows] == ["epoch", "0", "1"]
 
 
+@pytest.mark.slow
 def test_a_second_ctrl_c_aborts_at_once(tmp_path):
     code, out, err = _train_and_interrupt(tmp_path, stall=30.0, signals=2)
     assert code != 0 and "KeyboardInterrupt" in err and "returned" not in out

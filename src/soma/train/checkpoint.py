@@ -73,7 +73,9 @@ def _fail(path, what):
 
 def read_checkpoint(path):
     """The checked contents of a checkpoint file (nothing applied): a dict of its fields."""
-    content = io.load(path)
+    content, metadata = io.load(path, with_metadata=True)
+    if metadata.get("format") == "soma.checkpoint/1":
+        raise _fail(path, "a checkpoint in soma's first format (soma.checkpoint/1), which this soma no longer reads")
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise _fail(
             path,
