@@ -359,3 +359,11 @@ def test_a_live_writers_temporary_is_left_alone(tmp_path):
     finally:
         process.kill()
         process.wait(timeout=30)
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    target = tmp_path / "real.safetensors"
+    soma.save({"w": soma.ones(1)}, target)
+    (tmp_path / "link.safetensors").symlink_to(target)
+    soma.save({"w": soma.zeros(1)}, tmp_path / "link.safetensors")
+    assert (tmp_path / "link.safetensors").is_symlink() and soma.load(target)["w"].tolist() == [0.0]

@@ -290,7 +290,7 @@ def save(obj, f, metadata=None):
         if hasattr(f, "flush"):
             f.flush()
         return
-    path = os.path.abspath(os.fsdecode(f))
+    path = os.path.realpath(os.fsdecode(f))  # through a symlink to its target, as open() writes
     payload = save_bytes(obj, metadata)
     _remove_stale_temporaries(path)
     fd, temporary = _create_temporary(path)

@@ -325,3 +325,22 @@ def test_history_records_json_safe_numbers(tmp_path):
     trainer = _trainer([])
     trainer.fit(X, y, epochs=1, batch_size=16)
     json.dumps(trainer.history.history)
+
+
+def test_ctrl_c_at_the_end_of_an_epoch_keeps_that_epoch_and_its_checkpoint(tmp_path, capsys):
+    class CtrlC(Callback):
+        order = -20  # before the checkpoint of the same epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)  # e.g. during validation
+
+    X, y = _data()
+    saver = ModelCheckpoint(str(tmp_path / "c{epoch}.safetensors"), monitor="loss")
+    trainer = _trainer([CtrlC(), saver])
+    history = trainer.fit(X, y, epochs=5, batch_size=16)
+    assert trainer.interrupted and history.epoch == [0, 1] and trainer.epoch == 2
+    assert soma.load(tmp_path / "c2.safetensors")["epoch"] == 2
+    assert f"interrupted at epoch 2, step 4; last checkpoint: {tmp_path / 'c2.safetensors'}" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back after fit
+

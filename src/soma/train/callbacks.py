@@ -4,7 +4,8 @@ A callback overrides any of ``on_train_begin``, ``on_epoch_begin``,
 ``on_train_batch_begin``, ``on_train_batch_end``, ``on_epoch_end`` and
 ``on_train_end``. At the end of epoch ``epoch`` (counted from 0) it receives
 ``logs``, the epoch's numbers: ``loss`` and each metric on the training
-batches, ``val_loss`` and ``val_<metric>`` on the validation data, and ``lr``.
+batches, ``val_loss`` and ``val_<metric>`` on the validation data, and ``lr``;
+after each batch, ``{"loss": that batch's mean loss, "size": its number of samples}``.
 It reaches the model and optimizer through ``self.trainer`` and can end
 training early with ``self.trainer.stop_training = True``.
 

@@ -263,6 +263,9 @@ class Trainer:
                         logs.update(self.evaluate(val_loader, prefix="val_"))
                     self.epoch = epoch + 1
                     self._run_callbacks(callbacks, "on_epoch_end", epoch, logs)
+                    if interrupt.requested:  # Ctrl-C during validation: the epoch is complete, stop here
+                        self.interrupted = True
+                        break
                     if self.stop_training:
                         break
             except KeyboardInterrupt:
