@@ -17,6 +17,7 @@ from soma.nn.loss import *  # noqa: F403
 from soma.nn.module import *  # noqa: F403
 from soma.nn.normalization import *  # noqa: F403
 from soma.nn.pooling import *  # noqa: F403
+from soma.nn.recursive import *  # noqa: F403
 from soma.nn.regularization import *  # noqa: F403
 from soma.nn.residual import *  # noqa: F403
 from soma.nn.rmsnorm import *  # noqa: F403
