@@ -7,6 +7,7 @@
 ``LogisticRegression`` sigmoid neuron, BCE with L1/L2 penalties (notes 002)
 ``gates``              hand-set AND/OR/NOT/XOR/XNOR networks; XOR learned
 ``RBM``                Bernoulli restricted Boltzmann machine, CD-k (notes 003)
+``DBN``                deep belief network: stacked RBMs, greedy pretraining (notes 000)
 =====================  =====================================================
 
 NumPy arrays in and out; every model keeps its weights after each epoch in
@@ -15,6 +16,7 @@ NumPy arrays in and out; every model keeps its weights after each epoch in
 
 from soma.classic._validation import ConvergenceWarning  # noqa: F401  (public)
 from soma.classic.adaline import *  # noqa: F403
+from soma.classic.dbn import *  # noqa: F403
 from soma.classic.gates import *  # noqa: F403
 from soma.classic.logistic import *  # noqa: F403
 from soma.classic.mcculloch_pitts import *  # noqa: F403
