@@ -7,7 +7,12 @@ HTML with MathML math, a graph as SVG, a matplotlib figure as an inline SVG. A b
 that raises fails the build, so no example on the site can go stale.
 
 A block whose first line is ``# no-run`` is shown, not run (a shell command, or code
-that needs files the reader has and the build does not).
+that needs files the reader has and the build does not). A page listed under
+``extra: code_blocks_not_run:`` in mkdocs.yml, with the reason, is shown as written (code
+that needs several processes, whose own tests run it).
+
+A link to a file of the repository outside docs/ (``[the example](../examples/x.py)``)
+cannot be followed on the built site; it is written as the file's path instead.
 """
 
 import contextlib
@@ -85,6 +90,28 @@ def _close_figures():
         sys.modules["matplotlib.pyplot"].close("all")
 
 
+OUTSIDE_LINK = re.compile(r"\[([^\]]+)\]\((\.\./[^)\s#]+)\)")
+
+
+def repository_paths(markdown, page_path, docs_dir):
+    """``[text](../examples/x.py)`` → ``text (`examples/x.py`)`` for links that leave ``docs_dir``."""
+    docs_dir = os.path.abspath(docs_dir)
+    root = os.path.dirname(docs_dir)
+
+    def replace(match):
+        target = os.path.normpath(os.path.join(docs_dir, os.path.dirname(page_path), match.group(2)))
+        if target.startswith(docs_dir + os.sep):
+            return match.group(0)
+        path = os.path.relpath(target, root)
+        text = match.group(1)
+        return text if text.strip("`") == path else f"{text} (`{path}`)"
+
+    return OUTSIDE_LINK.sub(replace, markdown)
+
+
 def on_page_markdown(markdown, page, config, files):
     os.environ.setdefault("MPLBACKEND", "Agg")
+    markdown = repository_paths(markdown, page.file.src_uri, config["docs_dir"])
+    if page.file.src_uri in (config["extra"].get("code_blocks_not_run") or {}):
+        return markdown
     return run_blocks(markdown, page.file.src_uri)

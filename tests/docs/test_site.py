@@ -80,3 +80,11 @@ def test_the_site_builds_in_strict_mode(tmp_path):
     api = (site / "api" / "explain" / "index.html").read_text(encoding="utf-8")
     assert "Explain one SGD step of" in api  # soma.explain.step's docstring
     assert not list(site.rglob("*.py"))  # the scripts in docs/ are not published
+
+
+def test_links_out_of_docs_become_repository_paths():
+    rewrite = _hook().repository_paths
+    page = "[`examples/a.py`](../examples/a.py), [the API](api/index.md), [up](../index.md)"
+    assert rewrite(page, "x.md", str(DOCS)) == "`examples/a.py`, [the API](api/index.md), up (`index.md`)"
+    assert rewrite("[up](../index.md)", "chapters/y.md", str(DOCS)) == "[up](../index.md)"  # still inside docs/
+    assert rewrite("[a script](../../examples/b.py)", "chapters/y.md", str(DOCS)) == "a script (`examples/b.py`)"
