@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast bench lint docs clean
+.PHONY: demo test test-fast fuzz bench lint docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(VENV)/.dev-installed
 
 test-fast: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+fuzz: $(VENV)/.dev-installed  # the differential fuzz suites against PyTorch, each with its tally line
+	$(BIN)/python -m pytest tests/fuzz -s -q
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
