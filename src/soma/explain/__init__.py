@@ -7,6 +7,11 @@
 - :func:`gradient_flow` and :func:`lr_range_test` are training diagnostics.
 - :mod:`soma.explain.examples` holds every worked example of the notes as a report;
   ``soma explain --list`` prints their names.
+
+A report prints as text wrapped to the terminal, displays in Jupyter as HTML (MathML
+math, arrays as tables), and saves as HTML, Markdown or LaTeX (``report.save(path)``).
+``step(..., cell=(i, j))`` writes any output cell of a convolution or pooling layer.
+``soma.explain`` is there after a plain ``import soma`` (it loads on first use).
 """
 
 from soma.explain import diagnostics

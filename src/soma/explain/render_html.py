@@ -23,19 +23,19 @@ __all__ = ["report_html", "mathml", "matrix_table", "STYLE"]
 
 STYLE = """
 .soma-report { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.45;
-  max-width: 72rem; color: #1b1b1b; }
+  max-width: 72rem; }
 .soma-report h2 { font-size: 1.35em; border-bottom: 2px solid #4a6fa5; padding-bottom: .2em; }
 .soma-report h3 { font-size: 1.12em; margin: 1.3em 0 .4em; color: #24467a; }
 .soma-report h4 { font-size: 1em; margin: .9em 0 .3em; font-weight: 600; }
 .soma-report p { margin: .35em 0; }
-.soma-report pre { background: #f5f7fa; padding: .4em .6em; overflow-x: auto; }
+.soma-report pre { background: rgba(127, 127, 127, .1); padding: .4em .6em; overflow-x: auto; }
 .soma-report table.soma-equations { border-collapse: collapse; margin: .3em 0 .6em; }
 .soma-report table.soma-equations td { padding: .18em .35em; vertical-align: middle; }
 .soma-report td.soma-lhs { text-align: right; white-space: nowrap; }
-.soma-report td.soma-note { color: #5b6470; font-size: .9em; }
+.soma-report td.soma-note { opacity: .75; font-size: .9em; }
 .soma-report math { font-size: 1.08em; math-style: normal; }
 .soma-report table.soma-matrix { border-collapse: collapse; display: inline-table; vertical-align: middle;
-  border-left: 2px solid #333; border-right: 2px solid #333; margin: .2em .3em; }
+  border-left: 2px solid currentColor; border-right: 2px solid currentColor; margin: .2em .3em; }
 .soma-report table.soma-matrix td { padding: .1em .45em; text-align: right; font-variant-numeric: tabular-nums; }
 .soma-report figure { margin: .4em 0 .8em; }
 .soma-report figcaption { font-size: .92em; margin-bottom: .2em; }
