@@ -131,3 +131,13 @@ def test_text_width_follows_the_terminal(mazur, monkeypatch):
     assert max(len(line) for line in str(report).splitlines() if not line.startswith("    (")) <= 70
     monkeypatch.delenv("COLUMNS")
     assert "dnet_o1/dw5 = 0.741365" in str(report)  # a pipe or a file: no wrapping
+
+
+def test_a_long_equation_continues_on_rows_below_its_first_equals():
+    page = explain_example("conv-vertical-edge").to_html()
+    section = page[page.index("<h3>out[0, 1]") : page.index("</section>", page.index("<h3>out[0, 1]"))]
+    rows = re.findall(r"<tr>(.*?)</tr>", section)
+    assert len(rows) >= 3  # Σ W·x, then the nine products over two rows, ending with the value
+    assert "<math>" in rows[0].split("</td>")[0] and all(row.startswith('<td class="soma-lhs"></td>') for row in rows[1:])
+    numbers = [float(v.replace("−", "-")) for v in re.findall(r"<mn>([^<]*)</mn>", "".join(rows[1:]))]
+    assert numbers[:2] == [1, 2] and numbers[-1] == 12 and len(numbers) == 9 * 2 + 1

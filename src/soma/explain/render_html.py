@@ -158,19 +158,53 @@ def _is_matrix(value):
     return isinstance(value, np.ndarray) and value.ndim == 2 and value.size <= 64
 
 
-def _equation_row(item, digits):
+LINE = 72  # characters of notation per row; longer equations continue on the next rows, below the '='
+
+
+def _split_sum(part):
+    """``part`` cut before each ``+`` that is outside parentheses, as rows of at most ``LINE`` characters."""
+    if len(part) <= LINE:
+        return [part]
+    terms, depth, start = [], 0, 0
+    for index, char in enumerate(part):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if depth == 0 and part.startswith(" + ", index):
+            terms.append(part[start:index])
+            start = index + 3
+    terms.append(part[start:])
+    rows = [terms[0]]
+    for term in terms[1:]:
+        if len(rows[-1]) + 3 + len(term) > LINE:
+            rows.append("+ " + term)
+        else:
+            rows[-1] += " + " + term
+    return rows
+
+
+def _equation_rows(item, digits):
+    """``lhs = a = b = value`` as table rows: one, or (when long) one per part, each cut at its sums."""
     parts = item.parts(digits)
     matrix = _is_matrix(item.value)
     if matrix:
         parts = parts[:-1]
-    rhs = "".join(f"<mo>=</mo>{''.join(_tokens(part))}" for part in parts[1:])
-    cells = [f'<td class="soma-lhs">{mathml(parts[0])}</td>']
-    right = f"<math>{rhs}<mo>=</mo></math>" if matrix else f"<math>{rhs}</math>"
-    if matrix:
-        right += matrix_table(item.value, digits)
-    cells.append(f'<td class="soma-rhs">{right}</td>')
-    cells.append(f'<td class="soma-note">{_esc(item.note)}</td>' if item.note else "<td></td>")
-    return "<tr>" + "".join(cells) + "</tr>"
+    if len(" = ".join(parts)) <= LINE * 1.4:
+        lines = [" = ".join([""] + parts[1:]).strip()] if len(parts) > 1 else [""]
+    else:
+        lines = [
+            f"= {piece}" if index == 0 else piece for part in parts[1:] for index, piece in enumerate(_split_sum(part))
+        ]
+        if len(lines) > 2 and len(lines[-2]) + 1 + len(lines[-1]) <= LINE:
+            lines[-2:] = [f"{lines[-2]} {lines[-1]}"]  # the value beside the last numbers when it fits
+    rows = []
+    for number, line in enumerate(lines):
+        last = number == len(lines) - 1
+        lhs = f'<td class="soma-lhs">{mathml(parts[0])}</td>' if number == 0 else '<td class="soma-lhs"></td>'
+        indent = '<mspace width="1em"></mspace>' if line.startswith("+") else ""  # a sum continued under its first term
+        body = indent + "".join(_tokens(line)) + ("<mo>=</mo>" if matrix and last else "")
+        right = f"<math>{body}</math>" + (matrix_table(item.value, digits) if matrix and last else "")
+        note = f'<td class="soma-note">{_esc(item.note)}</td>' if item.note and last else "<td></td>"
+        rows.append(f'<tr>{lhs}<td class="soma-rhs">{right}</td>{note}</tr>')
+    return "".join(rows)
 
 
 def _paragraph(item):
@@ -189,7 +223,7 @@ def _section_html(section, digits):
 
     for item in section.items:
         if isinstance(item, Equation):
-            rows.append(_equation_row(item, digits))
+            rows.append(_equation_rows(item, digits))
             continue
         flush()
         if isinstance(item, Matrix):
