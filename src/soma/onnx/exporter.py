@@ -56,8 +56,14 @@ def _require(package):
 
 def _converters():
     from soma.onnx.converters import CONVERTERS
+    from soma.onnx.sequence import SEQUENCE_CONVERTERS
 
-    return CONVERTERS
+    return {**CONVERTERS, **SEQUENCE_CONVERTERS}
+
+
+def _first(value):
+    """A recurrent layer's (output, state): the output sequence is what the graph returns."""
+    return value[0] if isinstance(value, tuple) else value
 
 
 def supported_modules():
@@ -196,8 +202,8 @@ def _convert(graph, model, example, input_name, output_name):
         value, name = example, input_name
         for prefix, layer in layers(model):
             name = converters[type(layer)](graph, layer, prefix, name, tuple(value.shape))
-            value = layer(value)
-        expected = model(example)
+            value = _first(layer(value))
+        expected = _first(model(example))
     if not np.array_equal(value.numpy(), expected.numpy()):
         raise RuntimeError(f"soma.onnx.export: the layers of {type(model).__name__} applied in order do not "
                            "reproduce its forward; export an nn.Sequential instead")
@@ -266,7 +272,7 @@ def verify(model, args, path):
     session = ort.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
     (result,) = session.run(None, {session.get_inputs()[0].name: example.numpy()})
     with _eval_mode(model), soma.no_grad():
-        expected = model(example).numpy()
+        expected = _first(model(example)).numpy()
     if result.shape != expected.shape:
         raise RuntimeError(f"soma.onnx.verify: onnxruntime gave shape {result.shape}, soma {expected.shape}")
     return float(np.max(np.abs(result.astype(np.float64) - expected), initial=0.0))
