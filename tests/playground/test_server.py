@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 import soma
-from soma import explain
+
+pytest.importorskip("pydantic", reason="the playground needs the 'playground' extra: pip install soma[playground]")
+
+from soma import explain  # noqa: E402
 from soma.explain.losses import half_squared_error
 from soma.playground import data as datasets
 from soma.playground import export
