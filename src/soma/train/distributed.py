@@ -159,7 +159,7 @@ def gather_rows(array):
     return np.concatenate([block[:n] for block, n in zip(out._array, counts._array.tolist())])
 
 
-_FILE_WRITERS = ("ProgressBar", "CSVLogger", "ModelCheckpoint", "TensorBoard")
+_FILE_WRITERS = ("ProgressBar", "CSVLogger", "ModelCheckpoint")
 
 
 def callbacks_for_rank(callbacks):

@@ -302,7 +302,7 @@ class Trainer:
                 outputs.append(output._array)
             self._step = step + 1
             self._run_callbacks(callbacks, "on_train_batch_end", step, logs)
-            if self._interrupt.requested:
+            if distributed.any_rank(self._interrupt.requested):  # every rank stops at the same step
                 self.interrupted = True
                 return {}
             if distributed.any_rank(self.stop_training):
