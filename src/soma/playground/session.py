@@ -248,6 +248,10 @@ class Session:
             "history": self.history if self._history_reset else self.history[self._history_sent :],
         }
         self._history_reset, self._history_sent = False, len(self.history)
+        if self._data_sent < 0:  # the first picture: a thumbnail of every data set for its button
+            message["previews"] = {
+                name: np.column_stack(datasets.make(name, 150, 0, 0)).round(2).tolist() for name in datasets.DATASETS
+            }
         if self._data_sent != self._data_version:
             message["points"] = {
                 "train": np.column_stack([self.train_points, self.train_t]).round(4).tolist(),

@@ -87,6 +87,7 @@ function featureMap(f) {
 function onState(state) {
   page.state = state;
   if (state.points) page.points = state.points;
+  if (state.previews) drawPreviews(state.previews);
   page.history = state.history_reset ? state.history.slice() : page.history.concat(state.history);
   if (page.sample >= page.points.train.length) page.sample = 0;
   syncControls(state.settings);
@@ -267,6 +268,22 @@ function drawHeatmap() {
   const [a, b] = page.points.train[page.sample];
   context.beginPath(); context.arc(toPixel(a), size - toPixel(b), 7, 0, 2 * Math.PI);
   context.strokeStyle = "#111"; context.lineWidth = 2; context.stroke();
+}
+
+function drawPreviews(previews) {
+  document.querySelectorAll(".dataset").forEach((button) => {
+    const points = previews[button.dataset.dataset];
+    if (!points || button.querySelector("canvas")) return;
+    const canvas = document.createElement("canvas"), size = 48;
+    canvas.width = size; canvas.height = size;
+    const context = canvas.getContext("2d");
+    for (const [a, b, t] of points) {
+      const [r, g, bl] = colour(t);
+      context.fillStyle = `rgb(${r},${g},${bl})`;
+      context.fillRect(((a + DOMAIN) / (2 * DOMAIN)) * size - 1, size - ((b + DOMAIN) / (2 * DOMAIN)) * size - 1, 2.5, 2.5);
+    }
+    button.prepend(canvas);
+  });
 }
 
 function pickSample(event) {
