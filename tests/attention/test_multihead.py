@@ -150,6 +150,7 @@ def test_dropout_on_weights_in_training_only():
     (lambda m, x: m(x, x, x, attn_mask=soma.ones(L, L, dtype=soma.int64)), AssertionError, "bool and floating"),
     (lambda m, x: m(x, x, x, is_causal=True), RuntimeError, "need attn_mask"),
     (lambda m, x: m(x[0, 0], x[0, 0], x[0, 0]), AssertionError, "3-D"),
+    (lambda m, x: m(x, x.to(soma.float32), x), RuntimeError, r"layer's dtype float64, got float64, float32"),
 ])
 def test_errors(call, error, match):
     m = nn.MultiheadAttention(E, H, dtype=np.float64)

@@ -127,10 +127,14 @@ def test_nan_propagates():
     assert np.isnan(out.numpy()).all()
 
 
-def test_empty_sequence():
+def test_empty_sequences():
     q = soma.tensor(random_array((2, 0, 4)))
     k = soma.tensor(random_array((2, 5, 4)))
     assert F.scaled_dot_product_attention(q, k, k).shape == (2, 0, 4)
+    # no keys at all: every row is empty of keys, so the output is zeros, as PyTorch's
+    arrays = [random_array((2, 3, 4)), random_array((2, 0, 4), seed=1), random_array((2, 0, 5), seed=2)]
+    out = check_against_torch(F.scaled_dot_product_attention, TF.scaled_dot_product_attention, arrays)[0]
+    assert tuple(out.shape) == (2, 3, 5) and not out.detach().numpy().any()
 
 
 @pytest.mark.parametrize("call,match", [

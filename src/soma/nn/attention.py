@@ -148,6 +148,10 @@ class MultiheadAttention(Module):
                                  f"{tuple(key_padding_mask.shape)}")
         if attn_mask is not None and attn_mask.ndim not in (2, 3):
             raise AssertionError(f"{name}: expected attn_mask to be 2-D or 3-D, got shape {tuple(attn_mask.shape)}")
+        dtype = self.out_proj.weight.dtype
+        if not query.dtype == key.dtype == value.dtype == dtype:
+            raise RuntimeError(f"{name}: expected query, key and value of the layer's dtype {dtype}, got "
+                               f"{query.dtype}, {key.dtype} and {value.dtype} (convert them, or the layer with .to)")
         e, k, v = query.shape[-1], key.shape[-1], value.shape[-1]
         if (e, k, v) != (self.embed_dim, self.kdim, self.vdim):
             raise AssertionError(f"{name}: expected feature sizes (embed_dim, kdim, vdim) = "

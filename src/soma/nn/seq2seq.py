@@ -54,10 +54,12 @@ class AdditiveAttention(Module):
         self.key_proj = Linear(key_size, hidden_size, bias=True, dtype=dtype)
         self.v = Linear(hidden_size, 1, bias=False, dtype=dtype)
 
-    def forward(self, query, keys, mask=None):
+    def forward(self, query, keys, mask=None, projected_keys=None):
+        """``projected_keys``: W_k h_j + b computed once for a whole decoding (they do not change with t)."""
         single = query.ndim == 2
         q = self.query_proj(query.unsqueeze(1) if single else query)  # (N, T, A)
-        e = self.v(tanh(q.unsqueeze(2) + self.key_proj(keys).unsqueeze(1))).squeeze(-1)  # (N, T, S)
+        projected = self.key_proj(keys) if projected_keys is None else projected_keys
+        e = self.v(tanh(q.unsqueeze(2) + projected.unsqueeze(1))).squeeze(-1)  # (N, T, S)
         if mask is not None:
             e = e.masked_fill(mask.unsqueeze(1), float("-inf"))
         weights = softmax(e, dim=-1)
@@ -162,7 +164,11 @@ class Seq2Seq(Module):
         """logits_t = W tanh(W_c [o_t; c_t]) + b."""
         return self.out(tanh(self.combine(cat([output, context], -1))))
 
-    def _step(self, tokens, state, memory):
+    def _keys(self, memory):
+        """The additive attention's W_k h_j + b, once per source (None for the other kinds)."""
+        return self.attention.key_proj(memory) if self.attention_kind == "additive" else None
+
+    def _step(self, tokens, state, memory, keys=None):
         """One decoder step: tokens (N,) -> logits (N, V), new state, attention weights (N, S) or None."""
         x = self.tgt_embedding(tokens.reshape(-1, 1))
         if self.attention_kind is None:
@@ -170,7 +176,7 @@ class Seq2Seq(Module):
             return self.out(output[:, 0]), state, None
         if self.attention_kind == "additive":  # the query is the previous state; c_t goes into the RNN too
             h = state[0] if isinstance(state, tuple) else state
-            context, weights = self.attention(h[-1], memory)
+            context, weights = self.attention(h[-1], memory, projected_keys=keys)
             output, state = self.decoder(cat([x, context.unsqueeze(1)], -1), state)
             return self._read(output[:, 0], context), state, weights
         output, state = self.decoder(x, state)  # Luong: the query is the new output
@@ -193,9 +199,9 @@ class Seq2Seq(Module):
         from soma.random import generator
 
         rng = generator()
-        token, logits = sos[:, 0], []
+        token, logits, keys = sos[:, 0], [], self._keys(memory)
         for t in range(steps):
-            step_logits, state, _ = self._step(token, state, memory)
+            step_logits, state, _ = self._step(token, state, memory, keys)
             logits.append(step_logits)
             forced = rng.random() < teacher_forcing_ratio
             token = tgt[:, t] if forced else Tensor._make(step_logits._array.argmax(-1), False)
@@ -212,9 +218,9 @@ class Seq2Seq(Module):
         with no_grad():
             memory, state = self._encode(src)
             token = Tensor._make(np.full(src.shape[0], self.sos_index, np.int64), False)
-            tokens, weights = [], []
+            tokens, weights, keys = [], [], self._keys(memory)
             for _ in range(max_len):
-                logits, state, step_weights = self._step(token, state, memory)
+                logits, state, step_weights = self._step(token, state, memory, keys)
                 token = Tensor._make(logits._array.argmax(-1), False)
                 tokens.append(token._array)
                 if return_attention:

@@ -54,7 +54,7 @@ class AttentionWeights(Function):
             scores = scores + mask
         if causal:
             scores = np.where(_causal_forbidden(*scores.shape[-2:]), -np.inf, scores)
-        top = scores.max(axis=-1, keepdims=True)
+        top = scores.max(axis=-1, keepdims=True, initial=-np.inf)  # no keys at all: a dead row too
         dead = np.isneginf(top)  # every key masked: the row has no softmax
         if safe:
             top = np.where(dead, 0, top)
