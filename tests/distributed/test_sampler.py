@@ -58,3 +58,9 @@ def test_errors_are_pytorchs():
         DistributedSampler(range(4), num_replicas=0, rank=0)
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         DistributedSampler(range(4))
+
+
+def test_exported_beside_the_dataloader_as_in_pytorch():
+    import soma.utils.data
+
+    assert soma.utils.data.DistributedSampler is DistributedSampler

@@ -213,13 +213,12 @@ _previous_excepthook = None
 def _abort_on_error(kind, value, tb):
     """``sys.excepthook`` while the group is up: print the traceback with the rank, then abort all ranks."""
     pg = GroupMember.WORLD
-    rank = pg.rank() if pg is not None else "?"
-    text = "".join(traceback.format_exception(kind, value, tb))
-    sys.stderr.write(f"[soma.distributed rank {rank}] uncaught exception, aborting every rank:\n{text}")
-    sys.stderr.flush()
-    if kind is KeyboardInterrupt or pg is None:
+    if pg is None or issubclass(kind, KeyboardInterrupt):  # Ctrl-C reaches every rank from mpiexec itself
         (_previous_excepthook or sys.__excepthook__)(kind, value, tb)
         return
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(f"[soma.distributed rank {pg.rank()}] uncaught exception, aborting every rank:\n{text}")
+    sys.stderr.flush()
     _mpi().COMM_WORLD.Abort(1)
 
 

@@ -333,3 +333,8 @@ class DataLoader:
             f"DataLoader(dataset of {getattr(self.dataset, '__len__', lambda: '?')()} "
             f"samples, batch_size={self.batch_size}, drop_last={self.drop_last})"
         )
+
+
+from soma.utils.data.distributed import DistributedSampler  # noqa: E402  (as torch.utils.data.DistributedSampler)
+
+__all__.append("DistributedSampler")
