@@ -174,8 +174,9 @@ def test_legacy_file_with_a_huge_storage_count_is_refused(tmp_path):
     (zip_of({"data.pkl": b"\x80\x02]q\x00h\x00a."}), "cycle"),
     (zip_of({"data.pkl": b"\x80\x02}q\x00(X"}), "corrupt"),
     (b"PK\x03\x04 truncated", "not a readable zip"),
+    (zip_of({"data.pkl": b"\x80\x02" + b"]" * 100000 + b"a" * 99999 + b"."}), "nested too deeply"),
     (zip_of({"data.pkl": b"\x80\x02(X\x07\x00\x00\x00storageq\x00tQ."}), "persistent id that is not a storage"),
-], ids=["no-pickle", "cycle", "truncated-pickle", "bad-zip", "bad-persistent-id"])
+], ids=["no-pickle", "cycle", "truncated-pickle", "bad-zip", "deep-nesting", "bad-persistent-id"])
 def test_corrupt_files_fail_clearly(data, match):
     with pytest.raises(ValueError, match=match):
         load_torch(io.BytesIO(data))

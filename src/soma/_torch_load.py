@@ -472,4 +472,7 @@ def load_torch(f, map_location=None):
         obj = _load_zip(stream, source)
     else:
         obj = _load_legacy(stream, len(data), source)
-    return _rebuild(obj, source, map_location, {}, set())
+    try:
+        return _rebuild(obj, source, map_location, {}, set())
+    except RecursionError:
+        raise _TorchFileError(f"load: {source}: the saved structure is nested too deeply") from None

@@ -245,3 +245,16 @@ def test_float32_parameters_stay_float32_and_in_place():
         opt.step()
         assert layer.weight._array is before and layer.weight.dtype == np.float32, name
         assert all(v.dtype == np.float32 for v in opt.state[layer.weight].values() if hasattr(v, "dtype")), name
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
+def test_a_tensor_learning_rate_gives_the_same_steps(name):
+    x, y = _data(5)
+    runs = []
+    for lr in (0.01, soma.tensor(0.01, dtype=soma.float64)):
+        model, ref = _models()
+        opt = getattr(optim, name)(model.parameters(), lr=lr)
+        _train(model, ref, opt, torch.optim.SGD(ref.parameters()), x, y)
+        runs.append([p.detach().numpy() for p in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
