@@ -151,6 +151,10 @@ def test_callable_object_lambdas_travel_in_the_state_dict():
     assert other.factor == 0.5
     plain = lr_scheduler.MultiplicativeLR(ours, lr_lambda=lambda e: 1.0)
     assert plain.state_dict()["lr_lambdas"] == [None, None]
+    cyclic = lr_scheduler.CyclicLR(ours, 0.01, 0.1, scale_fn=fn)
+    ref_cyclic = torch.optim.lr_scheduler.CyclicLR(theirs, 0.01, 0.1, scale_fn=ref_fn)
+    assert cyclic.state_dict()["_scale_fn_custom"] == ref_cyclic.state_dict()["_scale_fn_custom"] == {"factor": 0.5}
+    assert lr_scheduler.CyclicLR(ours, 0.01, 0.1, scale_fn=lambda x: 1.0).state_dict()["_scale_fn_custom"] is None
 
 
 def test_warm_restarts_with_fractional_and_explicit_epochs():

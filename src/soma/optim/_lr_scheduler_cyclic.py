@@ -2,6 +2,7 @@
 (SequentialLR, ChainedScheduler). Imported into :mod:`soma.optim.lr_scheduler`."""
 
 import math
+import types
 from bisect import bisect_right
 
 from soma.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
@@ -157,9 +158,8 @@ class CyclicLR(LRScheduler):
 
     def state_dict(self):
         state = super().state_dict()
-        fn = self._scale_fn_custom
-        state["_scale_fn_custom"] = None if fn is None or callable(fn) and hasattr(fn, "__code__") else \
-            fn.__dict__.copy()
+        fn = self._scale_fn_custom  # a plain function is not saved; a callable object's attributes are
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
         return state
 
     def load_state_dict(self, state_dict):
