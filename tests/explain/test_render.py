@@ -1,6 +1,8 @@
 """Report rendering: HTML (MathML, tables, order, charset), Jupyter display, text wrapping."""
 
+import io
 import re
+import sys
 from html.parser import HTMLParser
 
 import numpy as np
@@ -125,12 +127,18 @@ def test_text_wraps_to_the_width(mazur, width):
     assert text.split() == report.to_text(width=0).split()
 
 
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_text_width_follows_the_terminal(mazur, monkeypatch):
     report = explain.step(mazur, X, T, nn.MSELoss(), lr=LR)
-    monkeypatch.setenv("COLUMNS", "70")
+    monkeypatch.setenv("COLUMNS", "70")  # what shutil.get_terminal_size reads first
+    monkeypatch.setattr(sys, "stdout", Terminal())
     assert max(len(line) for line in str(report).splitlines() if not line.startswith("    (")) <= 70
-    monkeypatch.delenv("COLUMNS")
-    assert "dnet_o1/dw5 = 0.741365" in str(report)  # a pipe or a file: no wrapping
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a pipe or a file: no wrapping, whatever COLUMNS says
+    assert "dnet_o1/dw5 = 0.741365" in str(report)
 
 
 def test_a_long_equation_continues_on_rows_below_its_first_equals():

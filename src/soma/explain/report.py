@@ -69,11 +69,9 @@ def format_value(value, digits=6):
 
 def terminal_width():
     """The width to wrap text to: the terminal's (``shutil.get_terminal_size``, which honours
-    ``COLUMNS``) when printing to a terminal or when ``COLUMNS`` is set, else 0 (no wrapping)."""
-    import os
-
+    ``COLUMNS``) when standard output is a terminal, else 0: no wrapping in a file or a pipe."""
     stream = sys.stdout
-    if "COLUMNS" in os.environ or (hasattr(stream, "isatty") and stream.isatty()):
+    if hasattr(stream, "isatty") and stream.isatty():
         return max(shutil.get_terminal_size().columns - 1, 40)
     return 0
 
