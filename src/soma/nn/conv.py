@@ -11,6 +11,7 @@ The same few weights are reused at every position (weight sharing), which is why
 
 
 
+from soma._errors import DTypeError
 from soma.nn import init
 from soma.nn.module import Module, empty_parameter
 from soma.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
@@ -76,14 +77,14 @@ class _ConvNd(Module):
     def _check_input(self, input):
         n = self._spatial
         shape = tuple(input.shape)
-        if input.ndim != n + 2 or shape[1] != self.in_channels:
+        if input.ndim not in (n + 1, n + 2) or shape[input.ndim - n - 1] != self.in_channels:
             axes = "L" if n == 1 else "H, W"
             raise RuntimeError(
                 f"{type(self).__name__}(in_channels={self.in_channels}) got input of shape {shape}: "
-                f"expected (N, {self.in_channels}, {axes})"
+                f"expected (N, {self.in_channels}, {axes}) or unbatched ({self.in_channels}, {axes})"
             )
         if input.dtype != self.weight.dtype:
-            raise TypeError(
+            raise DTypeError(
                 f"{type(self).__name__} has {self.weight.dtype} parameters but got input of dtype "
                 f"{input.dtype}; convert one with .to(dtype)"
             )

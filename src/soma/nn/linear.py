@@ -139,6 +139,11 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size)
 
     def forward(self, input):
+        sizes = tuple(self.unflattened_size)
+        dim = self.dim if self.dim >= 0 else self.dim + input.ndim
+        if 0 <= dim < input.ndim and -1 not in sizes and math.prod(sizes) != input.shape[dim]:
+            raise RuntimeError(f"Unflatten(dim={self.dim}, unflattened_size={sizes}) got input of shape "
+                               f"{tuple(input.shape)}: the sizes must multiply to the size of dim {self.dim}")
         return unflatten(input, self.dim, self.unflattened_size)
 
     def extra_repr(self):

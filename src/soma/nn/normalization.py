@@ -9,6 +9,7 @@ PyTorch's state_dict), which ``eval()`` mode uses instead of the batch's statist
 
 import numpy as np
 
+from soma._errors import ShapeError, check_same_dtype
 from soma.nn.module import Module, empty_parameter
 from soma.ops.normalization import batch_norm, group_norm, layer_norm
 from soma.tensor import Tensor
@@ -74,13 +75,17 @@ class _BatchNorm(Module):
                                 ["N", str(self.num_features)] + ["D", "H", "W"][5 - d:]) + ")"
                 for d in self._dims
             )
-            raise ValueError(
+            raise ShapeError(
                 f"{type(self).__name__}(num_features={self.num_features}) got input of shape "
                 f"{tuple(input.shape)}: expected {expected}"
             )
 
     def forward(self, input):
         self._check_input(input)
+        check_same_dtype(type(self).__name__, input=input, weight=self.weight, running_mean=self.running_mean)
+        if self.training and input.numel() == self.num_features:
+            raise ValueError(f"{type(self).__name__}: Expected more than 1 value per channel when training, got "
+                             f"input size {tuple(input.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._array += 1
@@ -164,6 +169,7 @@ class LayerNorm(Module):
                 f"LayerNorm(normalized_shape={self.normalized_shape}) got input of shape "
                 f"{tuple(input.shape)}: expected (*, {', '.join(map(str, self.normalized_shape))})"
             )
+        check_same_dtype("LayerNorm", input=input, weight=self.weight)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -192,6 +198,7 @@ class GroupNorm(Module):
             raise RuntimeError(
                 f"GroupNorm(num_channels={self.num_channels}) got input of shape {tuple(input.shape)}"
             )
+        check_same_dtype("GroupNorm", input=input, weight=self.weight)
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

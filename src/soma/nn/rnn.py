@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from soma._errors import DTypeError, ShapeError
 from soma.nn import init
 from soma.nn.module import Module, empty_parameter
 from soma.ops import recurrent as R
@@ -112,13 +113,13 @@ class RNNBase(Module):
             raise TypeError(f"{self._name()} expects a Tensor input, got {type(input).__name__}")
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             layout = "(batch, seq, input_size)" if self.batch_first else "(seq, batch, input_size)"
-            raise ValueError(
+            raise ShapeError(
                 f"{self._name()} got input of shape {tuple(input.shape)}; expected {layout} "
                 f"(or (seq, input_size) unbatched) with input_size={self.input_size}"
             )
         weight = self.weight_ih_l0
         if input.dtype != weight.dtype:
-            raise TypeError(
+            raise DTypeError(
                 f"{self._name()} got input of dtype {input.dtype} but its parameters are "
                 f"{weight.dtype}; convert one of them (module.to(dtype) or input.to(dtype))"
             )
@@ -138,9 +139,9 @@ class RNNBase(Module):
         expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
         if not isinstance(state, Tensor) or tuple(state.shape) != expected:
             got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
-            raise ValueError(f"{self._name()}: expected {what} of shape {expected}, got {got}")
+            raise ShapeError(f"{self._name()}: expected {what} of shape {expected}, got {got}")
         if state.dtype != self.weight_ih_l0.dtype:
-            raise TypeError(f"{self._name()}: {what} has dtype {state.dtype}, expected {self.weight_ih_l0.dtype}")
+            raise DTypeError(f"{self._name()}: {what} has dtype {state.dtype}, expected {self.weight_ih_l0.dtype}")
 
     # ---------------------------------------------------------------- forward
     def forward(self, input, hx=None, lengths=None):
@@ -182,7 +183,15 @@ class RNNBase(Module):
             self._check_state(h0, batch, "h_0")
             if is_lstm:
                 self._check_state(c0, batch, "c_0")
-        output, h_n, c_n = self._run(input, h0, c0, lengths)
+        if input.shape[0] == 0:
+            raise RuntimeError(f"{self._name()}: Expected sequence length to be larger than 0 in RNN, got input "
+                               f"of shape {tuple(input.shape)} (time-major)")
+        if batch == 0:  # an empty batch, as PyTorch: run one zero sample and keep none of it
+            lengths = None if lengths is None else np.append(lengths, input.shape[0])
+            output, h_n, c_n = self._run(*(_one_more(t, 1) for t in (input, h0, c0)), lengths)
+            output, h_n, c_n = (None if t is None else t[:, :0] for t in (output, h_n, c_n))
+        else:
+            output, h_n, c_n = self._run(input, h0, c0, lengths)
         if packed:
             output = _repack(output, packed_input)
         elif unbatched:
@@ -336,6 +345,18 @@ class GRU(RNNBase):
         )
 
 
+def _one_more(t, axis):
+    """``t`` with one zero sample appended along the batch ``axis`` (None stays None)."""
+    if t is None:
+        return None
+    shape = list(t.shape)
+    shape[axis] = 1
+    zeros = np.zeros(shape, t.dtype)
+    if not isinstance(t, Tensor):
+        return np.concatenate([t, zeros], axis)
+    return cat([t, Tensor._make(zeros, False)], axis)
+
+
 class RNNCellBase(Module):
     """One time step of a recurrent layer; parameters weight_ih, weight_hh, bias_ih, bias_hh."""
 
@@ -370,9 +391,9 @@ class RNNCellBase(Module):
         name = f"{type(self).__name__}(input_size={self.input_size})"
         if not isinstance(input, Tensor) or input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             got = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(f"{name} got input of shape {got}; expected (batch, {self.input_size})")
+            raise ShapeError(f"{name} got input of shape {got}; expected (batch, {self.input_size})")
         if input.dtype != self.weight_ih.dtype:
-            raise TypeError(f"{name} got input of dtype {input.dtype}, parameters are {self.weight_ih.dtype}")
+            raise DTypeError(f"{name} got input of dtype {input.dtype}, parameters are {self.weight_ih.dtype}")
         unbatched = input.ndim == 1
         if unbatched:
             input = unsqueeze(input, 0)
@@ -386,8 +407,13 @@ class RNNCellBase(Module):
         hx = tuple(unsqueeze(h, 0) if unbatched and isinstance(h, Tensor) else h for h in hx)
         for h in hx:
             if tuple(h.shape) != expected:
-                raise ValueError(f"{name}: expected hidden state of shape {expected}, got {tuple(h.shape)}")
+                raise ShapeError(f"{name}: expected hidden state of shape {expected}, got {tuple(h.shape)}")
+        empty = expected[0] == 0  # an empty batch, as PyTorch: step one zero sample and keep none of it
+        if empty:
+            input, hx = _one_more(input, 0), tuple(_one_more(h, 0) for h in hx)
         out = function(input, hx if states == 2 else hx[0], self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        if empty:
+            out = tuple(o[:0] for o in out) if states == 2 else out[:0]
         if unbatched:
             out = tuple(squeeze(o, 0) for o in out) if states == 2 else squeeze(out, 0)
         return out

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from soma._errors import DTypeError, check_floating, check_same_dtype
 from soma.autograd.function import Function
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import Relu, Sigmoid, Tanh, stable_sigmoid
@@ -75,7 +76,7 @@ class Elu(Function):
 
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
-        positive = x > 0
+        positive = ~(x <= 0)  # NaN takes the x > 0 branch (value NaN, slope `scale`), as PyTorch's kernel
         negative = alpha * np.expm1(np.minimum(x, 0) * input_scale)
         y = np.where(positive, x, negative)
         if scale != 1:
@@ -98,8 +99,9 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        ctx.save_for_backward((x > low) & (x < high))
-        return np.clip(x, low, high)
+        ctx.save_for_backward(~((x <= low) | (x >= high)))  # NaN counts as inside (slope 1), as PyTorch
+        clipped = np.clip(x, low, high)
+        return clipped.astype(x.dtype) if x.dtype.kind in "iu" else clipped  # integers stay integers
 
     @staticmethod
     def backward(ctx, grad):
@@ -112,7 +114,7 @@ class Threshold(Function):
 
     @staticmethod
     def forward(ctx, x, threshold, value):
-        above = x > threshold
+        above = ~(x <= threshold)  # NaN passes through, as PyTorch's x <= threshold ? value : x
         ctx.save_for_backward(above)
         return np.where(above, x, np.asarray(value, x.dtype))
 
@@ -306,7 +308,7 @@ class Heaviside(Function):
 # --------------------------------------------------------------- functional forms
 def _check(input, name):
     if input.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {input.dtype}")
+        raise DTypeError(f"{name}: expected a floating-point tensor, got dtype {input.dtype}")
 
 
 def identity(input):
@@ -349,21 +351,25 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """y = x for x > 0, else negative_slope·x"""
+    check_floating("leaky_relu", input)
     return LeakyRelu.apply(input, negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """y = x for x > 0, else α(eˣ - 1)"""
+    check_floating("elu", input)
     return Elu.apply(input, alpha, 1, 1)
 
 
 def selu(input, inplace=False):
     """y = λ·elu(x, α) with λ ≈ 1.0507, α ≈ 1.6733 (self-normalizing)"""
+    check_floating("selu", input)
     return Elu.apply(input, SELU_ALPHA, SELU_SCALE, 1)
 
 
 def celu(input, alpha=1.0, inplace=False):
     """y = x for x > 0, else α(e^(x/α) - 1)"""
+    check_floating("celu", input)
     if alpha == 0:
         raise ValueError("celu: alpha must not be zero")
     return Elu.apply(input, alpha, 1, 1 / alpha)
@@ -371,6 +377,7 @@ def celu(input, alpha=1.0, inplace=False):
 
 def gelu(input, approximate="none"):
     """y = x·Φ(x), Φ the standard normal CDF; approximate='tanh' uses ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    check_floating("gelu", input)
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Gelu.apply(input, approximate)
@@ -378,15 +385,18 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     """y = x·σ(x) (Swish with β = 1)"""
+    check_floating("silu", input)
     return Silu.apply(input, 1)
 
 
 def mish(input, inplace=False):
+    check_floating("mish", input)
     return Mish.apply(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """y = (1/β)·ln(1 + e^(βx)), linear where βx > threshold"""
+    check_floating("softplus", input)
     return Softplus.apply(input, beta, threshold)
 
 
@@ -404,24 +414,33 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """y = relu6(x + 3)/6"""
+    check_floating("hardsigmoid", input)
     return Hardsigmoid.apply(input)
 
 
 def hardswish(input, inplace=False):
+    check_floating("hardswish", input)
     return Hardswish.apply(input)
 
 
 def logsigmoid(input):
+    check_floating("logsigmoid", input)
     return LogSigmoid.apply(input)
 
 
 def softsign(input):
-    return Softsign.apply(input)
+    return Softsign.apply(_floating(input))
 
 
 def tanhshrink(input):
     """y = x - tanh x"""
+    input = _floating(input)
     return input - Tanh.apply(input)
+
+
+def _floating(input):
+    """Integer inputs of the ops PyTorch computes in floating point become the default float dtype (float32)."""
+    return input if input.dtype.kind == "f" else input.float()
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -437,6 +456,7 @@ def prelu(input, weight):
             f"prelu: weight has {weight._array.size} slopes but the input of shape "
             f"{tuple(input.shape)} has {channels} channels (expected 1 or {channels})"
         )
+    check_same_dtype("prelu", input=input, weight=weight)
     return Prelu.apply(input, weight)
 
 

@@ -13,8 +13,12 @@ default; ``"fft"``; ``"direct"``), all giving the same numbers and gradients.
 """
 
 
+import numpy as np
+
+from soma._errors import DTypeError
 from soma.autograd.function import Function
 from soma.ops.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
+from soma.ops.shape import cat
 from soma.tensor import Tensor
 
 __all__ = [
@@ -156,18 +160,34 @@ def _check(name, input, weight, bias, groups, spatial):
     x, w = input._array if isinstance(input, Tensor) else input, weight._array
     if x.ndim != spatial + 2:
         raise RuntimeError(
-            f"{name}: expected a {spatial + 2}-D input (N, C, {'L' if spatial == 1 else 'H, W'}), "
-            f"got input of shape {tuple(x.shape)}"
+            f"{name}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D input "
+            f"(N, C, {'L' if spatial == 1 else 'H, W'}), got input of shape {tuple(x.shape)}"
         )
     if w.ndim != spatial + 2:
         raise RuntimeError(f"{name}: expected a {spatial + 2}-D weight, got shape {tuple(w.shape)}")
     if groups < 1:
         raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
     if x.dtype != w.dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
+        raise DTypeError(f"{name}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
+
+
+def _batched(fn, name, spatial, input, *args):
+    """PyTorch's batch handling around a convolution ``fn``: an unbatched (C, *spatial) input runs as a batch
+    of one, and an empty batch (N = 0) as one zero sample of which no row is kept (shapes and gradients
+    then come out right without a special case in the kernels)."""
+    if isinstance(input, Tensor) and input.ndim == spatial + 1:
+        return fn(name, spatial, input.unsqueeze(0), *args).squeeze(0)
+    if isinstance(input, Tensor) and input.ndim == spatial + 2 and input.shape[0] == 0:
+        one = Tensor._make(np.zeros((1, *input.shape[1:]), input.dtype), False)
+        return fn(name, spatial, cat([input, one]), *args)[:0]
+    return fn(name, spatial, input, *args)
 
 
 def _conv(name, spatial, input, weight, bias, stride, padding, dilation, groups, algorithm):
+    return _batched(_conv_batch, name, spatial, input, weight, bias, stride, padding, dilation, groups, algorithm)
+
+
+def _conv_batch(name, spatial, input, weight, bias, stride, padding, dilation, groups, algorithm):
     _check(name, input, weight, bias, groups, spatial)
     stride = _tuple(stride, spatial, name, "stride")
     dilation = _tuple(dilation, spatial, name, "dilation")
@@ -236,6 +256,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 
 def _conv_transpose(name, spatial, input, weight, bias, stride, padding, output_padding, groups, dilation, algorithm):
+    return _batched(_conv_transpose_batch, name, spatial, input, weight, bias, stride, padding, output_padding,
+                    groups, dilation, algorithm)
+
+
+def _conv_transpose_batch(name, spatial, input, weight, bias, stride, padding, output_padding, groups, dilation,
+                          algorithm):
     _check(name, input, weight, bias, groups, spatial)
     stride = _tuple(stride, spatial, name, "stride")
     padding = _tuple(padding, spatial, name, "padding")

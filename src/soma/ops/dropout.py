@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.random import generator
 
@@ -49,16 +50,18 @@ def dropout(input, p=0.5, training=True, inplace=False):
     _check_p(p, "dropout")
     if not training or p == 0:
         return input
+    check_floating("dropout", input)
     return Dropout.apply(input, _mask(input.shape, p, input.dtype))
 
 
-def _feature_dropout(input, p, training, batched):
+def _feature_dropout(input, p, training, batched, name):
     """Zero whole channels: the mask has the input's shape up to the channel dim, 1 after it.
 
     ``batched`` inputs are (N, C, *) (the mask is (N, C, 1, ...)); unbatched ones (C, *).
     """
     if not training or p == 0:
         return input
+    check_floating(name, input)
     channels_end = 2 if batched else 1
     shape = tuple(input.shape[:channels_end]) + (1,) * (input.ndim - channels_end)
     return Dropout.apply(input, _mask(shape, p, input.dtype))
@@ -69,7 +72,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     _check_p(p, "dropout1d")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(input.shape)}")
-    return _feature_dropout(input, p, training, batched=input.ndim == 3)
+    return _feature_dropout(input, p, training, input.ndim == 3, "dropout1d")
 
 
 def _warn_rank(input, name, ranks):
@@ -92,7 +95,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if input.ndim == 3:
         warnings.warn("dropout2d: received a 3-D input; as in PyTorch it is read as (N, C, L) (channel-wise 1-D "
                       "dropout), not as an unbatched (C, H, W): use dropout1d for that", stacklevel=2)
-    return _feature_dropout(input, p, training, batched=True)
+    return _feature_dropout(input, p, training, True, "dropout2d")
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
@@ -101,4 +104,4 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     if input.ndim < 1:
         raise RuntimeError("dropout3d: feature dropout requires at least 1 dimension, got a 0-D input")
     _warn_rank(input, "dropout3d", (4, 5))
-    return _feature_dropout(input, p, training, batched=input.ndim == 5)
+    return _feature_dropout(input, p, training, input.ndim == 5, "dropout3d")

@@ -15,6 +15,7 @@ composing ``x @ W.T + b``.
 
 import numpy as np
 
+from soma._errors import DTypeError, check_same_dtype
 from soma.autograd.function import Function, mark_dirty, no_grad
 from soma.tensor import Tensor
 
@@ -114,6 +115,7 @@ def bilinear(input1, input2, weight, bias=None):
             f"bilinear: inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)} do not fit "
             f"a weight of shape {tuple(weight.shape)} (expected (*, {in1}) and (*, {in2}))"
         )
+    check_same_dtype("bilinear", input1=input1, input2=input2, weight=weight, bias=bias)
     lead = input1.shape[:-1]
     x1 = input1.reshape(-1, in1)
     x2 = input2.reshape(-1, in2)
@@ -167,7 +169,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     """
     index = input._array if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor, got dtype {index.dtype}")
+        raise DTypeError(f"embedding: indices must be an integer tensor, got dtype {index.dtype}")
     num = weight.shape[0]
     if index.size and (index.min() < 0 or index.max() >= num):
         raise IndexError(

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from soma._errors import DTypeError, ShapeError, check_floating, check_same_dtype
 from soma.autograd.function import Function
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import stable_sigmoid
@@ -79,7 +80,7 @@ def _check_same_shape(name, input, target, broadcast_ok=True):
 
 def _check_float(name, tensor, what):
     if tensor.dtype.kind != "f":
-        raise TypeError(f"{name}: {what} must be a floating-point tensor, got dtype {tensor.dtype}")
+        raise DTypeError(f"{name}: {what} must be a floating-point tensor, got dtype {tensor.dtype}")
 
 
 # --------------------------------------------------------------- class-index losses
@@ -130,6 +131,8 @@ def _per_sample_grad(ctx, grad, n, reduction):
         return grad.reshape(-1)
     if reduction == "sum":
         return np.broadcast_to(grad, (n,))
+    if ctx.denominator == 0:  # every target ignored: the loss is 0/0 = NaN, its gradient 0 (as PyTorch)
+        return np.zeros(n, grad.dtype)
     return np.broadcast_to(grad / ctx.denominator, (n,))
 
 
@@ -214,12 +217,12 @@ def _check_class_weight(name, input, weight):
 def _check_class_target(name, input, target, ignore_index):
     """Validate class-index targets: int dtype, shape (N, d...) for input (N, C, d...), range."""
     if target.dtype.kind not in "iu":
-        raise TypeError(
+        raise DTypeError(
             f"{name}: class-index target must be an integer tensor (int64), got dtype {target.dtype}"
         )
     expected = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
     if tuple(target.shape) != tuple(expected):
-        raise ValueError(
+        raise ShapeError(
             f"{name}: expected target of shape {tuple(expected)} (class indices) for input of "
             f"shape {tuple(input.shape)}, got target of shape {tuple(target.shape)}"
         )
@@ -252,10 +255,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     _check_class_weight("cross_entropy", input, weight)
+    check_same_dtype("cross_entropy", input=input, weight=weight)
     w = None if weight is None else _raw(weight)
     if target.dtype.kind == "f":
         if target.shape != input.shape:
-            raise RuntimeError(
+            raise ShapeError(
                 f"cross_entropy: probability target of shape {tuple(target.shape)} must match "
                 f"input of shape {tuple(input.shape)} (or give class indices as int64)"
             )
@@ -286,6 +290,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_float("nll_loss", input, "input")
     _check_class_target("nll_loss", input, target, ignore_index)
     _check_class_weight("nll_loss", input, weight)
+    check_same_dtype("nll_loss", input=input, weight=weight)
     w = None if weight is None else _raw(weight)
     return NLLLoss.apply(input, target._array, w, ignore_index, reduction)
 
@@ -354,8 +359,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction(reduction, "binary_cross_entropy")
     _check_float("binary_cross_entropy", input, "input")
     _check_float("binary_cross_entropy", target, "target")
+    check_same_dtype("binary_cross_entropy", input=input, target=target)
     if target.shape != input.shape:
-        raise ValueError(
+        raise ShapeError(
             f"binary_cross_entropy: target of shape {tuple(target.shape)} must have the same shape "
             f"as input {tuple(input.shape)}"
         )
@@ -382,7 +388,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check_float("binary_cross_entropy_with_logits", input, "input")
     _check_float("binary_cross_entropy_with_logits", target, "target")
     if target.shape != input.shape:
-        raise ValueError(
+        raise ShapeError(
             f"binary_cross_entropy_with_logits: target size {tuple(target.shape)} must be the same "
             f"as input size {tuple(input.shape)}"
         )
@@ -438,6 +444,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """E = ½d² for |d| < δ, else δ(|d| - ½δ): squared near 0, linear (robust) far away."""
+    check_floating("huber_loss", input)
     _check_reduction(reduction, "huber_loss")
     _check_same_shape("huber_loss", input, target)
     if delta <= 0:
@@ -500,6 +507,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     ``reduction='batchmean'`` divides the sum by the batch size (the true KL per sample);
     ``'mean'`` divides by the number of elements, as PyTorch does.
     """
+    check_floating("kl_div", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "kl_div", ("batchmean",))
     _check_same_shape("kl_div", input, target)
@@ -513,7 +521,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """E = ln(1 + e^(-y·x)) for labels y ∈ {-1, 1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "soft_margin_loss")
-    _check_same_shape("soft_margin_loss", input, target, broadcast_ok=False)
+    check_floating("soft_margin_loss", input)
+    _check_same_shape("soft_margin_loss", input, target)
     margin = -(input * target)  # ln(1 + e^margin) is BCE-with-logits of the margin against 0
     loss = BCEWithLogits.apply(margin, Tensor._make(np.zeros_like(margin._array), False), None)
     return _reduce(loss, reduction)

@@ -12,6 +12,7 @@ Each is one fused node. With M the number of elements averaged and g = ∂L/∂x
 
 import numpy as np
 
+from soma._errors import ShapeError, check_floating, check_same_dtype
 from soma.autograd.function import Function, mark_dirty
 from soma.tensor import Tensor
 
@@ -84,7 +85,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     ``running = (1 - momentum)·running + momentum·batch`` with the unbiased batch variance.
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
     channels = input.shape[1]
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
@@ -93,13 +94,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"batch_norm: {name} of shape {tuple(value.shape)} does not match the {channels} "
                 f"channels of input {tuple(input.shape)}"
             )
+    check_floating("batch_norm", input)
+    check_same_dtype("batch_norm", input=input, weight=weight, bias=bias, running_mean=running_mean,
+                     running_var=running_var)
     count = input._array.size // max(channels, 1)
-    if training and count <= 1:
+    if training and count == 1:
         raise ValueError(
-            f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
+            f"batch_norm: Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
         )
     use_batch_stats = training or running_mean is None or running_var is None
-    update = training and running_mean is not None and running_var is not None
+    # an empty batch gives an empty output and leaves the running statistics alone, as PyTorch
+    update = training and running_mean is not None and running_var is not None and count > 0
     stats = [] if update else None
     out = BatchNorm.apply(input, weight, bias, _raw(running_mean), _raw(running_var), eps,
                           use_batch_stats, stats)
@@ -161,6 +166,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
             f"got {tuple(input.shape)}"
         )
+    check_floating("layer_norm", input)
+    check_same_dtype("layer_norm", input=input, weight=weight, bias=bias)
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != normalized_shape:
             raise RuntimeError(
@@ -174,8 +181,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """F.group_norm: split the C channels into groups and layer-normalize each (sample, group)."""
     n, channels = input.shape[:2]
     if channels % num_groups:
-        raise ValueError(f"group_norm: {channels} channels are not divisible by num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
+        raise ShapeError(f"group_norm: {channels} channels are not divisible by num_groups={num_groups}")
+    check_floating("group_norm", input)
+    check_same_dtype("group_norm", input=input, weight=weight, bias=bias)
+    grouped = input.reshape(n, num_groups, input._array.size // max(n * num_groups, 1))  # n may be 0
     normalized = LayerNorm.apply(grouped, None, None, 1, eps).reshape(input.shape)
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:

@@ -12,6 +12,7 @@ loop over the kh·kw taps, each step vectorized over batch, channels and positio
 
 import numpy as np
 
+from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.ops.conv import _tuple
 from soma.ops.linalg import matmul
@@ -254,6 +255,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over (N, C, L) or (C, L); see :func:`max_pool2d`."""
+    check_floating("max_pool1d", input)  # PyTorch has max_pool2d for integers, not max_pool1d
     args = (kernel_size, stride, padding, dilation, ceil_mode)
     return _pool(MaxPool, "max_pool1d", 1, input, args, bool(return_indices))
 
@@ -294,6 +296,7 @@ def adaptive_avg_pool2d(input, output_size):
     """
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+    check_floating("adaptive_avg_pool2d", input)
     h, w = input.shape[-2:]
     oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
@@ -306,6 +309,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of (N, C, L) to a fixed length: y = x · Pᵀ."""
+    check_floating("adaptive_avg_pool1d", input)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"adaptive_avg_pool1d: expected a 2-D or 3-D input, got shape {tuple(input.shape)}")
     size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size

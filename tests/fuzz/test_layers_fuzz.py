@@ -1,0 +1,343 @@
+"""Differential fuzz of the layers: every nn layer, activation, loss and F.* function on valid and invalid
+inputs, run in soma and in PyTorch (the same weights, copied by name), which must agree.
+
+Each case is one layer or function and one mutation of a valid input: batch 0 and 1, an empty sequence,
+no batch dimension, an extra dimension, the wrong channel or feature count, int64 or float64 instead of
+float32, NaN/Inf, a non-contiguous (transposed) view. hypothesis (derandomized) draws the batch size and
+the values. They agree when both raise (soma's exception an instance of torch's, its message naming the
+layer), or both return outputs of the same shape, dtype and values, with the same input and parameter
+gradients. ``make fuzz`` prints the tally: ``layer fuzz: N cases, K disagreements``.
+"""
+
+import numpy as np
+import pytest
+import torch
+from fuzz_common import Raised, attempt, compare, flatten, record
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import soma
+
+# input kinds: x (float32 normal), prob (in (0, 1)), sign (±1), w (a float32 argument never mutated),
+# index (int64 below `high`); shapes may hold "N" (batch) and "T" (sequence length)
+
+
+def X(*shape):
+    return ("x", shape)
+
+
+def P(*shape):
+    return ("prob", shape)
+
+
+def S(*shape):
+    return ("sign", shape)
+
+
+def W(*shape):
+    return ("w", shape)
+
+
+def G(*shape):  # a float32 argument that is differentiated (a weight passed to a function)
+    return ("wg", shape)
+
+
+def I(high, *shape):  # noqa: E743  (an index input)
+    return ("index", shape, high)
+
+
+def M(name, make, inputs, feat=1, values=True, also=()):
+    """A module: ``make(lib)`` builds it from ``soma`` or ``torch``; torch's weights are copied into soma's.
+
+    ``also``: other names soma's error may give (a loss module's functional form)."""
+    return dict(name=name, make=make, inputs=inputs, feat=feat, values=values, module=True, also=also)
+
+
+def Fn(name, make, inputs, feat=1, values=True):
+    """A function: ``make(lib)`` returns the callable (``lib.nn.functional.…`` with its arguments bound)."""
+    return dict(name=name, make=make, inputs=inputs, feat=feat, values=values, module=False, also=())
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+ACTIVATIONS = ["ReLU", "ReLU6", "ELU", "SELU", "CELU", "SiLU", "GELU", "Sigmoid", "Tanh", "Softplus", "Hardtanh",
+               "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign", "Tanhshrink", "Identity"]
+SPECS = [
+    M("Linear", lambda L: L.nn.Linear(4, 3), [X("N", 4)], feat=-1),
+    M("Bilinear", lambda L: L.nn.Bilinear(3, 4, 2), [X("N", 3), X("N", 4)], feat=-1),
+    M("Conv1d", lambda L: L.nn.Conv1d(2, 4, 3, padding=1), [X("N", 2, 7)]),
+    M("Conv2d", lambda L: L.nn.Conv2d(2, 4, 3, stride=2), [X("N", 2, 7, 6)]),
+    M("Conv2d", lambda L: L.nn.Conv2d(4, 4, 3, groups=2, padding="same", padding_mode="reflect"), [X("N", 4, 5, 5)]),
+    M("ConvTranspose1d", lambda L: L.nn.ConvTranspose1d(2, 3, 3, stride=2), [X("N", 2, 5)]),
+    M("ConvTranspose2d", lambda L: L.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1),
+      [X("N", 2, 4, 5)]),
+    M("BatchNorm1d", lambda L: L.nn.BatchNorm1d(3), [X("N", 3)]),
+    M("BatchNorm1d", lambda L: L.nn.BatchNorm1d(3), [X("N", 3, 5)]),
+    M("BatchNorm2d", lambda L: L.nn.BatchNorm2d(3).eval(), [X("N", 3, 4, 4)]),
+    M("LayerNorm", lambda L: L.nn.LayerNorm(5), [X("N", 3, 5)], feat=-1),
+    M("GroupNorm", lambda L: L.nn.GroupNorm(2, 4), [X("N", 4, 3)]),
+    M("Embedding", lambda L: L.nn.Embedding(6, 3, padding_idx=0), [I(6, "N", 4)]),
+    M("PReLU", lambda L: L.nn.PReLU(3), [X("N", 3, 4)]),
+    M("RNN", lambda L: L.nn.RNN(3, 4), [X("T", "N", 3)], feat=-1),
+    M("LSTM", lambda L: L.nn.LSTM(3, 4, num_layers=2, batch_first=True), [X("N", "T", 3)], feat=-1),
+    M("GRU", lambda L: L.nn.GRU(3, 4, bidirectional=True), [X("T", "N", 3)], feat=-1),
+    M("RNNCell", lambda L: L.nn.RNNCell(3, 4), [X("N", 3)], feat=-1),
+    M("LSTMCell", lambda L: L.nn.LSTMCell(3, 4), [X("N", 3)], feat=-1),
+    M("GRUCell", lambda L: L.nn.GRUCell(3, 4), [X("N", 3), X("N", 4)], feat=-1),
+    M("MaxPool1d", lambda L: L.nn.MaxPool1d(2), [X("N", 2, 7)]),
+    M("MaxPool2d", lambda L: L.nn.MaxPool2d(3, stride=2, padding=1), [X("N", 2, 6, 7)]),
+    M("AvgPool1d", lambda L: L.nn.AvgPool1d(3), [X("N", 2, 7)]),
+    M("AvgPool2d", lambda L: L.nn.AvgPool2d(2, ceil_mode=True), [X("N", 2, 5, 5)]),
+    M("AdaptiveAvgPool1d", lambda L: L.nn.AdaptiveAvgPool1d(3), [X("N", 2, 7)]),
+    M("AdaptiveAvgPool2d", lambda L: L.nn.AdaptiveAvgPool2d((2, 3)), [X("N", 2, 5, 7)]),
+    M("Flatten", lambda L: L.nn.Flatten(), [X("N", 2, 3)]),
+    M("Unflatten", lambda L: L.nn.Unflatten(1, (2, 3)), [X("N", 6)], also=("unflatten",)),
+    M("Dropout", lambda L: L.nn.Dropout(0.5), [X("N", 3, 4)], values=False),
+    M("Dropout", lambda L: L.nn.Dropout(0.5).eval(), [X("N", 3, 4)]),
+    M("Dropout1d", lambda L: L.nn.Dropout1d(0.5), [X("N", 3, 4)], values=False),
+    M("Dropout2d", lambda L: L.nn.Dropout2d(0.5), [X("N", 3, 4, 4)], values=False),
+    *[M(name, lambda L, n=name: getattr(L.nn, n)(), [X("N", 3, 4)]) for name in ACTIVATIONS],
+    M("LeakyReLU", lambda L: L.nn.LeakyReLU(0.2), [X("N", 3)]),
+    M("Threshold", lambda L: L.nn.Threshold(0.1, 20.0), [X("N", 3)]),
+    M("GELU", lambda L: L.nn.GELU(approximate="tanh"), [X("N", 3)]),
+    M("Softmax", lambda L: L.nn.Softmax(dim=1), [X("N", 3, 2)]),
+    M("LogSoftmax", lambda L: L.nn.LogSoftmax(dim=-1), [X("N", 3)]),
+    M("Softmin", lambda L: L.nn.Softmin(dim=1), [X("N", 3)], also=("softmax",)),
+    # losses
+    M("MSELoss", lambda L: L.nn.MSELoss(), [X("N", 3), X("N", 3)], feat=-1, also=("mse_loss",)),
+    M("L1Loss", lambda L: L.nn.L1Loss(reduction="sum"), [X("N", 3), X("N", 3)], feat=-1, also=("l1_loss",)),
+    M("HuberLoss", lambda L: L.nn.HuberLoss(delta=0.5), [X("N", 3), X("N", 3)], feat=-1, also=("huber_loss",)),
+    M("SmoothL1Loss", lambda L: L.nn.SmoothL1Loss(reduction="none"), [X("N", 3), X("N", 3)], feat=-1, also=("smooth_l1_loss",)),
+    M("BCELoss", lambda L: L.nn.BCELoss(), [P("N", 3), P("N", 3)], feat=-1, also=("binary_cross_entropy",)),
+    M("BCEWithLogitsLoss", lambda L: L.nn.BCEWithLogitsLoss(), [X("N", 3), P("N", 3)], feat=-1, also=("binary_cross_entropy_with_logits",)),
+    M("CrossEntropyLoss", lambda L: L.nn.CrossEntropyLoss(), [X("N", 4), I(4, "N")], also=("cross_entropy",)),
+    M("CrossEntropyLoss", lambda L: L.nn.CrossEntropyLoss(label_smoothing=0.2), [X("N", 4, 3), I(4, "N", 3)], also=("cross_entropy",)),
+    M("CrossEntropyLoss", lambda L: L.nn.CrossEntropyLoss(), [X("N", 4), P("N", 4)], also=("cross_entropy",)),
+    M("NLLLoss", lambda L: L.nn.NLLLoss(ignore_index=1), [X("N", 4), I(4, "N")], also=("nll_loss",)),
+    M("KLDivLoss", lambda L: L.nn.KLDivLoss(reduction="batchmean"), [X("N", 3), P("N", 3)], feat=-1, also=("kl_div",)),
+    M("SoftMarginLoss", lambda L: L.nn.SoftMarginLoss(), [X("N", 3), S("N", 3)], feat=-1, also=("soft_margin_loss",)),
+    # functions
+    Fn("linear", lambda L: F(L).linear, [X("N", 4), G(3, 4), G(3)], feat=-1),
+    Fn("bilinear", lambda L: F(L).bilinear, [X("N", 3), X("N", 4), G(2, 3, 4)], feat=-1),
+    Fn("conv1d", lambda L: lambda x, w: F(L).conv1d(x, w, stride=2), [X("N", 2, 7), G(3, 2, 3)]),
+    Fn("conv2d", lambda L: lambda x, w, b: F(L).conv2d(x, w, b, padding=1, dilation=2), [X("N", 2, 6, 6),
+                                                                                       G(3, 2, 3, 3), G(3)]),
+    Fn("conv_transpose2d", lambda L: lambda x, w: F(L).conv_transpose2d(x, w, stride=2), [X("N", 2, 3, 4),
+                                                                                          G(2, 3, 2, 2)]),
+    Fn("max_pool2d", lambda L: lambda x: F(L).max_pool2d(x, 2, return_indices=True), [X("N", 2, 5, 4)]),
+    Fn("max_pool1d", lambda L: lambda x: F(L).max_pool1d(x, 3, stride=1, padding=1), [X("N", 2, 5)]),
+    Fn("avg_pool2d", lambda L: lambda x: F(L).avg_pool2d(x, 3, padding=1, count_include_pad=False),
+       [X("N", 2, 5, 4)]),
+    Fn("adaptive_avg_pool2d", lambda L: lambda x: F(L).adaptive_avg_pool2d(x, 2), [X("N", 2, 5, 4)]),
+    Fn("softmax", lambda L: lambda x: F(L).softmax(x, dim=1), [X("N", 3)]),
+    Fn("log_softmax", lambda L: lambda x: F(L).log_softmax(x, dim=0), [X("N", 3)]),
+    Fn("one_hot", lambda L: lambda i: F(L).one_hot(i, 6), [I(6, "N", 2)]),
+    Fn("pad", lambda L: lambda x: F(L).pad(x, (1, 2)), [X("N", 3)]),
+    Fn("pad", lambda L: lambda x: F(L).pad(x, (1, 1, 2, 0), mode="reflect"), [X("N", 2, 3, 3)]),
+    Fn("embedding", lambda L: F(L).embedding, [I(5, "N", 3), G(5, 2)]),
+    Fn("batch_norm", lambda L: lambda x, m, v: F(L).batch_norm(x, m, v.abs(), training=True), [X("N", 3), W(3),
+                                                                                              W(3)]),
+    Fn("layer_norm", lambda L: lambda x, w: F(L).layer_norm(x, (4,), w), [X("N", 4), G(4)], feat=-1),
+    Fn("group_norm", lambda L: lambda x: F(L).group_norm(x, 2), [X("N", 4, 3)]),
+    Fn("dropout", lambda L: lambda x: F(L).dropout(x, 0.0), [X("N", 3)]),
+    Fn("cross_entropy", lambda L: lambda x, y, w: F(L).cross_entropy(x, y, weight=w.abs(), label_smoothing=0.1),
+       [X("N", 3), I(3, "N"), W(3)]),
+    Fn("nll_loss", lambda L: lambda x, y: F(L).nll_loss(x, y, reduction="sum"), [X("N", 3), I(3, "N")]),
+    Fn("binary_cross_entropy", lambda L: F(L).binary_cross_entropy, [P("N", 2), P("N", 2)], feat=-1),
+    Fn("binary_cross_entropy_with_logits",
+       lambda L: lambda x, y, w: F(L).binary_cross_entropy_with_logits(x, y, pos_weight=w.abs()),
+       [X("N", 2), P("N", 2), W(2)], feat=-1),
+    Fn("mse_loss", lambda L: F(L).mse_loss, [X("N", 3), X("N", 3)], feat=-1),
+    Fn("l1_loss", lambda L: F(L).l1_loss, [X("N", 3), X("N", 3)], feat=-1),
+    Fn("huber_loss", lambda L: F(L).huber_loss, [X("N", 3), X("N", 3)], feat=-1),
+    Fn("kl_div", lambda L: lambda x, y: F(L).kl_div(x, y, reduction="sum"), [X("N", 3), P("N", 3)], feat=-1),
+    Fn("prelu", lambda L: F(L).prelu, [X("N", 3, 2), G(3)]),
+    *[Fn(name, lambda L, n=name: getattr(F(L), n), [X("N", 3)])
+      for name in ["relu", "relu6", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "hardtanh",
+                   "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "sigmoid", "tanh"]],
+    Fn("leaky_relu", lambda L: lambda x: F(L).leaky_relu(x, 0.3), [X("N", 3)]),
+]
+
+MUTATIONS = ["valid", "batch0", "batch1", "seq0", "unbatched", "extra_dim", "wrong_features", "int64", "float64",
+             "nan", "noncontig"]
+
+
+def _shape(symbolic, n, mutation, main):
+    shape = []
+    for size in symbolic:
+        if size == "N":
+            if mutation == "unbatched":
+                continue
+            size = {"batch0": 0, "batch1": 1}.get(mutation, n)
+        elif size == "T":
+            size = 0 if mutation == "seq0" else 4
+        shape.append(size)
+    if main and mutation == "extra_dim":
+        shape.insert(0, 2)
+    return tuple(shape)
+
+
+def _array(kind, shape, high, rng):
+    if kind == "index":
+        return rng.integers(0, high, shape)
+    if kind == "prob":
+        return rng.uniform(0.05, 0.95, shape).astype(np.float32)
+    if kind == "sign":
+        return np.where(rng.random(shape) < 0.5, -1.0, 1.0).astype(np.float32)
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def _inputs(spec, mutation, n, rng):
+    """The case's inputs as NumPy arrays, and whether the first is passed as a transposed view."""
+    arrays = []
+    for i, item in enumerate(spec["inputs"]):
+        kind, symbolic = item[0], item[1]
+        shape = _shape(symbolic, n, mutation, i == 0)
+        if i == 0 and mutation == "wrong_features" and shape:
+            shape = list(shape)
+            shape[spec["feat"]] += 1
+            shape = tuple(shape)
+        a = _array(kind, shape, item[2] if kind == "index" else None, rng)
+        if i == 0:
+            if mutation == "int64" and a.dtype.kind == "f":
+                a = np.round(a * 2).astype(np.int64)
+            elif mutation == "float64":
+                a = a.astype(np.float64)
+            elif mutation == "nan" and a.dtype.kind == "f" and a.size:
+                flat = a.reshape(-1)
+                spots = rng.permutation(flat.size)[:2]
+                flat[spots] = [np.nan, np.inf][: len(spots)]
+        arrays.append(a)
+    transpose = mutation == "noncontig" and arrays[0].ndim >= 2
+    return arrays, transpose
+
+
+def _leaves(lib, arrays, transpose, kinds):
+    leaves, args = [], []
+    for i, a in enumerate(arrays):
+        base = np.ascontiguousarray(np.swapaxes(a, -1, -2)) if i == 0 and transpose else a
+        differentiable = i == 0 or kinds[i] in ("x", "wg")
+        leaf = lib.tensor(base, requires_grad=a.dtype.kind == "f" and differentiable)
+        leaves.append(leaf)
+        args.append(leaf.transpose(-1, -2) if i == 0 and transpose else leaf)
+    return leaves, args
+
+
+def _build(spec):
+    """The (soma, torch) callables; a module gets torch's freshly initialized weights copied into soma's."""
+    ours, theirs = spec["make"](soma), spec["make"](torch)
+    if spec["module"]:
+        state = {k: soma.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+        ours.load_state_dict(state)
+    return ours, theirs
+
+
+def _backward(outcome, leaves, lib):
+    outs = [o for o in flatten(outcome) if isinstance(o, lib.Tensor) and o.requires_grad]
+    if not outs:
+        return None
+    total = outs[0].sum()
+    for o in outs[1:]:
+        total = total + o.sum()
+    total.backward()
+    return [leaf.grad for leaf in leaves]
+
+
+def _gradients(spec, ours, theirs, s_out, t_out, s_leaves, t_leaves, tol):
+    """Compare the input gradients, and a module's parameter gradients by name."""
+    t_grads = attempt(lambda: _backward(t_out, t_leaves, torch))
+    s_grads = attempt(lambda: _backward(s_out, s_leaves, soma))
+    if isinstance(t_grads, Raised) and not isinstance(s_grads, Raised):
+        return None  # torch cannot differentiate this one (e.g. an integer output); soma may
+    problem = compare(spec["name"] + " backward", s_grads, t_grads, **tol)
+    if problem or not spec["module"] or isinstance(t_grads, Raised):
+        return problem
+    s_params = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        s_grad = s_params[name].grad
+        if p.grad is None and s_grad is None:
+            continue
+        if p.grad is None or s_grad is None:
+            if p.grad is None and not np.any(s_grad.numpy()):
+                continue
+            return f"{spec['name']}: gradient of {name} is None in {'soma' if s_grad is None else 'torch'} only"
+        problem = compare(f"{spec['name']} grad of {name}", s_grad, p.grad, values=spec["values"], **tol)
+        if problem:
+            return problem
+    return None
+
+
+def run_case(spec, mutation, n, seed):
+    rng = np.random.default_rng(seed)
+    arrays, transpose = _inputs(spec, mutation, n, rng)
+    built = attempt(lambda: _build(spec))
+    if isinstance(built, Raised):
+        return f"{spec['name']}: building it raised {built!r}"
+    ours, theirs = built
+    kinds = [item[0] for item in spec["inputs"]]
+    t_leaves, t_args = _leaves(torch, arrays, transpose, kinds)
+    s_leaves, s_args = _leaves(soma, arrays, transpose, kinds)
+    t_out = attempt(lambda: theirs(*t_args))
+    s_out = attempt(lambda: ours(*s_args))
+    tol = dict(rtol=1e-4, atol=1e-5) if mutation == "float64" else {}  # float64 input, float32 weights
+    problem = compare(spec["name"], s_out, t_out, values=spec["values"], also=spec["also"], **tol)
+    if problem or isinstance(t_out, Raised) or not spec["values"]:
+        return problem
+    return _gradients(spec, ours, theirs, s_out, t_out, s_leaves, t_leaves, tol)
+
+
+def _describe(spec, mutation):
+    shapes = ",".join("x".join(map(str, item[1])) for item in spec["inputs"])
+    return f"{spec['name']}({shapes})-{mutation}"
+
+
+CASES = [(spec, mutation) for spec in SPECS for mutation in MUTATIONS
+         if mutation != "seq0" or any("T" in item[1] for item in spec["inputs"])]
+
+_PROMOTION = "integer input of an op PyTorch computes in float32: the lead's type promotion (soma.ops) decides"
+_NAN = "NaN/Inf placement differs from PyTorch's kernel (which elements a NaN or Inf reaches)"
+# Disagreements still open, each with its reason; they are counted in the tally and expected to fail here.
+KNOWN = {
+    "Sigmoid(Nx3x4)-int64": _PROMOTION, "Tanh(Nx3x4)-int64": _PROMOTION, "sigmoid(Nx3)-int64": _PROMOTION,
+    "tanh(Nx3)-int64": _PROMOTION, "SmoothL1Loss(Nx3,Nx3)-int64": _PROMOTION,
+    "BCEWithLogitsLoss(Nx3,Nx3)-float64": "PyTorch returns float32 for float64 logits with float32 targets",
+    "binary_cross_entropy_with_logits(Nx2,Nx2,2)-float64": "PyTorch returns float32 for float64 logits with "
+                                                           "float32 targets",
+    "AvgPool1d(Nx2x7)-int64": "PyTorch averages integers into integers; soma returns float64",
+    "AvgPool2d(Nx2x5x5)-int64": "PyTorch averages integers into integers; soma returns float64",
+    "avg_pool2d(Nx2x5x4)-int64": "PyTorch averages integers into integers; soma returns float64",
+    "Softmax(Nx3x2)-int64": "soma.ops.softmax (lead's) raises RuntimeError where PyTorch raises NotImplementedError",
+    "LogSoftmax(Nx3)-int64": "soma.ops.log_softmax (lead's) raises RuntimeError, PyTorch NotImplementedError",
+    "Softmin(Nx3)-int64": "soma.ops.softmax (lead's) raises RuntimeError where PyTorch raises NotImplementedError",
+    "softmax(Nx3)-int64": "soma.ops.softmax (lead's) raises RuntimeError where PyTorch raises NotImplementedError",
+    "log_softmax(Nx3)-int64": "soma.ops.log_softmax (lead's) raises RuntimeError, PyTorch NotImplementedError",
+    "one_hot(Nx2)-float64": "soma.ops.one_hot (lead's) raises TypeError where PyTorch raises RuntimeError",
+    "pad(Nx2x3x3)-extra_dim": "soma.ops.pad (lead's) reflects a 5-D input; PyTorch has no 4-wide pad for 5-D",
+    "Conv2d(Nx4x5x5)-extra_dim": "PyTorch's reflect pad raises NotImplementedError first; soma names the shape",
+    "Bilinear(Nx3,Nx4)-nan": _NAN, "bilinear(Nx3,Nx4,2x3x4)-nan": _NAN, "ConvTranspose2d(Nx2x4x5)-nan": _NAN,
+    "AdaptiveAvgPool1d(Nx2x7)-nan": _NAN + " (soma pools by a matrix product)",
+    "AdaptiveAvgPool2d(Nx2x5x7)-nan": _NAN + " (soma pools by a matrix product)",
+    "adaptive_avg_pool2d(Nx2x5x4)-nan": _NAN + " (soma pools by a matrix product)",
+    "ReLU6(Nx3x4)-nan": _NAN, "Hardtanh(Nx3x4)-nan": _NAN, "ELU(Nx3x4)-nan": _NAN, "SELU(Nx3x4)-nan": _NAN,
+    "CELU(Nx3x4)-nan": _NAN, "GELU(Nx3x4)-nan": _NAN, "gelu(Nx3)-nan": _NAN, "Hardswish(Nx3x4)-nan": _NAN,
+    "Softsign(Nx3x4)-nan": _NAN, "softsign(Nx3)-nan": _NAN, "SoftMarginLoss(Nx3,Nx3)-nan": _NAN,
+}
+
+
+def _param(spec, mutation):
+    case_id = _describe(spec, mutation)
+    marks = [pytest.mark.xfail(reason=KNOWN[case_id], strict=False)] if case_id in KNOWN else []
+    return pytest.param(spec, mutation, id=case_id, marks=marks)
+
+
+@pytest.mark.parametrize("spec,mutation", [_param(*case) for case in CASES])
+@settings(max_examples=2, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(2, 4), seed=st.integers(0, 2**16))
+def test_layer_agrees_with_torch(spec, mutation, n, seed):
+    soma.manual_seed(seed)
+    torch.manual_seed(seed)
+    problem = record("layer", run_case(spec, mutation, n, seed))
+    assert problem is None, f"{_describe(spec, mutation)} (N={n}): {problem}"
