@@ -131,7 +131,9 @@ def test_generate_square_subsequent_mask():
     m = nn.Transformer.generate_square_subsequent_mask(4)
     np.testing.assert_array_equal(m.numpy(), torch.nn.Transformer.generate_square_subsequent_mask(4).numpy())
     assert m.dtype == soma.float32
-    assert nn.Transformer.generate_square_subsequent_mask(3, dtype=soma.float64).dtype == soma.float64
+    assert nn.Transformer.generate_square_subsequent_mask(3, dtype=soma.float64, device="cpu").dtype == soma.float64
+    with pytest.raises(RuntimeError, match="generate_square_subsequent_mask"):
+        nn.Transformer.generate_square_subsequent_mask(3, device="cuda")
 
 
 def test_sinusoidal_positional_encoding_formula():

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from soma._device import resolve
 from soma.nn.attention import MultiheadAttention
 from soma.nn.container import ModuleList
 from soma.nn.dropout import Dropout
@@ -38,6 +39,7 @@ __all__ = [
 
 def generate_square_subsequent_mask(sz, device=None, dtype=None):
     """The causal mask (sz × sz): 0 on and below the diagonal, −∞ above (position i may attend to j ≤ i)."""
+    resolve(device, "generate_square_subsequent_mask")
     dtype = np.dtype(np.float32 if dtype is None else dtype)
     return Tensor(np.triu(np.full((sz, sz), -np.inf, dtype), k=1))
 
