@@ -98,6 +98,8 @@ def is_floating_point(input):
 
 def _filled(name, fill):
     def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+        if not size:
+            raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
         array = fill(_size(size), _dtype(dtype))
         return write_out(_finish(array, requires_grad, device, name), out, name)
 
@@ -157,6 +159,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         raise RuntimeError("arange: upper bound and larger bound inconsistent with step sign")
     whole = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dtype = _dtype(dtype, np.dtype(np.int64) if whole else None)
+    if dtype == np.int64 and int(step) == 0:  # PyTorch casts an int64 range's step to int64 first
+        raise ValueError(f"arange: step must be nonzero (step {step} is 0 in {dtype})")
     count = int(np.ceil((end - start) / step))
     array = (start + np.arange(count, dtype=np.float64 if not whole else np.int64) * step).astype(dtype)
     return write_out(_finish(array, requires_grad, device, "arange"), out, "arange")
@@ -168,6 +172,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
+    if dtype is not None and np.dtype(dtype).kind == "b":
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     array = np.linspace(start, end, steps).astype(_dtype(dtype))
     return write_out(_finish(array, requires_grad, device, "linspace"), out, "linspace")
 

@@ -426,10 +426,14 @@ class Tensor(TensorBase):
     def reshape(self, *shape):
         return _ops.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape):
+        """The same memory in another shape (an error where that needs a copy, as PyTorch: use reshape)."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            return _ops.view_dtype(self, shape[0])
+        return _ops.view(self, *shape)
 
     def view_as(self, other):
-        return _ops.reshape(self, other.shape)
+        return self.view(other.shape)
 
     reshape_as = view_as
 

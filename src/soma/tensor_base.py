@@ -28,9 +28,12 @@ def _infer_array(data, dtype):
         array = np.array(data)
     except (ValueError, OverflowError) as error:
         raise ValueError(f"soma.tensor: cannot make a tensor from this data ({error})") from None
+    wants_integer = dtype is None or np.dtype(dtype).kind in "iub"
+    if wants_integer and array.dtype.kind in "uOf" and _has_big_int(data):
+        raise ValueError("Overflow when unpacking long long (an integer does not fit in int64)")
+    if array.dtype.kind == "O" and not wants_integer:
+        array = array.astype(np.float64)
     if array.dtype.kind in "OUSV":
-        if array.dtype.kind == "O" and _has_big_int(data):
-            raise RuntimeError("Overflow when unpacking long")
         raise TypeError(f"soma.tensor: new(): invalid data type '{type(_first(data)).__name__}'")
     if dtype is not None:
         dtype = np.dtype(dtype)
@@ -242,8 +245,16 @@ class TensorBase:
     def cpu(self):
         return self
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """This tensor if its memory is C-ordered, else a C-ordered copy (differentiable)."""
+        if self._array.flags.c_contiguous:
+            return self
+        from soma.ops import clone
+
+        return clone(self)
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._array.flags.c_contiguous)
 
     def __array__(self, dtype=None, copy=None):
         return self._array if dtype is None else self._array.astype(dtype)

@@ -113,9 +113,64 @@ CASES = [
     ("pad reflect 2d", lambda a: soma_pad(a, (2, 1, 1, 2), mode="reflect"), lambda a: torch.nn.functional.pad(a, (2, 1, 1, 2), mode="reflect"), [(1, 2, 4, 5)], {}),
     ("pad replicate", lambda a: soma_pad(a, (3, 1, 2, 2), mode="replicate"), lambda a: torch.nn.functional.pad(a, (3, 1, 2, 2), mode="replicate"), [(1, 2, 3, 4)], {}),
     ("pad circular", lambda a: soma_pad(a, (2, 1, 1, 1), mode="circular"), lambda a: torch.nn.functional.pad(a, (2, 1, 1, 1), mode="circular"), [(1, 2, 3, 4)], {}),
+    ("rsqrt", lambda a: a.rsqrt(), lambda a: a.rsqrt(), [(3, 4)], POSITIVE),
+    ("reciprocal", lambda a: a.reciprocal(), lambda a: a.reciprocal(), [(3, 4)], POSITIVE),
+    ("square", lambda a: a.square(), lambda a: a.square(), [(3, 4)], {}),
+    ("sign (zero gradient)", lambda a: a.sign() * a, lambda a: a.sign() * a, [(3, 4)], {}),
+    ("floor ceil round trunc", lambda a: a.floor() + a.ceil() + a.round() + a.trunc() + a,
+     lambda a: a.floor() + a.ceil() + a.round() + a.trunc() + a, [(3, 4)], {}),
+    ("frac", lambda a: a.frac(), lambda a: a.frac(), [(3, 4)], {}),
+    ("remainder", lambda a, b: a % b, lambda a, b: a % b, [(3, 4), (3, 4)], POSITIVE),
+    ("remainder negative divisor", lambda a, b: soma.remainder(a, -b), lambda a, b: torch.remainder(a, -b),
+     [(3, 4), (4,)], POSITIVE),
+    ("fmod", lambda a, b: soma.fmod(-a, b), lambda a, b: torch.fmod(-a, b), [(3, 4), (3, 4)], POSITIVE),
+    ("min all", lambda a: a.min(), lambda a: a.min(), [(3, 5)], {}),
+    ("amin all", lambda a: a.amin(), lambda a: a.amin(), [(3, 5)], {}),
+    ("amax dims", lambda a: a.amax((0, 2)), lambda a: a.amax((0, 2)), [(3, 4, 2)], {}),
+    ("sum dim=()", lambda a: a.sum(()), lambda a: a.sum(()), [(3, 4)], {}),
+    ("mean dim=[]", lambda a: a.mean([]), lambda a: a.mean([]), [(3, 4)], {}),
+    ("norm inf", lambda a: a.norm(float("inf"), dim=1), lambda a: a.norm(float("inf"), dim=1), [(3, 5)], {}),
+    ("norm -inf", lambda a: a.norm(float("-inf")), lambda a: a.norm(float("-inf")), [(3, 5)], {}),
+    ("norm p=3", lambda a: a.norm(3, dim=0, keepdim=True), lambda a: a.norm(3, dim=0, keepdim=True), [(3, 5)], {}),
+    ("norm p=0.5", lambda a: a.norm(0.5), lambda a: a.norm(0.5), [(2, 3)], POSITIVE),
+    ("var correction=0", lambda a: a.var(1, correction=0), lambda a: a.var(1, correction=0), [(3, 5)], {}),
+    ("std dims keepdim", lambda a: a.std((0, 1), keepdim=True), lambda a: a.std((0, 1), keepdim=True),
+     [(3, 5, 2)], {}),
+    ("mm", soma.mm, torch.mm, [(3, 4), (4, 2)], {}),
+    ("bmm", soma.bmm, torch.bmm, [(2, 3, 4), (2, 4, 5)], {}),
+    ("dot", soma.dot, torch.dot, [(4,), (4,)], {}),
+    ("cast inside a graph", lambda a: ((a.double() * 2).float() * a.float()).double().sum(),
+     lambda a: ((a.double() * 2).float() * a.float()).double().sum(), [(3,)], {}),
+    ("mixed dtypes promote", lambda a, b: a.float() * b.double(), lambda a, b: a.float() * b.double(),
+     [(3,), (3,)], {}),
+    ("0-d float64 keeps float32", lambda a, b: a.float() * b[0].double(), lambda a, b: a.float() * b[0].double(),
+     [(3,), (2,)], {}),
+    ("setitem on a non-leaf", lambda a, b: _setitem(a * 2, b), lambda a, b: _setitem(a * 2, b), [(3, 4), (4,)], {}),
+    ("in-place on a non-leaf", lambda a, b: (a * 1).mul_(b).add_(b, alpha=2).clamp_(-1, 1),
+     lambda a, b: (a * 1).mul_(b).add_(b, alpha=2).clamp_(-1, 1), [(3, 4), (4,)], {}),
+    ("copy_ into a non-leaf", lambda a, b: (a * 1).copy_(b), lambda a, b: (a * 1).copy_(b), [(3, 4), (4,)], {}),
+    ("fill_ with a 0-d tensor", lambda a, b: (a * 1).fill_(b[0]) * a, lambda a, b: (a * 1).fill_(b[0]) * a,
+     [(3,), (2,)], {}),
+    ("pow 0 ** 0", lambda a: (a * 0) ** (a * 0), lambda a: (a * 0) ** (a * 0), [(3,)], {}),
+    ("norm at 0", lambda a: (a * 0).norm(), lambda a: (a * 0).norm(), [(3,)], {}),
+    ("maximum ties", lambda a: soma.maximum(a, a.detach()), lambda a: torch.maximum(a, a.detach()), [(3,)], {}),
     ("composite", lambda a, b: ((a @ b).tanh() * 2 - 1).softmax(1).sum(0), lambda a, b: ((a @ b).tanh() * 2 - 1).softmax(1).sum(0), [(3, 4), (4, 2)], {}),
     ("reused node", lambda a: (lambda h: h * h + h)(a.exp()), lambda a: (lambda h: h * h + h)(a.exp()), [(3,)], {}),
 ]
+
+
+# Rows whose float64 gradcheck is not meaningful (each is still compared with PyTorch above).
+NOT_GRADCHECKED = {
+    "cast inside a graph": "passes through float32, so central differences in float64 are float32 round-off",
+    "mixed dtypes promote": "passes through float32",
+    "0-d float64 keeps float32": "computes in float32",
+    "maximum ties": "the tie is exactly at the kink, where the numerical derivative is one-sided",
+}
+
+
+def _setitem(target, value):
+    target[1] = value
+    return target
 
 
 def _inputs(shapes, options, dtype, seed=0):
@@ -137,6 +192,8 @@ def test_against_torch(name, fs, ft, shapes, options, dtype):
 
 @pytest.mark.parametrize("name, fs, ft, shapes, options", CASES, ids=[c[0] for c in CASES])
 def test_gradcheck(name, fs, ft, shapes, options):
+    if name in NOT_GRADCHECKED:
+        pytest.skip(NOT_GRADCHECKED[name])
     tensors = [soma.tensor(a, requires_grad=True) for a in _inputs(shapes, options, np.float64, 1)]
     assert gradcheck(fs, tensors)
 

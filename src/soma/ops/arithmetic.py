@@ -108,6 +108,25 @@ class Div(Function):
         return (unbroadcast(grad / b, _shape(a)) if need_a else None, grad_b)
 
 
+def sign_of(a):
+    """sign(a) as PyTorch computes it: (a > 0) - (a < 0), so NaN has sign 0."""
+    return ((a > 0).astype(a.dtype) - (a < 0)).astype(a.dtype, copy=False)
+
+
+def integer_power(a, b):
+    """a ** b for integer arrays, with PyTorch's answer for negative exponents (1, ±1 for base -1, else 0)."""
+    if not np.any(np.asarray(b) < 0):
+        return a**b
+    a, b = np.broadcast_arrays(a, b)
+    negative = b < 0
+    out = np.zeros(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b))
+    out[~negative] = a[~negative] ** b[~negative]
+    odd = (b % 2) != 0
+    out[negative & (a == 1)] = 1
+    out[negative & (a == -1)] = np.where(odd, -1, 1)[negative & (a == -1)]
+    return out
+
+
 class Neg(Function):
     """z = -a"""
 
@@ -125,7 +144,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
+        out = integer_power(a, b) if np.result_type(a, b).kind in "iu" else a**b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -154,13 +173,18 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # PyTorch's rule: the larger side gets the gradient, ties halve it, and NaN passes it to both
         a, b = ctx.saved_tensors
-        share = (a > b) + 0.5 * (a == b)
-        need_a, need_b = ctx.needs_input_grad
-        return (
-            unbroadcast(grad * share, _shape(a)) if need_a else None,
-            unbroadcast(grad * (1 - share), _shape(b)) if need_b else None,
-        )
+        return _extremum_grads(ctx, grad, a, b, a < b, a > b)
+
+
+def _extremum_grads(ctx, grad, a, b, a_loses, b_loses):
+    need_a, need_b = ctx.needs_input_grad
+    tied = np.where(a == b, grad / 2, grad)
+    return (
+        unbroadcast(np.where(a_loses, 0, tied), _shape(a)) if need_a else None,
+        unbroadcast(np.where(b_loses, 0, tied), _shape(b)) if need_b else None,
+    )
 
 
 class Minimum(Function):
@@ -174,12 +198,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share = (a < b) + 0.5 * (a == b)
-        need_a, need_b = ctx.needs_input_grad
-        return (
-            unbroadcast(grad * share, _shape(a)) if need_a else None,
-            unbroadcast(grad * (1 - share), _shape(b)) if need_b else None,
-        )
+        return _extremum_grads(ctx, grad, a, b, a > b, a < b)
 
 
 class Where(Function):
@@ -234,9 +253,9 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # d|a|/da = sign(a), 0 at a = 0
+        # d|a|/da = sign(a), 0 at a = 0 (and at NaN, as PyTorch's sgn)
         (a,) = ctx.saved_tensors
-        return grad * np.sign(a)
+        return grad * sign_of(a)
 
 
 def _binary(function, name, doc):
@@ -255,8 +274,18 @@ def _binary(function, name, doc):
 
 
 mul = _binary(Mul, "mul", "z = input * other, broadcast, in the dtype PyTorch promotes to.")
-maximum = _binary(Maximum, "maximum", "z = max(input, other) elementwise; ties share the gradient.")
-minimum = _binary(Minimum, "minimum", "z = min(input, other) elementwise; ties share the gradient.")
+_maximum = _binary(Maximum, "maximum", None)
+_minimum = _binary(Minimum, "minimum", None)
+
+
+def maximum(input, other, *, out=None):
+    """z = max(input, other) elementwise (both tensors); ties share the gradient."""
+    return _maximum(as_tensor_arg(input, "maximum"), as_tensor_arg(other, "maximum", "other"), out=out)
+
+
+def minimum(input, other, *, out=None):
+    """z = min(input, other) elementwise (both tensors); ties share the gradient."""
+    return _minimum(as_tensor_arg(input, "minimum"), as_tensor_arg(other, "minimum", "other"), out=out)
 _add = _binary(Add, "add", None)
 _sub = _binary(Sub, "sub", None)
 
@@ -281,6 +310,11 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
+        )
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     return _sub(input, _scaled(other, alpha, "sub", input), out=out)
 
@@ -329,7 +363,12 @@ negative = neg
 def pow(input, exponent, *, out=None):
     """z = input ** exponent (either may be a tensor; integers to negative integer powers are an error)."""
     a, b = promote(input, exponent)
-    if np.result_type(raw(a)).kind in "iu" and np.any(np.asarray(raw(b)) < 0):
+    kind = np.result_type(raw(a)).kind
+    if kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    empty = 0 in np.broadcast_shapes(shape_of(raw(a)), shape_of(raw(b)))
+    scalar_exponent = not isinstance(exponent, Tensor)
+    if kind in "iu" and scalar_exponent and not empty and np.any(np.asarray(raw(b)) < 0):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
         result = Pow.apply(a, b)

@@ -24,8 +24,11 @@ def _result(array, out, name):
     return write_out(Tensor._make(np.asarray(array), False), out, name)
 
 
-def _binary(name, ufunc, kinds=None):
+def _binary(name, ufunc, kinds=None, tensors_only=False):
     def op(input, other, *, out=None):
+        if tensors_only:
+            as_tensor_arg(input, name)
+            as_tensor_arg(other, name, "other")
         a, b = promote(input, other)
         a, b = raw(a), raw(b)
         broadcast_shape(name, shape_of(a), shape_of(b))
@@ -51,9 +54,9 @@ lt = less = _binary("lt", np.less)
 le = less_equal = _binary("le", np.less_equal)
 gt = greater = _binary("gt", np.greater)
 ge = greater_equal = _binary("ge", np.greater_equal)
-logical_and = _binary("logical_and", np.logical_and)
-logical_or = _binary("logical_or", np.logical_or)
-logical_xor = _binary("logical_xor", np.logical_xor)
+logical_and = _binary("logical_and", np.logical_and, tensors_only=True)
+logical_or = _binary("logical_or", np.logical_or, tensors_only=True)
+logical_xor = _binary("logical_xor", np.logical_xor, tensors_only=True)
 bitwise_and = _binary("bitwise_and", np.bitwise_and, "iub")
 bitwise_or = _binary("bitwise_or", np.bitwise_or, "iub")
 bitwise_xor = _binary("bitwise_xor", np.bitwise_xor, "iub")

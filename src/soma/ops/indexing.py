@@ -8,7 +8,7 @@ with ``numpy.add.at`` instead of assigning.
 import numpy as np
 
 from soma.autograd.function import Function
-from soma.ops._common import to_dtype
+from soma.ops._common import to_dtype, write_out
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
@@ -45,7 +45,10 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.meta = (x.shape, x.dtype, index)
-        return x[index]
+        out = x[index]
+        if not isinstance(out, np.ndarray):  # an element: take it as a 0-d view, as PyTorch's x[0] is a view
+            out = x[(*index, Ellipsis)] if isinstance(index, tuple) else x[index, ...]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -140,26 +143,50 @@ def index_put_value(input, index, value):
         raise RuntimeError(f"__setitem__: shape mismatch for a tensor of shape {tuple(input.shape)}: {error}") from None
 
 
-def gather(input, dim, index):
+def _zero_d(input, name):
+    if input.ndim == 0:
+        raise RuntimeError(f"{name}() cannot be applied to a 0-dim tensor.")
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """out[i][j] = input[i][index[i][j]] along ``dim``; every index must be in [0, size) (no negatives, as PyTorch)."""
     index = _index_array(index, "gather")
     (dim,) = normalize_dims(dim, input.ndim, "gather")
-    if index.ndim != input.ndim:
+    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError(
-            f"gather: index has {index.ndim} dimensions but input has {input.ndim} "
+            f"gather(): Index tensor must have the same number of dimensions as input tensor "
             f"(input {tuple(input.shape)}, index {tuple(index.shape)})"
         )
-    return Gather.apply(input, dim, index)
+    if input.ndim == 0 or index.ndim == 0:  # scalars gather as 1-element vectors
+        flat = gather(input.reshape(-1), 0, Tensor._make(index.reshape(-1), False))
+        return write_out(flat.reshape(index.shape), out, "gather")
+    for axis in range(input.ndim):
+        if axis != dim and index.shape[axis] > input.shape[axis]:
+            raise RuntimeError(
+                f"Size does not match at dimension {axis} expected index {list(index.shape)} to be no larger than "
+                f"self {list(input.shape)} apart from dimension {dim}"
+            )
+    _check_bounds(index, input.shape[dim], dim, "gather")
+    return write_out(Gather.apply(input, dim, index), out, "gather")
 
 
-def index_select(input, dim, index):
+def _check_bounds(index, size, dim, name):
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise RuntimeError(f"{name}(): index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def index_select(input, dim, index, *, out=None):
+    """The slices of ``input`` along ``dim`` at the 1-D ``index`` (each in [0, size))."""
     index = _index_array(index, "index_select")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
     (dim,) = normalize_dims(dim, input.ndim, "index_select")
-    if index.size and (index.min() < -input.shape[dim] or index.max() >= input.shape[dim]):
-        raise IndexError(
-            f"index_select: index out of range for dimension {dim} of size {input.shape[dim]} "
-            f"(min {index.min()}, max {index.max()})"
-        )
-    return IndexSelect.apply(input, dim, index)
+    if input.ndim == 0:
+        _check_bounds(index, 1, dim, "index_select")
+        return write_out(input.reshape(1)[Tensor._make(index.reshape(-1), False)], out, "index_select")
+    _check_bounds(index, input.shape[dim], dim, "index_select")
+    return write_out(IndexSelect.apply(input, dim, index.reshape(-1)), out, "index_select")
 
 
 def _slice_along(input, dim, start, stop):
@@ -168,16 +195,25 @@ def _slice_along(input, dim, start, stop):
 
 
 def split(input, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the listed sizes."""
+    _zero_d(input, "split")
     (dim,) = normalize_dims(dim, input.ndim, "split")
     size = input.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        if size == 0:
+            return (_slice_along(input, dim, 0, 0),)
         bounds = [(s, min(s + step, size)) for s in range(0, size, step)]
     else:
-        sections = list(split_size_or_sections)
-        if sum(sections) != size:
+        sections = [int(n) for n in split_size_or_sections]
+        if sum(sections) != size or any(n < 0 for n in sections):
             raise RuntimeError(
-                f"split: sections {sections} do not sum to the size {size} of dimension {dim}"
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at dimension "
+                f"{dim}), but got split_sizes={sections}"
             )
         starts = np.cumsum([0] + sections[:-1])
         bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
@@ -185,18 +221,37 @@ def split(input, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    """``chunks`` pieces along ``dim`` of ceil(size / chunks) each (fewer when the size runs out), as PyTorch."""
+    _zero_d(input, "chunk")
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     (dim,) = normalize_dims(dim, input.ndim, "chunk")
-    step = -(-input.shape[dim] // chunks)
-    return split(input, max(step, 1), dim)
+    size = input.shape[dim]
+    if size == 0:
+        return tuple(_slice_along(input, dim, 0, 0) for _ in range(chunks))
+    return split(input, -(-size // chunks), dim)
 
 
 def unbind(input, dim=0):
+    if input.ndim == 0:
+        raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
     (dim,) = normalize_dims(dim, input.ndim, "unbind")
     return tuple(GetItem.apply(input, (slice(None),) * dim + (i,)) for i in range(input.shape[dim]))
 
 
 def narrow(input, dim, start, length):
+    """The slice [start, start + length) of ``input`` along ``dim`` (a negative start counts from the end)."""
+    _zero_d(input, "narrow")
     (dim,) = normalize_dims(dim, input.ndim, "narrow")
+    size = input.shape[dim]
+    start = int(start.item() if isinstance(start, Tensor) else start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return _slice_along(input, dim, start, start + length)
 
 

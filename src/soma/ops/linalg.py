@@ -7,6 +7,7 @@ dimensions that were broadcast are summed back down.
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.ops._common import write_out
 from soma.ops.arithmetic import unbroadcast
 from soma.tensor import Tensor
 
@@ -42,7 +43,16 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
+    """Matrix product with NumPy/PyTorch broadcasting of batch dimensions (1-D operands as vectors)."""
+    input, other = (Tensor._make(v, False) if isinstance(v, np.ndarray) else v for v in (input, other))
+    for value, argument in ((input, "input"), (other, "other")):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"matmul(): argument '{argument}' must be Tensor, not {type(value).__name__}")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}")
+    if input.dtype.kind == "b":
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     sa, sb = np.shape(_raw(input)), np.shape(_raw(other))
     if not sa or not sb:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got {sa} and {sb}")
@@ -54,7 +64,7 @@ def matmul(input, other):
             f"({inner_a} != {inner_b})"
         )
     try:
-        return MatMul.apply(input, other)
+        return write_out(MatMul.apply(input, other), out, "matmul")
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast"

@@ -161,7 +161,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x > 0)
+        ctx.save_for_backward(~(x <= 0))  # PyTorch passes the gradient unless relu(x) <= 0, so NaN passes it
         return np.maximum(x, 0)
 
     @staticmethod
@@ -196,8 +196,12 @@ tanh = _float_unary(Tanh, "tanh")
 sigmoid = _float_unary(Sigmoid, "sigmoid")
 
 
-def relu(x):
-    return Relu.apply(x)
+def relu(input, inplace=False):
+    """y = max(0, x)"""
+    input = as_tensor_arg(input, "relu")
+    if input._array.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
 
 
 class Rsqrt(Function):

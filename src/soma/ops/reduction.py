@@ -24,9 +24,10 @@ __all__ = [
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-def normalize_dims(dim, ndim, name="reduction"):
+def normalize_dims(dim, ndim, name="reduction", empty_means_all=True):
     """``dim`` (None, an int, or a tuple/list; empty means all) as a tuple of non-negative axes.
 
+    ``empty_means_all=False`` is for ops where an empty list means no dims (permute, flip, squeeze).
     A 0-d tensor accepts dims 0 and -1, as in PyTorch. Out-of-range dims raise IndexError and
     repeated dims RuntimeError, with PyTorch's wording and the op's name.
     """
@@ -37,7 +38,7 @@ def normalize_dims(dim, ndim, name="reduction"):
     elif isinstance(dim, (tuple, list)):
         dims = tuple(dim)
         if not dims:
-            return tuple(range(ndim))
+            return tuple(range(ndim)) if empty_means_all else ()
     else:
         raise TypeError(f"{name}(): argument 'dim' must be int or tuple of ints, not {type(dim).__name__}")
     size = builtins.max(ndim, 1)
@@ -152,9 +153,16 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # ∂y/∂xᵢ = Π_{j≠i} xⱼ, formed from exclusive cumulative products (exact with zeros)
+        # ∂y/∂xᵢ = Π_{j≠i} xⱼ: y/xᵢ when no x is 0 (PyTorch's formula, so inf/inf gives nan as there),
+        # else from exclusive cumulative products, which stay exact with zeros
         (x,) = ctx.saved_tensors
         dim, keepdim = ctx.meta
+        if x.size == 0 or not np.any(x == 0):
+            y = np.prod(x, axis=dim, keepdims=True) if dim is not None else np.prod(x)
+            if dim is not None and not keepdim:
+                grad = np.expand_dims(grad, dim)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (grad * (y / x)).astype(x.dtype, copy=False), None, None
         flat = dim is None
         work = x.reshape(-1) if flat else x
         axis = 0 if flat else dim
@@ -178,7 +186,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        m = np.amax(x, axis=axes, keepdims=True)
+        m = np.amax(x, axis=axes, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0)
         y = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
         ctx.save_for_backward(x, y)
@@ -219,14 +227,20 @@ def _input(x, name):
     return x
 
 
-def _check_nonempty(x, axes, name):
-    if x._array.size == 0 and any(x.shape[a] == 0 for a in axes) or (x._array.size == 0 and not axes and x.ndim):
-        raise IndexError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim "
-            f"with the 'dim' argument (input shape {tuple(x.shape)})"
-            if len(axes) == x.ndim
-            else f"{name}(): Expected reduction dim {axes} to have non-zero size (input shape {tuple(x.shape)})"
+def _check_nonempty(x, dim, axes, name):
+    """PyTorch refuses max-like reductions over nothing: RuntimeError for a whole empty tensor, IndexError per dim."""
+    if x._array.size:
+        return
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            f"Specify the reduction dim with the 'dim' argument (input shape {tuple(x.shape)})."
         )
+    for axis in axes:
+        if x.shape[axis] == 0:
+            raise IndexError(
+                f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape {tuple(x.shape)})."
+            )
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -256,14 +270,14 @@ def amax(input, dim=(), keepdim=False, *, out=None):
     """The largest element over ``dim`` (all dims if empty); tied maxima share the gradient."""
     x = _input(input, "amax")
     axes = _axes(x, dim, "amax")
-    _check_nonempty(x, axes, "amax")
+    _check_nonempty(x, dim, axes, "amax")
     return write_out(Amax.apply(x, axes, keepdim), out, "amax")
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
     x = _input(input, "amin")
     axes = _axes(x, dim, "amin")
-    _check_nonempty(x, axes, "amin")
+    _check_nonempty(x, dim, axes, "amin")
     return write_out(Amin.apply(x, axes, keepdim), out, "amin")
 
 
@@ -321,9 +335,11 @@ def min(input, dim=None, keepdim=False, *, out=None):
 def _arg(x, dim, keepdim, find, name):
     x = _input(x, name)
     data = x._array
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if data.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         out = _first_extreme(data.reshape(-1), 0, find)
         if keepdim:
             out = np.reshape(out, (1,) * data.ndim)
@@ -403,22 +419,55 @@ def _float_input(x, name):
     return x
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """σ² = Σᵢ (xᵢ - x̄)² / max(n - correction, 0); correction = 1 (Bessel's) unless unbiased=False."""
-    x = _float_input(input, "var")
-    if correction is None:
-        correction = 0 if unbiased is False else 1
-    axes = _axes(x, dim, "var")
-    count = int(np.prod([x.shape[a] for a in axes]))
-    centered = x - Mean.apply(x, axes, True)
-    with np.errstate(divide="ignore", invalid="ignore"):  # n <= correction gives inf or nan, as in PyTorch
-        return write_out(Sum.apply(centered * centered, axes, keepdim) / builtins.max(count - correction, 0),
-                         out, "var")
+class Var(Function):
+    """σ² = Σᵢ (xᵢ - x̄)² / max(n - c, 0) over ``axes`` (c: the correction), or σ = √σ² when ``root``.
+
+    ∂σ²/∂xᵢ = 2 (xᵢ - x̄) / (n - c), and ∂σ/∂xᵢ = ∂σ²/∂xᵢ / (2σ) (0 where σ = 0): PyTorch's
+    formulas, including n = c (infinite: NaN where xᵢ = x̄, else ∞).
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim, root):
+        count = int(np.prod([x.shape[a] for a in axes]))
+        mean = np.mean(x, axis=axes, keepdims=True) if x.size else x
+        centered = x - mean
+        with np.errstate(divide="ignore", invalid="ignore"):  # n <= correction: inf or nan, as in PyTorch
+            y = np.sum(centered * centered, axis=axes, keepdims=True) / builtins.max(count - correction, 0)
+            if root:
+                y = np.sqrt(y)
+        ctx.save_for_backward(centered, y, x == mean)
+        ctx.axes, ctx.dof, ctx.keepdim, ctx.root = axes, count - correction, keepdim, root
+        return (y if keepdim else np.squeeze(y, axis=axes)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        centered, y, at_mean = ctx.saved_tensors
+        grad = grad if ctx.keepdim else np.expand_dims(grad, ctx.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.root:
+                grad = np.where(y == 0, 0, grad / (2 * y))
+            if ctx.dof == 0:
+                out = grad * np.where(at_mean, np.nan, np.inf)
+            else:
+                out = (2.0 / ctx.dof) * grad * centered
+        return out.astype(centered.dtype, copy=False), None, None, None, None
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """σ = √var"""
-    return write_out(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), out, "std")
+def _variance(name, root):
+    def op(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+        x = _float_input(input, name)
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        return write_out(Var.apply(x, _axes(x, dim, name), correction, keepdim, root), out, name)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+var = _variance("var", False)
+std = _variance("std", True)
+var.__doc__ = "σ² = Σᵢ (xᵢ - x̄)² / max(n - correction, 0); correction = 1 (Bessel's) unless unbiased=False."
+std.__doc__ = "σ = √var"
 
 
 class Norm(Function):
@@ -481,6 +530,6 @@ def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
     if p < 0 and not np.isinf(p):
         magnitude = x.abs()
         return write_out(Sum.apply(magnitude**p, axes, keepdim) ** (1.0 / p), out, "norm")
-    if np.isinf(p) and x._array.size == 0 and (not axes or any(x.shape[a] == 0 for a in axes)):
-        raise IndexError(f"norm(): Expected reduction dim to be specified for input.numel() == 0 (shape {x.shape})")
+    if np.isinf(p):
+        _check_nonempty(x, dim, axes, "norm")
     return write_out(Norm.apply(x, float(p), axes, keepdim), out, "norm")

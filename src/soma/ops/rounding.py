@@ -11,7 +11,7 @@ import numpy as np
 from soma._promotion import result_type
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, broadcast_shape, promote, raw, shape_of, write_out
-from soma.ops.arithmetic import unbroadcast
+from soma.ops.arithmetic import sign_of, unbroadcast
 
 __all__ = [
     "floor", "ceil", "round", "trunc", "fix", "sign", "sgn", "frac", "floor_divide", "trunc_divide", "remainder",
@@ -32,17 +32,20 @@ class Step(Function):
 
 
 class StepBinary(Function):
-    """z = f(a, b) for a piecewise-constant f (floor or trunc division): zero gradients."""
+    """z = f(a, b) for a piecewise-constant f (floor or trunc division).
+
+    The result stays in the graph (``requires_grad`` flows), but, as in PyTorch, backward through
+    it is an error rather than a silent zero.
+    """
 
     @staticmethod
     def forward(ctx, a, b, function):
-        ctx.shapes = (shape_of(a), shape_of(b))
+        ctx.function = function.__name__
         return function(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        zero = np.zeros_like(grad)
-        return unbroadcast(zero, ctx.shapes[0]), unbroadcast(zero, ctx.shapes[1]), None
+        raise RuntimeError(f"derivative for {ctx.function} is not implemented")
 
 
 class Remainder(Function):
@@ -58,7 +61,8 @@ class Remainder(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[:2]
-        grad_b = unbroadcast(-grad * ctx.quotient(a / b), shape_of(b)) if need_b else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_b = unbroadcast(-grad * ctx.quotient(a, b), shape_of(b)) if need_b else None
         return (unbroadcast(grad, shape_of(a)) if need_a else None), grad_b, None, None
 
 
@@ -67,8 +71,9 @@ def _unary_step(name, function, bool_ok=True):
         input = as_tensor_arg(input, name)
         if input._array.dtype.kind in "iub":  # rounding an integer changes nothing
             if input._array.dtype.kind == "b" and not bool_ok:
-                raise RuntimeError(f"{name}: \"{name}_cpu\" not implemented for 'Bool'")
-            array = input._array.copy() if name != "sign" else np.sign(input._array)
+                raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
+            bools = input._array.dtype.kind == "b"
+            array = input._array.copy() if name != "sign" or bools else np.sign(input._array)
             from soma.tensor import Tensor
 
             return write_out(Tensor._make(array, False), out, name)
@@ -78,12 +83,12 @@ def _unary_step(name, function, bool_ok=True):
     return op
 
 
-floor = _unary_step("floor", np.floor)
-ceil = _unary_step("ceil", np.ceil)
-trunc = fix = _unary_step("trunc", np.trunc)
-sign = _unary_step("sign", np.sign, bool_ok=True)
+floor = _unary_step("floor", np.floor, bool_ok=False)
+ceil = _unary_step("ceil", np.ceil, bool_ok=False)
+trunc = fix = _unary_step("trunc", np.trunc, bool_ok=False)
+sign = _unary_step("sign", sign_of)
 sgn = sign
-_round = _unary_step("round", np.round)  # NumPy rounds half to even, as PyTorch does
+_round = _unary_step("round", np.round, bool_ok=False)  # NumPy rounds half to even, as PyTorch does
 
 
 def round(input, *, decimals=0, out=None):  # noqa: A001  (PyTorch's name)
@@ -103,7 +108,8 @@ def frac(input, *, out=None):
 
 
 def _integer_division_checked(name, a, b):
-    if np.result_type(raw(a)).kind in "iub" and np.any(np.asarray(raw(b)) == 0):
+    empty = 0 in np.broadcast_shapes(shape_of(raw(a)), shape_of(raw(b)))
+    if not empty and np.result_type(raw(a)).kind in "iub" and np.any(np.asarray(raw(b)) == 0):
         raise RuntimeError(f"{name}: ZeroDivisionError (integer division by zero)")
 
 
@@ -135,6 +141,8 @@ def _remainder_op(name, function, quotient):
     def op(input, other, *, out=None):
         a, b = promote(input, other)
         broadcast_shape(name, shape_of(raw(a)), shape_of(raw(b)))
+        if result_type(a, b).kind == "b":
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
         _integer_division_checked(name, a, b)
         return write_out(Remainder.apply(a, b, function, quotient), out, name)
 
@@ -142,5 +150,5 @@ def _remainder_op(name, function, quotient):
     return op
 
 
-remainder = _remainder_op("remainder", np.remainder, np.floor)
-fmod = _remainder_op("fmod", np.fmod, np.trunc)
+remainder = _remainder_op("remainder", np.remainder, lambda a, b: np.floor_divide(a, b))
+fmod = _remainder_op("fmod", np.fmod, lambda a, b: np.trunc(a / b))

@@ -16,7 +16,8 @@ from soma.tensor import Tensor
 __all__ = [
     "Reshape", "Permute", "Expand", "Cat", "Stack", "Pad", "Flip", "Repeat", "Cast", "Clone",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
-    "repeat", "flip", "cat", "concat", "stack", "pad", "cast", "clone", "sizes_argument", "t",
+    "repeat", "flip", "cat", "concat", "stack", "pad", "cast", "clone", "sizes_argument", "t", "view",
+    "view_dtype",
 ]
 
 
@@ -185,10 +186,40 @@ def reshape(input, *shape):
         ) from None
 
 
+def view(input, *shape):
+    """``reshape`` that never copies: PyTorch's RuntimeError where the strides do not allow the new shape."""
+    target = sizes_argument(shape)
+    try:
+        np.reshape(input._array, target, copy=False)
+    except ValueError as error:
+        if "copy" not in str(error) and "cannot reshape" in str(error):
+            return reshape(input, *shape)  # the size mismatch gets reshape's message
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+            f"two contiguous subspaces). Use .reshape(...) instead. (shape {tuple(input.shape)} -> {list(target)})"
+        ) from None
+    return reshape(input, *shape)
+
+
+def view_dtype(input, dtype):
+    """The same bytes read as ``dtype`` (PyTorch's ``view(dtype)``; outside the graph)."""
+    dtype = np.dtype(dtype)
+    if input.requires_grad:
+        raise RuntimeError("view(dtype): a tensor that requires grad cannot be reinterpreted as another dtype")
+    try:
+        return Tensor._make(input._array.view(dtype), False)
+    except ValueError as error:
+        raise RuntimeError(f"view(dtype): {error}") from None
+
+
 def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
+        normalize_dims(start_dim, 0, "flatten")
+        normalize_dims(end_dim, 0, "flatten")
         return reshape(input, 1)
-    start, end = normalize_dims((start_dim, end_dim), input.ndim, "flatten")
+    (start,), (end,) = normalize_dims(start_dim, input.ndim, "flatten"), normalize_dims(end_dim, input.ndim, "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.shape[:start] + (-1,) + input.shape[end + 1 :]
     if 0 in input.shape:
         shape = input.shape[:start] + (int(np.prod(input.shape[start : end + 1])),) + input.shape[end + 1 :]
@@ -204,7 +235,7 @@ def squeeze(input, dim=None):
     if dim is None:
         shape = tuple(s for s in input.shape if s != 1)
     else:
-        dims = normalize_dims(dim, input.ndim, "squeeze")
+        dims = normalize_dims(dim, input.ndim, "squeeze", empty_means_all=False)
         shape = tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1))
     return input if shape == input.shape else Reshape.apply(input, shape)
 
@@ -219,7 +250,9 @@ def unsqueeze(input, dim):
 
 
 def permute(input, *dims):
-    dims = normalize_dims(sizes_argument(dims), input.ndim, "permute")
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
+    dims = normalize_dims(sizes_argument(dims), input.ndim, "permute", empty_means_all=False)
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(
             f"permute: dims {list(dims)} are not a permutation of the {input.ndim} dimensions"
@@ -270,7 +303,8 @@ def repeat(input, *sizes):
 
 
 def flip(input, dims):
-    return Flip.apply(input, normalize_dims(dims, input.ndim, "flip"))
+    dims = normalize_dims(dims, input.ndim, "flip", empty_means_all=False)
+    return Flip.apply(input, dims) if dims and input.ndim else clone(input)
 
 
 def _check_same(name, tensors, dim):
@@ -293,6 +327,9 @@ def _as_tensors(tensors):
 
 def cat(tensors, dim=0):
     tensors = _as_tensors(tensors)
+    for position, tensor in enumerate(tensors):
+        if tensor.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
     if tensors and tensors[0].ndim:
         (dim,) = normalize_dims(dim, tensors[0].ndim, "cat")
     _check_same("cat", tensors, dim)

@@ -8,6 +8,7 @@ import numpy as np
 
 from soma.autograd.function import Function
 from soma.ops.reduction import normalize_dims
+from soma.tensor import Tensor
 
 __all__ = ["Softmax", "LogSoftmax", "softmax", "log_softmax"]
 
@@ -17,7 +18,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - _max(x, dim))
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -35,7 +36,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
+        shifted = x - _max(x, dim)
         y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -48,6 +49,11 @@ class LogSoftmax(Function):
         return grad - np.exp(y) * grad.sum(axis=ctx.dim, keepdims=True), None
 
 
+def _max(x, dim):
+    """The maximum along ``dim``, kept as a dimension (an empty slice's is -inf, so empty inputs work)."""
+    return np.max(x, axis=dim, keepdims=True, initial=-np.inf)
+
+
 def _dim(input, dim, name):
     if dim is None:  # PyTorch's legacy implicit choice
         dim = 0 if input.ndim in (0, 1, 3) else 1
@@ -55,13 +61,26 @@ def _dim(input, dim, name):
     return dim
 
 
-def softmax(input, dim=None, dtype=None):
+def _apply(function, input, dim, dtype, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    dim = _dim(input, dim, name)
     if dtype is not None:
         input = input.to(dtype)
-    return Softmax.apply(input, _dim(input, dim, "softmax"))
+    if input._array.dtype.kind not in "fc" and not input._array.size:
+        return Tensor._make(input._array.copy(), False)  # nothing to compute: PyTorch returns the empty input
+    if input._array.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: \"{name}_lastdim_kernel_impl\" not implemented for '{input.dtype}'")
+    if input.ndim == 0:
+        return function.apply(input.reshape(1), 0).reshape(())
+    return function.apply(input, dim)
+
+
+def softmax(input, dim=None, dtype=None):
+    """softmax(x)ᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m) along ``dim``."""
+    return _apply(Softmax, input, dim, dtype, "softmax")
 
 
 def log_softmax(input, dim=None, dtype=None):
-    if dtype is not None:
-        input = input.to(dtype)
-    return LogSoftmax.apply(input, _dim(input, dim, "log_softmax"))
+    """log_softmax(x)ᵢ = xᵢ - m - ln Σⱼ e^(xⱼ - m) along ``dim``."""
+    return _apply(LogSoftmax, input, dim, dtype, "log_softmax")
