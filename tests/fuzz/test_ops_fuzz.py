@@ -13,11 +13,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from fuzz_common import record
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import soma
-from fuzz_common import record
 
 DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
 SHAPES = [(), (0,), (1,), (3,), (2, 3), (0, 3), (3, 1), (2, 1, 3), (1, 3)]
