@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+import soma
 import soma.nn as nn
 from helpers import check_module_against_torch, copy_weights_from_torch, random_array, randomize_module
 
@@ -128,3 +129,28 @@ def test_embedding_max_norm_renormalizes_rows_and_gradients_like_torch(norm_type
     check_module_against_torch(layer, ref, [index])
     # the rows looked up were renormalized in place, the others left alone
     np.testing.assert_allclose(layer.weight.detach().numpy(), ref.weight.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_truncated_bptt_gradients_match_torch(kind):
+    """Truncated BPTT (nn.utils.rnn.detach_state between chunks): after the second chunk's backward every
+    parameter gradient equals torch's with ``.detach()``ed state, i.e. no gradient flows into chunk one."""
+    from soma.nn.utils.rnn import detach_state
+
+    layer, ref = getattr(nn, kind)(3, 4, dtype=np.float64), getattr(T, kind)(3, 4, dtype=torch.float64)
+    randomize_module(ref, seed=5)
+    copy_weights_from_torch(ref, layer)
+    x = random_array((6, 2, 3), np.float64, seed=6)
+    state, ref_state = None, None
+    for chunk in (slice(0, 3), slice(3, 6)):
+        layer.zero_grad()
+        ref.zero_grad()
+        out, state = layer(soma.tensor(x[chunk]), state)
+        ref_out, ref_state = ref(torch.tensor(x[chunk]), ref_state)
+        out.sum().backward()
+        ref_out.sum().backward()
+        state = detach_state(state)
+        ref_state = tuple(s.detach() for s in ref_state) if kind == "LSTM" else ref_state.detach()
+    for name, p in ref.named_parameters():
+        np.testing.assert_allclose(dict(layer.named_parameters())[name].grad.numpy(), p.grad.numpy(),
+                                   rtol=1e-10, atol=1e-12, err_msg=name)
