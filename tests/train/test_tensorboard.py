@@ -38,6 +38,10 @@ def test_tensorboard_logs_every_epoch_for_train_and_validation(tmp_path):
     np.testing.assert_allclose([v for _, v in train["epoch_learning_rate"]], history["lr"])
     assert [step for step, _ in train["batch_loss"]] == list(range(1, 13))  # 4 batches of 40 samples, 3 epochs
     assert sorted(histograms) == ["bias", "weight"]
+    trainer.fit(X, y, epochs=4, initial_epoch=3, batch_size=10, validation_split=0.2)  # resumed: steps go on
+    train, _ = _scalars(tmp_path / "logs" / "train")
+    assert [step for step, _ in train["batch_loss"]] == list(range(1, 17))
+    assert [step for step, _ in train["epoch_loss"]] == [0, 1, 2, 3]
 
 
 def test_tensorboard_without_the_extra_names_it(monkeypatch):

@@ -279,6 +279,10 @@ class ModelCheckpoint(_Monitor):
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.last_saved = None
 
+    @property
+    def state_key(self):
+        return f"ModelCheckpoint[{self.monitor},{self.mode}{',best_only' if self.save_best_only else ''}]"
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.save_best_only:

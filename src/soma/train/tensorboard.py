@@ -78,6 +78,11 @@ class TensorBoard(Callback):
         event = Event(wall_time=time.time(), step=int(step), summary=Summary(value=entries))
         self._writer(split).add_event(event)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        steps = self.trainer.params.get("steps")
+        if steps:  # the global step goes on from a resumed epoch instead of starting again at 1
+            self._batches = epoch * steps
+
     def on_train_batch_end(self, batch, logs=None):
         self._batches += 1
         if self.update_freq != "epoch" and "loss" in (logs or {}) and self._batches % self.update_freq == 0:
