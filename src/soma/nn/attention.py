@@ -25,7 +25,7 @@ from soma.ops.linear import linear
 from soma.ops.shape import cat, pad
 from soma.tensor import Tensor
 
-__all__ = ["MultiheadAttention", "additive_mask"]
+__all__ = ["MultiheadAttention"]
 
 
 def additive_mask(mask, dtype, name):
