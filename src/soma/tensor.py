@@ -82,6 +82,31 @@ class Tensor(TensorBase):
     def type_as(self, other):
         return _ops.cast(self, other.dtype)
 
+    # -------------------------------------------------------- new tensors like this one
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation().ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation().empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                                requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return _creation().tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    @property
+    def nbytes(self):
+        return self._array.nbytes
+
+    @property
+    def itemsize(self):
+        return self._array.itemsize
+
     def float(self):
         return _ops.cast(self, np.float32)
 
@@ -495,6 +520,12 @@ class Tensor(TensorBase):
         return _ops.getitem(self, index)
 
 
+def _creation():
+    from soma import creation
+
+    return creation
+
+
 def _is_operand(value):
     return isinstance(value, (TensorBase, int, float, complex, np.generic, np.ndarray))
 
@@ -526,3 +557,26 @@ def _to_arguments(name, args, kwargs):
 
 
 from soma import ops as _ops  # noqa: E402  (ops build on Tensor, so they load after it)
+
+# Methods that are the functional form with the tensor first (``x.sort(dim)`` is ``soma.sort(x, dim)``).
+_FUNCTIONAL_METHODS = (
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nonzero", "argwhere", "unique", "bincount", "tril",
+    "triu", "diagonal", "diag", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims", "roll", "tile",
+    "repeat_interleave", "fliplr", "flipud", "rot90", "masked_select", "take", "narrow_copy", "lerp", "logaddexp",
+    "hypot", "fmax", "fmin", "nan_to_num", "addmm", "baddbmm", "addmv", "outer", "ger", "isclose", "allclose",
+    "equal", "clamp_min", "clamp_max", "isposinf", "isneginf", "signbit", "logical_not",
+)
+
+
+def _method(function):
+    def method(self, *args, **kwargs):
+        return function(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
+for _name in _FUNCTIONAL_METHODS:
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _method(getattr(_ops, _name)))

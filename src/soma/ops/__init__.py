@@ -14,3 +14,6 @@ from soma.ops.pointwise import *  # noqa: F403
 from soma.ops.reduction import *  # noqa: F403
 from soma.ops.shape import *  # noqa: F403
 from soma.ops.softmax import *  # noqa: F403
+from soma.ops.sorting import *  # noqa: F403
+from soma.ops.layout import *  # noqa: F403
+from soma.ops.combine import *  # noqa: F403

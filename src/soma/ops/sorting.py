@@ -1,0 +1,157 @@
+"""Sorting and selection: sort, argsort, topk, kthvalue, median, nonzero, argwhere, unique, bincount, searchsorted.
+
+Values picked by a sort are a ``gather`` of the input at the sorted indices, so their
+gradient flows back to the chosen elements (∂valueⱼ/∂x_{index j} = 1). The sorts are
+stable and order NaN as the largest value, as PyTorch's CPU sort does.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from soma.ops._common import as_tensor_arg, raw
+from soma.ops.indexing import gather
+from soma.ops.reduction import normalize_dims
+from soma.tensor import Tensor
+
+__all__ = ["sort", "argsort", "topk", "kthvalue", "median", "nonzero", "argwhere", "unique", "bincount",
+           "searchsorted", "msort"]
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _order(array, axis, descending):
+    """Stable sorting indices along ``axis``; NaN counts as the largest value."""
+    if not descending:
+        return np.argsort(array, axis=axis, kind="stable")
+    # a stable descending order: sort the reversed axis ascending, then reverse back
+    flipped = np.flip(array, axis)
+    order = np.argsort(flipped, axis=axis, kind="stable")
+    order = np.flip(order, axis)
+    return array.shape[axis] - 1 - order
+
+
+def _int64(array):
+    return Tensor._make(np.asarray(array, dtype=np.int64), False)
+
+
+def _along(input, dim, name):
+    input = as_tensor_arg(input, name)
+    (dim,) = normalize_dims(dim, input.ndim, name)
+    return input, dim
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """(values, indices) of ``input`` sorted along ``dim``; values carry the gradient."""
+    input, dim = _along(input, dim, "sort")
+    if input.ndim == 0:
+        return values_indices(input.clone(), _int64(np.zeros((), np.int64)))
+    if input.dtype.kind == "b":
+        order = _order(input._array.astype(np.uint8), dim, descending)
+    else:
+        order = _order(input._array, dim, descending)
+    return values_indices(gather(input, dim, _int64(order)), _int64(order))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices."""
+    input, dim_ = _along(input, dim, "topk")
+    size = input.shape[dim_] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk(): selected index k out of range (k = {k}, size {size} along dim {dim})")
+    values, indices = sort(input, dim, descending=largest)
+    if input.ndim == 0:
+        return values_indices(values, indices)
+    return values_indices(values.narrow(dim_, 0, k), indices.narrow(dim_, 0, k))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """The k-th smallest element along ``dim`` (k from 1) and its index."""
+    input, dim_ = _along(input, dim, "kthvalue")
+    size = input.shape[dim_] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim} (k = {k}, size {size})")
+    values, indices = sort(input, dim)
+    if input.ndim == 0:
+        return values_indices(values, indices)
+    pick = values.narrow(dim_, k - 1, 1), indices.narrow(dim_, k - 1, 1)
+    if keepdim:
+        return values_indices(*pick)
+    return values_indices(pick[0].squeeze(dim_), pick[1].squeeze(dim_))
+
+
+def median(input, dim=None, keepdim=False, *, out=None):
+    """The lower median (element (n-1)//2 of the sorted values), as PyTorch; with ``dim``, (values, indices)."""
+    input = as_tensor_arg(input, "median")
+    if dim is None:
+        if input._array.size == 0:
+            return Tensor._make(np.full((), np.nan, input.dtype), False)
+        flat = input.reshape(-1)
+        return kthvalue(flat, (flat.shape[0] - 1) // 2 + 1, 0).values
+    _, dim_ = _along(input, dim, "median")
+    size = input.shape[dim_] if input.ndim else 1
+    return kthvalue(input, (size - 1) // 2 + 1, dim, keepdim)
+
+
+def nonzero(input, *, out=None, as_tuple=False):
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one index tensor per dim."""
+    array = raw(as_tensor_arg(input, "nonzero"))
+    indices = np.nonzero(np.atleast_1d(array)) if array.ndim == 0 else np.nonzero(array)
+    if as_tuple:
+        return tuple(_int64(i) for i in indices)
+    if array.ndim == 0:
+        return _int64(np.zeros((int(bool(array)), 0)))
+    return _int64(np.stack(indices, axis=1) if indices else np.zeros((0, 0)))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), and optionally where each element went and how often each occurs."""
+    array = raw(as_tensor_arg(input, "unique"))
+    if dim is not None:
+        (dim,) = normalize_dims(dim, array.ndim, "unique")
+    values, inverse, counts = np.unique(array, return_inverse=True, return_counts=True, axis=dim)
+    result = [Tensor._make(values, False)]
+    if return_inverse:
+        result.append(_int64(inverse.reshape(array.shape) if dim is None else inverse.reshape(-1)))
+    if return_counts:
+        result.append(_int64(counts))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each non-negative integer occurs in the 1-D ``input`` (weighted sums with ``weights``)."""
+    array = raw(as_tensor_arg(input, "bincount"))
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got {array.dtype}{array.shape}")
+    if array.size and array.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else raw(weights)
+    counts = np.bincount(array, weights=w, minlength=minlength)
+    dtype = np.int64 if w is None else (w.dtype if w.dtype.kind == "f" else np.float64)
+    return Tensor._make(counts.astype(dtype), False)
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """Indices where ``values`` would be inserted into the innermost dim of ``sorted_sequence``."""
+    sequence = raw(as_tensor_arg(sorted_sequence, "searchsorted"))
+    query = raw(values) if isinstance(values, Tensor) else np.asarray(values)
+    side = side or ("right" if right else "left")
+    if sequence.ndim == 1:
+        result = np.searchsorted(sequence, query, side=side)
+    else:
+        rows = sequence.reshape(-1, sequence.shape[-1])
+        flat = query.reshape(rows.shape[0], -1)
+        result = np.stack([np.searchsorted(r, q, side=side) for r, q in zip(rows, flat)]).reshape(query.shape)
+    return Tensor._make(np.asarray(result, dtype=np.int32 if out_int32 else np.int64), False)
