@@ -6,8 +6,11 @@ no batch dimension, an extra dimension, the wrong channel or feature count, int6
 float32, NaN/Inf, a non-contiguous (transposed) view. hypothesis (derandomized) draws the batch size and
 the values. They agree when both raise (soma's exception an instance of torch's, its message naming the
 layer), or both return outputs of the same shape, dtype and values, with the same input and parameter
-gradients. ``make fuzz`` prints the tally: ``layer fuzz: N cases, K disagreements``.
+gradients. ``make fuzz`` prints the tally: ``layer fuzz: N cases, K disagreements``; the disagreements
+still open are the cases in ``KNOWN``, each with its reason (any other one fails the test).
 """
+
+import zlib
 
 import numpy as np
 import pytest
@@ -293,12 +296,10 @@ def _describe(spec, mutation):
     return f"{spec['name']}({shapes})-{mutation}"
 
 
-CASES = [(spec, mutation) for spec in SPECS for mutation in MUTATIONS
-         if mutation != "seq0" or any("T" in item[1] for item in spec["inputs"])]
 
 _PROMOTION = "integer input of an op PyTorch computes in float32: the lead's type promotion (soma.ops) decides"
 _NAN = "NaN/Inf placement differs from PyTorch's kernel (which elements a NaN or Inf reaches)"
-# Disagreements still open, each with its reason; they are counted in the tally and expected to fail here.
+# Disagreements still open, each with its reason: counted in the tally, not failing the test.
 KNOWN = {
     "Sigmoid(Nx3x4)-int64": _PROMOTION, "Tanh(Nx3x4)-int64": _PROMOTION, "sigmoid(Nx3)-int64": _PROMOTION,
     "tanh(Nx3)-int64": _PROMOTION, "SmoothL1Loss(Nx3,Nx3)-int64": _PROMOTION,
@@ -326,18 +327,26 @@ KNOWN = {
 }
 
 
-def _param(spec, mutation):
-    case_id = _describe(spec, mutation)
-    marks = [pytest.mark.xfail(reason=KNOWN[case_id], strict=False)] if case_id in KNOWN else []
-    return pytest.param(spec, mutation, id=case_id, marks=marks)
+def _mutations(spec):
+    return [m for m in MUTATIONS if m != "seq0" or any("T" in item[1] for item in spec["inputs"])]
 
 
-@pytest.mark.parametrize("spec,mutation", [_param(*case) for case in CASES])
-@settings(max_examples=2, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
+# One test per layer, running every mutation: hypothesis (one derandomized example per layer) draws the batch
+# size and the seed, salted per case so that cases differ. (A pytest item per case, ~1,100 of them each under
+# @given, ran into a RecursionError inside hypothesis after about a thousand items in one process.)
+@pytest.mark.parametrize("spec", SPECS, ids=[_describe(spec, "")[:-1] for spec in SPECS])
+@settings(max_examples=1, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(2, 4), seed=st.integers(0, 2**16))
-def test_layer_agrees_with_torch(spec, mutation, n, seed):
-    soma.manual_seed(seed)
-    torch.manual_seed(seed)
-    problem = record("layer", run_case(spec, mutation, n, seed))
-    assert problem is None, f"{_describe(spec, mutation)} (N={n}): {problem}"
+def test_layer_agrees_with_torch(spec, n, seed):
+    problems = []
+    for mutation in _mutations(spec):
+        case_id = _describe(spec, mutation)
+        salt = zlib.crc32(case_id.encode())
+        case_n, case_seed = 2 + (n - 2 + salt) % 3, (seed + salt) % 2**16
+        soma.manual_seed(case_seed)
+        torch.manual_seed(case_seed)
+        problem = record("layer", run_case(spec, mutation, case_n, case_seed))
+        if problem and case_id not in KNOWN:
+            problems.append(f"{case_id} (N={case_n}): {problem}")
+    assert not problems, "\n".join(problems)
