@@ -69,7 +69,7 @@ from soma import classic, models  # noqa: E402,I001
 
 def __getattr__(name):
     """``soma.explain``, ``soma.datasets`` and ``soma.train`` load on first use, so ``import soma`` stays fast."""
-    if name in ("explain", "datasets", "train"):
+    if name in ("explain", "datasets", "train", "distributed"):
         import importlib
 
         return importlib.import_module(f"soma.{name}")

@@ -27,3 +27,5 @@ from soma.nn.sparse import *  # noqa: F403
 from soma.nn.transformer import *  # noqa: F403
 from soma.nn.upsampling import *  # noqa: F403
 from soma.nn import modules  # noqa: E402  (PyTorch's module paths, aliases of the above)
+from soma.nn import parallel  # noqa: E402  (DistributedDataParallel; MPI loads only when used)
+from soma.nn.parallel import SyncBatchNorm  # noqa: E402
