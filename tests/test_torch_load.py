@@ -173,7 +173,7 @@ def test_legacy_file_with_a_huge_storage_count_is_refused(tmp_path):
     (zip_of({"other.txt": b"hi"}), "no single data.pkl"),
     (zip_of({"data.pkl": b"\x80\x02]q\x00h\x00a."}), "cycle"),
     (zip_of({"data.pkl": b"\x80\x02}q\x00(X"}), "corrupt"),
-    (b"PK\x03\x04 truncated", "not a readable zip"),
+    (b"PK\x03\x04 truncated", "torch.save zip archive but is not a readable zip"),
     (zip_of({"data.pkl": b"\x80\x02" + b"]" * 100000 + b"a" * 99999 + b"."}), "nested too deeply"),
     (zip_of({"data.pkl": b"\x80\x02(X\x07\x00\x00\x00storageq\x00tQ."}), "persistent id that is not a storage"),
 ], ids=["no-pickle", "cycle", "truncated-pickle", "bad-zip", "deep-nesting", "bad-persistent-id"])
@@ -310,3 +310,22 @@ def test_is_torch_file(tmp_path):
     plain_pickle = tmp_path / "p.pkl"
     plain_pickle.write_bytes(pickle.dumps({"a": 1}, protocol=2))
     assert not any(is_torch_file(f) for f in [ours, plain_pickle, tmp_path / "missing", io.BytesIO(b"")])
+
+
+def test_soma_load_reads_torch_save_files(tmp_path):
+    ref = torch.nn.Linear(3, 2)
+    path = tmp_path / "linear.pt"
+    torch.save({"model": ref.state_dict(), "step": 7}, path)
+    for source in (path, str(path), io.BytesIO(path.read_bytes())):
+        loaded = soma.load(source, map_location="cpu", weights_only=True)
+        assert loaded["step"] == 7
+        np.testing.assert_array_equal(loaded["model"]["weight"].numpy(), ref.weight.detach().numpy())
+    obj, metadata = soma.load(path, with_metadata=True)
+    assert metadata == {} and list(obj["model"]) == ["weight", "bias"]
+    marker = tmp_path / "pwned"
+    torch.save({"payload": Evil(marker)}, tmp_path / "evil.pt")
+    with pytest.raises(UnsafeTorchFileError, match=r"posix\.system"):
+        soma.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+    os.mkfifo(tmp_path / "fifo")
+    assert not is_torch_file(tmp_path / "fifo")  # never opened (opening a FIFO would block)

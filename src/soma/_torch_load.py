@@ -273,7 +273,8 @@ def _load_zip(stream, source):
     try:
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise _TorchFileError(f"load: {source} is not a readable zip archive ({error})") from None
+        raise _TorchFileError(f"load: {source} starts like a torch.save zip archive but is not a readable zip "
+                              f"({error})") from None
     with archive:
         prefix = _find_archive(archive, source)
         byteorder = "little"
@@ -412,6 +413,8 @@ def _rebuild(obj, source, map_location, done, active):
 # ------------------------------------------------------------------ public
 def _peek(f, n):
     if isinstance(f, (str, bytes, os.PathLike)):
+        if not os.path.isfile(f):  # never open a FIFO or a device to peek at it
+            return b""
         try:
             with open(f, "rb") as stream:
                 return stream.read(n)

@@ -532,7 +532,11 @@ def load(f, map_location=None, *, weights_only=True, mmap=None, with_metadata=Fa
     """
     del weights_only, mmap  # nothing to execute, and nothing shared with the file
     _device_map(map_location)
-    # (the torch.save reader plugs in here: `if is_torch_file(f): return load_torch(f, map_location)`)
+    from soma._torch_load import is_torch_file, load_torch
+
+    if is_torch_file(f):  # a torch.save file: read through an allowlist unpickler that runs nothing
+        obj = load_torch(f, map_location)
+        return (obj, {}) if with_metadata else obj
     if isinstance(f, (str, bytes, os.PathLike)):
         path = os.fsdecode(f)
         source = repr(path)
