@@ -17,6 +17,7 @@ import numpy as np
 from soma._errors import DTypeError, check_floating, check_same_dtype
 from soma.autograd.function import Function
 from soma.ops.arithmetic import unbroadcast
+from soma.ops import pointwise as _pointwise
 from soma.ops.pointwise import Relu, Sigmoid, Tanh, stable_sigmoid
 from soma.ops.softmax import log_softmax as _log_softmax
 from soma.ops.softmax import softmax as _softmax
@@ -325,13 +326,13 @@ relu_ = relu
 
 
 def sigmoid(input):
-    """y = σ(x) = 1/(1 + e⁻ˣ)"""
-    return Sigmoid.apply(input)
+    """y = σ(x) = 1/(1 + e⁻ˣ) (integers compute in the default float dtype)"""
+    return _pointwise.sigmoid(input)
 
 
 def tanh(input):
-    """y = tanh x"""
-    return Tanh.apply(input)
+    """y = tanh x (integers compute in the default float dtype)"""
+    return _pointwise.tanh(input)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

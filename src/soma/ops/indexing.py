@@ -257,6 +257,8 @@ def narrow(input, dim, start, length):
 
 def one_hot(tensor, num_classes=-1):
     """F.one_hot: int64 tensor with a trailing dimension of size num_classes."""
+    if isinstance(tensor, Tensor) and tensor.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
     labels = _index_array(tensor, "one_hot")
     if num_classes == -1:
         num_classes = int(labels.max()) + 1 if labels.size else 0

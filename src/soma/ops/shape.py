@@ -365,6 +365,11 @@ def pad(input, pad, mode="constant", value=0.0):
         raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    if mode != "constant" and len(pad) not in {2 * (input.ndim - 1), 2 * (input.ndim - 2)} & {2, 4, 6}:
+        raise NotImplementedError(  # PyTorch pads the last 1-3 dims of a (batched or unbatched) 3-5-D input
+            f"pad: padding size {len(pad)} is not supported for {input.ndim}D input tensor with mode {mode!r}; "
+            "reflect, replicate and circular pad all spatial dims of a 2-D to 5-D input"
+        )
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))

@@ -70,7 +70,7 @@ def _apply(function, input, dim, dtype, name):
     if input._array.dtype.kind not in "fc" and not input._array.size:
         return Tensor._make(input._array.copy(), False)  # nothing to compute: PyTorch returns the empty input
     if input._array.dtype.kind not in "fc":
-        raise RuntimeError(f"{name}: \"{name}_lastdim_kernel_impl\" not implemented for '{input.dtype}'")
+        raise NotImplementedError(f"{name}: \"{name}_lastdim_kernel_impl\" not implemented for '{input.dtype}'")
     if input.ndim == 0:
         return function.apply(input.reshape(1), 0).reshape(())
     return function.apply(input, dim)
