@@ -16,9 +16,9 @@ import numpy as np
 
 from soma._errors import DTypeError, check_floating, check_same_dtype
 from soma.autograd.function import Function
-from soma.ops.arithmetic import unbroadcast
 from soma.ops import pointwise as _pointwise
-from soma.ops.pointwise import Relu, Sigmoid, Tanh, stable_sigmoid
+from soma.ops.arithmetic import unbroadcast
+from soma.ops.pointwise import Relu, Tanh, stable_sigmoid
 from soma.ops.softmax import log_softmax as _log_softmax
 from soma.ops.softmax import softmax as _softmax
 
