@@ -252,3 +252,15 @@ def test_functions_take_pytorch_keywords_and_out():
 def test_reductions_over_an_empty_dim_list_reduce_everything():
     x = soma.tensor([[1.0, 5.0], [3.0, 2.0]])
     assert x.sum(dim=()).item() == 11.0 and x.mean(dim=[]).item() == 2.75 and x.amax(dim=()).item() == 5.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: nn.MultiheadAttention(8, 2, device=d), lambda d: nn.RMSNorm(4, device=d),
+    lambda d: nn.TransformerEncoderLayer(8, 2, 16, device=d), lambda d: nn.TransformerDecoderLayer(8, 2, 16, device=d),
+    lambda d: nn.Transformer(8, 2, 1, 1, 16, device=d), lambda d: nn.Linear(2, 3, device=d),
+    lambda d: nn.Conv2d(1, 2, 3, device=d), lambda d: nn.LSTM(2, 3, device=d),
+])
+def test_layer_constructors_check_their_device(make):
+    make("cpu")
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        make("cuda")

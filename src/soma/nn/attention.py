@@ -15,6 +15,7 @@ keys or values have other sizes (``kdim``, ``vdim``); ``out_proj`` is W_o, b_o.
 
 import numpy as np
 
+from soma._device import resolve
 from soma.nn import init
 from soma.nn.linear import Linear
 from soma.nn.module import Module, empty_parameter
@@ -72,6 +73,7 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
+        resolve(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")

@@ -6,6 +6,7 @@ re-centering and β, one reduction fewer per position; used by most recent Trans
 
 import numpy as np
 
+from soma._device import resolve
 from soma.nn.module import Module, Parameter
 from soma.ops.normalization import rms_norm
 
@@ -31,6 +32,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
+        resolve(device, "RMSNorm")
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
