@@ -296,7 +296,17 @@ class Tensor(TensorBase):
         return _ops.bitwise_not(self)
 
     def __setitem__(self, index, value):
-        self._inplace("__setitem__", _ops.index_put_value, _ops.as_index(index), value)
+        index = _ops.as_index(index)
+        if _ops.is_grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            self._inplace("__setitem__", _ops.index_put_value, index, value)  # recorded: x[i] = v in the graph
+            return
+        try:  # outside the graph: write the selected elements only
+            self._array[index] = value._array if isinstance(value, Tensor) else value
+        except IndexError as error:
+            raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(self.shape)}: {error}") from None
+        except ValueError as error:
+            raise RuntimeError(f"__setitem__: cannot assign to a tensor of shape {tuple(self.shape)}: {error}") from None
+        _ops.mark_dirty(self)
 
     # ---------------------------------------------------------------- math
     def exp(self):

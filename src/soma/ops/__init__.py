@@ -4,6 +4,7 @@ The names here are the functional forms (``soma.exp``, ``soma.matmul``, ...); th
 ``Function`` classes (``ops.Mul``, ``ops.MatMul``, ...) are the graph nodes.
 """
 
+from soma.autograd.function import is_grad_enabled, mark_dirty  # noqa: F401  (for Tensor.__setitem__)
 from soma.ops._common import to_dtype  # noqa: F401
 from soma.ops.arithmetic import *  # noqa: F403
 from soma.ops.comparison import *  # noqa: F403
