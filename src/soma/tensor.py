@@ -305,7 +305,7 @@ class Tensor(TensorBase):
         except IndexError as error:
             raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(self.shape)}: {error}") from None
         except ValueError as error:
-            raise RuntimeError(f"__setitem__: cannot assign to a tensor of shape {tuple(self.shape)}: {error}") from None
+            raise RuntimeError(f"__setitem__: cannot assign into shape {tuple(self.shape)}: {error}") from None
         _ops.mark_dirty(self)
 
     # ---------------------------------------------------------------- math
