@@ -25,8 +25,6 @@ def _size(size, name="size"):
     """PyTorch's size argument: ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, non-negative integers."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    elif len(size) == 1 and type(size[0]).__name__ == "Size":
-        size = tuple(size[0])
     for s in size:
         if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iu":
             continue

@@ -9,6 +9,7 @@ one line that hands the array to an op in :mod:`soma.ops`.
 
 import numpy as np
 
+from soma._device import device, resolve
 from soma.tensor_base import TensorBase
 
 __all__ = ["Tensor"]
@@ -58,8 +59,6 @@ class Tensor(TensorBase):
         target, dtype = _to_arguments("Tensor.to", args, kwargs)
         copy = kwargs.get("copy", False)
         if target is not None:
-            from soma._device import resolve
-
             resolve(target, "Tensor.to")
         out = self if dtype is None else _ops.cast(self, dtype)
         return _ops.clone(out) if copy and out is self else out
@@ -68,10 +67,7 @@ class Tensor(TensorBase):
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        from soma._device import resolve
-
-        resolve("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
-                "Tensor.cuda")
+        resolve("cuda" if device is None else device, "Tensor.cuda")  # an int is a CUDA index, as in soma.device
         return self  # pragma: no cover  (resolve raises on a machine without a GPU)
 
     def type(self, dtype=None, non_blocking=False):
@@ -551,7 +547,7 @@ def _to_arguments(name, args, kwargs):
     for arg in args:
         if isinstance(arg, TensorBase):
             dtype = arg.dtype
-        elif isinstance(arg, (str, int)) and not isinstance(arg, bool) or type(arg).__name__ == "device":
+        elif isinstance(arg, (str, int, device)) and not isinstance(arg, bool):
             target = arg
         elif arg is not None and not isinstance(arg, bool):
             dtype = arg
@@ -574,7 +570,7 @@ _FUNCTIONAL_METHODS = (
     "triu", "diagonal", "diag", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims", "roll", "tile",
     "repeat_interleave", "fliplr", "flipud", "rot90", "masked_select", "take", "narrow_copy", "lerp", "logaddexp",
     "hypot", "fmax", "fmin", "nan_to_num", "addmm", "baddbmm", "addmv", "outer", "ger", "isclose", "allclose",
-    "equal", "clamp_min", "clamp_max", "isposinf", "isneginf", "signbit", "logical_not",
+    "equal", "clamp_min", "clamp_max", "isposinf", "isneginf", "signbit",
 )
 
 

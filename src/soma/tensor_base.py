@@ -69,10 +69,6 @@ def _has_big_int(data):
     return isinstance(data, int) and not -(2**63) <= data < 2**63
 
 
-def _data(value):
-    return value._array if isinstance(value, TensorBase) else value
-
-
 class TensorBase:
     """Storage and bookkeeping shared by every tensor; see :class:`soma.Tensor`."""
 
@@ -382,7 +378,6 @@ class TensorBase:
         return self._inplace("floor_divide_", _ops().floor_divide, other)
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
-    mul_.__doc__ = "In-place ``self *= other``."
 
     def __imod__(self, other):
         return self.remainder_(other)

@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from soma.autograd.function import _Mode, check_finite, modified_saved_inputs
+from soma.autograd.function import _Mode, check_finite, modified_saved_arrays
 from soma.tensor import Tensor
 
 __all__ = ["backward", "grad"]
@@ -91,7 +91,7 @@ def _visit_outputs(node, grads, handed_out):
 
 
 def _check_versions(node):
-    for array in modified_saved_inputs(node):
+    for array in modified_saved_arrays(node):
         raise RuntimeError(
             f"one of the variables needed for gradient computation of {node.name} "
             f"(shape {tuple(array.shape)}) has been modified by an inplace operation "

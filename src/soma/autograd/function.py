@@ -27,7 +27,6 @@ import weakref
 
 import numpy as np
 
-from soma.backend import as_array
 from soma.tensor import Tensor
 
 __all__ = [
@@ -233,7 +232,7 @@ class Function:
 
 
 def _wrap_outputs(ctx, args, out, track):
-    outputs = tuple(Tensor._make(as_array(o), track) for o in out)
+    outputs = tuple(Tensor._make(o, track) for o in out)
     if track:
         ctx._n_out = len(outputs)
         ctx._out_meta = [(o._array.shape, o._array.dtype) for o in outputs]
@@ -293,6 +292,6 @@ def modified_since(array, stamp):
     return entry is not None and entry[1] > stamp and entry[0]() is root
 
 
-def modified_saved_inputs(node):
+def modified_saved_arrays(node):
     """The arrays ``node`` saved for backward that were changed in place after its forward."""
     return [a for a in node.saved_tensors if modified_since(a, node._stamp)]

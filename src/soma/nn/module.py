@@ -363,7 +363,6 @@ class Module:
         Floating-point parameters and buffers take a floating ``dtype``; integer buffers
         (such as BatchNorm's ``num_batches_tracked``) keep theirs, as in PyTorch.
         """
-        from soma._device import resolve
         from soma.tensor import _to_arguments
 
         target, dtype = _to_arguments("Module.to", args, kwargs)
@@ -401,10 +400,7 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        from soma._device import resolve
-
-        resolve("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
-                f"{type(self).__name__}.cuda")
+        resolve("cuda" if device is None else device, f"{type(self).__name__}.cuda")
         return self  # pragma: no cover  (resolve raises without a GPU)
 
     # ------------------------------------------------------------------------ hooks

@@ -79,9 +79,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 
 def _scaled_sum(input, product, beta, alpha):
     scaled = product if alpha == 1 else product * alpha
-    if beta == 0:  # PyTorch ignores input entirely (NaN in it does not propagate)
-        return scaled + 0 * product if input is None else scaled.expand(*np.broadcast_shapes(input.shape,
-                                                                                              scaled.shape))
+    if beta == 0:  # PyTorch ignores input's values entirely (NaN in it does not propagate), only its shape
+        return scaled.expand(*np.broadcast_shapes(input.shape, scaled.shape))
     return (input if beta == 1 else input * beta) + scaled
 
 

@@ -64,11 +64,14 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return getitem(moved, (Ellipsis, i, i + offset))
 
 
+_diagonal = diagonal  # diag's argument is named diagonal too (PyTorch's name)
+
+
 def diag(input, diagonal=0):
     """A 1-D input becomes a square matrix with it on diagonal k; a 2-D input gives its diagonal k."""
     input = as_tensor_arg(input, "diag")
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return _diagonal(input, diagonal)
     if input.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
     return diag_embed(input, diagonal)

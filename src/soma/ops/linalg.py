@@ -7,7 +7,7 @@ dimensions that were broadcast are summed back down.
 import numpy as np
 
 from soma.autograd.function import Function
-from soma.ops._common import write_out
+from soma.ops._common import raw, write_out
 from soma.ops.arithmetic import unbroadcast
 from soma.tensor import Tensor
 
@@ -53,7 +53,7 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}")
     if input.dtype.kind == "b":
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    sa, sb = np.shape(_raw(input)), np.shape(_raw(other))
+    sa, sb = np.shape(raw(input)), np.shape(raw(other))
     if not sa or not sb:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got {sa} and {sb}")
     inner_a = sa[-1]
@@ -69,10 +69,6 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast"
         ) from None
-
-
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else value
 
 
 def mm(input, other):

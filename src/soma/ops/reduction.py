@@ -12,7 +12,7 @@ import numpy as np
 
 from soma._promotion import get_default_dtype
 from soma.autograd.function import Function
-from soma.ops._common import write_out
+from soma.ops._common import as_tensor_arg, write_out
 from soma.tensor import Tensor
 
 __all__ = [
@@ -145,20 +145,18 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
-        ctx.save_for_backward(x)
+        y = x.prod() if dim is None else x.prod(axis=dim, keepdims=True)
+        ctx.save_for_backward(x, y)  # y (dim kept) serves the backward's y / xᵢ
         ctx.meta = (dim, keepdim)
-        if dim is None:
-            return x.prod()
-        return x.prod(axis=dim, keepdims=keepdim)
+        return y if dim is None or keepdim else np.squeeze(y, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
         # ∂y/∂xᵢ = Π_{j≠i} xⱼ: y/xᵢ when no x is 0 (PyTorch's formula, so inf/inf gives nan as there),
         # else from exclusive cumulative products, which stay exact with zeros
-        (x,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         dim, keepdim = ctx.meta
         if x.size == 0 or not np.any(x == 0):
-            y = np.prod(x, axis=dim, keepdims=True) if dim is not None else np.prod(x)
             if dim is not None and not keepdim:
                 grad = np.expand_dims(grad, dim)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -221,12 +219,6 @@ def _axes(x, dim, name):
     return axes if x.ndim else ()
 
 
-def _input(x, name):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    return x
-
-
 def _check_nonempty(x, dim, axes, name):
     """PyTorch refuses max-like reductions over nothing: RuntimeError for a whole empty tensor, IndexError per dim."""
     if x._array.size:
@@ -245,7 +237,7 @@ def _check_nonempty(x, dim, axes, name):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """y = Σᵢ xᵢ over ``dim`` (all dims if None or empty); integers and bools sum to int64, as in PyTorch."""
-    x = _input(input, "sum")
+    x = as_tensor_arg(input, "sum")
     if dtype is not None:
         x = x.to(dtype)
     elif x._array.dtype.kind in "iub":
@@ -255,7 +247,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """y = (1/n) Σᵢ xᵢ over ``dim``; needs a floating dtype (or ``dtype=``), as in PyTorch."""
-    x = _input(input, "mean")
+    x = as_tensor_arg(input, "mean")
     if dtype is not None:
         x = x.to(dtype)
     if x._array.dtype.kind not in "fc":
@@ -268,36 +260,30 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def amax(input, dim=(), keepdim=False, *, out=None):
     """The largest element over ``dim`` (all dims if empty); tied maxima share the gradient."""
-    x = _input(input, "amax")
+    x = as_tensor_arg(input, "amax")
     axes = _axes(x, dim, "amax")
     _check_nonempty(x, dim, axes, "amax")
     return write_out(Amax.apply(x, axes, keepdim), out, "amax")
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
-    x = _input(input, "amin")
+    x = as_tensor_arg(input, "amin")
     axes = _axes(x, dim, "amin")
     _check_nonempty(x, dim, axes, "amin")
     return write_out(Amin.apply(x, axes, keepdim), out, "amin")
 
 
 def _max_or_min(x, dim, keepdim, find, reduce, name):
-    x = _input(x, name)
+    x = as_tensor_arg(x, name)
     if dim is None:
         if keepdim:
             raise TypeError(f"{name}(): keepdim needs dim")
-        if x._array.size == 0:
-            raise RuntimeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
+        _check_nonempty(x, None, (), name)
         return reduce(x)
     (dim,) = normalize_dims(dim, x.ndim, name)
     if x.ndim == 0:
-        values = x.clone() if not keepdim else x.clone()
-        return values_indices(values, Tensor._make(np.zeros((), np.int64), False))
-    if x.shape[dim] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size (input shape {tuple(x.shape)})")
+        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64), False))
+    _check_nonempty(x, dim, (dim,), name)
     indices = np.expand_dims(_first_extreme(x._array, dim, find), dim)
     values = MaxDim.apply(x, dim, keepdim, indices)
     if not keepdim:
@@ -333,7 +319,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 
 def _arg(x, dim, keepdim, find, name):
-    x = _input(x, name)
+    x = as_tensor_arg(x, name)
     data = x._array
     if data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
@@ -365,7 +351,7 @@ def argmin(input, dim=None, keepdim=False):
 
 def _logical_reduction(name, reduce):
     def op(input, dim=None, keepdim=False, *, out=None):
-        x = _input(input, name)
+        x = as_tensor_arg(input, name)
         axes = _axes(x, dim, name)
         result = reduce(x._array, axis=axes, keepdims=keepdim)
         dtype = np.uint8 if x._array.dtype == np.uint8 else np.bool_
@@ -380,7 +366,7 @@ any = _logical_reduction("any", np.any)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    x = _input(input, "prod")
+    x = as_tensor_arg(input, "prod")
     if dtype is not None:
         x = x.to(dtype)
     elif x._array.dtype.kind in "iub":
@@ -394,14 +380,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """y = ln Σᵢ e^(xᵢ) over ``dim``, computed stably; integers compute in the default float dtype."""
-    x = _input(input, "logsumexp")
+    x = as_tensor_arg(input, "logsumexp")
     if x._array.dtype.kind not in "fc":
         x = x.to(get_default_dtype())
     return write_out(LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim), out, "logsumexp")
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
-    x = _input(input, "cumsum")
+    x = as_tensor_arg(input, "cumsum")
     if dtype is not None:
         x = x.to(dtype)
     elif x._array.dtype.kind in "iub":
@@ -412,8 +398,8 @@ def cumsum(input, dim, *, dtype=None, out=None):
     return write_out(Cumsum.apply(x, dim), out, "cumsum")
 
 
-def _float_input(x, name):
-    x = _input(x, name)
+def _floatas_tensor_arg(x, name):
+    x = as_tensor_arg(x, name)
     if x._array.dtype.kind not in "fc":
         raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. Got {x.dtype} instead.")
     return x
@@ -455,7 +441,7 @@ class Var(Function):
 
 def _variance(name, root):
     def op(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-        x = _float_input(input, name)
+        x = _floatas_tensor_arg(input, name)
         if correction is None:
             correction = 0 if unbiased is False else 1
         return write_out(Var.apply(x, _axes(x, dim, name), correction, keepdim, root), out, name)
@@ -516,7 +502,7 @@ class Norm(Function):
 def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
     """‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over ``dim`` (all if None); p may be "fro", any number > 0, inf or -inf; p = 0
     counts the non-zero elements. The gradient at x = 0 is 0, as in PyTorch."""
-    x = _float_input(input, "norm")
+    x = _floatas_tensor_arg(input, "norm")
     if dtype is not None:
         x = x.to(dtype)
     if p == "fro" or p is None:

@@ -12,6 +12,7 @@ from soma._promotion import result_type
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, broadcast_shape, promote, raw, shape_of, write_out
 from soma.ops.arithmetic import sign_of, unbroadcast
+from soma.tensor import Tensor
 
 __all__ = [
     "floor", "ceil", "round", "trunc", "fix", "sign", "sgn", "frac", "floor_divide", "trunc_divide", "remainder",
@@ -74,8 +75,6 @@ def _unary_step(name, function, bool_ok=True):
                 raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
             bools = input._array.dtype.kind == "b"
             array = input._array.copy() if name != "sign" or bools else np.sign(input._array)
-            from soma.tensor import Tensor
-
             return write_out(Tensor._make(array, False), out, name)
         return write_out(Step.apply(input, function), out, name)
 
