@@ -139,3 +139,41 @@ def test_to_dtype_apply_zero_grad_and_parameter_count():
     assert seen == ["Linear", "BatchNorm1d", "Linear", "Sequential"]
     model.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
     assert np.all(model[0].weight.detach().numpy() == 0)
+
+
+def _buffers_in(lib, zeros):
+    """Buffers made every way PyTorch offers: Buffer attributes and register_buffer, persistent or not."""
+    module = lib.Module()
+    module.kept = lib.Buffer(zeros(2))
+    module.scratch = lib.Buffer(zeros(3), persistent=False)
+    module.register_buffer("stat", zeros(1))
+    module.register_buffer("cache", zeros(4), persistent=False)
+    return module
+
+
+def test_non_persistent_buffers_stay_out_of_state_dict_as_in_torch():
+    ours, theirs = _buffers_in(nn, soma.zeros), _buffers_in(torch.nn, torch.zeros)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["kept", "stat"]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert type(ours.scratch) is soma.Tensor  # the module holds a plain tensor, as torch does
+    # re-assigning a plain tensor keeps the name non-persistent; a persistent Buffer makes it persistent
+    ours.scratch, theirs.scratch = soma.zeros(3), torch.zeros(3)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.scratch, theirs.scratch = nn.Buffer(soma.zeros(3)), torch.nn.Buffer(torch.zeros(3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["kept", "scratch", "stat"]
+
+
+def test_load_state_dict_with_non_persistent_buffers_as_in_torch():
+    ours, theirs = _buffers_in(nn, soma.zeros), _buffers_in(torch.nn, torch.zeros)
+    state = {"kept": np.full(2, 5.0, np.float32), "stat": np.full(1, 7.0, np.float32)}
+    assert not any(ours.load_state_dict({k: soma.tensor(v) for k, v in state.items()}))
+    assert not any(theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()}))
+    np.testing.assert_array_equal(ours.kept.numpy(), theirs.kept.numpy())
+    np.testing.assert_array_equal(ours.scratch.numpy(), theirs.scratch.numpy())  # untouched
+    extra = dict(state, scratch=np.zeros(3, np.float32))
+    for module, wrap in ((ours, soma.tensor), (theirs, torch.tensor)):
+        with pytest.raises(RuntimeError, match="Unexpected key.*scratch"):
+            module.load_state_dict({k: wrap(v) for k, v in extra.items()})
+    result = ours.load_state_dict({k: soma.tensor(v) for k, v in extra.items()}, strict=False)
+    expected = theirs.load_state_dict({k: torch.tensor(v) for k, v in extra.items()}, strict=False)
+    assert (result.missing_keys, result.unexpected_keys) == (expected.missing_keys, expected.unexpected_keys)

@@ -66,13 +66,19 @@ def empty_parameter(shape, dtype=None, owner="layer", device=None, fill=None):
 
 
 class Buffer(Tensor):
-    """Marks a tensor to be registered as a buffer when assigned to a module attribute."""
+    """Marks a tensor to be registered as a buffer when assigned to a module attribute.
 
-    __slots__ = ()
+    ``persistent=False`` keeps the buffer out of ``state_dict()`` (and so out of what
+    ``load_state_dict`` expects), as ``register_buffer(name, tensor, persistent=False)`` does.
+    The module stores a plain ``Tensor`` sharing the buffer's memory, as PyTorch does.
+    """
+
+    __slots__ = ("persistent",)
 
     def __new__(cls, data, persistent=True):
         array = data._array if isinstance(data, Tensor) else np.asarray(data)
         buffer = Tensor._make.__func__(cls, array, False)
+        buffer.persistent = bool(persistent)
         return buffer
 
     def __init__(self, data, persistent=True):
@@ -162,7 +168,7 @@ class Module:
             d["_modules"][name] = value
             d[name] = value
         elif isinstance(value, Buffer):
-            self.register_buffer(name, value)
+            self.register_buffer(name, Tensor._make(value._array, False), value.persistent)
         elif name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (tensor or None expected)")
