@@ -3,6 +3,7 @@
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
 
 __all__ = ["Adagrad"]
@@ -26,10 +27,12 @@ class Adagrad(Optimizer):
     Args:
         lr: η (1e-2). lr_decay: (0). weight_decay: λ (0).
         initial_accumulator_value: starting G (0). eps: ε (1e-10). maximize: (False).
+        foreach, fused, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
+        reject_flags("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
         check_range("learning rate", lr, owner="Adagrad")
         check_range("lr_decay value", lr_decay, owner="Adagrad")
         check_range("weight_decay value", weight_decay, owner="Adagrad")

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
 from soma.tensor import Tensor
 
@@ -34,6 +35,7 @@ class Adam(Optimizer):
         weight_decay: λ (0).
         amsgrad: use the running maximum of v (False).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
     _decoupled = False
@@ -41,6 +43,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None):
         name = type(self).__name__
+        reject_flags(name, foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused)
         check_range("learning rate", lr, owner=name)
         check_range("epsilon value", eps, owner=name)
         check_range("beta parameter at index 0", betas[0], 0.0, 1.0, owner=name)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
 
 __all__ = ["RMSprop"]
@@ -23,10 +24,12 @@ class RMSprop(Optimizer):
     Args:
         lr: η (1e-2). alpha: α (0.99). eps: ε (1e-8). weight_decay: λ (0).
         momentum: μ (0). centered: subtract the squared mean gradient (False). maximize: (False).
+        foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
+        reject_flags("RMSprop", foreach=foreach, capturable=capturable, differentiable=differentiable)
         check_range("learning rate", lr, owner="RMSprop")
         check_range("epsilon value", eps, owner="RMSprop")
         check_range("momentum value", momentum, owner="RMSprop")

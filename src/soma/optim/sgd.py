@@ -3,6 +3,7 @@
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper, required
 
 __all__ = ["SGD"]
@@ -33,6 +34,7 @@ class SGD(Optimizer):
         weight_decay: λ, an L2 penalty ½λ‖θ‖² added to the loss (0).
         nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
         maximize: ascend instead of descend.
+        foreach, fused, differentiable: PyTorch's implementation switches; only the defaults.
 
     Example::
 
@@ -42,6 +44,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
+        reject_flags("SGD", foreach=foreach, differentiable=differentiable, fused=fused)
         if lr is not required:
             check_range("learning rate", lr, owner="SGD")
         check_range("momentum value", momentum, owner="SGD")
