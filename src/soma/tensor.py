@@ -586,3 +586,31 @@ def _method(function):
 for _name in _FUNCTIONAL_METHODS:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _method(getattr(_ops, _name)))
+
+# The wider surface (scatter family, special functions, random, linear algebra): the functional form
+# with the tensor first, and the in-place form through ``_inplace`` where PyTorch has one.
+from soma.ops import scattering as _scattering  # noqa: E402
+
+_SURFACE_METHODS = {
+    "scatter": _scattering.scatter, "scatter_add": _scattering.scatter_add,
+    "scatter_reduce": _scattering.scatter_reduce, "index_add": _scattering.index_add,
+    "index_copy": _scattering.index_copy, "index_fill": _scattering.index_fill,
+    "masked_scatter": _scattering.masked_scatter, "take_along_dim": _scattering.take_along_dim,
+}
+_SURFACE_INPLACE = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
+                    "masked_scatter")
+
+
+def _inplace_method(name, function):
+    def method(self, *args, **kwargs):
+        return self._inplace(name, function, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place :func:`{function.__name__}`; returns this tensor."
+    return method
+
+
+for _name, _function in _SURFACE_METHODS.items():
+    setattr(Tensor, _name, _method(_function))
+for _name in _SURFACE_INPLACE:
+    setattr(Tensor, _name + "_", _inplace_method(_name + "_", _SURFACE_METHODS[_name]))
