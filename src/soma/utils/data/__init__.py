@@ -27,6 +27,7 @@ resumes them exactly.
 
 import bisect
 import math
+import warnings
 
 import numpy as np
 
@@ -208,10 +209,18 @@ class DataLoader:
         sampler: an iterable of indices, instead of ``shuffle``.
         batch_sampler: an iterable of index lists, instead of ``batch_size``,
             ``shuffle``, ``sampler`` and ``drop_last``.
-        num_workers, pin_memory, timeout, worker_init_fn, prefetch_factor,
-            persistent_workers: accepted for PyTorch compatibility; soma loads
-            in the calling process (its batches come from NumPy slicing, which is
-            faster than handing them between processes).
+        num_workers: 0 (default): soma loads in the calling process (its batches
+            come from NumPy slicing, which is faster than handing them between
+            processes); more workers are NotImplementedError.
+        timeout, worker_init_fn, prefetch_factor, persistent_workers,
+            multiprocessing_context, in_order: options of worker processes, so
+            checked as PyTorch checks them without workers: ``worker_init_fn``
+            and ``in_order`` are never used (PyTorch calls ``worker_init_fn``
+            only inside workers), a positive ``timeout`` is an AssertionError when
+            iterating, the other three at non-defaults are ValueError.
+        pin_memory, pin_memory_device: page-locked memory is for copying to an
+            accelerator; soma has none, so ``pin_memory=True`` warns at each
+            epoch's start, as PyTorch does without one, and the batches are the same.
         collate_fn: builds a batch from a list of samples (:func:`default_collate`).
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         generator: ``numpy.random.Generator`` or int seed for shuffling; soma's
@@ -235,15 +244,20 @@ class DataLoader:
         drop_last=False,
         timeout=0,
         worker_init_fn=None,
+        multiprocessing_context=None,
         generator=None,
         *,
         prefetch_factor=None,
         persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
     ):
-        if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative")
+        self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context)
         self.dataset = dataset
-        self.num_workers = num_workers
+        self.num_workers, self.timeout, self.worker_init_fn = num_workers, timeout, worker_init_fn
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self.multiprocessing_context, self.in_order = multiprocessing_context, in_order
+        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
         self.drop_last = drop_last
         self.generator = _generator(generator) if generator is not None else None
         self._iterable = isinstance(dataset, IterableDataset)
@@ -289,7 +303,39 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
 
+    @staticmethod
+    def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, context):
+        """PyTorch's checks of the worker-process options; soma loads without workers."""
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if num_workers > 0:
+            raise NotImplementedError(
+                f"DataLoader: num_workers={num_workers} is not supported: soma loads batches in the calling "
+                "process (NumPy slicing, no worker processes); use num_workers=0")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if persistent_workers:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if context is not None:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                             f"but got num_workers={num_workers}")
+
     def __iter__(self):
+        if self.timeout:
+            raise AssertionError(f"DataLoader: timeout={self.timeout} applies to worker processes only; "
+                                 "loading in the calling process requires timeout == 0")
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                          f"ignore pin_memory_device='{self.pin_memory_device}'.", stacklevel=2)
+        if self.pin_memory:  # each epoch, as PyTorch's iterators do
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=2)
+        return self._batches()
+
+    def _batches(self):
         if self._iterable:
             yield from self._iter_stream()
             return
