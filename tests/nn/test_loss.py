@@ -266,3 +266,64 @@ def test_nll_after_log_softmax_equals_cross_entropy():
     assert a == pytest.approx(nn.CrossEntropyLoss()(x, y).item(), rel=1e-6)
     probs = nn.BCELoss()(soma.tensor([0.8, 0.3]), soma.tensor([1.0, 0.0]))
     assert probs.item() == pytest.approx(0.289909247626, rel=1e-6)  # notes 002, both cases averaged
+
+
+# Mixed dtypes: each loss returns the dtype PyTorch's kernel gives (layer-fuzz findings)
+MIXED = [
+    ("smooth_l1_loss", np.int64, np.float32), ("smooth_l1_loss", np.float32, np.int64),
+    ("l1_loss", np.int64, np.float32), ("mse_loss", np.float32, np.int64),
+    ("huber_loss", np.float32, np.float64), ("huber_loss", np.float32, np.int64),  # the input's dtype
+    # (PyTorch's own backward of huber_loss fails for a target of another dtype: values only there)
+    ("soft_margin_loss", np.float32, np.float64),
+    ("binary_cross_entropy_with_logits", np.float64, np.float32),  # the target's dtype
+    ("binary_cross_entropy_with_logits", np.float32, np.float64),
+]
+
+
+@pytest.mark.parametrize("name, input_dtype, target_dtype", MIXED)
+def test_mixed_dtype_losses_follow_torch(name, input_dtype, target_dtype):
+    x = (random_array((3, 4), seed=2) * (3 if input_dtype == np.int64 else 1)).astype(input_dtype)
+    y = random_array((3, 4), seed=3, low=0.1, high=0.9).astype(target_dtype)
+    if name == "soft_margin_loss":
+        y = np.sign(y - 0.5).astype(target_dtype)
+    if target_dtype == np.int64:
+        y = np.arange(12).reshape(3, 4) % 3
+    check_against_torch(lambda a, b: getattr(F, name)(a, b.detach()), lambda a, b: getattr(TF, name)(a, b.detach()),
+                        [x, y], rtol=1e-6, atol=1e-6, grad=name != "huber_loss")
+
+
+def test_bce_with_logits_weight_keeps_target_dtype():
+    x, y = random_array((3, 2), seed=1), random_array((3, 2), np.float32, seed=2, low=0, high=1)
+    w = random_array((2,), seed=3, low=0.5, high=2)  # float64 weights (constants: PyTorch has no gradient)
+    check_against_torch(lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight=soma.tensor(w), pos_weight=soma.tensor(w)),
+                        lambda a, b: TF.binary_cross_entropy_with_logits(a, b, weight=torch.tensor(w), pos_weight=torch.tensor(w)),
+                        [x, y], rtol=1e-6, atol=1e-6)
+
+
+def test_integer_losses_raise_like_torch():
+    a = soma.tensor([[1, 2, 3]])
+    with pytest.raises(NotImplementedError, match="smooth_l1_loss"):
+        F.smooth_l1_loss(a, a)
+    with pytest.raises(NotImplementedError, match="mse_loss"):
+        F.mse_loss(a, a)
+    with pytest.raises(RuntimeError, match="l1_loss"):
+        F.l1_loss(a, a)
+    assert F.l1_loss(a, a, reduction="sum").dtype == np.int64  # as PyTorch: only the mean needs a float
+    with pytest.raises(RuntimeError, match="kl_div: Integral"):
+        F.kl_div(a.float(), a)
+
+
+def test_soft_margin_overflow_and_nan_like_torch():
+    x = np.array([100.0, -100, 50, np.inf, -np.inf, np.nan, 1.0, -3.0], np.float32)
+    y = np.array([-1.0, 1, 1, -1, -1, 1, 1, -1], np.float32)  # e^(-y·x) overflows in the first two
+    with np.errstate(invalid="ignore"):  # the helper's weighted sum of the infinite losses
+        check_against_torch(lambda a: F.soft_margin_loss(a, soma.tensor(y), reduction="none"),
+                            lambda a: TF.soft_margin_loss(a, torch.tensor(y), reduction="none"), [x])
+    with pytest.raises(RuntimeError, match="soft_margin_loss: not differentiable with respect to target"):
+        F.soft_margin_loss(soma.tensor(x), soma.tensor(y, requires_grad=True))
+
+
+def test_soft_margin_gradcheck():
+    x = soma.tensor(random_array((3, 4)), requires_grad=True)
+    y = soma.tensor(np.sign(random_array((3, 4), seed=1)))
+    assert gradcheck(lambda a: F.soft_margin_loss(a, y), (x,))

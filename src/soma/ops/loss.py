@@ -18,7 +18,8 @@ import warnings
 import numpy as np
 
 from soma._errors import DTypeError, ShapeError, check_floating, check_same_dtype
-from soma.autograd.function import Function
+from soma.autograd.function import Function, is_grad_enabled
+from soma.ops._common import promote
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import stable_sigmoid
 from soma.ops.softmax import log_softmax
@@ -27,7 +28,7 @@ from soma.tensor import Tensor
 __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "soft_margin_loss",
-    "CrossEntropy", "NLLLoss", "BinaryCrossEntropy", "BCEWithLogits", "Huber", "KLDiv",
+    "CrossEntropy", "NLLLoss", "BinaryCrossEntropy", "BCEWithLogits", "Huber", "KLDiv", "SoftMargin",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -81,6 +82,19 @@ def _check_same_shape(name, input, target, broadcast_ok=True):
 def _check_float(name, tensor, what):
     if tensor.dtype.kind != "f":
         raise DTypeError(f"{name}: {what} must be a floating-point tensor, got dtype {tensor.dtype}")
+
+
+def _promoted_floats(name, input, target):
+    """``input`` and ``target`` in the dtype PyTorch computes them in; NotImplementedError if that is no float."""
+    input, target = promote(input, target)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"{name}: not implemented for dtype {input.dtype} (input and target are integers)")
+    return input, target
+
+
+def _like_input(target, input):
+    """``target`` cast to ``input``'s dtype: the losses whose PyTorch kernel writes into an input-typed result."""
+    return target if target.dtype == input.dtype else target.to(input.dtype)
 
 
 # --------------------------------------------------------------- class-index losses
@@ -333,7 +347,8 @@ class BCEWithLogits(Function):
         else:
             log_weight = 1 + (pos_weight - 1) * y
         ctx.save_for_backward(x, y, pos_weight, softplus_neg)
-        return (1 - y) * x + log_weight * softplus_neg
+        # in the target's dtype, as PyTorch's kernel, which computes in place on (1 - y)
+        return ((1 - y) * x + log_weight * softplus_neg).astype(y.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -344,11 +359,12 @@ class BCEWithLogits(Function):
         grad_x = grad_y = grad_pw = None
         if need_x:
             grad_x = unbroadcast(grad * ((1 - y) - log_weight * stable_sigmoid(-x)), x.shape)
+            grad_x = grad_x.astype(x.dtype, copy=False)
         if need_y:
             extra = 0 if pos_weight is None else (pos_weight - 1) * softplus_neg
-            grad_y = unbroadcast(grad * (extra - x), np.shape(y))
+            grad_y = unbroadcast(grad * (extra - x), np.shape(y)).astype(y.dtype, copy=False)
         if need_pw:
-            grad_pw = unbroadcast(grad * y * softplus_neg, pos_weight.shape)
+            grad_pw = unbroadcast(grad * y * softplus_neg, pos_weight.shape).astype(pos_weight.dtype, copy=False)
         return grad_x, grad_y, grad_pw
 
 
@@ -394,7 +410,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         )
     loss = BCEWithLogits.apply(input, target, pos_weight)
     if weight is not None:
-        loss = loss * weight
+        loss = _like_input(loss * weight, target)  # PyTorch multiplies in place: the target's dtype stays
     return _reduce(loss, reduction)
 
 
@@ -430,6 +446,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "mse_loss")
     _check_same_shape("mse_loss", input, target)
+    input, target = _promoted_floats("mse_loss", input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -439,7 +456,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "l1_loss")
     _check_same_shape("l1_loss", input, target)
-    return _reduce((input - target).abs(), reduction)
+    diff = (input - target).abs()
+    if reduction == "mean" and diff.dtype.kind != "f":
+        raise RuntimeError(f"l1_loss: the mean of integer input and target (dtype {diff.dtype}) is undefined; "
+                           "give floating-point tensors")
+    return _reduce(diff, reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -449,7 +470,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check_same_shape("huber_loss", input, target)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    loss = Huber.apply(input, target, delta, 1)
+    loss = Huber.apply(input, _like_input(target, input), delta, 1)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -464,6 +485,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
+    input, target = _promoted_floats("smooth_l1_loss", input, target)
     return _reduce(Huber.apply(input, target, beta, beta), reduction)
 
 
@@ -508,6 +530,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     ``'mean'`` divides by the number of elements, as PyTorch does.
     """
     check_floating("kl_div", input)
+    if target.dtype.kind not in "fc":
+        raise RuntimeError(f"kl_div: Integral inputs not supported (target of dtype {target.dtype})")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "kl_div", ("batchmean",))
     _check_same_shape("kl_div", input, target)
@@ -517,12 +541,30 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+class SoftMargin(Function):
+    """E = ln(1 + e^(-y·x)), written as PyTorch's kernel writes it (e^(-y·x) may overflow to inf, as there)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(over="ignore"):
+            z = np.exp(-y * x)
+        ctx.save_for_backward(y, z)
+        return np.log1p(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # ∂E/∂x = -y·z/(1 + z), z = e^(-y·x) (NaN where z overflowed, as PyTorch's)
+        y, z = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            return grad * (-y * z / (1 + z)), None
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """E = ln(1 + e^(-y·x)) for labels y ∈ {-1, 1}."""
+    """E = ln(1 + e^(-y·x)) for labels y ∈ {-1, 1}; no gradient for the labels, as in PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "soft_margin_loss")
     check_floating("soft_margin_loss", input)
     _check_same_shape("soft_margin_loss", input, target)
-    margin = -(input * target)  # ln(1 + e^margin) is BCE-with-logits of the margin against 0
-    loss = BCEWithLogits.apply(margin, Tensor._make(np.zeros_like(margin._array), False), None)
-    return _reduce(loss, reduction)
+    if target.requires_grad and is_grad_enabled():
+        raise RuntimeError("soft_margin_loss: not differentiable with respect to target; detach it")
+    return _reduce(SoftMargin.apply(input, _like_input(target, input)), reduction)
