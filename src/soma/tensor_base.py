@@ -176,11 +176,11 @@ class TensorBase:
         return self._array.itemsize
 
     # ------------------------------------------------------- autograd bookkeeping
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into every leaf; see :mod:`soma.autograd`."""
         from soma.autograd.engine import backward
 
-        backward(self, gradient, retain_graph)
+        backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad=True):
         if self._ctx is not None and not requires_grad:
@@ -207,12 +207,26 @@ class TensorBase:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from soma.autograd.graph import RemovableHandle
+
         self._hooks = (*self._hooks, hook)
         if self._ctx is not None:
             from soma.autograd.engine import watch
 
             watch(self)
-        return hook
+        return RemovableHandle(self, "_hooks", hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward has accumulated into this leaf's ``.grad``."""
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from soma.autograd.graph import RemovableHandle, accumulator
+
+        acc = accumulator(self)
+        acc._post_hooks = (*acc._post_hooks, hook)
+        return RemovableHandle(acc, "_post_hooks", hook)
 
     def detach_(self):
         self._ctx = None

@@ -168,8 +168,18 @@ class Function:
     saved_tensors = ()
     _n_out = 1
     _watch = None  # {output index: weakref to the output tensor} for retain_grad/hooks
+    _targets = None  # {output index: weakref} of outputs whose gradient autograd.grad asks for
     _stamp = 0
     _freed = False
+    _kwargs = None  # keyword arguments of the call, kept for re-applying a linear op
+    _prehooks = ()
+    _posthooks = ()
+
+    # How the backward is differentiated under create_graph=True (see soma.autograd.graph):
+    linear = False  # True, or the positions of the operands the op is linear in
+    formula = None  # staticmethod (ctx, *grad_outputs) -> input gradients in differentiable soma ops
+    composite = None  # staticmethod (ctx, *inputs) -> the forward in differentiable primitive ops
+    connected = False  # True: a mask-times-grad formula whose result PyTorch still hangs on the inputs
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -182,12 +192,39 @@ class Function:
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
-    @property
     def name(self):
-        return type(self).__name__
+        """PyTorch's name of this backward node, e.g. ``"MulBackward0"``."""
+        return f"{type(self).__name__}Backward0"
 
     def __repr__(self):
-        return f"<{type(self).__name__}Backward>"
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        """``((node, output index), ...)`` per input: its producer, AccumulateGrad for a leaf, or None."""
+        from soma.autograd.graph import next_functions
+
+        return next_functions(self)
+
+    @property
+    def metadata(self):
+        if "_metadata" not in self.__dict__:
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward; it may return new grad_inputs."""
+        from soma.autograd.graph import RemovableHandle
+
+        self._posthooks = (*self._posthooks, hook)
+        return RemovableHandle(self, "_posthooks", hook)
+
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` before this node's backward; it may return new grad_outputs."""
+        from soma.autograd.graph import RemovableHandle
+
+        self._prehooks = (*self._prehooks, hook)
+        return RemovableHandle(self, "_prehooks", hook)
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -222,12 +259,16 @@ class Function:
         else:
             out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
+            if kwargs and track:
+                ctx._kwargs = kwargs
             return _wrap_outputs(ctx, args, out, track)
         result = Tensor._make(out, track)
         if track:
             result._ctx = ctx
             ctx.inputs = args
             ctx._stamp = _Mode.clock
+            if kwargs:
+                ctx._kwargs = kwargs
         return result
 
 

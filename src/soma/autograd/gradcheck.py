@@ -9,10 +9,10 @@ cannot hide.
 
 import numpy as np
 
-from soma.autograd.function import no_grad
+from soma.autograd.function import enable_grad, no_grad
 from soma.tensor import Tensor
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(RuntimeError):
@@ -123,3 +123,40 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                 raise GradcheckError(message)
             return False
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+                  max_rows=256, seed=0):
+    """True when the second derivatives of ``fn`` match finite differences of its first derivatives.
+
+    The first derivatives vᵀ·∂fn/∂x are computed with ``create_graph=True`` (v: ``grad_outputs``,
+    random by default), as a function of the inputs and of v; :func:`gradcheck` then compares
+    *their* backward (the second-order graph) with finite differences, as PyTorch's gradgradcheck.
+    """
+    from soma.autograd.engine import grad
+
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    with no_grad():
+        outs = _outputs(fn, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = [Tensor._make(rng.standard_normal(o.shape), False).requires_grad_() for o in outs]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        xs, vs = args[:n], args[n:]
+        with enable_grad():  # also while gradcheck evaluates it for finite differences
+            return _first(xs, vs)
+
+    def _first(xs, vs):
+        ys = _outputs(fn, xs)
+        pairs = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
+        wanted = [xs[i] for i in checked]
+        found = grad([y for y, _ in pairs], wanted, [v for _, v in pairs], create_graph=True, allow_unused=True)
+        return tuple(g for g in found if g is not None and g.requires_grad)
+
+    return gradcheck(first_derivatives, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, max_rows=max_rows)

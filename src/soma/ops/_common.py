@@ -9,12 +9,17 @@ import numpy as np
 from soma._promotion import result_type
 from soma.tensor import Tensor
 
-__all__ = ["raw", "shape_of", "broadcast_shape", "promote", "to_dtype", "write_out", "as_tensor_arg"]
+__all__ = ["raw", "constant", "shape_of", "broadcast_shape", "promote", "to_dtype", "write_out", "as_tensor_arg"]
 
 
 def raw(value):
     """The array inside a tensor; anything else unchanged."""
     return value._array if isinstance(value, Tensor) else value
+
+
+def constant(value):
+    """``value`` as a Tensor: itself if it is one, else a constant wrapping its array."""
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), False)
 
 
 def shape_of(value):

@@ -22,6 +22,8 @@ __all__ = [
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting."""
+    if isinstance(grad, Tensor):
+        return sum_to(grad, shape)
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -33,11 +35,29 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def sum_to(grad, shape):
+    """:func:`unbroadcast` for a Tensor gradient, recorded (the differentiable backward's form)."""
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        from soma.ops.reduction import Sum
+
+        grad = Sum.apply(grad, axes, True)
+    return grad.reshape(shape)
+
+
 _shape = shape_of
 
 
 class Add(Function):
     """z = a + b"""
+
+    linear = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -56,6 +76,8 @@ class Add(Function):
 
 class Sub(Function):
     """z = a - b"""
+
+    linear = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -90,6 +112,15 @@ class Mul(Function):
             unbroadcast(grad * a, b.shape) if need_b else None,
         )
 
+    @staticmethod
+    def formula(ctx, grad):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad * b, _shape(a)) if need_a else None,
+            sum_to(grad * a, _shape(b)) if need_b else None,
+        )
+
 
 class Div(Function):
     """z = a / b"""
@@ -106,6 +137,13 @@ class Div(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_b = unbroadcast(-grad * a / (b * b), b.shape) if need_b else None
         return (unbroadcast(grad / b, _shape(a)) if need_a else None, grad_b)
+
+    @staticmethod
+    def formula(ctx, grad):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        grad_b = sum_to(-grad * a / (b * b), _shape(b)) if need_b else None
+        return (sum_to(grad / b, _shape(a)) if need_a else None, grad_b)
 
 
 def sign_of(a):
@@ -129,6 +167,8 @@ def integer_power(a, b):
 
 class Neg(Function):
     """z = -a"""
+
+    linear = True
 
     @staticmethod
     def forward(ctx, a):
@@ -162,6 +202,22 @@ class Pow(Function):
                 grad_b = unbroadcast(term.astype(grad.dtype), _shape(b))
         return grad_a, grad_b
 
+    @staticmethod
+    def formula(ctx, grad):
+        a, b, _ = ctx.saved_tensors
+        ta, tb = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        zero = np.zeros((), grad.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                grad_a = sum_to(Where.apply(np.asarray(b == 0), zero, grad * tb * ta ** (tb - 1)), _shape(a))
+            if need_b:
+                safe = np.asarray((a == 0) & (b >= 0))
+                log_a = ta.log() if isinstance(ta, Tensor) else np.log(ta)
+                grad_b = sum_to(Where.apply(safe, zero, grad * Pow.apply(ta, tb) * log_a), _shape(b))
+        return grad_a, grad_b
+
 
 class Maximum(Function):
     """z = max(a, b) elementwise; ties share the gradient equally, as in PyTorch."""
@@ -177,9 +233,17 @@ class Maximum(Function):
         a, b = ctx.saved_tensors
         return _extremum_grads(ctx, grad, a, b, a < b, a > b)
 
+    formula = backward  # _extremum_grads records when handed a Tensor
+
 
 def _extremum_grads(ctx, grad, a, b, a_loses, b_loses):
     need_a, need_b = ctx.needs_input_grad
+    if isinstance(grad, Tensor):  # the recorded form: grad times a constant share (0, ½ or 1)
+        half = np.where(a == b, 0.5, 1.0).astype(grad.dtype)
+        return (
+            sum_to(grad * np.where(a_loses, 0, half).astype(grad.dtype), _shape(a)) if need_a else None,
+            sum_to(grad * np.where(b_loses, 0, half).astype(grad.dtype), _shape(b)) if need_b else None,
+        )
     tied = np.where(a == b, grad / 2, grad)
     return (
         unbroadcast(np.where(a_loses, 0, tied), _shape(a)) if need_a else None,
@@ -200,9 +264,13 @@ class Minimum(Function):
         a, b = ctx.saved_tensors
         return _extremum_grads(ctx, grad, a, b, a > b, a < b)
 
+    formula = backward
+
 
 class Where(Function):
     """z = a where condition else b"""
+
+    linear = (1, 2)
 
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -242,6 +310,8 @@ class Clamp(Function):
             inside = inside & (a <= high)
         return unbroadcast(grad * inside, a.shape), None, None
 
+    formula = backward  # grad times a constant mask: the same expression records on a Tensor
+
 
 class Abs(Function):
     """z = |a|"""
@@ -256,6 +326,9 @@ class Abs(Function):
         # d|a|/da = sign(a), 0 at a = 0 (and at NaN, as PyTorch's sgn)
         (a,) = ctx.saved_tensors
         return grad * sign_of(a)
+
+    formula = backward  # grad times the constant sign(a): the same expression records on a Tensor
+    connected = True  # as PyTorch's grad * a.sgn(): hangs on a (with zero derivative)
 
 
 def _binary(function, name, doc):

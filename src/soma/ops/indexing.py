@@ -42,6 +42,8 @@ def _accumulates(index):
 
 
 class GetItem(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, index):
         ctx.meta = (x.shape, x.dtype, index)
@@ -63,6 +65,9 @@ class GetItem(Function):
 
 class IndexPut(Function):
     """z = x with z[index] = v (``x[index] = v`` out of place); ∂z/∂x is 1 outside ``index``, ∂z/∂v sums ``index``."""
+
+    linear = (0, 2)
+
 
     @staticmethod
     def forward(ctx, x, index, value):
@@ -86,6 +91,9 @@ class IndexPut(Function):
 class Gather(Function):
     """out[i][j] = x[i][index[i][j]] along ``dim`` (for dim = 1 in 2-D)"""
 
+    linear = (0,)
+
+
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.meta = (x.shape, dim, index)
@@ -103,6 +111,9 @@ class Gather(Function):
 
 class IndexSelect(Function):
     """out = x.take(index, axis=dim) (the lookup of an embedding table)"""
+
+    linear = (0,)
+
 
     @staticmethod
     def forward(ctx, x, dim, index):

@@ -7,8 +7,8 @@ dimensions that were broadcast are summed back down.
 import numpy as np
 
 from soma.autograd.function import Function
-from soma.ops._common import raw, write_out
-from soma.ops.arithmetic import unbroadcast
+from soma.ops._common import constant, raw, write_out
+from soma.ops.arithmetic import sum_to, unbroadcast
 from soma.tensor import Tensor
 
 __all__ = ["MatMul", "matmul", "mm", "bmm", "dot"]
@@ -40,6 +40,18 @@ class MatMul(Function):
             grad_a = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if need_b:
             grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+    @staticmethod
+    def formula(ctx, grad):
+        a, b = (constant(v) for v in ctx.inputs)
+        need_a, need_b = ctx.needs_input_grad
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = grad.unsqueeze(-1) if b.ndim == 1 else grad
+        g2 = g2.unsqueeze(-2) if a.ndim == 1 else g2
+        grad_a = sum_to(MatMul.apply(g2, b2.transpose(-1, -2)), a2.shape).reshape(a.shape) if need_a else None
+        grad_b = sum_to(MatMul.apply(a2.transpose(-1, -2), g2), b2.shape).reshape(b.shape) if need_b else None
         return grad_a, grad_b
 
 

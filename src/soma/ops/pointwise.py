@@ -33,6 +33,11 @@ class Exp(Function):
         (y,) = ctx.saved_tensors
         return grad * y  # d(eˣ)/dx = eˣ
 
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * Exp.apply(x)
+
 
 class Log(Function):
     """y = ln x"""
@@ -47,6 +52,11 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x  # d(ln x)/dx = 1/x
 
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / x
+
 
 class Log1p(Function):
     """y = ln(1 + x), accurate for small x"""
@@ -60,6 +70,11 @@ class Log1p(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (1 + x)  # d ln(1+x)/dx = 1/(1+x)
+
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (x + 1)
 
 
 class Expm1(Function):
@@ -76,6 +91,11 @@ class Expm1(Function):
         (y,) = ctx.saved_tensors
         return grad * (y + 1)  # d(eˣ - 1)/dx = eˣ
 
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * Exp.apply(x)
+
 
 class Sqrt(Function):
     """y = √x"""
@@ -91,6 +111,11 @@ class Sqrt(Function):
         (y,) = ctx.saved_tensors
         return grad / (2 * y)  # d√x/dx = 1/(2√x)
 
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (Sqrt.apply(x) * 2)
+
 
 class Sin(Function):
     """y = sin x"""
@@ -104,6 +129,11 @@ class Sin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.cos(x)  # d sin x/dx = cos x
+
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * Cos.apply(x)
 
 
 class Cos(Function):
@@ -119,6 +149,11 @@ class Cos(Function):
         (x,) = ctx.saved_tensors
         return -grad * np.sin(x)  # d cos x/dx = -sin x
 
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return -(grad * Sin.apply(x))
+
 
 class Tanh(Function):
     """y = tanh x = (eˣ - e⁻ˣ)/(eˣ + e⁻ˣ)"""
@@ -133,6 +168,11 @@ class Tanh(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1 - y * y)  # d tanh/dx = 1 - tanh²
+
+    @staticmethod
+    def formula(ctx, grad):
+        y = Tanh.apply(ctx.inputs[0])
+        return grad * (1 - y * y)
 
 
 def stable_sigmoid(x):
@@ -155,6 +195,11 @@ class Sigmoid(Function):
         (y,) = ctx.saved_tensors
         return grad * y * (1 - y)  # dσ/dx = σ(1 - σ)
 
+    @staticmethod
+    def formula(ctx, grad):
+        y = Sigmoid.apply(ctx.inputs[0])
+        return grad * y * (1 - y)
+
 
 class Relu(Function):
     """y = max(0, x); the gradient at x = 0 is 0, as in PyTorch."""
@@ -168,6 +213,9 @@ class Relu(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
         return grad * mask  # dy/dx = 1 for x > 0, else 0
+
+    formula = backward  # grad times a constant mask: the same expression records on a Tensor
+    connected = True  # as PyTorch's threshold_backward(grad, x): differentiable (with zero derivative) in x
 
 
 def _float_unary(function, name):
@@ -218,6 +266,11 @@ class Rsqrt(Function):
         (y,) = ctx.saved_tensors
         return grad * -0.5 * y * y * y  # d(x^-½)/dx = -½ x^-3/2 = -½ y³
 
+    @staticmethod
+    def formula(ctx, grad):
+        y = Rsqrt.apply(ctx.inputs[0])
+        return grad * -0.5 * y * y * y
+
 
 class Reciprocal(Function):
     """y = 1/x"""
@@ -233,6 +286,11 @@ class Reciprocal(Function):
         (y,) = ctx.saved_tensors
         return grad * -(y * y)  # d(1/x)/dx = -1/x² = -y²
 
+    @staticmethod
+    def formula(ctx, grad):
+        y = Reciprocal.apply(ctx.inputs[0])
+        return grad * -(y * y)
+
 
 class Square(Function):
     """y = x²"""
@@ -246,6 +304,11 @@ class Square(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * 2 * x  # d(x²)/dx = 2x
+
+    @staticmethod
+    def formula(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * 2 * x
 
 
 rsqrt = _float_unary(Rsqrt, "rsqrt")

@@ -67,30 +67,34 @@ def _expand_back(grad, shape, axes, keepdim):
 class Sum(Function):
     """y = Σᵢ xᵢ over ``axes``"""
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        ctx.meta = (x.shape, axes, keepdim)
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         return x.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
         # ∂y/∂xᵢ = 1
-        return _expand_back(grad, *ctx.meta), None, None
+        return _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
 
 
 class Mean(Function):
     """y = (1/n) Σᵢ xᵢ over ``axes``"""
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        ctx.meta = (x.shape, axes, keepdim)
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         ctx.count = int(np.prod([x.shape[a] for a in axes]))
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
         # ∂y/∂xᵢ = 1/n
-        return _expand_back(grad / ctx.count, *ctx.meta), None, None
+        return _expand_back(grad / ctx.count, ctx.shape, ctx.axes, ctx.keepdim), None, None
 
 
 class Amax(Function):
@@ -102,16 +106,24 @@ class Amax(Function):
     def forward(ctx, x, axes, keepdim):
         y = type(ctx).reduce(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
-        ctx.meta = (x.shape, axes, keepdim)
+        ctx.axes, ctx.keepdim = axes, keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
 
     @staticmethod
     def backward(ctx, grad):
+        return _expand_back(grad, ctx.saved_tensors[0].shape, ctx.axes, ctx.keepdim) * _share(ctx), None, None
+
+    @staticmethod
+    def formula(ctx, grad):
         x, y = ctx.saved_tensors
-        shape, axes, keepdim = ctx.meta
-        winners = x == y
-        share = winners / winners.sum(axis=axes, keepdims=True)
-        return _expand_back(grad, shape, axes, keepdim) * share, None, None
+        return grad.reshape(y.shape) * _share(ctx).astype(x.dtype), None, None
+
+
+def _share(ctx):
+    """Each element's share of an extremum's gradient: 1/k for each of k tied winners, else 0."""
+    x, y = ctx.saved_tensors
+    winners = x == y
+    return winners / winners.sum(axis=ctx.axes, keepdims=True)
 
 
 class Amin(Amax):
@@ -123,20 +135,21 @@ class Amin(Amax):
 class MaxDim(Function):
     """y = x[argmax] along one dim (or argmin); the gradient goes to that element only"""
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, dim, keepdim, indices):
-        ctx.meta = (x.shape, dim, keepdim, indices)
+        ctx.shape, ctx.dim, ctx.keepdim, ctx.indices = x.shape, dim, keepdim, indices
         return np.take_along_axis(x, indices, axis=dim).squeeze(dim) if not keepdim else (
             np.take_along_axis(x, indices, axis=dim)
         )
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dim, keepdim, indices = ctx.meta
-        if not keepdim:
-            grad = np.expand_dims(grad, dim)
-        out = np.zeros(shape, grad.dtype)
-        np.put_along_axis(out, indices, grad, axis=dim)
+        if not ctx.keepdim:
+            grad = np.expand_dims(grad, ctx.dim)
+        out = np.zeros(ctx.shape, grad.dtype)
+        np.put_along_axis(out, ctx.indices, grad, axis=ctx.dim)
         return out, None, None, None
 
 
@@ -147,7 +160,7 @@ class Prod(Function):
     def forward(ctx, x, dim, keepdim):
         y = x.prod() if dim is None else x.prod(axis=dim, keepdims=True)
         ctx.save_for_backward(x, y)  # y (dim kept) serves the backward's y / xᵢ
-        ctx.meta = (dim, keepdim)
+        ctx.dim, ctx.keepdim = dim, keepdim
         return y if dim is None or keepdim else np.squeeze(y, axis=dim)
 
     @staticmethod
@@ -155,7 +168,7 @@ class Prod(Function):
         # ∂y/∂xᵢ = Π_{j≠i} xⱼ: y/xᵢ when no x is 0 (PyTorch's formula, so inf/inf gives nan as there),
         # else from exclusive cumulative products, which stay exact with zeros
         x, y = ctx.saved_tensors
-        dim, keepdim = ctx.meta
+        dim, keepdim = ctx.dim, ctx.keepdim
         if x.size == 0 or not np.any(x == 0):
             if dim is not None and not keepdim:
                 grad = np.expand_dims(grad, dim)
@@ -178,6 +191,19 @@ class Prod(Function):
             grad = np.expand_dims(grad, dim)
         return grad * others, None, None
 
+    @staticmethod
+    def formula(ctx, grad):
+        # y/xᵢ recorded; with a zero in x the exclusive products' own derivative is not written yet
+        x, y = ctx.saved_tensors
+        if np.any(x == 0):
+            raise RuntimeError("ProdBackward0: higher-order gradients of prod with zeros in the input are not "
+                               "supported (create_graph=True)")
+        (tx, dim, keepdim) = ctx.inputs
+        kept = Prod.apply(tx, dim, True) if dim is not None else Prod.apply(tx, None, False)
+        if dim is not None and not keepdim:
+            grad = grad.unsqueeze(dim)
+        return grad * (kept / tx), None, None
+
 
 class LogSumExp(Function):
     """y = m + ln Σᵢ e^(xᵢ - m), with m = max xᵢ so no term overflows"""
@@ -188,18 +214,26 @@ class LogSumExp(Function):
         m = np.where(np.isfinite(m), m, 0)
         y = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
         ctx.save_for_backward(x, y)
-        ctx.meta = (x.shape, axes, keepdim)
+        ctx.axes, ctx.keepdim = axes, keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
 
     @staticmethod
     def backward(ctx, grad):
         # ∂y/∂xᵢ = softmax(x)ᵢ
         x, y = ctx.saved_tensors
-        return _expand_back(grad, *ctx.meta) * np.exp(x - y), None, None
+        return _expand_back(grad, x.shape, ctx.axes, ctx.keepdim) * np.exp(x - y), None, None
+
+    @staticmethod
+    def formula(ctx, grad):
+        x = ctx.inputs[0]
+        y = LogSumExp.apply(x, ctx.axes, True)
+        return grad.reshape(y.shape) * (x - y).exp(), None, None
 
 
 class Cumsum(Function):
     """yᵢ = Σ_{j≤i} xⱼ along ``dim``"""
+
+    linear = (0,)
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -438,6 +472,20 @@ class Var(Function):
                 out = (2.0 / ctx.dof) * grad * centered
         return out.astype(centered.dtype, copy=False), None, None, None, None
 
+    @staticmethod
+    def formula(ctx, grad):
+        _, y, _ = ctx.saved_tensors
+        x, axes, correction, _, root = ctx.inputs
+        grad = grad.reshape(y.shape)
+        if ctx.root:
+            zero = np.zeros((), grad.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad = _where(y == 0, zero, grad / (Var.apply(x, axes, correction, True, True) * 2))
+        if ctx.dof == 0:
+            raise RuntimeError("VarBackward0: higher-order gradients with n <= correction are not supported")
+        centered = x - Mean.apply(x, axes, True)
+        return grad * centered * (2.0 / ctx.dof), None, None, None, None
+
 
 def _variance(name, root):
     def op(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -463,6 +511,8 @@ class Norm(Function):
     For p = ±inf the gradient goes to the elements of largest (smallest) |x|, shared among ties.
     """
 
+    connected = True  # PyTorch's gradient hangs on x through sign(x), so differentiating it again gives zeros
+
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
         magnitude = np.abs(x)
@@ -486,17 +536,43 @@ class Norm(Function):
         p, axes = ctx.p, ctx.axes
         grad = grad if ctx.keepdim else np.expand_dims(grad, axes)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if np.isinf(p):
-                hit = np.abs(x) == y
-                share = hit / np.sum(hit, axis=axes, keepdims=True)
-                local = np.sign(x) * share
-            elif p == 1:
-                local = np.sign(x) * np.ones_like(y)
+            if np.isinf(p) or p == 1:
+                local = _piecewise_linear_local(x, y, p, axes)
             elif p == 2:
                 local = np.where(y == 0, 0, x / y)
             else:
                 local = np.where(y == 0, 0, np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1))
         return (grad * local).astype(x.dtype, copy=False), None, None, None
+
+    @staticmethod
+    def formula(ctx, grad):
+        x, y = ctx.saved_tensors
+        tx, p, axes, _ = ctx.inputs
+        grad = grad.reshape(y.shape)
+        if np.isinf(p) or p == 1:  # piecewise linear: the local derivative is a constant
+            return grad * _piecewise_linear_local(x, y, p, axes).astype(x.dtype), None, None, None
+        norm = Norm.apply(tx, p, axes, True)
+        zero = np.zeros((), grad.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                local = tx / norm
+            else:
+                local = tx.abs() ** (p - 1) * np.sign(x) / norm ** (p - 1)
+        return _where(y == 0, zero, grad * local), None, None, None
+
+
+def _piecewise_linear_local(x, y, p, axes):
+    """∂‖x‖ₚ/∂x for p = 1 (sign x) and p = ±inf (sign x, shared among the tied extreme elements)."""
+    if p == 1:
+        return np.sign(x) * np.ones_like(y)
+    hit = np.abs(x) == y
+    return np.sign(x) * (hit / np.sum(hit, axis=axes, keepdims=True))
+
+
+def _where(condition, a, b):
+    from soma.ops.arithmetic import Where
+
+    return Where.apply(condition, a, b)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):

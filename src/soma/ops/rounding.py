@@ -31,6 +31,10 @@ class Step(Function):
     def backward(ctx, grad):
         return np.zeros_like(grad), None
 
+    @staticmethod
+    def formula(ctx, grad):
+        return Tensor._make(np.zeros(grad.shape, grad.dtype), False), None
+
 
 class StepBinary(Function):
     """z = f(a, b) for a piecewise-constant f (floor or trunc division).
@@ -48,9 +52,13 @@ class StepBinary(Function):
     def backward(ctx, grad):
         raise RuntimeError(f"derivative for {ctx.function} is not implemented")
 
+    formula = backward
+
 
 class Remainder(Function):
     """z = a - q·b with q = floor(a/b) (remainder) or trunc(a/b) (fmod); ∂z/∂a = 1, ∂z/∂b = -q."""
+
+    connected = True  # ∂z/∂b = -q(a, b) hangs on a and b (with zero derivative), as in PyTorch
 
     @staticmethod
     def forward(ctx, a, b, function, quotient):
@@ -65,6 +73,8 @@ class Remainder(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             grad_b = unbroadcast(-grad * ctx.quotient(a, b), shape_of(b)) if need_b else None
         return (unbroadcast(grad, shape_of(a)) if need_a else None), grad_b, None, None
+
+    formula = backward  # ∂z/∂a = 1 and ∂z/∂b = -q are piecewise constant: the same expression records on a Tensor
 
 
 def _unary_step(name, function, bool_ok=True):

@@ -29,6 +29,8 @@ def sizes_argument(sizes):
 
 
 class Reshape(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -40,6 +42,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -51,6 +55,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -62,6 +68,8 @@ class Expand(Function):
 
 
 class Cat(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, *arrays, dim):
         ctx.dim = dim
@@ -74,6 +82,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, *arrays, dim):
         ctx.dim = dim
@@ -86,6 +96,8 @@ class Stack(Function):
 
 
 class Cast(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
@@ -97,6 +109,8 @@ class Cast(Function):
 
 
 class Clone(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, x):
         return x.copy()
@@ -107,6 +121,8 @@ class Clone(Function):
 
 
 class Flip(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -119,6 +135,9 @@ class Flip(Function):
 
 class Repeat(Function):
     """Tile x: output dim i holds repeats[i] copies of input dim i (numpy.tile)."""
+
+    linear = True
+
 
     @staticmethod
     def forward(ctx, x, repeats):
@@ -142,9 +161,13 @@ _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 class Pad(Function):
     """Pad with a constant, or with reflected / replicated / circular copies of the border."""
 
+    linear = (0, 3)  # affine in x: the fill value is a constant offset
+
+
     @staticmethod
     def forward(ctx, x, widths, mode, value):
         ctx.meta = (x.shape, widths, mode)
+        ctx.connected = mode in ("reflect", "replicate")  # PyTorch's backward of these takes x
         if mode == "constant":
             return np.pad(x, widths, constant_values=value)
         ctx.sources = [

@@ -30,6 +30,11 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         return y * (grad - (grad * y).sum(axis=ctx.dim, keepdims=True)), None
 
+    @staticmethod
+    def formula(ctx, grad):
+        y = Softmax.apply(ctx.inputs[0], ctx.dim)
+        return y * (grad - (grad * y).sum(dim=ctx.dim, keepdim=True)), None
+
 
 class LogSoftmax(Function):
     """yᵢ = xᵢ - log Σⱼ e^(xⱼ)"""
@@ -47,6 +52,11 @@ class LogSoftmax(Function):
         # ∂yᵢ/∂xⱼ = δᵢⱼ - softmax(x)ⱼ  ⇒  ∂L/∂x = g - softmax(x)·Σ g
         (y,) = ctx.saved_tensors
         return grad - np.exp(y) * grad.sum(axis=ctx.dim, keepdims=True), None
+
+    @staticmethod
+    def formula(ctx, grad):
+        y = LogSoftmax.apply(ctx.inputs[0], ctx.dim)
+        return grad - y.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
 
 
 def _max(x, dim):
