@@ -32,6 +32,9 @@ from soma.ops.sorting import *  # noqa: F403
 from soma.ops.layout import *  # noqa: F403
 from soma.ops.combine import *  # noqa: F403
 from soma.ops.scattering import *  # noqa: F403
+from soma.ops.special import erf, erfc, erfinv
+from soma.ops.cumulative import cummax, cummin, cumprod, logcumsumexp
+from soma.ops.contraction import einsum
 from soma._promotion import can_cast, get_default_dtype, promote_types, result_type, set_default_dtype
 from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
 from soma.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -589,15 +589,19 @@ for _name in _FUNCTIONAL_METHODS:
 
 # The wider surface (scatter family, special functions, random, linear algebra): the functional form
 # with the tensor first, and the in-place form through ``_inplace`` where PyTorch has one.
+from soma.ops import cumulative as _cumulative  # noqa: E402
 from soma.ops import scattering as _scattering  # noqa: E402
+from soma.ops import special as _special  # noqa: E402
 
 _SURFACE_METHODS = {
+    "erf": _special.erf, "erfc": _special.erfc, "erfinv": _special.erfinv, "cumprod": _cumulative.cumprod,
+    "cummax": _cumulative.cummax, "cummin": _cumulative.cummin, "logcumsumexp": _cumulative.logcumsumexp,
     "scatter": _scattering.scatter, "scatter_add": _scattering.scatter_add,
     "scatter_reduce": _scattering.scatter_reduce, "index_add": _scattering.index_add,
     "index_copy": _scattering.index_copy, "index_fill": _scattering.index_fill,
     "masked_scatter": _scattering.masked_scatter, "take_along_dim": _scattering.take_along_dim,
 }
-_SURFACE_INPLACE = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
+_SURFACE_INPLACE = ("erf", "erfc", "erfinv", "cumprod", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
                     "masked_scatter")
 
 
