@@ -601,8 +601,8 @@ _SURFACE_METHODS = {
     "index_copy": _scattering.index_copy, "index_fill": _scattering.index_fill,
     "masked_scatter": _scattering.masked_scatter, "take_along_dim": _scattering.take_along_dim,
 }
-_SURFACE_INPLACE = ("erf", "erfc", "erfinv", "cumprod", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
-                    "masked_scatter")
+_SURFACE_INPLACE = ("erf", "erfc", "erfinv", "cumprod", "scatter", "scatter_add", "scatter_reduce", "index_add",
+                    "index_copy", "index_fill", "masked_scatter")
 
 
 def _inplace_method(name, function):

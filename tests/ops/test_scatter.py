@@ -77,6 +77,19 @@ def test_gradcheck(name, fn_soma, fn_torch, shapes):
     assert gradcheck(fn_soma, inputs)
 
 
+SECOND_ORDER = ["scatter src", "scatter value", "scatter_add", "scatter_reduce mean exclusive", "scatter_reduce amax",
+                "index_add", "index_copy", "index_fill tensor value", "masked_scatter", "take_along_dim"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_gradgradcheck(name):
+    """The differentiable backward (linear ops re-applied, formulas) under create_graph=True; the
+    product with the input makes the second derivative non-zero."""
+    _, fn_soma, _, shapes = next(c for c in CASES if c[0] == name)
+    inputs = [soma.tensor(a, requires_grad=True) for a in _arrays(shapes, np.float64, seed=2)]
+    assert soma.autograd.gradgradcheck(lambda *t: fn_soma(*t) * t[0].sum(), inputs)
+
+
 @pytest.mark.parametrize("name", ["scatter", "scatter_add"])
 def test_src_larger_than_index(name):
     """Only src's leading block pairs with the index; its gradient is zero elsewhere (PyTorch's backward
