@@ -158,5 +158,19 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         found = grad([y for y, _ in pairs], wanted, [v for _, v in pairs], create_graph=True, allow_unused=True)
         return tuple(g for g in found if g is not None and g.requires_grad)
 
+    # the recorded first derivatives must be the plain backward's (two code paths compute them)
+    recorded = first_derivatives(*inputs, *grad_outputs)
+    ys = _outputs(fn, inputs)
+    pairs = [(y, v) for y, v in zip(ys, grad_outputs) if y.requires_grad]
+    plain = grad([y for y, _ in pairs], [inputs[i] for i in checked], [v.detach() for _, v in pairs],
+                 allow_unused=True)
+    plain = [g for g in plain if g is not None]
+    for k, (r, p) in enumerate(zip(recorded, plain)):
+        if not np.allclose(r._array, p._array, rtol=rtol, atol=atol, equal_nan=True):
+            message = (f"gradgradcheck: the first derivative for input {checked[k]} under create_graph=True differs "
+                       "from the plain backward's (the differentiable backward is wrong)")
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
     return gradcheck(first_derivatives, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, max_rows=max_rows)
