@@ -1,0 +1,64 @@
+"""soma.nn.functional is a namespace of functions only, under torch.nn.functional's names: no autograd node
+class leaks into it, every public name is in __all__, and each of torch's functions soma lacks is listed
+below (add the function, then delete its name here: the test fails while a listed name exists)."""
+
+import inspect
+
+import torch.nn.functional as TF
+
+import soma.nn.functional as F
+
+# torch.nn.functional's imports and internals, not functional forms
+NOT_API = {"Optional", "boolean_dispatch", "handle_torch_function", "has_torch_function", "has_torch_function_unary",
+           "has_torch_function_variadic", "assert_int_or_pair", "multi_head_attention_forward"}
+
+MISSING = {
+    # in-place activation variants (soma has relu_ only)
+    "celu_", "elu_", "hardtanh_", "leaky_relu_", "rrelu_", "selu_", "threshold_",
+    # activations
+    "glu", "gumbel_softmax", "hardshrink", "rrelu", "softshrink",
+    # 3-d convolution and pooling (soma's conv and pooling are 1-d and 2-d)
+    "conv3d", "conv_transpose3d", "conv_tbc", "avg_pool3d", "max_pool3d", "max_pool3d_with_indices",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
+    "fractional_max_pool3d", "fractional_max_pool3d_with_indices", "lp_pool3d", "max_unpool3d",
+    # pooling variants
+    "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d",
+    "max_unpool1d", "max_unpool2d",
+    # dropout variants for SELU networks
+    "alpha_dropout", "feature_alpha_dropout",
+    # distances and normalization
+    "cosine_similarity", "pairwise_distance", "pdist", "normalize", "local_response_norm",
+    # losses
+    "cosine_embedding_loss", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "linear_cross_entropy",
+    # sampling grids, channel shuffles, embedding bags, grouped/scaled matrix products
+    "affine_grid", "grid_sample", "channel_shuffle", "native_channel_shuffle", "embedding_bag",
+    "grouped_mm", "scaled_grouped_mm", "scaled_mm",
+}
+
+# soma's additions: the notes' step activation, the linear activation, the recurrent steps nn.RNN/LSTM/GRU run
+SOMA_ONLY = {"heaviside", "step", "identity", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
+             "rnn_layer", "lstm_layer", "gru_layer"}
+
+
+def _torch_functions():
+    return {name for name in dir(TF) if not name.startswith("_") and callable(getattr(TF, name))
+            and not inspect.isclass(getattr(TF, name))} - NOT_API
+
+
+def test_every_public_name_is_a_function_listed_in_all():
+    public = {name for name in dir(F) if not name.startswith("_")}
+    assert public == set(F.__all__) and len(F.__all__) == len(set(F.__all__))
+    classes = sorted(name for name in public if inspect.isclass(getattr(F, name)))
+    assert not classes, f"autograd node classes leak into soma.nn.functional: {classes}"
+    assert all(inspect.isfunction(getattr(F, name)) for name in public)
+
+
+def test_names_are_torchs_and_the_missing_ones_are_listed():
+    ours, theirs = set(F.__all__), _torch_functions()
+    assert ours - theirs == SOMA_ONLY
+    assert not ours & MISSING, f"now in soma, delete from MISSING: {sorted(ours & MISSING)}"
+    assert theirs - ours == MISSING
