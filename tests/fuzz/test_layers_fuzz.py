@@ -300,14 +300,8 @@ def _describe(spec, mutation):
 _NAN = "NaN/Inf placement differs from PyTorch's kernel (which elements a NaN or Inf reaches)"
 # Disagreements still open, each with its reason: counted in the tally, not failing the test.
 KNOWN = {
-    "AvgPool1d(Nx2x7)-int64": "PyTorch averages integers into integers; soma returns float64",
-    "AvgPool2d(Nx2x5x5)-int64": "PyTorch averages integers into integers; soma returns float64",
-    "avg_pool2d(Nx2x5x4)-int64": "PyTorch averages integers into integers; soma returns float64",
     "Conv2d(Nx4x5x5)-extra_dim": "PyTorch's reflect pad raises NotImplementedError first; soma names the shape",
     "Bilinear(Nx3,Nx4)-nan": _NAN, "bilinear(Nx3,Nx4,2x3x4)-nan": _NAN, "ConvTranspose2d(Nx2x4x5)-nan": _NAN,
-    "AdaptiveAvgPool1d(Nx2x7)-nan": _NAN + " (soma pools by a matrix product)",
-    "AdaptiveAvgPool2d(Nx2x5x7)-nan": _NAN + " (soma pools by a matrix product)",
-    "adaptive_avg_pool2d(Nx2x5x4)-nan": _NAN + " (soma pools by a matrix product)",
     "ReLU6(Nx3x4)-nan": _NAN, "Hardtanh(Nx3x4)-nan": _NAN, "ELU(Nx3x4)-nan": _NAN, "SELU(Nx3x4)-nan": _NAN,
     "CELU(Nx3x4)-nan": _NAN, "GELU(Nx3x4)-nan": _NAN, "gelu(Nx3)-nan": _NAN, "Hardswish(Nx3x4)-nan": _NAN,
     "Softsign(Nx3x4)-nan": _NAN, "softsign(Nx3)-nan": _NAN,

@@ -130,6 +130,8 @@ def test_interpolate_1d_matches_torch():
     lambda t: F.max_pool2d(t, 2, 1, dilation=2),
     lambda t: F.avg_pool2d(t, 3, 2, 1, count_include_pad=False),
     lambda t: F.adaptive_avg_pool2d(t, (3, 2)),
+    lambda t: F.adaptive_avg_pool2d(t, (4, 5)),  # overlapping bins
+    lambda t: F.adaptive_avg_pool1d(t[0], 4),
     lambda t: F.interpolate(t, scale_factor=1.5),
 ])
 def test_pooling_gradcheck(fn):
@@ -147,3 +149,34 @@ def test_pooling_bad_inputs_fail_early():
     with pytest.raises(NotImplementedError, match="mode 'bogus' is not supported"):
         nn.Upsample(scale_factor=2, mode="bogus")(soma.randn(1, 1, 2, 2))
     assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=3), dict(kernel_size=2, stride=1, padding=1),
+                                    dict(kernel_size=3, ceil_mode=True, padding=1, count_include_pad=False),
+                                    dict(kernel_size=2, divisor_override=3)])
+def test_avg_pool_int64_averages_into_int64_like_torch(kwargs):
+    x = np.random.default_rng(0).integers(-9, 9, (2, 3, 5, 7))  # negative sums: the quotient truncates toward 0
+    check_against_torch(lambda t: F.avg_pool2d(t, **kwargs), lambda t: TF.avg_pool2d(t, **kwargs), [x])
+    kwargs.pop("divisor_override", None)
+    check_against_torch(lambda t: F.avg_pool1d(t, **kwargs), lambda t: TF.avg_pool1d(t, **kwargs), [x[0]])
+    check_against_torch(lambda t: nn.AvgPool2d(**kwargs)(t), lambda t: torch.nn.AvgPool2d(**kwargs)(t), [x])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
+def test_avg_pool_other_integers_raise_like_torch(dtype):
+    x = soma.tensor(np.ones((1, 2, 4, 4), dtype))
+    with pytest.raises(NotImplementedError, match="avg_pool2d: not implemented for dtype"):
+        F.avg_pool2d(x, 2)
+    with pytest.raises(NotImplementedError, match="avg_pool1d: not implemented for dtype"):
+        F.avg_pool1d(x[0], 2)
+
+
+@pytest.mark.parametrize("size, output_size", [((5, 7), (2, 3)), ((6, 4), (3, 2)), ((5, 4), 2), ((7, 9), (7, 4))])
+def test_adaptive_avg_pool_nan_and_inf_reach_only_their_bins_like_torch(size, output_size):
+    x = random_array((2, 2) + size, np.float32)
+    x[0, 0, 1, 2], x[1, 1, -1, 0], x[1, 0, 0, 0], x[1, 0, 0, 1] = np.nan, np.inf, np.inf, -np.inf
+    check_against_torch(lambda t: F.adaptive_avg_pool2d(t, output_size),
+                        lambda t: TF.adaptive_avg_pool2d(t, output_size), [x])
+    length = output_size[-1] if isinstance(output_size, tuple) else output_size
+    check_against_torch(lambda t: nn.AdaptiveAvgPool1d(length)(t), lambda t: torch.nn.AdaptiveAvgPool1d(length)(t),
+                        [x[:, :, 0]])

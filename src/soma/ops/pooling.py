@@ -15,7 +15,7 @@ import numpy as np
 from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.ops.conv import _tuple
-from soma.ops.linalg import matmul
+from soma.ops.shape import cat
 from soma.tensor import Tensor
 
 __all__ = [
@@ -155,7 +155,10 @@ def _flat_indices(index, window):
 
 
 class AvgPool(Function):
-    """y = (1/count) Σ window; the gradient spreads g/count back over the window."""
+    """y = (1/count) Σ window; the gradient spreads g/count back over the window.
+
+    int64 inputs average into int64, the quotient truncated toward zero, as PyTorch's kernel does.
+    """
 
     @staticmethod
     def forward(ctx, x, window, divisor):
@@ -165,7 +168,10 @@ class AvgPool(Function):
         for _, rows, cols in rest:
             out += xp[:, :, rows, cols]
         ctx.window, ctx.divisor = window, divisor
-        return out / divisor
+        if out.dtype.kind == "f":
+            return out / divisor
+        quotient = out // divisor  # floor; one up where a negative quotient had a remainder
+        return quotient + ((quotient < 0) & (quotient * divisor != out))
 
     @staticmethod
     def backward(ctx, grad):
@@ -189,6 +195,12 @@ def _avg_divisor(window, count_include_pad, divisor_override, dtype):
             start, end = np.maximum(start, 0), np.minimum(end, n)
         counts.append(end - start)
     return np.outer(counts[0], counts[1]).astype(dtype)
+
+
+def _check_average_dtype(name, input):
+    """PyTorch averages floats and int64 (into int64); other integer and bool dtypes are not implemented."""
+    if input.dtype != np.int64:
+        check_floating(name, input)
 
 
 def _window(name, x, spatial, kernel_size, stride, padding, dilation, ceil_mode):
@@ -267,6 +279,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     ``count`` is kh·kw, or only the non-padding elements when ``count_include_pad=False``,
     or ``divisor_override``.
     """
+    _check_average_dtype("avg_pool2d", input)
     window = _window("avg_pool2d", input, 2, kernel_size, stride, padding, 1, ceil_mode)
     divisor = _avg_divisor(window, count_include_pad, divisor_override, input.dtype)
     return _pool(AvgPool, "avg_pool2d", 2, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
@@ -274,25 +287,39 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling over (N, C, L) or (C, L); see :func:`avg_pool2d`."""
+    _check_average_dtype("avg_pool1d", input)
     window = _window("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
     divisor = _avg_divisor(window, count_include_pad, None, input.dtype)
     return _pool(AvgPool, "avg_pool1d", 1, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
 
 
-def _adaptive_matrix(size, out, dtype):
-    """P[i, h] = 1/len(bin i) for h in bin i = [⌊i·H/out⌋, ⌈(i+1)·H/out⌉): the mean as a product."""
-    start = (np.arange(out) * size) // out
-    end = -((-(np.arange(out) + 1) * size) // out)
-    positions = np.arange(size)
-    inside = (positions >= start[:, None]) & (positions < end[:, None])
-    return Tensor._make((inside / (end - start)[:, None]).astype(dtype), False)
+def _adaptive_bins(size, out):
+    """PyTorch's bins: bin i = [⌊i·L/out⌋, ⌈(i+1)·L/out⌉) (they overlap when out does not divide L)."""
+    starts = (np.arange(out) * size) // out
+    ends = -((-(np.arange(out) + 1) * size) // out)
+    return starts, ends
+
+
+def _adaptive_mean(x, dim, out):
+    """The mean of each of PyTorch's ``out`` bins along ``dim`` (negative), as slices and means: a NaN or Inf
+    reaches only the outputs of its own bins (a pooling matrix product would spread it through 0·NaN)."""
+    size = x.shape[dim]
+    with np.errstate(invalid="ignore"):  # Inf - Inf in a bin is NaN, silently, as in PyTorch
+        if size % out == 0:  # equal disjoint bins: one reshape
+            shape = tuple(x.shape)
+            split = shape[:dim] + (out, size // out) + (shape[dim + 1 :] if dim != -1 else ())
+            return x.reshape(split).mean(dim)
+        lead = (slice(None),) * (x.ndim + dim)
+        bins = zip(*_adaptive_bins(size, out))
+        return cat([x[lead + (slice(a, b),)].mean(dim, keepdim=True) for a, b in bins], dim)
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size: y = P_H · x · P_Wᵀ with the bins PyTorch uses.
+    """Average pooling to a fixed output size: y[i, j] = mean of x over rows bin i and columns bin j, PyTorch's
+    bins [⌊i·H/oh⌋, ⌈(i+1)·H/oh⌉).
 
-    ``output_size`` is an int or (oh, ow); ``None`` keeps that axis. Composed from
-    matmul, so the backward (P_Hᵀ · g · P_W) comes from matmul's.
+    ``output_size`` is an int or (oh, ow); ``None`` keeps that axis. Composed of slices and means (rows, then
+    columns), so the backward, g/|bin| spread over each bin, comes from theirs.
     """
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
@@ -302,18 +329,18 @@ def adaptive_avg_pool2d(input, output_size):
     oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
     if oh < 1 or ow < 1:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
-    rows = _adaptive_matrix(h, oh, input.dtype)
-    cols = _adaptive_matrix(w, ow, input.dtype)
-    return matmul(matmul(rows, input), cols.T)
+    return _adaptive_mean(_adaptive_mean(input, -2, oh), -1, ow)
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """Average pooling of (N, C, L) to a fixed length: y = x · Pᵀ."""
+    """Average pooling of (N, C, L) to a fixed length: y[i] = mean of x over bin i."""
     check_floating("adaptive_avg_pool1d", input)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"adaptive_avg_pool1d: expected a 2-D or 3-D input, got shape {tuple(input.shape)}")
     size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
-    return matmul(input, _adaptive_matrix(input.shape[-1], int(size), input.dtype).T)
+    if int(size) < 1:
+        raise ValueError(f"adaptive_avg_pool1d: output_size must be positive, got {output_size!r}")
+    return _adaptive_mean(input, -1, int(size))
 
 
 class Upsample(Function):
