@@ -35,6 +35,10 @@ from soma.ops.scattering import *  # noqa: F403
 from soma.ops.special import erf, erfc, erfinv
 from soma.ops.cumulative import cummax, cummin, cumprod, logcumsumexp
 from soma.ops.contraction import einsum
+from soma.ops.random_ops import bernoulli, multinomial, poisson
+from soma.ops.selection import histc, mode
+from soma.memory_format import (channels_last, channels_last_3d, clone, contiguous_format, memory_format,
+                                preserve_format)
 from soma._promotion import can_cast, get_default_dtype, promote_types, result_type, set_default_dtype
 from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
 from soma.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -519,9 +519,6 @@ class Tensor(TensorBase):
     def index_select(self, dim, index):
         return _ops.index_select(self, dim, index)
 
-    def clone(self):
-        return _ops.clone(self)
-
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
@@ -589,11 +586,17 @@ for _name in _FUNCTIONAL_METHODS:
 
 # The wider surface (scatter family, special functions, random, linear algebra): the functional form
 # with the tensor first, and the in-place form through ``_inplace`` where PyTorch has one.
+from soma import memory_format as _memory_format  # noqa: E402
 from soma.ops import cumulative as _cumulative  # noqa: E402
+from soma.ops import random_ops as _random_ops  # noqa: E402
 from soma.ops import scattering as _scattering  # noqa: E402
+from soma.ops import selection as _selection  # noqa: E402
 from soma.ops import special as _special  # noqa: E402
 
 _SURFACE_METHODS = {
+    "mm": _ops.mm, "bmm": _ops.bmm, "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone,
+    "bernoulli": _random_ops.bernoulli, "bernoulli_": _random_ops.fill_bernoulli,
+    "multinomial": _random_ops.multinomial, "mode": _selection.mode, "histc": _selection.histc,
     "erf": _special.erf, "erfc": _special.erfc, "erfinv": _special.erfinv, "cumprod": _cumulative.cumprod,
     "cummax": _cumulative.cummax, "cummin": _cumulative.cummin, "logcumsumexp": _cumulative.logcumsumexp,
     "scatter": _scattering.scatter, "scatter_add": _scattering.scatter_add,
@@ -601,8 +604,10 @@ _SURFACE_METHODS = {
     "index_copy": _scattering.index_copy, "index_fill": _scattering.index_fill,
     "masked_scatter": _scattering.masked_scatter, "take_along_dim": _scattering.take_along_dim,
 }
-_SURFACE_INPLACE = ("erf", "erfc", "erfinv", "cumprod", "scatter", "scatter_add", "scatter_reduce", "index_add",
-                    "index_copy", "index_fill", "masked_scatter")
+_SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (
+    "erf", "erfc", "erfinv", "cumprod", "neg", "negative", "scatter", "scatter_add", "scatter_reduce", "index_add",
+    "index_copy", "index_fill", "masked_scatter")}
+_SURFACE_INPLACE["fill_diagonal"] = _scattering.fill_diagonal  # in place only, as in PyTorch
 
 
 def _inplace_method(name, function):
@@ -616,5 +621,5 @@ def _inplace_method(name, function):
 
 for _name, _function in _SURFACE_METHODS.items():
     setattr(Tensor, _name, _method(_function))
-for _name in _SURFACE_INPLACE:
-    setattr(Tensor, _name + "_", _inplace_method(_name + "_", _SURFACE_METHODS[_name]))
+for _name, _function in _SURFACE_INPLACE.items():
+    setattr(Tensor, _name + "_", _inplace_method(_name + "_", _function))
