@@ -303,8 +303,7 @@ KNOWN = {
     "Conv2d(Nx4x5x5)-extra_dim": "PyTorch's reflect pad raises NotImplementedError first; soma names the shape",
     "Bilinear(Nx3,Nx4)-nan": _NAN, "bilinear(Nx3,Nx4,2x3x4)-nan": _NAN, "ConvTranspose2d(Nx2x4x5)-nan": _NAN,
     "ReLU6(Nx3x4)-nan": _NAN, "Hardtanh(Nx3x4)-nan": _NAN, "ELU(Nx3x4)-nan": _NAN, "SELU(Nx3x4)-nan": _NAN,
-    "CELU(Nx3x4)-nan": _NAN, "GELU(Nx3x4)-nan": _NAN, "gelu(Nx3)-nan": _NAN, "Hardswish(Nx3x4)-nan": _NAN,
-    "Softsign(Nx3x4)-nan": _NAN, "softsign(Nx3)-nan": _NAN,
+    "CELU(Nx3x4)-nan": _NAN, "Hardswish(Nx3x4)-nan": _NAN,
 }
 
 

@@ -164,7 +164,10 @@ class Gelu(Function):
             return 0.5 * x * (1 + t)
         cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
         ctx.cdf = cdf
-        return x * cdf
+        y = x * cdf
+        if x.dtype != np.float64:  # PyTorch's float32/16 kernel gives gelu(+inf) = NaN (its float64 one, +inf)
+            y[np.isposinf(x)] = np.nan
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -249,13 +252,17 @@ class Softsign(Function):
     @staticmethod
     def forward(ctx, x):
         d = 1 + np.abs(x)
-        ctx.save_for_backward(d)
-        return x / d
+        ctx.save_for_backward(x, d)
+        with np.errstate(invalid="ignore"):  # ±inf/inf = NaN, as PyTorch's
+            return x / d
 
     @staticmethod
     def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
-        return grad / (d * d)  # y′ = 1/(1 + |x|)²
+        # y′ = 1/d - x·sign(x)/d² = 1/(1 + |x|)², written as the quotient rule (as PyTorch differentiates its
+        # x / (1 + |x|)): NaN at x = ±inf (∞/∞), where 1/d² would say 0
+        x, d = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            return grad / d - grad * x / (d * d) * np.sign(x)
 
 
 class Hardswish(Function):
