@@ -205,7 +205,7 @@ class RNNBase(Module):
         """Layers bottom to top, each one kernel per direction; time-major throughout."""
         directions = 2 if self.bidirectional else 1
         batch, dtype = x.shape[1], x.dtype
-        zeros = np.zeros((batch, self.hidden_size), dtype)
+        zeros = Tensor._make(np.zeros((batch, self.hidden_size), dtype), False)
         kernel = {"LSTM": R.LSTMLayer, "GRU": R.GRULayer}.get(self.mode, R.RNNLayer)
         nonlinearity = "relu" if self.mode == "RNN_RELU" else "tanh"
         weights = self.all_weights
