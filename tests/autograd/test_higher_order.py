@@ -269,3 +269,20 @@ def test_functional_errors():
         SF.jvp(lambda a: a * 2, a, soma.ones(4, dtype=soma.float64))
     with pytest.raises(RuntimeError, match="independent of input"):
         SF.jacobian(lambda a, b: a * 2, (a, a.detach()), strict=True)
+
+
+def test_backward_frees_every_array_a_node_kept():
+    x = soma.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w = soma.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    F = soma.nn.functional
+    out = F.dropout(F.gelu(x @ w).relu(), 0.5, training=True).sum()  # gelu keeps arrays as attributes
+    nodes, stack = [], [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack += [n for n, _ in node.next_functions if n is not None and hasattr(n, "inputs")]
+    out.backward()
+    for node in nodes:
+        assert node.saved_tensors == ()
+        kept = [k for k, v in vars(node).items() if isinstance(v, np.ndarray) and k != "inputs"]
+        assert not kept, f"{node.name()} still holds arrays {kept}"

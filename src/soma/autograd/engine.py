@@ -212,8 +212,19 @@ class _Run:
                 index = value._out_index
                 slot[index] = self.add(slot[index], grad)
             if not self.retain_graph:
-                node.saved_tensors = ()
-                node._freed = True
+                _free(node)
+
+
+_KEPT = frozenset(("inputs", "needs_input_grad", "_n_out", "_out_meta", "_watch", "_targets", "_prehooks",
+                   "_posthooks", "_metadata", "_kwargs"))
+
+
+def _free(node):
+    """Drop everything the node kept for its backward (saved arrays, masks, gates), keeping the graph's edges."""
+    state = node.__dict__
+    for key in [k for k in state if k not in _KEPT]:
+        del state[key]
+    node._freed = True
 
 
 def _check_versions(node):
