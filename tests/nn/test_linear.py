@@ -85,6 +85,18 @@ def test_bilinear_matches_torch(dtype):
     assert gradcheck(F.bilinear, (x1, x2, w))
 
 
+@pytest.mark.parametrize("spot", [(0, 1, 0), (1, 2, 3), (0, 0, 2)])
+def test_bilinear_inf_and_nan_land_where_torch_puts_them(spot):
+    # an Inf in x₁ meets weights of both signs: PyTorch sums over x₁ first, so it becomes NaN, not ±inf
+    which, row, col = spot
+    x1, x2 = random_array((3, 3), np.float32), random_array((3, 4), np.float32, seed=1)
+    (x2 if which else x1)[row, col] = np.inf
+    (x1 if which else x2)[2 - row % 3, 0] = np.nan
+    w = random_array((2, 3, 4), np.float32, seed=2)
+    with np.errstate(invalid="ignore"):
+        check_against_torch(F.bilinear, torch.nn.functional.bilinear, [x1, x2, w])
+
+
 @pytest.mark.parametrize("padding_idx", [None, 2])
 def test_embedding_matches_torch(padding_idx):
     table = random_array((6, 4), np.float64)

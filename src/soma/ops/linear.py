@@ -87,7 +87,8 @@ class Bilinear(Function):
     @staticmethod
     def forward(ctx, x1, x2, weight, bias=None):
         ctx.save_for_backward(x1, x2, weight)
-        out = np.einsum("ni,kij,nj->nk", x1, weight, x2, optimize=True)
+        # (x₁ᵀAₖ) first, then with x₂, as PyTorch: the order decides where an Inf meets a sign change (NaN)
+        out = np.matmul(np.tensordot(x1, weight, axes=(1, 1)), x2[:, :, None])[:, :, 0]
         if bias is not None:
             out += bias
         return out
