@@ -12,6 +12,7 @@ The same few weights are reused at every position (weight sharing), which is why
 
 
 from soma._errors import DTypeError
+from soma._validation import conv_transpose_output_size, ntuple
 from soma.nn import init
 from soma.nn.module import Module, empty_parameter
 from soma.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
@@ -27,10 +28,6 @@ __all__ = [
 ]
 
 _PADDING_MODES = {"zeros": None, "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
-
-
-def _ntuple(value, n):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
 
 
 class _ConvNd(Module):
@@ -53,14 +50,14 @@ class _ConvNd(Module):
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
-            if padding == "same" and any(s != 1 for s in _ntuple(stride, n)):
+            if padding == "same" and any(s != 1 for s in ntuple(stride, n, name, "stride")):
                 raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _ntuple(kernel_size, n)
-        self.stride = _ntuple(stride, n)
-        self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
-        self.dilation = _ntuple(dilation, n)
-        self.output_padding = _ntuple(output_padding, n)
+        self.kernel_size = ntuple(kernel_size, n, name, "kernel_size")
+        self.stride = ntuple(stride, n, name, "stride")
+        self.padding = padding if isinstance(padding, str) else ntuple(padding, n, name, "padding")
+        self.dilation = ntuple(dilation, n, name, "dilation")
+        self.output_padding = ntuple(output_padding, n, name, "output_padding")
         self.groups, self.padding_mode, self.algorithm = groups, padding_mode, algorithm
         if self._transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
@@ -199,8 +196,8 @@ class _ConvTranspose(_ConvNd):
         output_size = tuple(output_size)[-n:]
         extra = []
         for axis in range(n):
-            smallest = ((input.shape[axis + 2] - 1) * self.stride[axis] - 2 * self.padding[axis]
-                        + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1)
+            smallest = conv_transpose_output_size(input.shape[input.ndim - n + axis], self.kernel_size[axis],
+                                                  self.stride[axis], self.padding[axis], self.dilation[axis])
             if not smallest <= output_size[axis] < smallest + max(self.stride[axis], self.dilation[axis]):
                 raise ValueError(
                     f"{type(self).__name__}: requested output_size {output_size} is not reachable from "

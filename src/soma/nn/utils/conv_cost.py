@@ -17,6 +17,8 @@ the notes' "Standard Convolution" slide. (The notes' total for the standard
 convolution, 56,623,104, carries an extra factor 32; see docs/notes-examples.md.)
 """
 
+from soma._validation import pair
+
 __all__ = ["conv_cost"]
 
 
@@ -42,8 +44,8 @@ def conv_cost(in_channels, out_channels, kernel_size, output_size=1, depth_multi
         >>> conv_cost(3, 64, 3, output_size=32)["depthwise"]
         27648
     """
-    kh, kw = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
-    h, w = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    kh, kw = pair(kernel_size, "conv_cost", "kernel_size")
+    h, w = pair(output_size, "conv_cost", "output_size")
     values = (in_channels, out_channels, kh, kw, h, w, depth_multiplier)
     if any(int(v) != v or v < 1 for v in values):
         raise ValueError(f"conv_cost: every size must be a positive integer, got {values}")
