@@ -16,6 +16,8 @@ default; ``"fft"``; ``"direct"``), all giving the same numbers and gradients.
 import numpy as np
 
 from soma._errors import DTypeError
+from soma._validation import conv_output_size
+from soma._validation import ntuple as _tuple
 from soma.autograd.function import Function
 from soma.ops.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
 from soma.ops.shape import cat
@@ -40,23 +42,10 @@ __all__ = [
 FFT_MIN_TAPS = 7 * 7
 
 
-def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
-    """⌊(size + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1 (notes 002: 32, 6, 2, 1 → 15)."""
-    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
-
-
 def same_padding(kernel_size, dilation=1):
     """(before, after) zero padding that keeps the size at stride 1; the odd one goes after, as in PyTorch."""
     total = dilation * (kernel_size - 1)
     return total // 2, total - total // 2
-
-
-def _tuple(value, n, name, what):
-    if isinstance(value, (tuple, list)):
-        if len(value) != n:
-            raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
-        return tuple(int(v) for v in value)
-    return (int(value),) * n
 
 
 def _pick(algorithm, kernel_size, stride, name):
