@@ -34,6 +34,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from soma._validation import pair
+
 __all__ = [
     "Compose",
     "GaussianNoise",
@@ -45,13 +47,6 @@ __all__ = [
     "RandomVerticalFlip",
     "rotate",
 ]
-
-
-def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
-    pair = (value, value) if np.isscalar(value) else tuple(value)
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def _float_dtype(x: np.ndarray) -> np.dtype:
@@ -325,7 +320,8 @@ class RandomCrop(RandomTransform):
 
     def __init__(self, size, padding=0, fill: float = 0.0, seed=None, generator=None):
         super().__init__(seed, generator)
-        self.size, self.padding, self.fill = _pair(size, "size"), _pair(padding, "padding"), fill
+        self.size, self.padding = pair(size, "RandomCrop", "size"), pair(padding, "RandomCrop", "padding")
+        self.fill = fill
 
     def apply(self, batch: np.ndarray) -> np.ndarray:
         return _random_crop(batch, self.size, self.padding, self.fill, self.generator)
@@ -349,7 +345,7 @@ class RandomShift(RandomTransform):
 
     def __init__(self, max_shift, fill: float = 0.0, seed=None, generator=None):
         super().__init__(seed, generator)
-        self.max_shift, self.fill = _pair(max_shift, "max_shift"), fill
+        self.max_shift, self.fill = pair(max_shift, "RandomShift", "max_shift"), fill
 
     def apply(self, batch: np.ndarray) -> np.ndarray:
         return _random_crop(batch, batch.shape[2:], self.max_shift, self.fill, self.generator)
