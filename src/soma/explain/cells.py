@@ -13,6 +13,7 @@ output soma's layer computed, so the written arithmetic cannot drift from the la
 
 import numpy as np
 
+from soma._validation import pair
 from soma.explain.examples_common import sum_of_products
 from soma.tensor import Tensor
 
@@ -20,10 +21,6 @@ __all__ = ["CELL_LAYERS", "cell_lines", "normalize_cell"]
 
 CELL_LAYERS = ("Conv2d", "MaxPool2d", "AvgPool2d")
 MAX_WRITTEN_PRODUCTS = 27  # a 3×3×3 window; bigger windows are written as Σ with their size
-
-
-def _pair(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def normalize_cell(cell, output_shape, name):
@@ -70,7 +67,7 @@ def _conv_window(call, c):
 def _conv_cell(report, section, call, cell):
     module, (c, i, j) = call.module, cell
     x, weight = _conv_window(call, c)
-    (sh, sw), (dh, dw) = _pair(module.stride), _pair(module.dilation)
+    (sh, sw), (dh, dw) = pair(module.stride), pair(module.dilation)
     kh, kw = weight.shape[1:]
     window = x[:, sh * i : sh * i + dh * (kh - 1) + 1 : dh, sw * j : sw * j + dw * (kw - 1) + 1 : dw]
     value = float(_batched(call.output._array)[0, c, i, j])
@@ -95,10 +92,10 @@ def _conv_cell(report, section, call, cell):
 def _pool_cell(report, section, call, cell):
     module, (c, i, j) = call.module, cell
     kind = type(module).__name__
-    kh, kw = _pair(module.kernel_size)
-    sh, sw = _pair(module.stride)
-    ph, pw = _pair(module.padding)
-    dh, dw = _pair(getattr(module, "dilation", 1))
+    kh, kw = pair(module.kernel_size)
+    sh, sw = pair(module.stride)
+    ph, pw = pair(module.padding)
+    dh, dw = pair(getattr(module, "dilation", 1))
     fill = -np.inf if kind == "MaxPool2d" else 0.0
     x = np.pad(_batched(call.inputs[0]._array)[0, c], ((ph, ph), (pw, pw)), constant_values=fill)
     window = x[sh * i : sh * i + dh * (kh - 1) + 1 : dh, sw * j : sw * j + dw * (kw - 1) + 1 : dw].ravel()
