@@ -275,9 +275,9 @@ class Hardswish(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # y′ = 0 for x < -3, x/3 + ½ for -3 ≤ x ≤ 3, 1 above (PyTorch's boundary choice)
+        # y′ = 0 for x ≤ -3, x/3 + ½ for -3 < x < 3, 1 from 3 on (PyTorch's boundary choice)
         (x,) = ctx.saved_tensors
-        slope = np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0)).astype(x.dtype)
+        slope = np.where(x <= -3, 0.0, np.where(x < 3, x / 3 + 0.5, 1.0)).astype(x.dtype)
         return grad * slope
 
 
