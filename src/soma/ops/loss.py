@@ -20,10 +20,10 @@ import numpy as np
 from soma._errors import DTypeError, ShapeError, check_floating, check_same_dtype
 from soma.autograd.function import Function, is_grad_enabled
 from soma.ops._common import promote
+from soma.ops._common import raw as _raw
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import stable_sigmoid
 from soma.ops.softmax import log_softmax
-from soma.tensor import Tensor
 
 __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -54,10 +54,6 @@ def _legacy_reduction(size_average, reduce, reduction):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     return "none" if not reduce else ("mean" if size_average else "sum")
-
-
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else value
 
 
 def _check_same_shape(name, input, target, broadcast_ok=True):
