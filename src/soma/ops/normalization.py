@@ -14,7 +14,7 @@ import numpy as np
 
 from soma._errors import ShapeError, check_floating, check_same_dtype
 from soma.autograd.function import Function, mark_dirty
-from soma.tensor import Tensor
+from soma.ops._common import raw as _raw
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "BatchNorm", "LayerNorm"]
 
@@ -70,10 +70,6 @@ class BatchNorm(Function):
             grad_x = _normalized_input_grad(g, xhat, invstd, axes) if use_batch_stats else g * invstd
         grad_w, grad_b = _affine_grads(grad, xhat, need_w, need_b, axes, (-1,))
         return grad_x, grad_w, grad_b, None, None, None, None, None
-
-
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else value
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
