@@ -18,6 +18,8 @@ views, so no extra copy is spent putting the result back into NCHW memory.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from soma._validation import conv_output_size
+
 __all__ = ["ConvGeometry", "Im2col", "FFT", "Direct", "ALGORITHMS", "pad_input", "tap_slices"]
 
 
@@ -29,8 +31,8 @@ class ConvGeometry:
     def __init__(self, input_shape, weight_shape, stride, dilation, groups):
         n, _, hp, wp = input_shape
         o, _, kh, kw = weight_shape
-        ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-        wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+        ho = conv_output_size(hp, kh, stride[0], 0, dilation[0])
+        wo = conv_output_size(wp, kw, stride[1], 0, dilation[1])
         self.input_shape = tuple(input_shape)
         self.weight_shape = tuple(weight_shape)
         self.output_shape = (n, o, ho, wo)
