@@ -422,6 +422,10 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu): one step of :class:`RNN`.
 
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``; hidden: ``(N, H_out)`` or ``(H_out)`` (zeros if omitted).
+        - Output: h' of the hidden's shape.
+
     Example::
 
         >>> cell = nn.RNNCell(10, 20)
@@ -442,7 +446,12 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One step of :class:`LSTM`: (x, (h, c)) -> (h', c') with gates i, f, g, o."""
+    """One step of :class:`LSTM`: (x, (h, c)) -> (h', c') with gates i, f, g, o.
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``; (h, c): each ``(N, H_out)`` or ``(H_out)`` (zeros if omitted).
+        - Output: (h', c'), each of h's shape.
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
@@ -452,7 +461,12 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One step of :class:`GRU`: (x, h) -> h' with gates r, z, n."""
+    """One step of :class:`GRU`: (x, h) -> h' with gates r, z, n.
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``; hidden: ``(N, H_out)`` or ``(H_out)`` (zeros if omitted).
+        - Output: h' of the hidden's shape.
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
