@@ -1,0 +1,214 @@
+"""Second derivatives (create_graph=True) through the convolution, pooling, fold, resize, normalization and
+attention kernels, against PyTorch in float64; then a WGAN-GP penalty and a Hessian-vector product on a CNN.
+
+Each case: the first derivatives recorded under create_graph equal the plain backward's and torch's, and the
+derivatives of a random projection of them, w.r.t. the inputs and the parameters, equal torch's. The kernels'
+composites (soma.ops.decomp) must also give the kernels' own forward values.
+"""
+
+import datetime
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+import soma
+import soma.nn.functional as SF
+
+rng = np.random.default_rng(7)
+RUNNING_MEAN, RUNNING_VAR = rng.standard_normal(3), rng.uniform(0.5, 2.0, 3)
+FLOAT_MASK = rng.standard_normal((4, 5))
+BOOL_MASK = rng.random((2, 1, 4, 5)) > 0.4
+BOOL_MASK[0, 0, 1] = False  # a query that sees no key: zero weights, zero derivatives
+
+
+def _f(lib):
+    return SF if lib is soma else TF
+
+
+def _running(lib):
+    return lib.tensor(RUNNING_MEAN), lib.tensor(RUNNING_VAR)
+
+
+X4, X3 = (2, 4, 7, 6), (2, 3, 9)
+# (name, fn(lib, *tensors), input shapes); the inputs are standard normal, "ties" rounds them
+CASES = [
+    ("conv2d stride padding dilation groups bias",
+     lambda lib, x, w, b: _f(lib).conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
+     [X4, (6, 2, 3, 2), (6,)]),
+    ("conv2d same", lambda lib, x, w: _f(lib).conv2d(x, w, padding="same", dilation=2), [X4, (3, 4, 3, 3)]),
+    ("conv2d circular padding mode",
+     lambda lib, x, w: _f(lib).conv2d(_f(lib).pad(x, (1, 1, 2, 2), mode="circular"), w), [X4, (3, 4, 3, 3)]),
+    ("conv1d stride padding", lambda lib, x, w, b: _f(lib).conv1d(x, w, b, stride=2, padding=1),
+     [X3, (4, 3, 3), (4,)]),
+    ("conv1d depthwise", lambda lib, x, w: _f(lib).conv1d(x, w, groups=3, dilation=2), [X3, (6, 1, 3)]),
+    ("conv_transpose2d stride padding output_padding dilation groups",
+     lambda lib, x, w, b: _f(lib).conv_transpose2d(x, w, b, stride=(2, 3), padding=(1, 0), output_padding=(1, 2),
+                                                   groups=2, dilation=(1, 2)),
+     [X4, (4, 3, 3, 2), (6,)]),
+    ("conv_transpose1d padding beyond the kernel",
+     lambda lib, x, w: _f(lib).conv_transpose1d(x, w, stride=2, padding=3), [X3, (3, 2, 4)]),
+    ("unfold", lambda lib, x: _f(lib).unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)) ** 2, [X4]),
+    ("fold", lambda lib, c: _f(lib).fold(c, (5, 6), 2, stride=(2, 1)) ** 2, [(2, 8, 10)]),
+    ("max_pool2d padding dilation ceil_mode",
+     lambda lib, x: _f(lib).max_pool2d(x, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2), ceil_mode=True) ** 2,
+     [X4]),
+    ("max_pool2d ties", lambda lib, x: _f(lib).max_pool2d(x, 3, stride=1) ** 2, ["ties", X4]),
+    ("max_pool2d return_indices", lambda lib, x: _f(lib).max_pool2d(x, 2, return_indices=True)[0] ** 2, [X4]),
+    ("max_pool1d", lambda lib, x: _f(lib).max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True) ** 2, [X3]),
+    ("avg_pool2d count_include_pad=False ceil_mode",
+     lambda lib, x: _f(lib).avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False) ** 2, [X4]),
+    ("avg_pool2d divisor_override", lambda lib, x: _f(lib).avg_pool2d(x, 3, 2, 1, divisor_override=5) ** 2, [X4]),
+    ("avg_pool1d", lambda lib, x: _f(lib).avg_pool1d(x, 3, stride=2, padding=1) ** 2, [X3]),
+    ("adaptive_avg_pool2d", lambda lib, x: _f(lib).adaptive_avg_pool2d(x, (3, 4)) ** 2, [X4]),
+    ("interpolate nearest", lambda lib, x: _f(lib).interpolate(x, size=(9, 4)) ** 2, [X4]),
+    ("interpolate nearest-exact", lambda lib, x: _f(lib).interpolate(x, scale_factor=1.5, mode="nearest-exact") ** 2,
+     [X4]),
+    ("interpolate bilinear align_corners",
+     lambda lib, x: _f(lib).interpolate(x, size=(9, 4), mode="bilinear", align_corners=True) ** 2, [X4]),
+    ("interpolate bicubic", lambda lib, x: _f(lib).interpolate(x, size=(9, 4), mode="bicubic") ** 2, [X4]),
+    ("interpolate linear", lambda lib, x: _f(lib).interpolate(x, scale_factor=1.7, mode="linear") ** 2, [X3]),
+    ("batch_norm training",
+     lambda lib, x, w, b: _f(lib).batch_norm(x, *_running(lib), w, b, training=True, eps=1e-3) ** 2,
+     [(4, 3, 5, 2), (3,), (3,)]),
+    ("batch_norm running statistics",
+     lambda lib, x, w, b: _f(lib).batch_norm(x, *_running(lib), w, b, training=False) ** 2,
+     [(4, 3, 5, 2), (3,), (3,)]),
+    ("batch_norm no statistics no affine", lambda lib, x: _f(lib).batch_norm(x, None, None, training=True) ** 2,
+     [(5, 3)]),
+    ("layer_norm", lambda lib, x, w, b: _f(lib).layer_norm(x, (5, 2), w, b) ** 2, [(4, 3, 5, 2), (5, 2), (5, 2)]),
+    ("group_norm", lambda lib, x, w, b: _f(lib).group_norm(x, 3, w, b) ** 2, [(4, 6, 5), (6,), (6,)]),
+    ("instance_norm", lambda lib, x: _f(lib).instance_norm(x) ** 2, [(4, 3, 5, 2)]),
+    ("rms_norm", lambda lib, x, w: _f(lib).rms_norm(x, (2,), w, eps=1e-4) ** 2, [(4, 3, 5, 2), (2,)]),
+    ("rms_norm no weight", lambda lib, x: _f(lib).rms_norm(x, (5, 2)) ** 2, [(4, 3, 5, 2)]),
+    ("attention", lambda lib, q, k, v: _f(lib).scaled_dot_product_attention(q, k, v),
+     [(2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 3)]),
+    ("attention causal scale",
+     lambda lib, q, k, v: _f(lib).scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.7),
+     [(2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 3)]),
+    ("attention float mask (differentiated)",
+     lambda lib, q, k, v, m: _f(lib).scaled_dot_product_attention(q, k, v, attn_mask=m),
+     [(2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 3), (4, 5)]),
+    ("attention bool mask with a dead row",
+     lambda lib, q, k, v: _f(lib).scaled_dot_product_attention(q, k, v, attn_mask=lib.tensor(BOOL_MASK)),
+     [(2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 3)]),
+]
+
+
+def _arrays(shapes, seed):
+    r = np.random.default_rng(seed)
+    ties = shapes[0] == "ties"
+    arrays = [r.standard_normal(shape) for shape in shapes[ties:]]
+    return [np.round(a) for a in arrays] if ties else arrays
+
+
+def _first(lib, fn, leaves, create_graph, seed=11):
+    """The output and vᵀ·∂out/∂leaves (v random)."""
+    out = fn(lib, *leaves)
+    v = lib.tensor(np.random.default_rng(seed).standard_normal(tuple(out.shape)))
+    return out, lib.autograd.grad((out * v).sum(), leaves, create_graph=create_graph)
+
+
+def _second(lib, grads, leaves, seed=12):
+    """∂(Σ uᵢ·gradᵢ)/∂leaves for random uᵢ: second derivatives w.r.t. every input and parameter."""
+    r = np.random.default_rng(seed)
+    total = sum((g * lib.tensor(r.standard_normal(tuple(g.shape)))).sum() for g in grads)
+    return lib.autograd.grad(total, leaves, allow_unused=True)
+
+
+def _close(s, t, what):
+    np.testing.assert_allclose(s.detach().numpy(), t.detach().numpy(), rtol=1e-9, atol=1e-11, err_msg=what)
+
+
+def check_second_order(fn, arrays):
+    s_leaves = [soma.tensor(a, requires_grad=True) for a in arrays]
+    t_leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
+    s_out, s_first = _first(soma, fn, s_leaves, create_graph=True)
+    _, s_plain = _first(soma, fn, s_leaves, create_graph=False)
+    with sdpa_kernel(SDPBackend.MATH):  # torch's fused CPU attention has no double backward
+        t_out, t_first = _first(torch, fn, t_leaves, create_graph=True)
+        t_second = _second(torch, t_first, t_leaves)
+    _close(s_out, t_out, "values")
+    for i, (s, p, t) in enumerate(zip(s_first, s_plain, t_first)):
+        _close(s, p, f"input {i}: first derivative under create_graph vs the plain backward")
+        _close(s, t, f"input {i}: first derivative vs torch")
+    s_second = _second(soma, s_first, s_leaves)
+    for i, (s, t) in enumerate(zip(s_second, t_second)):
+        if t is None:
+            assert s is None or not np.any(s.numpy()), f"input {i}: torch has no second derivative"
+        else:
+            assert s is not None, f"input {i}: soma has no second derivative, torch has"
+            _close(s, t, f"input {i}: second derivative vs torch")
+    return s_out
+
+
+def _composite_nodes(out):
+    """Every node in ``out``'s graph whose kernel has a composite (a decomposition)."""
+    seen, todo, found = set(), [out.grad_fn], []
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if getattr(type(node), "composite", None) is not None:
+            found.append(node)
+        todo.extend(n for n, _ in node.next_functions)
+    return found
+
+
+def check_composites_match_forward(out):
+    """Each kernel's composite, on its recorded inputs, gives the kernel's own forward values."""
+    for node in _composite_nodes(out):
+        cls = type(node)
+        with soma.no_grad():
+            kernel = cls.apply(*node.inputs, **(node._kwargs or {}))
+            composite = cls.composite(node, *node.inputs)
+        first = (lambda o: o[0] if isinstance(o, tuple) else o)
+        np.testing.assert_allclose(first(composite).numpy(), first(kernel).numpy(), rtol=1e-12, atol=1e-13,
+                                   err_msg=f"{cls.__name__}: composite differs from the forward")
+
+
+@pytest.mark.parametrize("name, fn, shapes", CASES, ids=[c[0] for c in CASES])
+def test_second_order_against_torch(name, fn, shapes):
+    arrays = _arrays(shapes, seed=len(name))
+    check_second_order(fn, arrays)
+    check_composites_match_forward(fn(soma, *(soma.tensor(a, requires_grad=True) for a in arrays)))
+
+
+GRADGRADCHECKED = {  # tiny shapes: finite differences over every input element
+    "conv2d stride padding dilation groups bias": [(1, 2, 4, 3), (2, 1, 2, 2), (2,)],
+    "conv_transpose2d stride padding output_padding dilation groups": [(1, 2, 3, 2), (2, 1, 3, 2), (2,)],
+    "max_pool2d padding dilation ceil_mode": [(1, 2, 5, 4)],
+    "batch_norm training": [(3, 3, 2), (3,), (3,)],
+    "layer_norm": [(2, 5, 2), (5, 2), (5, 2)],
+    "attention float mask (differentiated)": [(1, 4, 2), (1, 5, 2), (1, 5, 2), (4, 5)],
+}
+
+
+@pytest.mark.parametrize("name", list(GRADGRADCHECKED))
+def test_gradgradcheck(name):
+    fn = next(c[1] for c in CASES if c[0] == name)
+    leaves = [soma.tensor(a, requires_grad=True) for a in _arrays(GRADGRADCHECKED[name], seed=3)]
+    assert soma.autograd.gradgradcheck(lambda *t: fn(soma, *t), leaves)
+
+
+def test_sync_batch_norm_in_a_group_of_one_is_batch_norm_to_second_order():
+    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
+    import soma.distributed as dist
+    from soma.nn.parallel import SyncBatchNorm
+
+    def fn(lib, x, w, b):
+        if lib is torch:
+            return TF.batch_norm(x, None, None, w, b, training=True) ** 2
+        layer = SyncBatchNorm(3, dtype=soma.float64)
+        layer.weight, layer.bias = w, b  # the leaves, so the second derivatives reach them
+        return layer(x) ** 2
+
+    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=30))
+    try:
+        out = check_second_order(fn, _arrays([(4, 3, 5), (3,), (3,)], seed=5))
+        assert type(out.grad_fn.next_functions[0][0]).__name__ == "_SyncBatchNorm"
+    finally:
+        dist.destroy_process_group()
