@@ -1,0 +1,109 @@
+"""Composites of the loss kernels (:mod:`soma.ops.loss`): each E(x, y) again in primitive ops.
+
+Class-index losses pick ln pᵢ,yᵢ from the rows (N·d₁·..., C) by advanced indexing, weight
+them by the constants w_yᵢ the kernel computed (0 for ignored targets) and reduce as it
+did: the weighted mean divides by Σᵢ w_yᵢ; with every target ignored that is 0/0 = NaN
+with a zero gradient, as the kernel and PyTorch. Masks the kernels branch on (Huber's
+|d| < δ, y = 0 in KL) are constants here, so the derivative on a boundary is the kernel's.
+"""
+
+import numpy as np
+
+from soma.ops import loss as _kernels
+from soma.ops.arithmetic import where
+from soma.ops.decomp.activation import constant, softplus
+from soma.ops.softmax import log_softmax
+from soma.tensor import Tensor
+
+
+def _rows(x):
+    """(N, C, d₁, ...) -> (N·d₁·..., C) with the class dimension last; (C,) -> (1, C), as the kernels."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _picked(ctx, loss, reduction, target_shape):
+    """Reduce the per-sample losses as :func:`soma.ops.loss._reduce_picked` did."""
+    if reduction == "none":
+        return loss.reshape(target_shape)
+    if reduction == "sum":
+        return loss.sum()
+    if ctx.denominator == 0:
+        return loss.sum() * 0 + np.nan  # every target ignored: NaN, with a zero gradient
+    return loss.sum() / ctx.denominator
+
+
+def _cross_entropy(ctx, x, target, weight, ignore_index, smoothing, reduction):
+    _, target_shape, safe, valid, w_t, _, _, _ = ctx.meta
+    logp = log_softmax(_rows(x), 1)
+    loss = -constant(w_t) * logp[np.arange(logp.shape[0]), safe]
+    if smoothing:
+        total = logp.sum(1) if weight is None else logp @ constant(weight)
+        smooth = -total * constant(valid.astype(logp.dtype))
+        loss = (1 - smoothing) * loss + (smoothing / logp.shape[1]) * smooth
+    return _picked(ctx, loss, reduction, target_shape)
+
+
+def _nll_loss(ctx, x, target, weight, ignore_index, reduction):
+    _, shape2, safe, w_t, _ = ctx.meta
+    loss = -constant(w_t) * _rows(x)[np.arange(shape2[0]), safe]
+    return _picked(ctx, loss, reduction, np.shape(target))
+
+
+def _clamped_log(p):
+    """max(ln p, -100) in value, as the kernel, with derivative 1/p (PyTorch's BCE gradient is not clamped)."""
+    raw = p._array
+    with np.errstate(divide="ignore"):
+        log = np.log(raw)
+    positive = raw > 0
+    safe = where(positive, p, 1)  # ln 1 = 0 at p = 0: no 1/0 in the derivative
+    shift = np.where(positive, np.maximum(log, -100) - log, -100)  # 0 wherever the log is not clamped
+    return safe.log() + constant(shift.astype(raw.dtype))
+
+
+def _binary_cross_entropy(ctx, p, y):
+    return -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+
+
+def _bce_with_logits(ctx, x, y, pos_weight):
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+    loss = (1 - y) * x + log_weight * softplus(-x)
+    return loss if loss.dtype == y.dtype else loss.to(y.dtype)
+
+
+def _huber(ctx, x, y, delta, scale):
+    (d_array,) = ctx.saved_tensors
+    d = x - y
+    loss = where(np.abs(d_array) < delta, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
+    return loss / scale if scale != 1 else loss
+
+
+def _kl_div(ctx, x, y, log_target):
+    if log_target:
+        return y.exp() * (y - x)
+    raw = y._array if isinstance(y, Tensor) else np.asarray(y)
+    zero = raw == 0
+    if not zero.any():
+        return y * y.log() - y * x
+    # 0·ln 0 = 0, and the kernel's derivatives are 0 there (in y as in x): the kernel's value as a constant
+    y_safe = where(zero, 1, y)
+    with np.errstate(invalid="ignore"):
+        at_zero = constant(-(raw * x._array))
+    return where(zero, at_zero, y_safe * y_safe.log() - y * x)
+
+
+def _soft_margin(ctx, x, y):
+    return (-y * x).exp().log1p()
+
+
+_COMPOSITES = {
+    _kernels.CrossEntropy: _cross_entropy, _kernels.NLLLoss: _nll_loss,
+    _kernels.BinaryCrossEntropy: _binary_cross_entropy, _kernels.BCEWithLogits: _bce_with_logits,
+    _kernels.Huber: _huber, _kernels.KLDiv: _kl_div, _kernels.SoftMargin: _soft_margin,
+}
+for _kernel, _composite in _COMPOSITES.items():
+    _kernel.composite = staticmethod(_composite)
+_kernels.NLLLoss.connected = True  # PyTorch's nll_loss_backward is differentiable in x (zero derivative)
