@@ -586,6 +586,7 @@ for _name in _FUNCTIONAL_METHODS:
 
 # The wider surface (scatter family, special functions, random, linear algebra): the functional form
 # with the tensor first, and the in-place form through ``_inplace`` where PyTorch has one.
+from soma import linalg as _linalg  # noqa: E402
 from soma import memory_format as _memory_format  # noqa: E402
 from soma.ops import cumulative as _cumulative  # noqa: E402
 from soma.ops import random_ops as _random_ops  # noqa: E402
@@ -594,7 +595,8 @@ from soma.ops import selection as _selection  # noqa: E402
 from soma.ops import special as _special  # noqa: E402
 
 _SURFACE_METHODS = {
-    "mm": _ops.mm, "bmm": _ops.bmm, "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone,
+    "det": _linalg.det, "logdet": _linalg.logdet, "slogdet": _linalg.slogdet, "inverse": _linalg.inv,
+    "pinverse": _linalg.pinverse, "matrix_power": _linalg.matrix_power, "mm": _ops.mm, "bmm": _ops.bmm, "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone,
     "bernoulli": _random_ops.bernoulli, "bernoulli_": _random_ops.fill_bernoulli,
     "multinomial": _random_ops.multinomial, "mode": _selection.mode, "histc": _selection.histc,
     "erf": _special.erf, "erfc": _special.erfc, "erfinv": _special.erfinv, "cumprod": _cumulative.cumprod,

@@ -1,0 +1,286 @@
+"""``soma.linalg``: norms, inverses, solves, determinants and decompositions, as ``torch.linalg``.
+
+Every function takes a batch of matrices (the last two dims; any leading dims are a batch),
+float32 or float64, and is differentiable (the formulas are in :mod:`soma.ops.decompositions`).
+A singular matrix in ``inv``/``solve`` or a matrix that is not positive-definite in
+``cholesky`` raises :class:`LinAlgError`, a RuntimeError, as ``torch.linalg.LinAlgError``.
+
+Example::
+
+    >>> A = soma.tensor([[4.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    >>> x = soma.linalg.solve(A, soma.tensor([1.0, 2.0]))      # A x = b
+    >>> soma.linalg.slogdet(A).logabsdet.backward()             # ∂ log|det A| / ∂A = A⁻ᵀ
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from soma.ops import decompositions as _kernels
+from soma.ops._common import as_tensor_arg, broadcast_shape, write_out
+from soma.ops.decompositions import LinAlgError
+from soma.tensor import Tensor
+
+__all__ = [
+    "LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "svd", "svdvals", "qr",
+    "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "matmul", "vecdot", "matrix_power", "multi_dot", "logdet",
+    "pinverse",
+]
+
+slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
+svd_result = namedtuple("svd", ["U", "S", "Vh"])
+qr_result = namedtuple("qr", ["Q", "R"])
+eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+
+
+def _matrices(A, name, square=True, argument="A"):
+    """``A`` checked as a float batch of (square) matrices, with PyTorch's messages."""
+    A = as_tensor_arg(A, f"linalg.{name}", argument)
+    if A._array.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got {A.dtype}")
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor {argument} must have at least 2 dimensions, "
+                           f"got shape {tuple(A.shape)}.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: {argument} must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    return A
+
+
+def inv(A, *, out=None):
+    """A⁻¹ for each matrix of the batch (LinAlgError when one is singular)."""
+    return write_out(_kernels.Inv.apply(_matrices(A, "inv")), out, "linalg.inv")
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with AX = B (``left=False``: XA = B); B a batch of matrices, or of vectors (B.shape == A.shape[:-1])."""
+    from soma.ops.shape import expand
+
+    A = _matrices(A, "solve")
+    B = as_tensor_arg(B, "linalg.solve", "B")
+    if A._array.dtype != B._array.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {A.dtype} "
+                           f"and B of type {B.dtype} instead")
+    if not left:
+        return write_out(solve(A.mT, B.mT).mT, out, "linalg.solve")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if vector:
+        B = B.unsqueeze(-1)
+    n = A.shape[-1]
+    if B.ndim < 2 or B.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({A.shape[-2]}x{n} and {'x'.join(map(str, B.shape[-2:]))})")
+    batch = broadcast_shape("linalg.solve", A.shape[:-2], B.shape[:-2])
+    if tuple(A.shape[:-2]) != batch:
+        A = expand(A, (*batch, n, n))
+    if tuple(B.shape[:-2]) != batch:
+        B = expand(B, (*batch, *B.shape[-2:]))
+    X = _kernels.Solve.apply(A, B)
+    return write_out(X.squeeze(-1) if vector else X, out, "linalg.solve")
+
+
+def det(A, *, out=None):
+    """det A for each matrix; the gradient is the cofactor matrix, right for singular A too."""
+    return write_out(_kernels.Det.apply(_matrices(A, "det")), out, "linalg.det")
+
+
+def slogdet(A, *, out=None):
+    """(sign, logabsdet) with det A = sign · e^logabsdet (sign 0 and logabsdet -inf for singular A)."""
+    A = _matrices(A, "slogdet")
+    sign = Tensor._make(np.linalg.slogdet(A._array)[0], False)
+    return slogdet_result(sign, _kernels.LogAbsDet.apply(A))
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending; ``full_matrices=False`` keeps k = min(m, n) columns."""
+    A = _matrices(A, "svd", square=False)
+    return svd_result(*_kernels.Svd.apply(A, bool(full_matrices)))
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values of each matrix, descending."""
+    A = _matrices(A, "svdvals", square=False)
+    return write_out(_kernels.Svd.apply(A, False)[1], out, "linalg.svdvals")
+
+
+def qr(A, mode="reduced", *, out=None):
+    """(Q, R) with A = QR: ``reduced`` (k = min(m, n) columns of Q), ``complete`` (square Q), ``r`` (R only;
+    Q is empty)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    A = _matrices(A, "qr", square=False)
+    Q, R = _kernels.Qr.apply(A, "reduced" if mode == "r" else mode)
+    if mode == "r":
+        Q = Tensor._make(np.zeros((0,), A._array.dtype), False)
+    return qr_result(Q, R)
+
+
+def cholesky(A, *, upper=False, out=None):
+    """L lower-triangular with A = LLᵀ (``upper=True``: U = Lᵀ, A = UᵀU); A symmetric positive-definite."""
+    L = _kernels.Cholesky.apply(_matrices(A, "cholesky"))
+    return write_out(L.mT if upper else L, out, "linalg.cholesky")
+
+
+def _uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrices A, read from one triangle."""
+    return eigh_result(*_kernels.Eigh.apply(_matrices(A, "eigh"), _uplo(UPLO)))
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues of the symmetric matrices A, ascending."""
+    return write_out(_kernels.Eigh.apply(_matrices(A, "eigvalsh"), _uplo(UPLO))[0], out, "linalg.eigvalsh")
+
+
+def _tolerance(S, shape, atol, rtol):
+    """The cutoff below which singular values count as zero (PyTorch's defaults: rtol = eps·max(m, n))."""
+    if rtol is None:
+        rtol = np.finfo(S._array.dtype).eps * max(shape[-2:]) if atol is None or atol == 0 else 0.0
+    top = S._array[..., :1] if S.shape[-1] else np.zeros(S.shape[:-1] + (1,), S._array.dtype)
+    return np.maximum(0.0 if atol is None else atol, rtol * top)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse V diag(1/s) Uᵀ over the singular values above the tolerance."""
+    from soma.ops import where
+
+    A = _matrices(A, "pinv", square=False)
+    U, S, Vh = _kernels.Svd.apply(A, False)
+    kept = Tensor._make(S._array > _tolerance(S, A.shape, atol, rtol), False)
+    inverse = where(kept, 1.0 / where(kept, S, 1.0), 0.0)
+    return write_out(Vh.mT @ (inverse.unsqueeze(-1) * U.mT), out, "linalg.pinv")
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number of singular values above the tolerance, per matrix (int64)."""
+    A = _matrices(A, "matrix_rank", square=False)
+    s = np.linalg.svd(A._array, compute_uv=False)
+    S = Tensor._make(s, False)
+    rank = (s > _tolerance(S, A.shape, atol, rtol)).sum(-1).astype(np.int64)
+    return write_out(Tensor._make(rank, False), out, "linalg.matrix_rank")
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """(Σ |xᵢ|^ord)^(1/ord) over ``dim`` (all elements when None); ord may be inf, -inf or 0 (a count)."""
+    from soma.ops import norm as _norm
+
+    x = as_tensor_arg(x, "linalg.vector_norm", "x")
+    if x._array.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype}")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    return write_out(_norm(x, ord, dim, keepdim, dtype=dtype), out, "linalg.vector_norm")
+
+
+_MATRIX_ORDERS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """A matrix norm over the two dims ``dim``: 'fro', 'nuc' (sum of singular values), 2 / -2 (largest /
+    smallest singular value), 1 / -1 (max / min column sum of |aᵢⱼ|), inf / -inf (max / min row sum)."""
+    from soma.ops.reduction import normalize_dims
+
+    A = _matrices(A, "matrix_norm", square=False)
+    if ord not in _MATRIX_ORDERS:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if dtype is not None:
+        A = A.to(dtype)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {tuple(dim)}")
+    rows, cols = normalize_dims(tuple(dim), A.ndim, "linalg.matrix_norm")
+    if ord == "fro":
+        result = vector_norm(A, 2, (rows, cols), keepdim)
+    elif ord in ("nuc", 2, -2):
+        S = svdvals(A.movedim((rows, cols), (-2, -1)))
+        result = S.sum(-1) if ord == "nuc" else (S.amax(-1) if ord == 2 else S.amin(-1))
+        if keepdim:
+            for axis in sorted((rows, cols)):
+                result = result.unsqueeze(axis)
+    else:
+        inner, outer = (rows, cols) if abs(ord) == 1 else (cols, rows)  # 1: column sums; inf: row sums
+        sums = A.abs().sum(inner, keepdim=True)
+        result = sums.amax(outer, keepdim=True) if ord > 0 else sums.amin(outer, keepdim=True)
+        if not keepdim:
+            result = result.squeeze((rows, cols))
+    return write_out(result, out, "linalg.matrix_norm")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """A vector norm (1-D input or an int ``dim``) or a matrix norm (2-D input or a 2-tuple ``dim``), as
+    torch.linalg.norm; with ord and dim both None, the 2-norm of all elements."""
+    A = as_tensor_arg(A, "linalg.norm")
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is None and ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
+    if dim is None:
+        if A.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                               f"Got {A.ndim}D.")
+        dim = tuple(range(A.ndim))
+    if len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def matmul(input, other, *, out=None):
+    """The matrix product (soma.matmul)."""
+    from soma.ops import matmul as _matmul
+
+    return _matmul(input, other, out=out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """Σᵢ xᵢyᵢ along ``dim`` (broadcast), for real inputs."""
+    return write_out((x * y).sum(dim), out, "linalg.vecdot")
+
+
+def matrix_power(A, n, *, out=None):
+    """Aⁿ by repeated squaring (n < 0: the power of A⁻¹; n = 0: the identity)."""
+    from soma.ops import matmul as _matmul
+
+    A = _matrices(A, "matrix_power")
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else _matmul(result, base)
+        n >>= 1
+        if n:
+            base = _matmul(base, base)
+    if result is None:
+        identity = np.broadcast_to(np.eye(A.shape[-1], dtype=A._array.dtype), A.shape).copy()
+        result = Tensor._make(identity, False)
+    return write_out(result, out, "linalg.matrix_power")
+
+
+def multi_dot(tensors, *, out=None):
+    """A₁A₂…Aₖ (the first may be a vector, as may the last), multiplied left to right."""
+    from soma.ops import matmul as _matmul
+
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = _matmul(result, t)
+    return write_out(result, out, "linalg.multi_dot")
+
+
+def logdet(A):
+    """log det A (NaN where det A < 0, -inf where it is 0), as torch.logdet."""
+    sign, logabsdet = slogdet(A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return logabsdet + Tensor._make(np.log(sign._array), False)
+
+
+def pinverse(input, rcond=1e-15):
+    """torch.pinverse: :func:`pinv` with singular values below rcond · max(s) treated as zero."""
+    return pinv(input, rtol=rcond)
