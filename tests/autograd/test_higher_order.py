@@ -286,3 +286,18 @@ def test_backward_frees_every_array_a_node_kept():
         assert node.saved_tensors == ()
         kept = [k for k, v in vars(node).items() if isinstance(v, np.ndarray) and k != "inputs"]
         assert not kept, f"{node.name()} still holds arrays {kept}"
+
+
+def test_a_leaf_hook_sees_the_total_gradient_once_as_torch():
+    """A leaf used by several nodes: its hook runs once, on the sum (a clipping hook is not linear)."""
+    x, tx = _pair((3,))
+    calls, tcalls = [], []
+    x.register_hook(lambda g: (calls.append(1), g.clamp(-1, 1))[1])
+    tx.register_hook(lambda g: (tcalls.append(1), g.clamp(-1, 1))[1])
+    post, tpost = [], []
+    x.register_post_accumulate_grad_hook(lambda t: post.append(1))
+    tx.register_post_accumulate_grad_hook(lambda t: tpost.append(1))
+    (x * 3 + x * 2 + x.exp()).sum().backward()
+    (tx * 3 + tx * 2 + tx.exp()).sum().backward()
+    assert len(calls) == len(tcalls) == 1 and len(post) == len(tpost) == 1
+    _close(x.grad, tx.grad)

@@ -26,9 +26,15 @@ __all__ = ["backward", "grad"]
 
 
 def _topological_order(roots):
-    """Nodes reachable from ``roots``, each after every node that consumes its outputs."""
+    """Nodes reachable from ``roots``, each after every node that consumes its outputs.
+
+    Also counts, for each leaf that requires grad, the node inputs that are that leaf: the
+    number of contributions to wait for before its total gradient is delivered (hooks and
+    ``.grad`` see the total once, as PyTorch's AccumulateGrad).
+    """
     order = []
     visited = set()
+    uses = {}
     stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
@@ -40,10 +46,15 @@ def _topological_order(roots):
         visited.add(node)
         stack.append((node, True))
         for value in node.inputs:
-            if isinstance(value, Tensor) and value._ctx is not None and value._ctx not in visited:
-                stack.append((value._ctx, False))
+            if isinstance(value, Tensor):
+                producer = value._ctx
+                if producer is None:
+                    if value.requires_grad:
+                        uses[id(value)] = uses.get(id(value), 0) + 1
+                elif producer not in visited:
+                    stack.append((producer, False))
     order.reverse()
-    return order
+    return order, uses
 
 
 def _needed(order, targets):
@@ -182,37 +193,52 @@ class _Run:
     def walk(self, seeds):
         """Propagate ``seeds`` ([(tensor, gradient)]) through the graph."""
         pending = {}
+        leaves = {}  # id(leaf) -> [leaf, gradient summed so far]
         for tensor, gradient in seeds:
             if tensor._ctx is None:
-                self.to_leaf(tensor, gradient)
+                leaves[id(tensor)] = [tensor, self.add(leaves.get(id(tensor), (None, None))[1], gradient)]
                 continue
             slot = pending.setdefault(tensor._ctx, [None] * tensor._ctx._n_out)
             slot[tensor._out_index] = self.add(slot[tensor._out_index], gradient)
-        order = _topological_order(list(pending))
+        order, uses = _topological_order(list(pending))
         needed = None if self.targets is None else _needed(order, self.targets)
         for node in order:
             grads = pending.pop(node, None)
-            if grads is None:
+            if grads is not None:
+                if node._watch or (needed is not None and node._targets):
+                    grads = self.visit_outputs(node, grads)
+                if needed is None or node in needed:
+                    self.propagate(node, grads, pending, leaves)
+            for value in node.inputs:  # this node's contributions to its leaves are in: deliver complete ones
+                if isinstance(value, Tensor) and value._ctx is None and value.requires_grad:
+                    key = id(value)
+                    uses[key] -= 1
+                    if uses[key] == 0 and key in leaves:
+                        self.to_leaf(*leaves.pop(key))
+        for leaf, gradient in leaves.values():  # seeds given directly on leaves
+            self.to_leaf(leaf, gradient)
+
+    def propagate(self, node, grads, pending, leaves):
+        """Run ``node``'s backward and add its input gradients to the producers' (or leaves') totals."""
+        input_grads = self.step(node, grads)
+        for value, grad in zip(node.inputs, input_grads):
+            if grad is None or not isinstance(value, Tensor) or not value.requires_grad:
                 continue
-            if node._watch or (needed is not None and node._targets):
-                grads = self.visit_outputs(node, grads)
-            if needed is not None and node not in needed:
+            producer = value._ctx
+            if producer is None:
+                entry = leaves.get(id(value))
+                if entry is None:
+                    leaves[id(value)] = [value, grad]
+                else:
+                    entry[1] = self.add(entry[1], grad)
                 continue
-            input_grads = self.step(node, grads)
-            for value, grad in zip(node.inputs, input_grads):
-                if grad is None or not isinstance(value, Tensor) or not value.requires_grad:
-                    continue
-                producer = value._ctx
-                if producer is None:
-                    self.to_leaf(value, grad)
-                    continue
-                slot = pending.get(producer)
-                if slot is None:
-                    slot = pending[producer] = [None] * producer._n_out
-                index = value._out_index
-                slot[index] = self.add(slot[index], grad)
-            if not self.retain_graph:
-                _free(node)
+            slot = pending.get(producer)
+            if slot is None:
+                slot = pending[producer] = [None] * producer._n_out
+            index = value._out_index
+            slot[index] = self.add(slot[index], grad)
+        if not self.retain_graph:
+            _free(node)
 
 
 _KEPT = frozenset(("inputs", "needs_input_grad", "_n_out", "_out_meta", "_watch", "_targets", "_prehooks",

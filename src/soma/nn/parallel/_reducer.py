@@ -1,10 +1,10 @@
 """The gradient reducer behind ``DistributedDataParallel``: buckets, hooks, averaging.
 
-After a forward pass the reducer counts, by walking the graph from the module's
-outputs, how many gradient contributions each parameter will receive in the
-backward pass (a weight used at every step of an RNN gets one per step). Each
-parameter's gradient hook adds its contributions into the parameter's slice of a
-flat *bucket* (parameters in reverse registration order, the order backward
+After a forward pass the reducer finds, by walking the graph from the module's
+outputs, which parameters will receive a gradient in the backward pass. The engine
+calls a parameter's hook once, with its total gradient (a weight used at every step
+of an RNN included), as soon as the last node using it has run; the hook adds it
+into the parameter's slice of a flat *bucket* (parameters in reverse registration order, the order backward
 meets them, at most ``bucket_cap_mb`` a bucket); when every parameter of a
 bucket is complete the bucket's non-blocking ``MPI_Iallreduce`` starts, while
 backward goes on with the layers below. Buckets start in index order on every
@@ -48,7 +48,10 @@ def _tensors(value):
 
 
 def count_uses(outputs, keys):
-    """How many times each leaf (by ``id``) is an input of a node in the graph of ``outputs``."""
+    """1 for each leaf (by ``id``) that is an input of some node in the graph of ``outputs``, else 0.
+
+    The engine delivers each leaf's gradient once, as a total, so one hook call is expected.
+    """
     counts = dict.fromkeys(keys, 0)
     stack = [t.grad_fn for t in _tensors(outputs) if t.requires_grad and t.grad_fn is not None]
     seen = set()
@@ -63,7 +66,7 @@ def count_uses(outputs, keys):
             producer = value.grad_fn
             if producer is None:
                 if id(value) in counts:
-                    counts[id(value)] += 1
+                    counts[id(value)] = 1
             elif producer not in seen:
                 stack.append(producer)
     return counts
