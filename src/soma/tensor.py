@@ -596,7 +596,8 @@ from soma.ops import special as _special  # noqa: E402
 
 _SURFACE_METHODS = {
     "det": _linalg.det, "logdet": _linalg.logdet, "slogdet": _linalg.slogdet, "inverse": _linalg.inv,
-    "pinverse": _linalg.pinverse, "matrix_power": _linalg.matrix_power, "mm": _ops.mm, "bmm": _ops.bmm, "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone,
+    "pinverse": _linalg.pinverse, "matrix_power": _linalg.matrix_power, "mm": _ops.mm, "bmm": _ops.bmm,
+    "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone,
     "bernoulli": _random_ops.bernoulli, "bernoulli_": _random_ops.fill_bernoulli,
     "multinomial": _random_ops.multinomial, "mode": _selection.mode, "histc": _selection.histc,
     "erf": _special.erf, "erfc": _special.erfc, "erfinv": _special.erfinv, "cumprod": _cumulative.cumprod,

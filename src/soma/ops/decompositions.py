@@ -112,7 +112,8 @@ class Det(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.linalg.det(a)
+        with np.errstate(invalid="ignore"):  # NaN in, NaN out, as in PyTorch
+            return np.linalg.det(a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -132,7 +133,8 @@ class LogAbsDet(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.linalg.slogdet(a)[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.linalg.slogdet(a)[1]
 
     @staticmethod
     def backward(ctx, grad):
