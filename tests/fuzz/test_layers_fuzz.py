@@ -300,8 +300,6 @@ def _describe(spec, mutation):
 _NAN = "NaN/Inf placement differs from PyTorch's kernel (which elements a NaN or Inf reaches)"
 # Disagreements still open, each with its reason: counted in the tally, not failing the test.
 KNOWN = {
-    "Conv2d(Nx4x5x5)-extra_dim": "PyTorch's reflect pad raises NotImplementedError first; soma names the shape",
-    "Bilinear(Nx3,Nx4)-nan": _NAN, "bilinear(Nx3,Nx4,2x3x4)-nan": _NAN, "ConvTranspose2d(Nx2x4x5)-nan": _NAN,
     "ReLU6(Nx3x4)-nan": _NAN, "Hardtanh(Nx3x4)-nan": _NAN, "ELU(Nx3x4)-nan": _NAN, "SELU(Nx3x4)-nan": _NAN,
     "CELU(Nx3x4)-nan": _NAN, "Hardswish(Nx3x4)-nan": _NAN,
 }

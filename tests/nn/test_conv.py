@@ -187,3 +187,46 @@ def test_bad_inputs_fail_early_with_the_layer_and_shapes():
         nn.Conv2d(3, 6, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="padding_mode"):
         nn.Conv2d(3, 6, 3, padding_mode="mirror")
+
+
+def _with_nonfinite(shape, seed):
+    x = random_array(shape, np.float32, seed=seed)
+    x.flat[np.random.default_rng(seed).permutation(x.size)[:2]] = [np.nan, np.inf]
+    return x
+
+
+# (float32 without dilation or groups: PyTorch's oneDNN path, which sums over the output positions that exist; its
+# float64/dilated/grouped path multiplies the padding too and gives NaN there; docs/pytorch-parity.md)
+@pytest.mark.parametrize("kwargs", [dict(stride=2, padding=1, output_padding=1), dict(padding=1),
+                                    dict(stride=3, padding=1), dict(stride=(1, 2), padding=(0, 1))])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_conv_transpose2d_inf_input_weight_gradient_like_torch(kwargs, seed):
+    # the weight gradient must not multiply the Inf by the cropped-off padding (0·Inf = NaN; PyTorch: Inf)
+    x = _with_nonfinite((2, 4, 4, 5), seed)
+    w = random_array((4, 3, 3, 3), np.float32, seed=seed + 5)
+    with np.errstate(invalid="ignore"):
+        check_against_torch(lambda a, b: F.conv_transpose2d(a, b, **kwargs),
+                            lambda a, b: torch.nn.functional.conv_transpose2d(a, b, **kwargs), [x, w], atol=1e-5)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_large_kernel_conv_keeps_a_nan_in_its_windows_like_torch(transposed):
+    # a 7×7 kernel picks the FFT, which would spread a NaN over the whole output; soma computes that call by im2col
+    x = _with_nonfinite((1, 2, 12, 12), 3)
+    w = random_array((2, 2, 7, 7), np.float32, seed=4)
+    fn = "conv_transpose2d" if transposed else "conv2d"
+    with np.errstate(invalid="ignore"):
+        out = check_against_torch(getattr(F, fn), getattr(torch.nn.functional, fn), [x, w], atol=1e-5)
+    assert np.isfinite(out[0].detach().numpy()).any()
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape", [(2, 2, 4, 5, 5), (5, 5)])
+def test_padding_mode_wrong_dimension_raises_not_implemented_like_torch(mode, shape):
+    # PyTorch's F.pad refuses the dimension before the convolution sees it: NotImplementedError (a RuntimeError)
+    with pytest.raises(NotImplementedError, match=r"Conv2d\(in_channels=4\) got input of shape"):
+        nn.Conv2d(4, 4, 3, padding=1, padding_mode=mode)(soma.randn(*shape))
+    with pytest.raises(NotImplementedError):
+        torch.nn.Conv2d(4, 4, 3, padding=1, padding_mode=mode)(torch.randn(*shape))
+    with pytest.raises(RuntimeError, match="in_channels=4"):  # the wrong channel count stays a RuntimeError
+        nn.Conv2d(4, 4, 3, padding=1, padding_mode=mode)(soma.randn(1, 3, 5, 5))

@@ -76,7 +76,8 @@ class _ConvNd(Module):
         shape = tuple(input.shape)
         if input.ndim not in (n + 1, n + 2) or shape[input.ndim - n - 1] != self.in_channels:
             axes = "L" if n == 1 else "H, W"
-            raise RuntimeError(
+            padded = self.padding_mode != "zeros" and input.ndim not in (n + 1, n + 2)
+            raise (NotImplementedError if padded else RuntimeError)(  # PyTorch's F.pad refuses that dimension first
                 f"{type(self).__name__}(in_channels={self.in_channels}) got input of shape {shape}: "
                 f"expected (N, {self.in_channels}, {axes}) or unbatched ({self.in_channels}, {axes})"
             )

@@ -60,6 +60,39 @@ def _pick(algorithm, kernel_size, stride, name):
         ) from None
 
 
+def _finite(algorithm, *arrays):
+    """``algorithm``, or im2col where the FFT would meet an Inf or NaN: its transform spreads a NaN over the
+    whole output, where PyTorch's sum keeps it to the windows that hold it."""
+    if algorithm is ALGORITHMS["fft"] and not all(np.isfinite(a).all() for a in arrays):
+        return ALGORITHMS["im2col"]
+    return algorithm
+
+
+def _transpose_grad_weight(x4, grad4, geom, padding):
+    """∂L/∂w of a transposed convolution, w[c,o,i,j] = Σ x[n,c,y,x]·g[n,o, y·s+i·d-p, x·s+j·d-p], over the
+    output positions that exist only, one tap at a time. For inputs holding an Inf: the algorithms pad g by p
+    and would multiply it by the padding's zeros (0·Inf = NaN), a product PyTorch never forms."""
+    groups, (cin, cout_g, kh, kw) = geom.groups, geom.weight_shape
+    n, _, h, w = x4.shape
+    xg = x4.reshape(n, groups, cin // groups, h, w)
+    gg = grad4.reshape(n, groups, cout_g, *grad4.shape[2:])
+    out = np.zeros((groups, cin // groups, cout_g, kh, kw), np.result_type(x4, grad4))
+
+    def valid(size, out_size, stride, offset):  # the input rows y with 0 <= y·s + offset < out_size
+        first = max(0, -(offset // stride) if offset < 0 else 0)
+        last = min(size - 1, (out_size - 1 - offset) // stride)
+        return slice(first, last + 1), slice(first * stride + offset, last * stride + offset + 1, stride)
+
+    for i in range(kh):
+        rows, g_rows = valid(h, grad4.shape[2], geom.stride[0], i * geom.dilation[0] - padding[0])
+        for j in range(kw):
+            cols, g_cols = valid(w, grad4.shape[3], geom.stride[1], j * geom.dilation[1] - padding[1])
+            if rows.start < rows.stop and cols.start < cols.stop:
+                out[..., i, j] = np.einsum("ngchw,ngohw->gco", xg[..., rows, cols], gg[..., g_rows, g_cols],
+                                           optimize=True)
+    return out.reshape(geom.weight_shape)
+
+
 def _as_2d(x, spatial):
     """Conv1d runs as Conv2d on a height-1 image: (N, C, L) -> (N, C, 1, L) (a view)."""
     return x[:, :, None, :] if spatial == 1 else x
@@ -72,6 +105,7 @@ class Conv(Function):
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups, algorithm):
         spatial = x.ndim - 2
         x4, w4 = _as_2d(x, spatial), _as_2d(weight, spatial)
+        algorithm = _finite(algorithm, x4, w4)
         n, c, h, w = x4.shape
         padded = (n, c, h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1])
         geom = ConvGeometry(padded, w4.shape, stride, dilation, groups)
@@ -109,6 +143,7 @@ class ConvTranspose(Function):
     def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups, algorithm):
         spatial = x.ndim - 2
         x4, w4 = _as_2d(x, spatial), _as_2d(weight, spatial)
+        algorithm = _finite(algorithm, x4, w4)
         n, _, h, w = x4.shape
         cin, cout_g, kh, kw = w4.shape
         full = [
@@ -138,7 +173,9 @@ class ConvTranspose(Function):
         if ctx.needs_input_grad[0] or need_w:  # ∂L/∂x is the ordinary convolution of g with w
             out, cols = algorithm.forward(gp, w4, ctx.geom, keep_columns=need_w)
             grad_x = out.reshape(x_shape) if ctx.needs_input_grad[0] else None
-        if need_w:  # ∂L/∂w pairs each input value with the g-window it was spread over
+        if need_w and not np.isfinite(x4).all():
+            grad_w = _transpose_grad_weight(x4, grad4, ctx.geom, (ph, pw)).reshape(w_shape)
+        elif need_w:  # ∂L/∂w pairs each input value with the g-window it was spread over
             grad_w = algorithm.grad_weight(gp, x4, ctx.geom, cols).reshape(w_shape)
         if ctx.needs_input_grad[2]:
             grad_b = grad4.sum(axis=(0, 2, 3))
