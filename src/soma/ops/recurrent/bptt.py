@@ -8,7 +8,7 @@ Instead :class:`RecurrentLayer` is a single ``Function`` whose forward does
   (the subclass's ``forward_steps``, see :mod:`.cells`),
 
 and whose backward is backpropagation through time written by hand: the cell's
-``backward_steps`` runs one GEMM per step, dh_{t-1} = W_hh^T dG_t (+ the cell's direct
+``backward_steps`` runs one GEMM per step, dh_{t-1} = Σ_k W_hh,k^T dG_t,k (+ the cell's direct
 paths), and then single GEMMs over all T·B columns give the rest:
 
     dW_ih = Σ_t dG_t [x_t; 1]^T   (its last column is the bias gradient)
@@ -91,7 +91,6 @@ class RecurrentLayer(Function):
             inputs[..., I] = 1
         w_ih, w_hh, b_hn = ctx.prepare(weight_ih, weight_hh, bias_ih, bias_hh)
         gates = POOL.take((T, ctx.n_gates * H, B), dtype)
-        np.matmul(w_ih, inputs.transpose(0, 2, 1), out=gates)  # every step's input projection at once
         r = int(reverse)
         states = POOL.take((T + 1, H, B), dtype)  # h_0 at states[0] (states[T] if reversed)
         states[T * r] = h0.T
@@ -105,6 +104,8 @@ class RecurrentLayer(Function):
             keep = ~valid
         steps = range(T - 1, -1, -1) if reverse else range(T)
         with np.errstate(over="ignore"), one_blas_thread():
+            # every step's input projection, (T, n·H, B): T small GEMMs, on a contiguous copy of x^T
+            np.matmul(w_ih, np.ascontiguousarray(inputs.transpose(0, 2, 1)), out=gates)
             kept = ctx.forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity)
         hidden = np.empty((T + 1, B, H), dtype)
         np.copyto(hidden, states.transpose(0, 2, 1))
@@ -140,10 +141,10 @@ class RecurrentLayer(Function):
         if s.valid is not None:
             dout_cols *= s.valid
         steps = range(T) if ctx.reverse else range(T - 1, -1, -1)
-        w_hh = blocks(s.weight_hh, n, order).reshape(n * H, H)  # unscaled: dG is w.r.t. PyTorch's a_t
+        w_hh_t = blocks(s.weight_hh, n, order).transpose(0, 2, 1)  # W_hh,k^T, unscaled: dG is w.r.t. a_t
         dc_n = None if grad_c_n is None else grad_c_n.T
         with np.errstate(under="ignore"), one_blas_thread():
-            dG, dGh, dh0, dc0, scratch = ctx.backward_steps(s, dout_cols, grad_h_n.T, dc_n, w_hh, steps, r,
+            dG, dGh, dh0, dc0, scratch = ctx.backward_steps(s, dout_cols, grad_h_n.T, dc_n, w_hh_t, steps, r,
                                                                  ctx.nonlinearity)
         POOL.give(dout_cols, *scratch)
         dGh = dG if dGh is None else dGh  # (n·H, T·B) each: the gate gradients as GEMM rows
@@ -178,10 +179,10 @@ class RecurrentLayer(Function):
 
     @classmethod
     def prepare(cls, weight_ih, weight_hh, bias_ih, bias_hh):
-        """PyTorch's weights in internal form (:mod:`.layout`): [W_ih | b] (n·H, I+1) and W_hh (n·H, H),
-        gates in internal order, sigmoid rows scaled by 1/2; and b_hn, which only GRU keeps apart."""
+        """PyTorch's weights in internal form (:mod:`.layout`): [W_ih | b] (n·H, I+1) and the W_hh blocks
+        (n, H, H), gates in internal order, sigmoid rows scaled by 1/2; and b_hn, which only GRU keeps apart."""
         n, order = cls.n_gates, cls.order
         scale = sigmoid_scale(n, cls.n_sigmoid, weight_ih.dtype)
         bias = None if bias_ih is None else blocks(bias_ih + bias_hh, n, order) * scale[..., 0]
         w_hh = blocks(weight_hh, n, order) * scale
-        return left_multiplied(blocks(weight_ih, n, order) * scale, bias), w_hh.reshape(-1, w_hh.shape[2]), None
+        return left_multiplied(blocks(weight_ih, n, order) * scale, bias), w_hh, None

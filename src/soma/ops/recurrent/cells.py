@@ -15,7 +15,7 @@ gradient is computed for all steps at once before the loop (large arrays, few ca
 
 ``forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity)`` fills
 ``states`` (and ``cell``) and returns the arrays backward needs by name;
-``backward_steps(saved, dout, dh_n, dc_n, w_hh, steps, r)`` returns the gate gradients
+``backward_steps(saved, dout, dh_n, dc_n, w_hh_t, steps, r, nonlinearity)`` returns the gate gradients
 as GEMM rows (input side, and hidden side where it differs), dh_0, dc_0 and its scratch.
 """
 
@@ -32,7 +32,7 @@ class RNNLayer(RecurrentLayer):
 
     @staticmethod
     def forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity):
-        relu = nonlinearity == "relu"
+        relu, w_hh = nonlinearity == "relu", w_hh[0]
         tmp = np.empty(states.shape[1:], states.dtype)
         for t in steps:
             a = gates[t]
@@ -47,7 +47,7 @@ class RNNLayer(RecurrentLayer):
         return {}
 
     @staticmethod
-    def backward_steps(s, dout, dh_n, dc_n, w_hh, steps, r, nonlinearity="tanh"):
+    def backward_steps(s, dout, dh_n, dc_n, w_hh_t, steps, r, nonlinearity="tanh"):
         T = dout.shape[0]
         h = s.hidden[1 - r : T + 1 - r].transpose(0, 2, 1)  # (T, H, B) h_t
         dG = POOL.take(dout.shape, dout.dtype)  # first the derivative, then the gradient, in place
@@ -60,7 +60,7 @@ class RNNLayer(RecurrentLayer):
         if s.valid is not None:
             dG *= s.valid
             keep = ~s.valid
-        w_hh_t = w_hh.T
+        w_hh_t = w_hh_t[0]
         dh = dh_n
         for t in steps:
             dh_t = dout[t] + dh
@@ -82,11 +82,10 @@ class LSTMLayer(RecurrentLayer):
         H = nH // 4
         cell_tanh = POOL.take((T, H, B), states.dtype)
         by_gate = gates.reshape(T, 4, H, B)
-        hw = np.empty((4, H, B), states.dtype)
-        hw_rows, ig = hw.reshape(nH, B), np.empty((H, B), states.dtype)
+        hw, ig = np.empty((4, H, B), states.dtype), np.empty((H, B), states.dtype)
         for t in steps:
             a = by_gate[t]
-            np.matmul(w_hh, states[t + r], out=hw_rows)  # one GEMM per step
+            np.matmul(w_hh, states[t + r], out=hw)  # one GEMM per step (batched over the gates)
             a += hw
             np.tanh(a, out=a)  # g = tanh; and σ(a) = (1 + tanh(a/2)) / 2 for o, i, f:
             sig = a[:3]
@@ -105,7 +104,7 @@ class LSTMLayer(RecurrentLayer):
         return {"gates": gates, "cell_tanh": cell_tanh}
 
     @staticmethod
-    def backward_steps(s, dout, dh_n, dc_n, w_hh, steps, r, nonlinearity=None):
+    def backward_steps(s, dout, dh_n, dc_n, w_hh_t, steps, r, nonlinearity=None):
         T, H, B = dout.shape
         by_gate = s.gates.reshape(T, 4, H, B)
         sig, o, i, f, g = by_gate[:, :3], by_gate[:, 0], by_gate[:, 1], by_gate[:, 2], by_gate[:, 3]
@@ -132,9 +131,9 @@ class LSTMLayer(RecurrentLayer):
             through_h *= s.valid
             keep = ~s.valid
             forget = f * s.valid + keep
-        w_hh_t = w_hh.T
         dh, dc = dh_n, dc_n
         dh_buf, dc_buf, dh_t, dc_t = (np.empty((H, B), dout.dtype) for _ in range(4))
+        by_gate_buf = np.empty((4, H, B), dout.dtype)
         for t in steps:  # the factors are overwritten step by step with the gradients dG
             np.add(dout[t], dh, out=dh_t)
             np.multiply(dh_t, through_h[t], out=dc_t)
@@ -142,7 +141,7 @@ class LSTMLayer(RecurrentLayer):
             d = factors[t]
             d[0] *= dh_t
             d[1:] *= dc_t
-            dh = np.matmul(w_hh_t, d.reshape(4 * H, B), out=dh_buf)  # one GEMM per step
+            dh = np.matmul(w_hh_t, d, out=by_gate_buf).sum(0, out=dh_buf)  # Σ_k W_hh,k^T dG_k: one GEMM
             if keep is not None:
                 dh += dh_t * keep[t]
             dc = np.multiply(dc_t, forget[t], out=dc_buf)  # c_{t-1} reaches c_t through f
@@ -171,11 +170,10 @@ class GRULayer(RecurrentLayer):
         H = nH // 3
         hidden_proj = POOL.take((T, H, B), states.dtype)  # W_hn h_{t-1} + b_hn
         by_gate = gates.reshape(T, 3, H, B)
-        hw = np.empty((3, H, B), states.dtype)
-        hw_rows, tmp = hw.reshape(nH, B), np.empty((H, B), states.dtype)
+        hw, tmp = np.empty((3, H, B), states.dtype), np.empty((H, B), states.dtype)
         for t in steps:
             a, h = by_gate[t], states[t + r]
-            np.matmul(w_hh, h, out=hw_rows)  # one GEMM per step
+            np.matmul(w_hh, h, out=hw)  # one GEMM per step (batched over the gates)
             hn = hidden_proj[t]
             if b_hn is None:
                 np.copyto(hn, hw[2])
@@ -198,7 +196,7 @@ class GRULayer(RecurrentLayer):
         return {"gates": gates, "hidden_proj": hidden_proj}
 
     @staticmethod
-    def backward_steps(s, dout, dh_n, dc_n, w_hh, steps, r, nonlinearity=None):
+    def backward_steps(s, dout, dh_n, dc_n, w_hh_t, steps, r, nonlinearity=None):
         T, H, B = dout.shape
         by_gate = s.gates.reshape(T, 3, H, B)
         rg, z, n = by_gate[:, 0], by_gate[:, 1], by_gate[:, 2]
@@ -223,14 +221,14 @@ class GRULayer(RecurrentLayer):
         if s.valid is not None:
             factors *= s.valid[:, None]
             through_z = z * s.valid + ~s.valid
-        w_hh_t = w_hh.T
         dh = dh_n
-        dh_buf, dh_t = np.empty((H, B), dout.dtype), np.empty((H, B), dout.dtype)
+        dh_buf, dh_t, by_gate_buf = np.empty((H, B), dout.dtype), np.empty((H, B), dout.dtype), np.empty((3, H, B),
+                                                                                                        dout.dtype)
         for t in steps:  # the factors are overwritten step by step with the gradients
             np.add(dout[t], dh, out=dh_t)
             d = factors[t]
             d *= dh_t
-            dh = np.matmul(w_hh_t, d[1:].reshape(3 * H, B), out=dh_buf)  # [dr, dz, dhn]: one GEMM per step
+            dh = np.matmul(w_hh_t, d[1:], out=by_gate_buf).sum(0, out=dh_buf)  # W_hh^T [dr, dz, dhn]: one GEMM
             dh += dh_t * through_z[t]  # h_{t-1} also reaches h_t through z
         by_rows = factors.reshape(T, 4 * H, B)
         d_input = to_gate_rows(by_rows[:, H : 3 * H], by_rows[:, :H])  # input side r, z, n
