@@ -17,5 +17,6 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch, capsys):
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)
     printed = capsys.readouterr().out
-    assert "tensor(14., grad_fn=<SumBackward>) tensor([2., 4., 6.])" in printed  # the five-line example
+    assert "tensor(14., grad_fn=<SumBackward0>) tensor([2., 4., 6.])" in printed  # the five-line example
+    assert "tensor([ 3., 12.], grad_fn=<MulBackward0>) tensor([ 6., 12.])" in printed  # the second derivative
     assert (tmp_path / "model.onnx").exists() and (tmp_path / "model.safetensors").exists()

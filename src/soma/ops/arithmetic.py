@@ -211,7 +211,10 @@ class Pow(Function):
         zero = np.zeros((), grad.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:
-                grad_a = sum_to(Where.apply(np.asarray(b == 0), zero, grad * tb * ta ** (tb - 1)), _shape(a))
+                grad_a = grad * tb * ta ** (tb - 1)
+                if np.any(b == 0):  # 0⁰ has gradient 0 (a constant exponent without zeros needs no mask)
+                    grad_a = Where.apply(np.asarray(b == 0), zero, grad_a)
+                grad_a = sum_to(grad_a, _shape(a))
             if need_b:
                 safe = np.asarray((a == 0) & (b >= 0))
                 log_a = ta.log() if isinstance(ta, Tensor) else np.log(ta)
