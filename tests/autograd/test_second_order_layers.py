@@ -204,3 +204,93 @@ LOSSES = [
 def test_loss_second_order_against_torch(name, fn, specs):
     with np.errstate(invalid="ignore"):  # every target ignored: the mean is 0/0
         check_second_order(fn(F), fn(TF), specs)
+
+
+LAYERS = [
+    ("linear", lambda f: f.linear, [randn(5, 3), randn(4, 3), randn(4)]),
+    ("linear 3-d no bias", lambda f: lambda x, w: f.linear(x, w).tanh(), [randn(2, 5, 3), randn(4, 3)]),
+    ("linear squared", lambda f: lambda x, w, b: f.linear(x, w, b) ** 2, [randn(5, 3), randn(4, 3), randn(4)]),
+    ("bilinear", lambda f: lambda a, b, w, c: f.bilinear(a, b, w, c) ** 2,
+     [randn(5, 3), randn(5, 2), randn(4, 3, 2), randn(4)]),
+    ("bilinear 3-d no bias", lambda f: lambda a, b, w: f.bilinear(a, b, w).sin(),
+     [randn(2, 5, 3), randn(2, 5, 2), randn(4, 3, 2)]),
+    ("embedding", lambda f: lambda i, w: f.embedding(i, w) ** 2, [classes(3, 4, high=6), randn(6, 3)]),
+    ("embedding padding_idx", lambda f: lambda i, w: f.embedding(i, w, padding_idx=2) ** 2,
+     [classes(3, 4, high=6), randn(6, 3)]),
+    ("embedding scale_grad_by_freq", lambda f: lambda i, w: f.embedding(
+        i, w, padding_idx=1, scale_grad_by_freq=True) ** 2, [classes(3, 4, high=5), randn(5, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, specs", LAYERS, ids=[c[0] for c in LAYERS])
+def test_layer_second_order_against_torch(name, fn, specs):
+    check_second_order(fn(F), fn(TF), specs)
+
+
+def _seeded(fn, seed=7):
+    """fn with soma's generator reset before each call: the same dropout mask every time."""
+    def call(*args):
+        soma.manual_seed(seed)
+        return fn(*args)
+    return call
+
+
+@pytest.mark.parametrize("name, dropout, shape", [
+    ("dropout", lambda x: F.dropout(x, 0.4), (4, 5)),
+    ("dropout2d", lambda x: F.dropout2d(x, 0.5), (3, 4, 2, 2)),
+])
+def test_dropout_second_order_uses_the_recorded_mask(name, dropout, shape):
+    mask = _seeded(dropout)(soma.ones(*shape, dtype=soma.float64)).numpy()
+    assert 0 < (mask == 0).sum() < mask.size
+    fs = _seeded(lambda x: dropout(x) * x.sin())
+    check_second_order(fs, lambda x: x * torch.tensor(mask) * x.sin(), [randn(*shape)])
+
+
+def test_heaviside_second_order_against_torchs_straight_through_trick():
+    def straight_through(x):
+        return x + ((x >= 0.2).double() - x).detach()
+
+    check_second_order(lambda x: F.heaviside(x, 0.2, straight_through=True) * x.exp(),
+                       lambda x: straight_through(x) * x.exp(), [randn(3, 4)])
+    check_second_order(lambda x: F.heaviside(x, 0.2) * x.exp(), lambda x: (x >= 0.2).double() * x.exp(),
+                       [randn(3, 4)])
+
+
+def _critic(lib, seed):
+    """An MLP critic (Linear, LeakyReLU, Dropout in eval) with the same random weights in soma and torch."""
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(8, 8), nn.LeakyReLU(0.2),
+                          nn.Linear(8, 1)).double().eval()
+    rng = np.random.default_rng(seed)
+    with lib.no_grad():
+        for p in model.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape))))
+    return model
+
+
+@pytest.mark.parametrize("loss", ["wasserstein", "bce_with_logits", "mse"])
+def test_wgan_gp_gradient_penalty_matches_torch(loss):
+    """WGAN-GP: E = critic loss + λ·(‖∂D(x̂)/∂x̂‖ - 1)², x̂ between real and fake samples; its parameter
+    gradients need the second derivatives of every layer."""
+    rng = np.random.default_rng(0)
+    real, fake, alpha = rng.standard_normal((6, 3)), rng.standard_normal((6, 3)), rng.uniform(size=(6, 1))
+    results = []
+    for lib, functional in ((soma, F), (torch, TF)):
+        critic = _critic(lib, 1)
+        r, f = lib.tensor(real), lib.tensor(fake)
+        mixed = (lib.tensor(alpha) * r + (1 - lib.tensor(alpha)) * f).requires_grad_()
+        (slope,) = lib.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+        penalty = ((slope.norm(2, dim=1) - 1) ** 2).mean()
+        d_real, d_fake = critic(r), critic(f)
+        if loss == "wasserstein":
+            critic_loss = d_fake.mean() - d_real.mean()
+        elif loss == "bce_with_logits":
+            critic_loss = functional.binary_cross_entropy_with_logits(
+                lib.cat([d_real, d_fake]), lib.cat([lib.ones(6, 1), lib.zeros(6, 1)]).double())
+        else:
+            critic_loss = functional.mse_loss(d_real, lib.ones(6, 1).double()) + (d_fake ** 2).mean()
+        (critic_loss + 10 * penalty).backward()
+        results.append([p.grad.numpy() for p in critic.parameters()])
+        assert np.all([np.any(g) for g in results[-1][::2]])
+    for s, t in zip(*results):
+        np.testing.assert_allclose(s, t, rtol=1e-10, atol=1e-12)
