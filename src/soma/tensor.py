@@ -597,7 +597,9 @@ from soma.ops import special as _special  # noqa: E402
 _SURFACE_METHODS = {
     "det": _linalg.det, "logdet": _linalg.logdet, "slogdet": _linalg.slogdet, "inverse": _linalg.inv,
     "pinverse": _linalg.pinverse, "matrix_power": _linalg.matrix_power, "mm": _ops.mm, "bmm": _ops.bmm,
-    "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone,
+    "neg": _ops.neg, "negative": _ops.neg, "clone": _memory_format.clone, "absolute": _ops.absolute,
+    "bitwise_left_shift": _ops.bitwise_left_shift, "bitwise_right_shift": _ops.bitwise_right_shift,
+    "matmul": _ops.matmul, "dot": _ops.dot,
     "bernoulli": _random_ops.bernoulli, "bernoulli_": _random_ops.fill_bernoulli,
     "multinomial": _random_ops.multinomial, "mode": _selection.mode, "histc": _selection.histc,
     "erf": _special.erf, "erfc": _special.erfc, "erfinv": _special.erfinv, "cumprod": _cumulative.cumprod,
@@ -611,11 +613,29 @@ _SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (
     "erf", "erfc", "erfinv", "cumprod", "neg", "negative", "scatter", "scatter_add", "scatter_reduce", "index_add",
     "index_copy", "index_fill", "masked_scatter")}
 _SURFACE_INPLACE["fill_diagonal"] = _scattering.fill_diagonal  # in place only, as in PyTorch
+# the in-place forms of methods defined above: x.exp_() is x.copy_(x.exp()) with PyTorch's in-place rules
+_INPLACE_OF_METHODS = (
+    "abs", "absolute", "addmm", "addmv", "baddbmm", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+    "bitwise_left_shift", "bitwise_right_shift", "ceil", "clamp_max", "clamp_min", "cos", "cumsum", "divide", "eq",
+    "exp", "expm1", "fix", "floor", "frac", "ge", "greater", "greater_equal", "gt", "hypot", "le", "lerp", "less",
+    "less_equal", "log1p", "log", "logical_and", "logical_not", "logical_or", "logical_xor", "lt", "multiply",
+    "nan_to_num", "ne", "not_equal", "reciprocal", "relu", "round", "rsqrt", "sgn", "sigmoid", "sign", "sin", "sqrt",
+    "square", "subtract", "tanh", "tril", "triu", "true_divide", "trunc",
+)
 
 
 def _inplace_method(name, function):
+    def overwrite(target, *args, **kwargs):
+        result = function(target, *args, **kwargs)
+        if target.requires_grad and not result.requires_grad and _ops.is_grad_enabled():
+            # a result outside the graph (x.eq_(y), x.sign_()) still replaces x's history: a node
+            # whose gradient to x is zero, as PyTorch's EqBackward
+            keep = Tensor._make(np.ones(target._array.shape, dtype=bool), False)
+            result = _ops.where(keep, _ops.to_dtype(result, target._array.dtype), target)
+        return result
+
     def method(self, *args, **kwargs):
-        return self._inplace(name, function, *args, **kwargs)
+        return self._inplace(name, overwrite, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place :func:`{function.__name__}`; returns this tensor."
@@ -626,3 +646,6 @@ for _name, _function in _SURFACE_METHODS.items():
     setattr(Tensor, _name, _method(_function))
 for _name, _function in _SURFACE_INPLACE.items():
     setattr(Tensor, _name + "_", _inplace_method(_name + "_", _function))
+for _name in _INPLACE_OF_METHODS:
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_method(_name + "_", getattr(Tensor, _name)))
