@@ -3,7 +3,16 @@
 Training step = forward, MSE loss on the outputs, backward, SGD step; inference =
 forward under no_grad. soma runs each layer as one fused kernel with a hand-written
 backward through time; PyTorch runs its native CPU kernels.
+
+``python -m benchmarks.rnn`` runs these four alone and prints, besides the median
+soma/PyTorch ratio of the interleaved rounds, its spread (lowest and highest round).
+``--cpu-time`` times by process CPU time instead of the wall clock: with ``--threads 1``
+that is the measure least moved by other processes on a shared machine.
 """
+
+import argparse
+import statistics
+import time
 
 import numpy as np
 
@@ -87,3 +96,44 @@ def workloads():
         for kind in ("LSTM", "GRU")
         for mode in ("train", "infer")
     ]
+
+
+def main(argv=None):
+    from benchmarks.harness import set_threads
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.rnn", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--block", type=float, default=1.0, help="seconds per timed block")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time (use with --threads 1)")
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    clock = time.process_time if args.cpu_time else time.perf_counter
+
+    def rate(step):
+        count, start = 0, clock()
+        while True:
+            step()
+            count += 1
+            elapsed = clock() - start
+            if elapsed >= args.block:
+                return count / elapsed
+
+    print(f"{args.threads} thread(s), {args.rounds} interleaved rounds of {args.block:.1f} s "
+          f"({'CPU' if args.cpu_time else 'wall'} time)")
+    for workload in workloads():
+        steps = (workload.soma(), workload.torch())
+        for step in steps:
+            step()
+        ratios, rates = [], ([], [])
+        for _ in range(args.rounds):
+            soma_rate, torch_rate = rate(steps[0]), rate(steps[1])
+            rates[0].append(soma_rate)
+            rates[1].append(torch_rate)
+            ratios.append(soma_rate / torch_rate)
+        print(f"{workload.name:<36} soma {statistics.median(rates[0]):6.1f}/s torch {statistics.median(rates[1]):6.1f}/s"
+              f"  soma/torch {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]")
+
+
+if __name__ == "__main__":
+    main()
