@@ -35,6 +35,10 @@ class _Inplace(Module):
 class ReLU(_Inplace):
     """y = max(0, x)
 
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+
     Example::
 
         >>> nn.ReLU()(soma.tensor([-1.0, 2.0]))
@@ -46,14 +50,24 @@ class ReLU(_Inplace):
 
 
 class ReLU6(_Inplace):
-    """y = min(max(0, x), 6)"""
+    """y = min(max(0, x), 6)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.relu6(input)
 
 
 class LeakyReLU(Module):
-    """y = x for x > 0, else negative_slope·x (notes 000 use slope 0.1, notes 001 use 0.01)."""
+    """y = x for x > 0, else negative_slope·x (notes 000 use slope 0.1, notes 001 use 0.01).
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -73,6 +87,10 @@ class PReLU(Module):
     Args:
         num_parameters: 1 (shared) or the number of channels (dim 1 of the input).
         init: the initial slope (0.25).
+
+    Shape:
+        - Input: ``(*)``; with ``num_parameters`` > 1, dim 1 holds the channels.
+        - Output: ``(*)``, the input's shape.
     """
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
@@ -92,7 +110,12 @@ class PReLU(Module):
 
 
 class ELU(Module):
-    """y = x for x > 0, else α(eˣ - 1)"""
+    """y = x for x > 0, else α(eˣ - 1)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -107,21 +130,36 @@ class ELU(Module):
 
 
 class CELU(ELU):
-    """y = x for x > 0, else α(e^(x/α) - 1)"""
+    """y = x for x > 0, else α(e^(x/α) - 1)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.celu(input, self.alpha)
 
 
 class SELU(_Inplace):
-    """y = λ·elu(x, α), λ ≈ 1.0507, α ≈ 1.6733"""
+    """y = λ·elu(x, α), λ ≈ 1.0507, α ≈ 1.6733
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.selu(input)
 
 
 class GELU(Module):
-    """y = x·Φ(x); ``approximate='tanh'`` for the tanh approximation."""
+    """y = x·Φ(x); ``approximate='tanh'`` for the tanh approximation.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -135,7 +173,12 @@ class GELU(Module):
 
 
 class SiLU(_Inplace):
-    """y = x·σ(x)"""
+    """y = x·σ(x)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.silu(input)
@@ -147,6 +190,10 @@ class Swish(Module):
     Args:
         beta: the initial β (1.0).
         trainable: learn β (registered as the parameter ``beta``).
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
     """
 
     def __init__(self, beta=1.0, trainable=False):
@@ -167,21 +214,36 @@ class Swish(Module):
 
 
 class Mish(_Inplace):
-    """y = x·tanh(softplus(x))"""
+    """y = x·tanh(softplus(x))
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.mish(input)
 
 
 class Sigmoid(Module):
-    """y = σ(x) = 1/(1 + e⁻ˣ), in (0, 1); σ′ = σ(1 - σ) ≤ 0.25 (notes 001)."""
+    """y = σ(x) = 1/(1 + e⁻ˣ), in (0, 1); σ′ = σ(1 - σ) ≤ 0.25 (notes 001).
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """y = tanh x = 2σ(2x) - 1, in (-1, 1)."""
+    """y = tanh x = 2σ(2x) - 1, in (-1, 1).
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.tanh(input)
@@ -197,28 +259,48 @@ class _DimModule(Module):
 
 
 class Softmax(_DimModule):
-    """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim`` (class probabilities; notes 001)."""
+    """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim`` (class probabilities; notes 001).
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions; ``dim`` is normalized over.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.softmax(input, self.dim)
 
 
 class LogSoftmax(_DimModule):
-    """yᵢ = xᵢ - ln Σⱼ e^(xⱼ) along ``dim``"""
+    """yᵢ = xᵢ - ln Σⱼ e^(xⱼ) along ``dim``
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions; ``dim`` is normalized over.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)
 
 
 class Softmin(_DimModule):
-    """yᵢ = e^(-xᵢ) / Σⱼ e^(-xⱼ) along ``dim``"""
+    """yᵢ = e^(-xᵢ) / Σⱼ e^(-xⱼ) along ``dim``
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions; ``dim`` is normalized over.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.softmin(input, self.dim)
 
 
 class Softplus(Module):
-    """y = (1/β)·ln(1 + e^(βx)), linear where βx > threshold."""
+    """y = (1/β)·ln(1 + e^(βx)), linear where βx > threshold.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -233,7 +315,12 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    """y = clamp(x, min_val, max_val)"""
+    """y = clamp(x, min_val, max_val)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
@@ -251,42 +338,72 @@ class Hardtanh(Module):
 
 
 class Hardsigmoid(_Inplace):
-    """y = relu6(x + 3)/6"""
+    """y = relu6(x + 3)/6
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.hardsigmoid(input)
 
 
 class Hardswish(_Inplace):
-    """y = x·relu6(x + 3)/6"""
+    """y = x·relu6(x + 3)/6
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.hardswish(input)
 
 
 class LogSigmoid(Module):
-    """y = ln σ(x)"""
+    """y = ln σ(x)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.logsigmoid(input)
 
 
 class Softsign(Module):
-    """y = x / (1 + |x|)"""
+    """y = x / (1 + |x|)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
-    """y = x - tanh x"""
+    """y = x - tanh x
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def forward(self, input):
         return F.tanhshrink(input)
 
 
 class Threshold(Module):
-    """y = x if x > threshold else value"""
+    """y = x if x > threshold else value
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
@@ -311,6 +428,10 @@ class Step(Module):
         threshold: where the step jumps (0).
         straight_through: backpropagate as if the step were the identity (the
             straight-through estimator) instead of its true derivative, 0.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
 
     Example::
 

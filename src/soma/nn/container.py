@@ -42,6 +42,10 @@ class _ModuleSequence(Module):
 class Sequential(_ModuleSequence):
     """Modules applied one after another: y = fₙ(... f₂(f₁(x)))
 
+    Shape:
+        - Input: what the first module takes.
+        - Output: what the last module returns.
+
     Example::
 
         >>> model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2), nn.Sigmoid())
@@ -66,7 +70,11 @@ class Sequential(_ModuleSequence):
 
 
 class ModuleList(_ModuleSequence):
-    """A list of modules whose parameters are registered (names '0', '1', ...)."""
+    """A list of modules whose parameters are registered (names '0', '1', ...).
+
+    Shape:
+        - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -88,7 +96,11 @@ class ModuleList(_ModuleSequence):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters are registered under their keys."""
+    """A dict of modules whose parameters are registered under their keys.
+
+    Shape:
+        - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -132,7 +144,11 @@ class ModuleDict(Module):
 
 
 class ParameterList(Module):
-    """A list of parameters registered under '0', '1', ..."""
+    """A list of parameters registered under '0', '1', ...
+
+    Shape:
+        - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
+    """
 
     def __init__(self, values=None):
         super().__init__()

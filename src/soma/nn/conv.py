@@ -169,6 +169,10 @@ class Conv1d(_Conv):
 
     Arguments, initialization and padding modes as :class:`Conv2d`; weight (C_out, C_in/groups, k).
 
+    Shape:
+        - Input: ``(N, C_in, L)`` or ``(C_in, L)``.
+        - Output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, L_out = ⌊(L + 2p − d·(k − 1) − 1)/s⌋ + 1.
+
     Example::
 
         >>> nn.Conv1d(4, 8, 3, padding=1)(soma.randn(2, 4, 50)).shape
@@ -230,6 +234,11 @@ class ConvTranspose2d(_ConvTranspose):
             fan_in = C_out/groups·kH·kW, as PyTorch computes it.
         bias: (C_out,).
 
+    Shape:
+        - Input: ``(N, C_in, H, W)`` or ``(C_in, H, W)``.
+        - Output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``,
+          H_out = (H − 1)·s − 2p + d·(kH − 1) + output_padding + 1 (W_out alike).
+
     Example::
 
         >>> nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1)(soma.randn(1, 16, 7, 7)).shape
@@ -238,7 +247,13 @@ class ConvTranspose2d(_ConvTranspose):
 
 
 class ConvTranspose1d(_ConvTranspose):
-    """Transposed 1-D convolution over (N, C_in, L); see :class:`ConvTranspose2d`."""
+    """Transposed 1-D convolution over (N, C_in, L); see :class:`ConvTranspose2d`.
+
+    Shape:
+        - Input: ``(N, C_in, L)`` or ``(C_in, L)``.
+        - Output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``,
+          L_out = (L − 1)·s − 2p + d·(k − 1) + output_padding + 1.
+    """
 
     _spatial = 1
 
@@ -258,6 +273,10 @@ class SeparableConv2d(Module):
     Attributes:
         vertical: Conv2d(in_channels, out_channels, (k, 1), bias=False).
         horizontal: Conv2d(out_channels, out_channels, (1, k)).
+
+    Shape:
+        - Input: ``(N, C_in, H, W)``.
+        - Output: ``(N, C_out, H_out, W_out)``, H_out and W_out as for :class:`Conv2d`.
 
     Example::
 
@@ -297,6 +316,10 @@ class DepthwiseSeparableConv2d(Module):
     Attributes:
         depthwise: Conv2d(in, in·depth_multiplier, k, groups=in, bias=False).
         pointwise: Conv2d(in·depth_multiplier, out, 1).
+
+    Shape:
+        - Input: ``(N, C_in, H, W)``.
+        - Output: ``(N, C_out, H_out, W_out)``, H_out and W_out as for :class:`Conv2d`.
 
     Example::
 

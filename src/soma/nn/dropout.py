@@ -28,6 +28,10 @@ class _DropoutNd(Module):
 class Dropout(_DropoutNd):
     """y = x·m/(1 - p) with m ~ Bernoulli(1 - p) per element, in training mode; y = x in eval.
 
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+
     Example::
 
         >>> drop = nn.Dropout(0.2)          # kept units are scaled by 1.25
@@ -40,21 +44,36 @@ class Dropout(_DropoutNd):
 
 
 class Dropout1d(_DropoutNd):
-    """Zero whole channels of (N, C, L) inputs."""
+    """Zero whole channels of (N, C, L) inputs.
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: the input's shape.
+    """
 
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training)
 
 
 class Dropout2d(_DropoutNd):
-    """Zero whole feature maps of (N, C, H, W) inputs (for convolutional layers)."""
+    """Zero whole feature maps of (N, C, H, W) inputs (for convolutional layers).
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: the input's shape.
+    """
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training)
 
 
 class Dropout3d(_DropoutNd):
-    """Zero whole channels of (N, C, D, H, W) inputs."""
+    """Zero whole channels of (N, C, D, H, W) inputs.
+
+    Shape:
+        - Input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+        - Output: the input's shape.
+    """
 
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training)

@@ -15,7 +15,12 @@ __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
 
 class Identity(Module):
-    """y = x (a placeholder that accepts and ignores any constructor arguments)."""
+    """y = x (a placeholder that accepts and ignores any constructor arguments).
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -83,6 +88,10 @@ class Bilinear(Module):
     Attributes:
         weight: ``(out_features, in1_features, in2_features)``, U(-1/√in1, 1/√in1).
         bias: ``(out_features,)``, U(-1/√in1, 1/√in1).
+
+    Shape:
+        - Input1: ``(*, in1_features)``; Input2: ``(*, in2_features)``, the same leading dims.
+        - Output: ``(*, out_features)``.
     """
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
@@ -116,7 +125,12 @@ class Bilinear(Module):
 
 
 class Flatten(Module):
-    """Flattens dimensions ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C·H·W)."""
+    """Flattens dimensions ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C·H·W).
+
+    Shape:
+        - Input: ``(*, S_start, ..., S_end, *)``.
+        - Output: ``(*, S_start·...·S_end, *)``.
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -131,7 +145,12 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Splits dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28)."""
+    """Splits dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28).
+
+    Shape:
+        - Input: ``(*, S_dim, *)`` with S_dim = Π unflattened_size.
+        - Output: ``(*, U₁, ..., U_n, *)``, U = unflattened_size.
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()

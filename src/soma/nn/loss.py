@@ -30,6 +30,11 @@ class MSELoss(_Loss):
     """E = mean (ŷ - y)² (notes 002: y = [3, -0.5, 2], ŷ = [2.5, 0, 2] gives 0.1667).
 
     The notes' squared error ½Σ(t - y)² over k outputs equals ``MSELoss()`` times k/2.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
     """
 
     def forward(self, input, target):
@@ -37,14 +42,26 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """E = mean |ŷ - y|"""
+    """E = mean |ŷ - y|
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
-    """E = ½d² for |d| < δ, else δ(|d| - ½δ)"""
+    """E = ½d² for |d| < δ, else δ(|d| - ½δ)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
@@ -55,7 +72,13 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """E = ½d²/β for |d| < β, else |d| - ½β"""
+    """E = ½d²/β for |d| < β, else |d| - ½β
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
@@ -66,14 +89,26 @@ class SmoothL1Loss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """E = -[y ln p + (1 - y) ln(1 - p)] for probabilities p (after a Sigmoid); notes 002."""
+    """E = -[y ln p + (1 - y) ln(1 - p)] for probabilities p (after a Sigmoid); notes 002.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """BCE of σ(x) from logits x, stably; ``pos_weight`` (per class) scales the positive term."""
+    """BCE of σ(x) from logits x, stably; ``pos_weight`` (per class) scales the positive term.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
@@ -95,6 +130,12 @@ class CrossEntropyLoss(_WeightedLoss):
         reduction: 'mean' (divides by Σ w_y), 'sum' or 'none'.
         label_smoothing: ε in [0, 1]: targets become (1 - ε)·onehot + ε/C.
 
+    Shape:
+        - Input: ``(C)``, ``(N, C)`` or ``(N, C, d₁, ..., d_K)``, C classes.
+        - Target: class indices ``()``, ``(N)`` or ``(N, d₁, ..., d_K)`` in [0, C),
+          or probabilities of the input's shape.
+        - Output: a scalar; with ``reduction='none'``, the target's shape (without C).
+
     Example::
 
         >>> nn.CrossEntropyLoss()(soma.randn(8, 10), soma.randint(0, 10, (8,)))
@@ -112,7 +153,13 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """E = -w_y·x_y for log-probabilities x (after LogSoftmax)."""
+    """E = -w_y·x_y for log-probabilities x (after LogSoftmax).
+
+    Shape:
+        - Input: ``(C)``, ``(N, C)`` or ``(N, C, d₁, ..., d_K)``, C classes.
+        - Target: class indices ``()``, ``(N)`` or ``(N, d₁, ..., d_K)`` in [0, C).
+        - Output: a scalar; with ``reduction='none'``, the target's shape (without C).
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
@@ -124,7 +171,13 @@ class NLLLoss(_WeightedLoss):
 
 
 class KLDivLoss(_Loss):
-    """KL(y ‖ p) = Σ y (ln y - ln p) with input ln p; use ``reduction='batchmean'`` for the true KL."""
+    """KL(y ‖ p) = Σ y (ln y - ln p) with input ln p; use ``reduction='batchmean'`` for the true KL.
+
+    Shape:
+        - Input: ``(*)``, log-probabilities.
+        - Target: ``(*)``, the input's shape (log-probabilities with ``log_target=True``).
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)
@@ -135,7 +188,13 @@ class KLDivLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
-    """E = ln(1 + e^(-y·x)), y ∈ {-1, 1}"""
+    """E = ln(1 + e^(-y·x)), y ∈ {-1, 1}
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)

@@ -110,6 +110,10 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Batch normalization of (N, C) or (N, C, L) inputs, per channel C (see :class:`_BatchNorm`).
 
+    Shape:
+        - Input: ``(N, C)`` or ``(N, C, L)``, C = num_features.
+        - Output: the input's shape.
+
     Example::
 
         >>> bn = nn.BatchNorm1d(64)
@@ -121,13 +125,23 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalization of (N, C, H, W) inputs, per channel C (see :class:`_BatchNorm`)."""
+    """Batch normalization of (N, C, H, W) inputs, per channel C (see :class:`_BatchNorm`).
+
+    Shape:
+        - Input: ``(N, C, H, W)``, C = num_features.
+        - Output: the input's shape.
+    """
 
     _dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
-    """Batch normalization of (N, C, D, H, W) inputs, per channel C."""
+    """Batch normalization of (N, C, D, H, W) inputs, per channel C.
+
+    Shape:
+        - Input: ``(N, C, D, H, W)``, C = num_features.
+        - Output: the input's shape.
+    """
 
     _dims = (5,)
 
@@ -140,6 +154,10 @@ class LayerNorm(Module):
         eps: added to σ² (1e-5).
         elementwise_affine: learn γ (ones) and β (zeros) of shape ``normalized_shape``.
         bias: learn β (when elementwise_affine).
+
+    Shape:
+        - Input: ``(N, *)`` ending in ``normalized_shape``.
+        - Output: the input's shape.
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
@@ -178,7 +196,12 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Normalize each sample over groups of channels: y = γ·x̂ + β per channel."""
+    """Normalize each sample over groups of channels: y = γ·x̂ + β per channel.
+
+    Shape:
+        - Input: ``(N, C, *)``, C = num_channels (a multiple of num_groups).
+        - Output: the input's shape.
+    """
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()

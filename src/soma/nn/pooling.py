@@ -53,7 +53,12 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """Max over windows of (N, C, L); see :class:`MaxPool2d`."""
+    """Max over windows of (N, C, L); see :class:`MaxPool2d`.
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, L_out)`` or ``(C, L_out)``, L_out = ⌊(L + 2p − d·(k − 1) − 1)/s⌋ + 1 (⌈⌉ with ``ceil_mode``).
+    """
 
     def forward(self, input):
         return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
@@ -74,6 +79,11 @@ class _AvgPoolNd(Module):
 class AvgPool2d(_AvgPoolNd):
     """y = (1/count) Σ window: count = kH·kW, or the non-padding elements with ``count_include_pad=False``.
 
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)``,
+          H_out = ⌊(H + 2p − kH)/s⌋ + 1 (⌈⌉ with ``ceil_mode``).
+
     Example::
 
         >>> nn.AvgPool2d(2)(soma.ones(1, 1, 4, 4)).shape
@@ -91,7 +101,12 @@ class AvgPool2d(_AvgPoolNd):
 
 
 class AvgPool1d(_AvgPoolNd):
-    """Mean over windows of (N, C, L); see :class:`AvgPool2d`."""
+    """Mean over windows of (N, C, L); see :class:`AvgPool2d`.
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, L_out)`` or ``(C, L_out)``, L_out = ⌊(L + 2p − (k − 1) − 1)/s⌋ + 1 (⌈⌉ with ``ceil_mode``).
+    """
 
     def forward(self, input):
         return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -100,6 +115,10 @@ class AvgPool1d(_AvgPoolNd):
 
 class AdaptiveAvgPool2d(Module):
     """Average pooling to a fixed output size (bins [⌊iH/out⌋, ⌈(i+1)H/out⌉)), e.g. 1 for global pooling.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)``, (H_out, W_out) = output_size.
 
     Example::
 
@@ -119,7 +138,12 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
-    """Average pooling of (N, C, L) to a fixed length."""
+    """Average pooling of (N, C, L) to a fixed length.
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, output_size)`` or ``(C, output_size)``.
+    """
 
     def forward(self, input):
         return adaptive_avg_pool1d(input, self.output_size)

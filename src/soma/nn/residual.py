@@ -36,6 +36,10 @@ class ResidualBlock(Module):
         body: the Sequential computing F(x).
         shortcut: None (identity) or the projection Sequential.
 
+    Shape:
+        - Input: ``(N, in_channels, H, W)``.
+        - Output: ``(N, out_channels, ⌈H/stride⌉, ⌈W/stride⌉)``.
+
     Example::
 
         >>> block = nn.ResidualBlock(16, 32, stride=2)

@@ -238,6 +238,10 @@ class Bidirectional(Module):
     result is ``(merged output, (forward state, backward state))``. For nn.RNN/LSTM/GRU,
     ``bidirectional=True`` does the same in one module with PyTorch's parameter names.
 
+    Shape:
+        - Input: what ``layer`` takes, e.g. ``(N, L, H_in)`` with ``batch_first=True``.
+        - Output: ``(N, L, 2·H_out)`` with merge_mode 'concat', else ``(N, L, H_out)``; the states of each direction.
+
     Example::
 
         >>> bi = nn.Bidirectional(nn.LSTM(8, 16, batch_first=True))

@@ -44,14 +44,24 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """Upsample with ``mode='nearest'`` (PyTorch's older name)."""
+    """Upsample with ``mode='nearest'`` (PyTorch's older name).
+
+    Shape:
+        - Input: ``(N, C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``: ``size``, or ⌊H·scale_factor⌋ × ⌊W·scale_factor⌋.
+    """
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, "nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
-    """Upsample with ``mode='bilinear', align_corners=True`` (PyTorch's older name)."""
+    """Upsample with ``mode='bilinear', align_corners=True`` (PyTorch's older name).
+
+    Shape:
+        - Input: ``(N, C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``: ``size``, or ⌊H·scale_factor⌋ × ⌊W·scale_factor⌋.
+    """
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, "bilinear", align_corners=True)
