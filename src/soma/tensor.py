@@ -9,7 +9,7 @@ one line that hands the array to an op in :mod:`soma.ops`.
 
 import numpy as np
 
-from soma._device import device, resolve
+from soma._device import device
 from soma.tensor_base import TensorBase
 
 __all__ = ["Tensor"]
@@ -58,17 +58,15 @@ class Tensor(TensorBase):
         """
         target, dtype = _to_arguments("Tensor.to", args, kwargs)
         copy = kwargs.get("copy", False)
-        if target is not None:
-            resolve(target, "Tensor.to")
-        out = self if dtype is None else _ops.cast(self, dtype)
+        out = self if target is None else self._to_device(target, "Tensor.to")
+        out = out if dtype is None else _ops.cast(out, dtype)
         return _ops.clone(out) if copy and out is self else out
 
     def cpu(self, memory_format=None):
-        return self
+        return self._to_device("cpu", "Tensor.cpu")
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        resolve("cuda" if device is None else device, "Tensor.cuda")  # an int is a CUDA index, as in soma.device
-        return self  # pragma: no cover  (resolve raises on a machine without a GPU)
+        return self._to_device("cuda" if device is None else device, "Tensor.cuda")  # an int is a CUDA index
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
@@ -593,6 +591,7 @@ from soma.ops import random_ops as _random_ops  # noqa: E402
 from soma.ops import scattering as _scattering  # noqa: E402
 from soma.ops import selection as _selection  # noqa: E402
 from soma.ops import special as _special  # noqa: E402
+from soma.ops import trigonometry as _trigonometry  # noqa: E402
 
 _SURFACE_METHODS = {
     "det": _linalg.det, "logdet": _linalg.logdet, "slogdet": _linalg.slogdet, "inverse": _linalg.inv,
@@ -609,7 +608,11 @@ _SURFACE_METHODS = {
     "index_copy": _scattering.index_copy, "index_fill": _scattering.index_fill,
     "masked_scatter": _scattering.masked_scatter, "take_along_dim": _scattering.take_along_dim,
 }
-_SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (
+_TRIGONOMETRY = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos",
+                 "arctan", "arcsinh", "arccosh", "arctanh", "log2", "log10", "exp2", "deg2rad", "rad2deg", "sinc",
+                 "atan2", "arctan2", "logit", "xlogy", "copysign", "float_power")
+_SURFACE_METHODS.update({name: getattr(_trigonometry, name) for name in (*_TRIGONOMETRY, "logaddexp2", "positive")})
+_SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (*_TRIGONOMETRY,
     "erf", "erfc", "erfinv", "cumprod", "neg", "negative", "scatter", "scatter_add", "scatter_reduce", "index_add",
     "index_copy", "index_fill", "masked_scatter")}
 _SURFACE_INPLACE["fill_diagonal"] = _scattering.fill_diagonal  # in place only, as in PyTorch
