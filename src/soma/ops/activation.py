@@ -7,7 +7,10 @@ softmax. sigmoid, tanh, relu and softmax live in :mod:`soma.ops.pointwise` and
 :mod:`soma.ops.softmax`; they are re-exported here with PyTorch's signatures.
 
 Derivatives at the kinks follow PyTorch: ReLU′(0) = 0, LeakyReLU′(0) = slope,
-ELU′(0) = α, hardtanh′ = 0 at the clip points.
+ELU′(0) = α, hardtanh′ = 0 at the clip points. At NaN they are those of PyTorch's
+vectorized CPU loop, which computes nearly every element of a real tensor (its scalar
+loop over the last few elements disagrees on some; docs/pytorch-parity.md):
+hardtanh′(NaN) = relu6′(NaN) = 0, elu′(NaN) = selu′ = celu′ = hardswish′(NaN) = NaN.
 """
 
 import math
@@ -77,7 +80,7 @@ class Elu(Function):
 
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
-        positive = ~(x <= 0)  # NaN takes the x > 0 branch (value NaN, slope `scale`), as PyTorch's kernel
+        positive = x > 0  # NaN takes the other branch: value and slope NaN, as PyTorch's vectorized kernel
         negative = alpha * np.expm1(np.minimum(x, 0) * input_scale)
         y = np.where(positive, x, negative)
         if scale != 1:
@@ -100,7 +103,7 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        ctx.save_for_backward(~((x <= low) | (x >= high)))  # NaN counts as inside (slope 1), as PyTorch
+        ctx.save_for_backward((x > low) & (x < high))  # NaN is not inside (slope 0), as PyTorch's vectorized kernel
         clipped = np.clip(x, low, high)
         return clipped.astype(x.dtype) if x.dtype.kind in "iu" else clipped  # integers stay integers
 
@@ -277,7 +280,7 @@ class Hardswish(Function):
     def backward(ctx, grad):
         # y′ = 0 for x ≤ -3, x/3 + ½ for -3 < x < 3, 1 from 3 on (PyTorch's boundary choice)
         (x,) = ctx.saved_tensors
-        slope = np.where(x <= -3, 0.0, np.where(x < 3, x / 3 + 0.5, 1.0)).astype(x.dtype)
+        slope = np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, x / 3 + 0.5)).astype(x.dtype)  # NaN at NaN
         return grad * slope
 
 
