@@ -16,6 +16,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import soma
 import soma.nn.functional as SF
+from helpers import copy_weights_from_torch, randomize_module
 
 rng = np.random.default_rng(7)
 RUNNING_MEAN, RUNNING_VAR = rng.standard_normal(3), rng.uniform(0.5, 2.0, 3)
@@ -223,3 +224,57 @@ def test_sync_batch_norm_in_a_group_of_one_is_batch_norm_to_second_order():
         assert type(out.grad_fn.next_functions[0][0]).__name__ == "_SyncBatchNorm"
     finally:
         dist.destroy_process_group()
+
+
+# ----------------------------------------------------------------------------------------- use cases
+def _cnn(lib, norm):
+    nn = lib.nn
+    layers = [nn.Conv2d(2, 4, 3, padding=1), nn.GroupNorm(2, 4) if norm == "group" else nn.BatchNorm2d(4),
+              nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 3)]
+    return nn.Sequential(*layers).double() if lib is torch else nn.Sequential(*layers).to(soma.float64)
+
+
+def _models(norm):
+    theirs = _cnn(torch, norm)
+    randomize_module(theirs, seed=4)
+    ours = _cnn(soma, norm)
+    copy_weights_from_torch(theirs, ours)
+    return ours, theirs
+
+
+def _wgan_gp_loss(lib, critic, real, fake, alpha):
+    """Critic loss of WGAN-GP: E[D(fake)] − E[D(real)] + 10·E[(‖∇ₓD(x̂)‖ − 1)²] at x̂ = α·real + (1 − α)·fake."""
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (slopes,) = lib.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    penalty = ((slopes.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    return critic(fake).mean() - critic(real).mean() + 10 * penalty
+
+
+def _parameter_grads_close(ours, theirs):
+    for (name, s), (_, t) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+def test_wgan_gp_gradient_penalty_on_a_cnn_critic_matches_torch():
+    ours, theirs = _models("group")
+    r = np.random.default_rng(9)
+    real, fake, alpha = r.standard_normal((3, 2, 6, 6)), r.standard_normal((3, 2, 6, 6)), r.random((3, 1, 1, 1))
+    for lib, critic in ((soma, ours), (torch, theirs)):
+        _wgan_gp_loss(lib, critic, *(lib.tensor(a) for a in (real, fake, alpha))).backward()
+    _parameter_grads_close(ours, theirs)
+
+
+def test_hessian_vector_product_on_a_cnn_with_batch_norm_matches_torch():
+    ours, theirs = _models("batch")
+    r = np.random.default_rng(10)
+    x, labels = r.standard_normal((4, 2, 6, 6)), r.integers(0, 3, 4)
+    vectors = [r.standard_normal(tuple(p.shape)) for p in theirs.parameters()]
+    products = []
+    for lib, model in ((soma, ours), (torch, theirs)):
+        params = list(model.parameters())
+        loss = _f(lib).cross_entropy(model(lib.tensor(x)), lib.tensor(labels))
+        grads = lib.autograd.grad(loss, params, create_graph=True)
+        dot = sum((g * lib.tensor(v)).sum() for g, v in zip(grads, vectors))
+        products.append(lib.autograd.grad(dot, params))  # H·v
+    for (name, _), s, t in zip(theirs.named_parameters(), *products):
+        _close(s, t, f"H·v for {name}")
