@@ -67,6 +67,28 @@ def _numpy(t):
     return None if t is None else t.detach().numpy()
 
 
+def _check_composites(out):
+    """Every kernel in out's graph: its composite, evaluated on the recorded inputs, gives the kernel's values."""
+    import soma.ops.decomp  # noqa: F401  (sets the composites)
+
+    seen, stack, checked = set(), [out._ctx], 0
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(v._ctx for v in node.inputs if isinstance(v, soma.Tensor))
+        cls = type(node)
+        if cls.composite is not None and cls.__module__.split(".")[-1] in ("activation", "loss", "dropout", "linear"):
+            with soma.no_grad():
+                expected = cls.apply(*node.inputs, **(node._kwargs or {}))
+                found = cls.composite(node, *node.inputs)
+            np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-13, atol=1e-15,
+                                       err_msg=f"{cls.__name__}: composite's values")
+            checked += 1
+    return checked
+
+
 def check_second_order(fs, ft, specs, seed=0, arrays=None):
     """Values and create_graph first derivatives against the plain backward and torch, second derivatives
     against torch's."""
@@ -76,6 +98,7 @@ def check_second_order(fs, ft, specs, seed=0, arrays=None):
     t_out, t_grads, t_scalar = _projected_first(torch, ft, t_in, seed + 1)
     _, plain, _ = _projected_first(soma, fs, s_in, seed + 1, create_graph=False)
     np.testing.assert_allclose(_numpy(s_out), _numpy(t_out), rtol=1e-10, atol=1e-12, err_msg="values")
+    _check_composites(s_out)
     for i, (s, p, t) in enumerate(zip(s_grads, plain, t_grads)):
         np.testing.assert_allclose(_numpy(s), _numpy(p), rtol=1e-12, atol=1e-14, err_msg=f"input {i}: plain")
         np.testing.assert_allclose(_numpy(s), _numpy(t), rtol=1e-10, atol=1e-12, err_msg=f"input {i}: torch")
@@ -181,8 +204,10 @@ LOSSES = [
     ("binary_cross_entropy", lambda f: f.binary_cross_entropy,
      [uniform(3, 4, low=0.05, high=0.95), uniform(3, 4, low=0.0, high=1.0)]),
     ("binary_cross_entropy weighted sum", lambda f: lambda p, y, w: f.binary_cross_entropy(p, y, w, reduction="sum"),
-     [uniform(3, 4, low=0.05, high=0.95), choice(3, 4, values=[0.0, 1.0]), uniform(3, 4, low=0.5, high=2.0, grad=False)]),
-    ("bce_with_logits", lambda f: f.binary_cross_entropy_with_logits, [randn(3, 4, scale=3.0), uniform(3, 4, low=0, high=1)]),
+     [uniform(3, 4, low=0.05, high=0.95), choice(3, 4, values=[0.0, 1.0]),
+      uniform(3, 4, low=0.5, high=2.0, grad=False)]),
+    ("bce_with_logits", lambda f: f.binary_cross_entropy_with_logits,
+     [randn(3, 4, scale=3.0), uniform(3, 4, low=0, high=1)]),
     ("bce_with_logits pos_weight weight", lambda f: lambda x, y, w, pw: f.binary_cross_entropy_with_logits(
         x, y, w, pos_weight=pw, reduction="none"),
      [randn(3, 4, scale=3.0), uniform(3, 4, low=0, high=1), uniform(4, low=0.5, high=2, grad=False),
@@ -193,7 +218,8 @@ LOSSES = [
     ("smooth_l1", lambda f: lambda x, y: f.smooth_l1_loss(x, y, beta=0.5, reduction="sum"), [randn(3, 4), randn(3, 4)]),
     ("kl_div batchmean", lambda f: lambda x, y: f.kl_div(x.log_softmax(1), y.softmax(1), reduction="batchmean"),
      [randn(3, 4), randn(3, 4)]),
-    ("kl_div log_target", lambda f: lambda x, y: f.kl_div(x, y, reduction="none", log_target=True), [randn(3, 4), randn(3, 4)]),
+    ("kl_div log_target", lambda f: lambda x, y: f.kl_div(x, y, reduction="none", log_target=True),
+     [randn(3, 4), randn(3, 4)]),
     ("kl_div zeros in target", lambda f: lambda x, y: f.kl_div(x, y, reduction="sum"),
      [randn(3, 4), choice(3, 4, values=[0.0, 0.25, 0.5])]),
     ("soft_margin", lambda f: f.soft_margin_loss, [randn(3, 4, scale=2.0), choice(3, 4, values=[-1.0, 1.0])]),
@@ -215,10 +241,11 @@ LAYERS = [
     ("bilinear 3-d no bias", lambda f: lambda a, b, w: f.bilinear(a, b, w).sin(),
      [randn(2, 5, 3), randn(2, 5, 2), randn(4, 3, 2)]),
     ("embedding", lambda f: lambda i, w: f.embedding(i, w) ** 2, [classes(3, 4, high=6), randn(6, 3)]),
-    ("embedding padding_idx", lambda f: lambda i, w: f.embedding(i, w, padding_idx=2) ** 2,
+    # y·Σw²: the first derivative's dependence on w reaches the padding positions too
+    ("embedding padding_idx", lambda f: lambda i, w: f.embedding(i, w, padding_idx=2) * (w * w).sum(),
      [classes(3, 4, high=6), randn(6, 3)]),
     ("embedding scale_grad_by_freq", lambda f: lambda i, w: f.embedding(
-        i, w, padding_idx=1, scale_grad_by_freq=True) ** 2, [classes(3, 4, high=5), randn(5, 3)]),
+        i, w, padding_idx=1, scale_grad_by_freq=True) ** 2 * w.sum(), [classes(3, 4, high=5), randn(5, 3)]),
 ]
 
 
