@@ -190,3 +190,31 @@ def test_empty_inputs():
     assert soma.einsum("ij,jk->ik", soma.zeros(2, 0), soma.zeros(0, 3)).abs().sum().item() == 0
     assert soma.cumprod(soma.zeros(0, 3), 0).shape == (0, 3)
     assert soma.cummax(soma.zeros(2, 0), 1).indices.shape == (2, 0)
+
+
+P = np.random.default_rng(11).uniform(0.02, 0.98, (3, 4))
+SPECIAL = [
+    ("ndtr", lambda x: soma.special.ndtr(x), lambda x: torch.special.ndtr(x), [arrays([(3, 4)], scale=2)[0]]),
+    ("ndtri", lambda x: soma.special.ndtri(x), lambda x: torch.special.ndtri(x), [P]),
+    ("entr", lambda x: soma.special.entr(x), lambda x: torch.special.entr(x), [P]),
+    ("xlog1py", lambda x, y: soma.special.xlog1py(x, y), lambda x, y: torch.special.xlog1py(x, y), [P, P[::-1].copy()]),
+    ("expit", lambda x: soma.special.expit(x), lambda x: torch.special.expit(x), arrays([(3, 4)])),
+    ("softmax", lambda x: soma.special.softmax(x, 1), lambda x: torch.special.softmax(x, 1), arrays([(3, 4)])),
+    ("log_softmax", lambda x: soma.special.log_softmax(x, 0), lambda x: torch.special.log_softmax(x, 0),
+     arrays([(3, 4)])),
+    ("logsumexp", lambda x: soma.special.logsumexp(x, 1), lambda x: torch.special.logsumexp(x, 1), arrays([(3, 4)])),
+    ("erfinv", lambda x: soma.special.erfinv(x), lambda x: torch.special.erfinv(x), [P]),
+]
+
+
+@pytest.mark.parametrize("name, fn_soma, fn_torch, inputs", SPECIAL, ids=[c[0] for c in SPECIAL])
+def test_soma_special_against_torch_special(name, fn_soma, fn_torch, inputs):
+    check_against_torch(fn_soma, fn_torch, inputs)
+    assert gradcheck(fn_soma, [soma.tensor(a, requires_grad=True) for a in inputs])
+
+
+def test_soma_special_edges():
+    x = np.array([0.0, -1.0, 1.0, np.nan])
+    np.testing.assert_array_equal(soma.special.entr(soma.tensor(x)).numpy(), torch.special.entr(torch.tensor(x)).numpy())
+    p = np.array([0.0, 1.0, 0.5, 1.5])
+    np.testing.assert_array_equal(soma.special.ndtri(soma.tensor(p)).numpy(), torch.special.ndtri(torch.tensor(p)).numpy())
