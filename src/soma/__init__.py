@@ -36,6 +36,9 @@ from soma.ops.special import erf, erfc, erfinv
 from soma.ops.cumulative import cummax, cummin, cumprod, logcumsumexp
 from soma.ops.contraction import einsum
 from soma.ops.trigonometry import *  # noqa: F403
+from soma.ops.products import *  # noqa: F403
+from soma.ops.statistics import *  # noqa: F403
+from soma.ops.splitting import *  # noqa: F403
 from soma.ops.random_ops import bernoulli, multinomial, poisson
 from soma.ops.selection import histc, mode
 from soma.memory_format import (channels_last, channels_last_3d, clone, contiguous_format, memory_format,

@@ -587,10 +587,13 @@ for _name in _FUNCTIONAL_METHODS:
 from soma import linalg as _linalg  # noqa: E402
 from soma import memory_format as _memory_format  # noqa: E402
 from soma.ops import cumulative as _cumulative  # noqa: E402
+from soma.ops import products as _products  # noqa: E402
 from soma.ops import random_ops as _random_ops  # noqa: E402
 from soma.ops import scattering as _scattering  # noqa: E402
 from soma.ops import selection as _selection  # noqa: E402
 from soma.ops import special as _special  # noqa: E402
+from soma.ops import splitting as _splitting  # noqa: E402
+from soma.ops import statistics as _statistics  # noqa: E402
 from soma.ops import trigonometry as _trigonometry  # noqa: E402
 
 _SURFACE_METHODS = {
@@ -612,7 +615,12 @@ _TRIGONOMETRY = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh"
                  "arctan", "arcsinh", "arccosh", "arctanh", "log2", "log10", "exp2", "deg2rad", "rad2deg", "sinc",
                  "atan2", "arctan2", "logit", "xlogy", "copysign", "float_power")
 _SURFACE_METHODS.update({name: getattr(_trigonometry, name) for name in (*_TRIGONOMETRY, "logaddexp2", "positive")})
-_SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (*_TRIGONOMETRY,
+for _module, _names in ((_products, ("kron", "inner", "vdot", "mv", "addr", "addcmul", "addcdiv", "dist")),
+                        (_statistics, ("aminmax", "nansum", "nanmean", "count_nonzero", "diff", "cov", "corrcoef")),
+                        (_splitting, ("broadcast_to", "ravel", "tensor_split", "hsplit", "vsplit", "dsplit",
+                                      "diagflat"))):
+    _SURFACE_METHODS.update({name: getattr(_module, name) for name in _names})
+_SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in ("addr", "addcmul", "addcdiv", *_TRIGONOMETRY,
     "erf", "erfc", "erfinv", "cumprod", "neg", "negative", "scatter", "scatter_add", "scatter_reduce", "index_add",
     "index_copy", "index_fill", "masked_scatter")}
 _SURFACE_INPLACE["fill_diagonal"] = _scattering.fill_diagonal  # in place only, as in PyTorch
@@ -625,6 +633,19 @@ _INPLACE_OF_METHODS = (
     "nan_to_num", "ne", "not_equal", "reciprocal", "relu", "round", "rsqrt", "sgn", "sigmoid", "sign", "sin", "sqrt",
     "square", "subtract", "tanh", "tril", "triu", "true_divide", "trunc",
 )
+
+
+def _stride(self, dim=None):
+    """The step in elements between neighbours along each dim (of the NumPy array's byte strides)."""
+    strides = tuple(s // self._array.itemsize for s in self._array.strides)
+    return strides if dim is None else strides[dim]
+
+
+Tensor.stride = _stride
+Tensor.nelement = TensorBase.numel
+Tensor.ndimension = TensorBase.dim
+Tensor.is_signed = lambda self: self._array.dtype.kind in "if"
+Tensor.is_nonzero = lambda self: bool(self)
 
 
 def _inplace_method(name, function):

@@ -1,0 +1,87 @@
+"""Views and splits by other names: broadcast_to, broadcast_tensors, ravel, tensor_split (and h/v/dsplit),
+diagflat. Compositions of expand, reshape, narrow and diag_embed, so they are differentiable."""
+
+import numpy as np
+
+from soma.ops._common import as_tensor_arg, broadcast_shape
+from soma.ops.reduction import normalize_dims
+from soma.tensor import Tensor
+
+__all__ = ["broadcast_to", "broadcast_tensors", "broadcast_shapes", "ravel", "tensor_split", "hsplit", "vsplit",
+           "dsplit", "diagflat"]
+
+
+def broadcast_to(input, size):
+    """``input`` expanded to ``size`` (a view; -1 keeps a size)."""
+    from soma.ops import expand
+
+    return expand(as_tensor_arg(input, "broadcast_to"), tuple(size))
+
+
+def broadcast_shapes(*shapes):
+    """The shape all ``shapes`` broadcast to."""
+    return broadcast_shape("broadcast_shapes", *[(s,) if isinstance(s, int) else tuple(s) for s in shapes])
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape."""
+    shape = broadcast_shape("broadcast_tensors", *[t.shape for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def ravel(input):
+    """``input`` flattened to 1-D."""
+    return as_tensor_arg(input, "ravel").reshape(-1)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """``n`` nearly equal pieces along ``dim`` (the first size % n one longer), or the pieces between indices."""
+    x = as_tensor_arg(input, "tensor_split")
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    (axis,) = normalize_dims(dim, x.ndim, "tensor_split")
+    size = x.shape[axis]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        lengths = [size // n + (1 if i < size % n else 0) for i in range(n)]
+        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+    else:
+        bounds = [0, *[int(i) for i in indices_or_sections], size]
+    pieces = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        start, stop = min(max(start, 0), size), min(max(stop, 0), size)
+        pieces.append(x.narrow(axis, start, max(stop - start, 0)))
+    return tuple(pieces)
+
+
+def _split_along(name, dim, min_ndim):
+    def split(input, indices_or_sections):
+        x = as_tensor_arg(input, name)
+        if x.ndim < min_ndim:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension, but got a tensor "
+                               f"with {x.ndim} dimensions!")
+        axis = 0 if (name == "hsplit" and x.ndim == 1) else dim
+        if isinstance(indices_or_sections, int) and x.shape[axis] % indices_or_sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {axis}, but the size of the "
+                               f"dimension {x.shape[axis]} is not divisible by the split_size {indices_or_sections}!")
+        return tensor_split(x, indices_or_sections, axis)
+
+    split.__name__ = split.__qualname__ = name
+    split.__doc__ = f"tensor_split along dim {dim} (numpy.{name}'s rule: sections must divide the size)."
+    return split
+
+
+hsplit = _split_along("hsplit", 1, 1)
+vsplit = _split_along("vsplit", 0, 2)
+dsplit = _split_along("dsplit", 2, 3)
+
+
+def diagflat(input, offset=0):
+    """A 2-D matrix with the flattened ``input`` on its ``offset`` diagonal."""
+    from soma.ops import diag_embed
+
+    return diag_embed(as_tensor_arg(input, "diagflat").reshape(-1), offset)
