@@ -47,7 +47,7 @@ from soma._promotion import can_cast, get_default_dtype, promote_types, result_t
 from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
 from soma import linalg  # noqa: E402  (soma.linalg, as torch.linalg)
 from soma import special  # noqa: E402  (soma.special, as torch.special)
-from soma.linalg import det, logdet, matrix_power, pinverse, slogdet
+from soma.linalg import cholesky_inverse, cholesky_solve, det, logdet, matrix_exp, matrix_power, pinverse, slogdet
 from soma.linalg import inv as inverse
 from soma.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 

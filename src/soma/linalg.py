@@ -25,7 +25,8 @@ from soma.tensor import Tensor
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "svd", "svdvals", "qr",
     "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "matmul", "vecdot", "matrix_power", "multi_dot", "logdet",
-    "pinverse",
+    "pinverse", "solve_triangular", "cholesky_solve", "cholesky_inverse", "inv_ex", "cholesky_ex", "solve_ex",
+    "cross", "diagonal", "vander", "matrix_exp",
 ]
 
 slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -284,3 +285,117 @@ def logdet(A):
 def pinverse(input, rcond=1e-15):
     """torch.pinverse: :func:`pinv` with singular values below rcond · max(s) treated as zero."""
     return pinv(input, rtol=rcond)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with AX = B (``left=False``: XA = B) reading only A's upper or lower triangle (its diagonal taken
+    as ones when ``unitriangular``); the gradient of A stays on that triangle."""
+    from soma.ops import tril, triu
+
+    A = _matrices(A, "solve_triangular")
+    triangle = triu(A) if upper else tril(A)
+    if unitriangular:
+        ones = Tensor._make(np.eye(A.shape[-1], dtype=bool), False)
+        triangle = triangle.masked_fill(ones, 1.0)
+    return solve(triangle, B, left=left, out=out)
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """X with (LLᵀ)X = B from the Cholesky factor L (``upper``: U with UᵀU)."""
+    low = L.mT if upper else L
+    y = solve_triangular(low, B, upper=False)
+    return write_out(solve_triangular(low.mT, y, upper=True), out, "cholesky_solve")
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    """(LLᵀ)⁻¹ from the Cholesky factor L."""
+    identity = Tensor._make(np.broadcast_to(np.eye(L.shape[-1], dtype=L._array.dtype), L.shape).copy(), False)
+    return write_out(cholesky_solve(identity, L, upper), out, "cholesky_inverse")
+
+
+def _with_info(function, name):
+    """``function``'s result and an int32 ``info`` tensor: 0 where it succeeded, else (no raise) > 0."""
+    def call(A, *args, check_errors=False, out=None, **kwargs):
+        try:
+            result = function(A, *args, **kwargs)
+            info = np.zeros(A.shape[:-2], np.int32)
+        except LinAlgError:
+            if check_errors:
+                raise
+            shape = A.shape if name != "solve_ex" else args[0].shape
+            result = Tensor._make(np.full(shape, np.nan, A._array.dtype), False)
+            info = np.ones(A.shape[:-2], np.int32)
+        return (result, Tensor._make(info, False))
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"{function.__name__} and an info tensor (0: success) instead of an error for bad matrices."
+    return call
+
+
+inv_ex = _with_info(inv, "inv_ex")
+cholesky_ex = _with_info(cholesky, "cholesky_ex")
+solve_ex = _with_info(solve, "solve_ex")
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """The cross product of 3-vectors along ``dim`` (broadcast)."""
+    from soma.ops import stack
+
+    a, b = as_tensor_arg(input, "linalg.cross"), as_tensor_arg(other, "linalg.cross", "other")
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions (got {tuple(a.shape)} "
+                           f"and {tuple(b.shape)}).")
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[dim]} and "
+                           f"{b.shape[dim]}")
+    a0, a1, a2 = a.unbind(dim)
+    b0, b1, b2 = b.unbind(dim)
+    return write_out(stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim), out, "linalg.cross")
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The ``offset`` diagonal of each matrix (a view, as soma.diagonal with the matrix dims last)."""
+    from soma.ops import diagonal as _diagonal
+
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of powers x⁰, x¹, …, x^(N-1) along a new last dim."""
+    from soma.ops import stack
+
+    x = as_tensor_arg(x, "linalg.vander", "x")
+    n = x.shape[-1] if N is None else N
+    if n < 1:
+        raise RuntimeError(f"N must be greater than 1, got {n}")
+    powers, current = [], x * 0 + 1
+    for _ in range(n):
+        powers.append(current)
+        current = current * x
+    return stack(powers, -1)
+
+
+def matrix_exp(A):
+    """e^A = Σ Aᵏ/k! by scaling and squaring with a degree-13 Padé approximant (Higham's method)."""
+    from soma.ops import matmul as _matmul
+
+    A = _matrices(A, "matrix_exp")
+    norms = np.abs(A._array).sum(-2).max(-1) if A._array.size else np.zeros(A.shape[:-2])
+    squarings = int(max(0, np.ceil(np.log2(max(float(np.max(norms, initial=0.0)) / 5.4, 1.0)))))
+    X = A / (2**squarings)
+    identity = Tensor._make(np.broadcast_to(np.eye(A.shape[-1], dtype=A._array.dtype), A.shape).copy(), False)
+    b = _PADE13
+    X2 = _matmul(X, X)
+    X4 = _matmul(X2, X2)
+    X6 = _matmul(X4, X2)
+    U = _matmul(X, _matmul(X6, X6 * b[13] + X4 * b[11] + X2 * b[9]) + X6 * b[7] + X4 * b[5] + X2 * b[3]
+                + identity * b[1])
+    V = _matmul(X6, X6 * b[12] + X4 * b[10] + X2 * b[8]) + X6 * b[6] + X4 * b[4] + X2 * b[2] + identity * b[0]
+    E = solve(V - U, V + U)
+    for _ in range(squarings):
+        E = _matmul(E, E)
+    return E
+
+
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
+           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)

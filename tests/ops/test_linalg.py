@@ -227,3 +227,39 @@ def test_top_level_and_method_forms():
     check_against_torch(lambda x: (soma.inverse(x), x.inverse(), x.pinverse(), x.matrix_power(2), x.slogdet()[1]),
                         lambda x: (torch.inverse(x), x.inverse(), x.pinverse(), x.matrix_power(2), x.slogdet()[1]),
                         [a], rtol=1e-9)
+
+
+TRIANGULAR = np.tril(general((3, 3))) + np.triu(np.ones((3, 3)), 1) * 0.3  # not triangular: only one side is read
+MORE = [
+    ("solve_triangular lower", *both("solve_triangular", upper=False), [TRIANGULAR, general((3, 2), 1)]),
+    ("solve_triangular upper right unit", *both("solve_triangular", upper=True, left=False, unitriangular=True),
+     [TRIANGULAR.T.copy(), general((2, 3), 1)]),
+    ("cholesky_solve", lambda b, a: soma.cholesky_solve(b, soma.linalg.cholesky((a + a.mT) / 2)),
+     lambda b, a: torch.cholesky_solve(b, torch.linalg.cholesky((a + a.mT) / 2)), [general((3, 2), 1), spd((3, 3))]),
+    ("cholesky_inverse", lambda a: soma.cholesky_inverse(soma.linalg.cholesky((a + a.mT) / 2)),
+     lambda a: torch.cholesky_inverse(torch.linalg.cholesky((a + a.mT) / 2)), [spd((3, 3))]),
+    ("cross", *both("cross"), [general((4, 3)), general((1, 3), 1)]),
+    ("cross dim", *both("cross", dim=0), [general((3, 2)), general((3, 2), 1)]),
+    ("diagonal", *both("diagonal", offset=1), [general((2, 3, 4))]),
+    ("vander", *both("vander", N=4), [general((2, 3))]),
+    ("matrix_exp", *both("matrix_exp"), [general((3, 3)) * 0.4]),
+    ("matrix_exp large norm", *both("matrix_exp"), [general((2, 3, 3)) * 2]),
+    ("inv_ex", lambda a: soma.linalg.inv_ex(a)[0], lambda a: torch.linalg.inv_ex(a)[0], [general((3, 3))]),
+]
+
+
+@pytest.mark.parametrize("name, fn_soma, fn_torch, inputs", MORE, ids=[c[0] for c in MORE])
+def test_more_against_torch_with_gradcheck(name, fn_soma, fn_torch, inputs):
+    check_against_torch(fn_soma, fn_torch, inputs, rtol=1e-9, atol=1e-11)
+    assert gradcheck(fn_soma, [soma.tensor(a, requires_grad=True) for a in inputs])
+
+
+def test_ex_forms_report_instead_of_raising():
+    singular = soma.tensor([[1.0, 2.0], [2.0, 4.0]])
+    _, info = soma.linalg.inv_ex(singular)
+    assert info.item() > 0 and torch.linalg.inv_ex(torch.tensor(singular.numpy()))[1].item() > 0
+    assert soma.linalg.cholesky_ex(soma.eye(2))[1].item() == 0
+    assert soma.linalg.cholesky_ex(-soma.eye(2))[1].item() > 0
+    with pytest.raises(soma.linalg.LinAlgError):
+        soma.linalg.inv_ex(singular, check_errors=True)
+    assert soma.linalg.solve_ex(soma.eye(2), soma.ones(2))[1].item() == 0
