@@ -155,3 +155,23 @@ def check_module_against_torch(soma_module, torch_module, arrays, randomize=True
     for name, t in torch_module.named_buffers():
         np.testing.assert_allclose(s_buffers[name].numpy(), t.numpy(), err_msg=f"buffer {name}", **tol)
     return out
+
+
+def check_second_derivatives(s_scalar, t_scalar, s_inputs, t_inputs, rtol=1e-9, atol=1e-11):
+    """soma's ∂s_scalar/∂s_inputs equal torch's ∂t_scalar/∂t_inputs (scalars built from first derivatives
+    taken with create_graph=True): a graph exactly where torch has one; where torch's derivative is None or
+    a zero tensor soma's may be None or zeros, elsewhere soma must have it."""
+    if not isinstance(t_scalar, torch.Tensor) or not t_scalar.requires_grad:
+        assert not isinstance(s_scalar, soma.Tensor) or not s_scalar.requires_grad, "soma has a graph torch has not"
+        return
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0**0 and norm at 0: NaN (0·∞) in both, as PyTorch
+        s_second = soma.autograd.grad(s_scalar, s_inputs, allow_unused=True)
+    t_second = torch.autograd.grad(t_scalar, t_inputs, allow_unused=True)
+    for i, (s, t) in enumerate(zip(s_second, t_second)):
+        if t is not None and t._is_zerotensor():
+            t = torch.zeros(t.shape, dtype=t.dtype)
+        if t is None:
+            assert s is None or not np.any(s.numpy()), f"input {i}: torch has no second derivative"
+            continue
+        assert s is not None, f"input {i}: soma has no second derivative, torch has"
+        np.testing.assert_allclose(s.numpy(), t.numpy(), rtol=rtol, atol=atol, err_msg=f"input {i}: second")

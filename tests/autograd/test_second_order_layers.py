@@ -12,6 +12,7 @@ import torch.nn.functional as TF
 
 import soma
 import soma.nn.functional as F
+from helpers import check_second_derivatives
 
 
 def randn(*shape, scale=1.0, grad=True):
@@ -102,21 +103,8 @@ def check_second_order(fs, ft, specs, seed=0, arrays=None):
     for i, (s, p, t) in enumerate(zip(s_grads, plain, t_grads)):
         np.testing.assert_allclose(_numpy(s), _numpy(p), rtol=1e-12, atol=1e-14, err_msg=f"input {i}: plain")
         np.testing.assert_allclose(_numpy(s), _numpy(t), rtol=1e-10, atol=1e-12, err_msg=f"input {i}: torch")
-    wanted_s = [t for t in s_in if t.requires_grad]
-    wanted_t = [t for t in t_in if t.requires_grad]
-    if not isinstance(t_scalar, torch.Tensor) or not t_scalar.requires_grad:
-        assert not isinstance(s_scalar, soma.Tensor) or not s_scalar.requires_grad, "soma has a graph torch has not"
-        return
-    s_second = soma.autograd.grad(s_scalar, wanted_s, allow_unused=True)
-    t_second = torch.autograd.grad(t_scalar, wanted_t, allow_unused=True)
-    for i, (s, t) in enumerate(zip(s_second, t_second)):
-        if t is not None and t._is_zerotensor():
-            t = torch.zeros(t.shape, dtype=t.dtype)
-        if t is None:
-            assert s is None or not np.any(s.numpy()), f"input {i}: torch has no second derivative"
-            continue
-        assert s is not None, f"input {i}: soma has no second derivative, torch has"
-        np.testing.assert_allclose(s.numpy(), t.numpy(), rtol=1e-9, atol=1e-11, err_msg=f"input {i}: second")
+    check_second_derivatives(s_scalar, t_scalar, [t for t in s_in if t.requires_grad],
+                             [t for t in t_in if t.requires_grad])
 
 
 X = randn(4, 5, scale=2.0)
@@ -321,3 +309,51 @@ def test_wgan_gp_gradient_penalty_matches_torch(loss):
         assert np.all([np.any(g) for g in results[-1][::2]])
     for s, t in zip(*results):
         np.testing.assert_allclose(s, t, rtol=1e-10, atol=1e-12)
+
+
+NON_FINITE = np.array([np.nan, np.inf, -np.inf, 0.0, -1.0, 2.0, 40.0, -800.0])
+
+
+@pytest.mark.parametrize("name, fn, specs", [c for c in ACTIVATIONS + NO_TORCH_SECOND[:1] if len(c[2]) == 1],
+                         ids=[c[0] for c in ACTIVATIONS + NO_TORCH_SECOND[:1] if len(c[2]) == 1])
+def test_non_finite_inputs_give_the_kernels_first_derivatives(name, fn, specs):
+    x = soma.tensor(NON_FINITE, requires_grad=True)
+    with np.errstate(all="ignore"):
+        _, (recorded,), scalar = _projected_first(soma, fn(F), [x], 1)
+        _, (plain,), _ = _projected_first(soma, fn(F), [x], 1, create_graph=False)
+        np.testing.assert_allclose(_numpy(recorded), _numpy(plain), rtol=1e-12, atol=1e-14)
+        if isinstance(scalar, soma.Tensor):
+            (second,) = soma.autograd.grad(scalar, x, allow_unused=True)
+            assert second is None or second.shape == x.shape
+
+
+ALL = ACTIVATIONS + LOSSES + LAYERS
+
+
+@pytest.mark.parametrize("name, fn, specs", ALL, ids=[c[0] for c in ALL])
+def test_float32_recorded_first_derivatives_are_the_plain_ones(name, fn, specs):
+    arrays = [a.astype(np.float32) if a.dtype.kind == "f" else a for a in _arrays(specs, 3)]
+    leaves = _leaves(soma, arrays, specs)
+    with np.errstate(invalid="ignore"):
+        _, recorded, _ = _projected_first(soma, fn(F), leaves, 4)
+        _, plain, _ = _projected_first(soma, fn(F), leaves, 4, create_graph=False)
+    for r, p in zip(recorded, plain):
+        assert r.dtype == p.dtype == soma.float32
+        np.testing.assert_allclose(_numpy(r), _numpy(p), rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("elu", lambda x, w: F.elu(x)),
+    ("softplus", lambda x, w: F.softplus(x)),
+    ("cross_entropy sum", lambda x, w: F.cross_entropy(x, soma.zeros(0, dtype=soma.int64), reduction="sum")),
+    ("linear", lambda x, w: F.linear(x, w) ** 2),
+    ("bce_with_logits", lambda x, w: F.binary_cross_entropy_with_logits(x, x.detach(), reduction="sum")),
+])
+def test_empty_inputs_differentiate_twice(name, fn):
+    x = soma.zeros(0, 4, dtype=soma.float64, requires_grad=True)
+    w = soma.randn(3, 4, dtype=soma.float64, requires_grad=True)
+    (first,) = soma.autograd.grad(fn(x, w).sum(), x, create_graph=True)
+    assert first.shape == (0, 4)
+    if first.requires_grad:
+        second = soma.autograd.grad((first * 2).sum(), [x, w], allow_unused=True)
+        assert second[0] is None or second[0].shape == (0, 4)
