@@ -191,6 +191,29 @@ def test_max_pool_window_holding_nan_routes_to_the_nan_as_torch():
     check_second_order(lambda lib, x: _f(lib).max_pool2d(x, 3, stride=2, padding=1) ** 2, [x], plain=False)
 
 
+PIECEWISE_LINEAR = {  # first derivatives constant in x: torch keeps the pools' connected (zero), not the others'
+    "max_pool2d": lambda lib, x: _f(lib).max_pool2d(x, 2, padding=1),
+    "avg_pool2d": lambda lib, x: _f(lib).avg_pool2d(x, 3, stride=2, count_include_pad=False),
+    "interpolate nearest": lambda lib, x: _f(lib).interpolate(x, scale_factor=2),
+    "unfold": lambda lib, x: _f(lib).unfold(x, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(PIECEWISE_LINEAR))
+def test_constant_first_derivatives_are_connected_as_in_torch(name):
+    x = np.random.default_rng(4).standard_normal((2, 3, 5, 5))
+    for lib in (soma, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        (g,) = lib.autograd.grad(PIECEWISE_LINEAR[name](lib, leaf).sum(), leaf, create_graph=True)
+        if lib is soma:
+            connected = g.requires_grad
+            if connected:
+                (second,) = soma.autograd.grad((g * g).sum(), leaf)
+                assert not np.any(second.numpy())
+        else:
+            assert g.requires_grad == connected, f"torch's first derivative requires_grad={g.requires_grad}"
+
+
 GRADGRADCHECKED = {  # tiny shapes: finite differences over every input element
     "conv2d stride padding dilation groups bias": [(1, 2, 4, 3), (2, 1, 2, 2), (2,)],
     "conv_transpose2d stride padding output_padding dilation groups": [(1, 2, 3, 2), (2, 1, 3, 2), (2,)],

@@ -12,7 +12,8 @@ does (ties included) and the second derivative is zero, as in PyTorch.
 
 Average pooling (with its divisor, whatever ``count_include_pad``, ``divisor_override``
 and ``ceil_mode`` made it) and nearest upsampling are linear in the input: the engine
-re-applies them to the incoming gradients (``linear = True``).
+re-applies them to the incoming gradients (``linear = True``). As in PyTorch, both poolings' first
+derivatives stay connected to the input (``connected``): their derivative w.r.t. it is zero, not an error.
 """
 
 import numpy as np
@@ -25,6 +26,8 @@ __all__ = []
 
 AvgPool.linear = True
 Upsample.linear = True
+# PyTorch's pooling gradients still hang on the input (zero derivative), so differentiating them again gives zeros
+MaxPool.connected = AvgPool.connected = True
 
 
 def _max_pool(ctx, x, window, return_indices):
