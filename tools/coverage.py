@@ -30,6 +30,7 @@ NOT_YET = "not yet written"  # every name no family claims: no design reason, on
 # (family, pattern on the name): the first match wins; NOT_YET takes the rest
 FAMILIES = [
     ("complex numbers", r"complex|conj|real$|^real|imag|angle|polar|is_conj|resolve_neg|^adjoint$|view_as_real|^cfloat$"
+                        r"|^eig$|^eigvals$"
                         r"|^cdouble$|^chalf$|^H$|^mH$"),
     ("sparse tensors", r"sparse|coo|csr|csc|bsr|bsc|^indices$|^values$|^crow|^col_indices|^ccol|^row_indices"
                        r"|coalesce|^dense_dim|^nnz|smm|^hspmm|^sspaddmm|^saddmm|to_dense|^spmm$"),

@@ -26,7 +26,7 @@ __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "svd", "svdvals", "qr",
     "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "matmul", "vecdot", "matrix_power", "multi_dot", "logdet",
     "pinverse", "solve_triangular", "cholesky_solve", "cholesky_inverse", "inv_ex", "cholesky_ex", "solve_ex",
-    "cross", "diagonal", "vander", "matrix_exp",
+    "cross", "diagonal", "vander", "matrix_exp", "cond", "lstsq", "tensorinv", "tensorsolve",
 ]
 
 slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -399,3 +399,48 @@ def matrix_exp(A):
 
 _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
            10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+
+
+def cond(A, p=None):
+    """The condition number ‖A‖ₚ‖A⁻¹‖ₚ; p = None or 2 (-2) from the singular values: s_max/s_min (s_min/s_max)."""
+    A = _matrices(A, "cond", square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        S = svdvals(A)
+        top, bottom = S[..., 0], S[..., -1]
+        return bottom / top if p == -2 else top / bottom
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution X of AX ≈ B (minimum norm for rank-deficient A), through the pseudo-inverse;
+    ``residuals`` and ``singular_values`` are empty and ``rank`` is A's rank, as PyTorch's default driver (gelsy)."""
+    A = _matrices(A, "lstsq", square=False)
+    B = as_tensor_arg(B, "linalg.lstsq", "B")
+    vector = B.ndim == A.ndim - 1
+    X = pinv(A, rtol=rcond) @ (B.unsqueeze(-1) if vector else B)
+    empty = Tensor._make(np.zeros((0,), A._array.dtype), False)
+    return lstsq_result(X.squeeze(-1) if vector else X, empty, matrix_rank(A), empty)
+
+
+def tensorinv(A, ind=2):
+    """The tensor inverse: A as a square matrix (its first ``ind`` dims by the rest), inverted, shaped back."""
+    A = as_tensor_arg(A, "linalg.tensorinv")
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    size = int(np.prod(rows))
+    if size != int(np.prod(cols)):
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {int(np.prod(cols))} != {size}")
+    return inv(A.reshape(size, size)).reshape(*cols, *rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B."""
+    A, B = as_tensor_arg(A, "linalg.tensorsolve"), as_tensor_arg(B, "linalg.tensorsolve", "B")
+    if dims is not None:
+        A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    solution_shape = A.shape[B.ndim:]
+    n = int(np.prod(B.shape))
+    return solve(A.reshape(n, -1), B.reshape(n)).reshape(solution_shape)
