@@ -13,8 +13,8 @@ The package, bottom to top:
 * :mod:`.functional`: ``rnn_layer``, ``lstm_layer``, ``gru_layer`` and the one-step cells.
 """
 
-from soma.ops.recurrent.bptt import RecurrentLayer
-from soma.ops.recurrent.cells import GRULayer, LSTMLayer, RNNLayer
+from soma.ops.recurrent.bptt import RecurrentLayer  # noqa: F401  (the kernels stay importable from here)
+from soma.ops.recurrent.cells import GRULayer, LSTMLayer, RNNLayer  # noqa: F401
 from soma.ops.recurrent.functional import (
     gru_cell,
     gru_layer,
@@ -26,5 +26,3 @@ from soma.ops.recurrent.functional import (
 )
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
-
-_ = (RecurrentLayer, RNNLayer, LSTMLayer, GRULayer)  # importable from here, as before the split

@@ -50,15 +50,11 @@ class Saved(NamedTuple):
     hidden_proj: np.ndarray  # (T, H, B) GRU W_hn h_{t-1} + b_hn
 
 
-def to_gate_rows(*parts):
-    """(T, k, B) blocks -> one pooled (Σk, T·B) array: the gate gradients of all steps as GEMM rows."""
-    T, _, B = parts[0].shape
-    rows = POOL.take((sum(p.shape[1] for p in parts), T * B), parts[0].dtype)
-    start = 0
-    for part in parts:
-        k = part.shape[1]
-        np.copyto(rows[start : start + k].reshape(k, T, B), part.transpose(1, 0, 2))
-        start += k
+def to_gate_rows(grads):
+    """(T, k, B) gate gradients -> one pooled (k, T·B) array: the gradients of all steps as GEMM rows."""
+    T, k, B = grads.shape
+    rows = POOL.take((k, T * B), grads.dtype)
+    np.copyto(rows.reshape(k, T, B), grads.transpose(1, 0, 2))
     return rows
 
 
@@ -73,6 +69,7 @@ class RecurrentLayer(Function):
     mode = "RNN"  # the reference cell (:func:`.reference.layer`) this kernel computes
     n_gates = 1
     order = None  # internal order of PyTorch's gate blocks (None: unchanged)
+    input_side_order = None  # the order of backward's input-side gate gradients, where it is not ``order``
     n_sigmoid = 0  # the first n_sigmoid internal gates are sigmoids (pre-scaled by 1/2)
 
     @staticmethod
@@ -146,24 +143,24 @@ class RecurrentLayer(Function):
         with np.errstate(under="ignore"), one_blas_thread():
             dG, dGh, dh0, dc0, scratch = ctx.backward_steps(s, dout_cols, grad_h_n.T, dc_n, w_hh_t, steps, r,
                                                                  ctx.nonlinearity)
-        POOL.give(dout_cols, *scratch)
         dGh = dG if dGh is None else dGh  # (n·H, T·B) each: the gate gradients as GEMM rows
+        x_order = order if ctx.input_side_order is None else ctx.input_side_order
         needs = ctx.needs_input_grad
         dx = dw_ih = dw_hh = db_ih = db_hh = None
         if needs[0]:
-            w_ih = blocks(s.weight_ih, n, order).reshape(n * H, I)
+            w_ih = blocks(s.weight_ih, n, x_order).reshape(n * H, I)
             dx = (dG.T @ w_ih).reshape(T, B, I)  # dx_t = W_ih^T dG_t
             if ctx.batch_first:
                 dx = dx.swapaxes(0, 1)
         if needs[3] or needs[5] or needs[6]:  # Σ_t dG_t [x_t; 1]^T in one GEMM
-            dw = torch_order(dG @ s.inputs.reshape(T * B, -1), order)
+            dw = torch_order(dG @ s.inputs.reshape(T * B, -1), x_order)
             dw_ih = np.ascontiguousarray(dw[:, :I])
             if ctx.has_bias:
                 db_ih = dw[:, I].copy()  # the ones column's weight is the bias
                 db_hh = db_ih if dGh is dG else torch_order(dGh.sum(1), order)
         if needs[4]:  # Σ_t dG_t h_{t-1}^T
             dw_hh = torch_order(dGh @ s.hidden[r : T + r].reshape(T * B, H), order)
-        POOL.give(dG, None if dGh is dG else dGh)
+        POOL.give(dout_cols, *scratch, dG, dGh)  # (views of pooled arrays are skipped: their base is in scratch)
         dh0 = np.ascontiguousarray(dh0.T)
         dc0 = None if dc0 is None else np.ascontiguousarray(dc0.T)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh

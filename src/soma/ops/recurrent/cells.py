@@ -153,6 +153,7 @@ class GRULayer(RecurrentLayer):
     """GRU gates r, z, n (PyTorch's order, kept); n = tanh(W_in x + b_in + r*(W_hn h + b_hn))."""
 
     mode, n_gates, n_sigmoid = "GRU", 3, 2
+    input_side_order = (2, 0, 1)  # backward's rows are dn, dr, dz, d(W_hn h): the input side is n, r, z
 
     @classmethod
     def prepare(cls, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -230,7 +231,6 @@ class GRULayer(RecurrentLayer):
             d *= dh_t
             dh = np.matmul(w_hh_t, d[1:], out=by_gate_buf).sum(0, out=dh_buf)  # W_hh^T [dr, dz, dhn]: one GEMM
             dh += dh_t * through_z[t]  # h_{t-1} also reaches h_t through z
-        by_rows = factors.reshape(T, 4 * H, B)
-        d_input = to_gate_rows(by_rows[:, H : 3 * H], by_rows[:, :H])  # input side r, z, n
-        d_hidden = to_gate_rows(by_rows[:, H:])  # hidden side r, z, W_hn h
-        return d_input, d_hidden, dh.copy(), None, (factors, scratch)
+        rows = to_gate_rows(factors.reshape(T, 4 * H, B))
+        # input side n, r, z (see input_side_order); hidden side r, z, W_hn h as PyTorch stacks W_hh
+        return rows[: 3 * H], rows[H:], dh.copy(), None, (factors, scratch, rows)
