@@ -7,6 +7,9 @@ composites (soma.ops.decomp) must also give the kernels' own forward values.
 """
 
 import datetime
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -249,6 +252,65 @@ def test_sync_batch_norm_in_a_group_of_one_is_batch_norm_to_second_order():
         assert type(out.grad_fn.next_functions[0][0]).__name__ == "_SyncBatchNorm"
     finally:
         dist.destroy_process_group()
+
+
+SYNC_WORKER = """
+import datetime, sys
+import numpy as np, soma, torch
+import soma.distributed as dist
+from soma.nn.parallel import SyncBatchNorm
+
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=60))
+rank, world = dist.get_rank(), dist.get_world_size()
+r = np.random.default_rng(0)
+X, w0, b0, uw = r.standard_normal((4 * world, 3, 5)), r.standard_normal(3), r.standard_normal(3), r.standard_normal(3)
+V, U = r.standard_normal(X.shape), r.standard_normal(X.shape)
+part = slice(4 * rank, 4 * rank + 4)
+
+
+def over_ranks(t):
+    t = soma.tensor(t.detach().numpy().copy())
+    dist.all_reduce(t)
+    return t.numpy()
+
+
+def close(a, b, what):
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=what)
+
+
+x, w, b = (soma.tensor(a, requires_grad=True) for a in (X[part], w0, b0))
+layer = SyncBatchNorm(3, dtype=soma.float64)
+layer.weight, layer.bias = w, b
+gx, gw = soma.autograd.grad((layer(x) ** 2 * soma.tensor(V[part])).sum(), [x, w], create_graph=True)
+hx, hw, hb = soma.autograd.grad((gx * soma.tensor(U[part])).sum() + (gw * soma.tensor(uw)).sum(), [x, w, b])
+# torch on the whole batch; the loss is the sum of the ranks' losses, a weight gradient the sum of the ranks' shares
+tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, w0, b0))
+ty = torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True) ** 2
+tgx, tgw = torch.autograd.grad((ty * torch.tensor(V)).sum(), [tx, tw], create_graph=True)
+thx, thw, thb = torch.autograd.grad((tgx * torch.tensor(U)).sum() + (tgw * torch.tensor(uw)).sum(), [tx, tw, tb])
+close(gx.detach().numpy(), tgx.detach().numpy()[part], "first derivative x")
+close(over_ranks(gw), tgw.detach().numpy(), "first derivative weight")
+close(hx.numpy(), thx.numpy()[part], "second derivative x")
+close(over_ranks(hw), thw.numpy(), "second derivative weight")
+close(over_ranks(hb), thb.numpy(), "second derivative bias")
+print("rank", rank, "matches torch", flush=True)
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_sync_batch_norm_on_two_ranks_matches_torch_on_the_whole_batch_to_second_order(tmp_path):
+    pytest.importorskip("mpi4py", reason="needs soma[distributed]")
+    from soma.distributed.launch import mpiexec_command
+
+    script = tmp_path / "worker.py"
+    script.write_text(SYNC_WORKER)
+    env = dict(os.environ, SOMA_DISTRIBUTED_TIMEOUT="60", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    done = subprocess.run(mpiexec_command(2, [str(script)], python=sys.executable), capture_output=True, text=True,
+                          timeout=240, env=env, cwd=tmp_path)
+    log = f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, log
+    assert done.stdout.count("matches torch") == 2, log
 
 
 # ----------------------------------------------------------------------------------------- use cases
