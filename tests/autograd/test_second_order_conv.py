@@ -173,8 +173,8 @@ def check_composites_match_forward(out):
         with soma.no_grad():
             kernel = cls.apply(*node.inputs, **(node._kwargs or {}))
             composite = cls.composite(node, *node.inputs)
-        first = (lambda o: o[0] if isinstance(o, tuple) else o)
-        np.testing.assert_allclose(first(composite).numpy(), first(kernel).numpy(), rtol=1e-12, atol=1e-13,
+        composite, kernel = (o[0] if isinstance(o, tuple) else o for o in (composite, kernel))  # (max, indices)
+        np.testing.assert_allclose(composite.numpy(), kernel.numpy(), rtol=1e-12, atol=1e-13,
                                    err_msg=f"{cls.__name__}: composite differs from the forward")
 
 
