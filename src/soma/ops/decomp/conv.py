@@ -5,8 +5,9 @@ slice of the padded input that it multiplies, for every output position at once,
 
     z[n,o,y,x] = b[o] + Σ_{i,j} Σ_c x_pad[n, c, y·s + i·d, x·s + j·d] · w[o, c, i, j],
 
-so the composite is ``pad`` + one strided slice per tap (stacked) + one ``einsum`` over
-(channel, tap) per group: all ops with formulas, so every order of derivative follows.
+so the composite is ``pad`` + one strided slice per tap, stacked into the (channel, tap) × position
+matrix of each group, + one ``matmul`` with the weights: all ops with formulas, so every order of
+derivative follows.
 
 The transposed convolution (the input-gradient of a convolution) is the ordinary
 convolution of the input *dilated* by the stride (s − 1 zeros between samples) and
@@ -19,7 +20,6 @@ Unfold and fold are linear in their input (a copy and its adjoint, the sum back 
 place), so the engine re-applies them to the incoming gradients (``linear = True``).
 """
 
-from soma.ops.contraction import einsum
 from soma.ops.conv import Conv, ConvTranspose
 from soma.ops.fold import Fold, Unfold
 from soma.ops.shape import cat, pad, stack
@@ -56,9 +56,8 @@ def conv_taps(x, weight, bias, stride, pads, dilation, groups):
         for i in range(kh)
         for j in range(kw)
     ]
-    columns = stack(taps, 2).reshape(n, groups, cg, kh * kw, ho, wo)
-    kernel = weight.reshape(groups, out_c // groups, cg, kh * kw)
-    out = einsum("ngckyx,gock->ngoyx", columns, kernel).reshape(n, out_c, ho, wo)
+    columns = stack(taps, 2).reshape(n, groups, cg * kh * kw, ho * wo)  # (channel, tap) rows per group
+    out = (weight.reshape(groups, out_c // groups, cg * kh * kw) @ columns).reshape(n, out_c, ho, wo)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
