@@ -306,6 +306,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 # ------------------------------------------------------------------ binary losses
+BCE_EPSILON = float(np.float32(1e-12))  # PyTorch's clamp of p(1 - p) in BCE's gradient, a float32 constant
 class BinaryCrossEntropy(Function):
     """E = -[y·ln p + (1 - y)·ln(1 - p)], each log clamped at -100"""
 
@@ -319,13 +320,13 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # ∂E/∂p = (p - y) / (p(1 - p)) (denominator clamped at 1e-12, as PyTorch);
+        # ∂E/∂p = (p - y) / (p(1 - p)) (denominator clamped at PyTorch's float32 1e-12);
         # ∂E/∂y = ln(1-p) - ln p (unclamped, as PyTorch: ±inf at p = 0 or 1)
         p, y = ctx.saved_tensors
         need_p, need_y = ctx.needs_input_grad
         grad_p = grad_y = None
         if need_p:
-            grad_p = grad * (p - y) / np.maximum(p * (1 - p), 1e-12)
+            grad_p = grad * (p - y) / np.maximum(p * (1 - p), BCE_EPSILON)
         if need_y:
             with np.errstate(divide="ignore"):
                 grad_y = unbroadcast(grad * (np.log1p(-p) - np.log(p)), np.shape(y))
