@@ -90,9 +90,9 @@ def _check_composites(out):
     return checked
 
 
-def check_second_order(fs, ft, specs, seed=0, arrays=None):
+def check_second_order(fs, ft, specs, seed=0, arrays=None, second=True):
     """Values and create_graph first derivatives against the plain backward and torch, second derivatives
-    against torch's."""
+    (``second``) against torch's."""
     arrays = _arrays(specs, seed) if arrays is None else arrays
     s_in, t_in = _leaves(soma, arrays, specs), _leaves(torch, arrays, specs)
     s_out, s_grads, s_scalar = _projected_first(soma, fs, s_in, seed + 1)
@@ -103,6 +103,8 @@ def check_second_order(fs, ft, specs, seed=0, arrays=None):
     for i, (s, p, t) in enumerate(zip(s_grads, plain, t_grads)):
         np.testing.assert_allclose(_numpy(s), _numpy(p), rtol=1e-12, atol=1e-14, err_msg=f"input {i}: plain")
         np.testing.assert_allclose(_numpy(s), _numpy(t), rtol=1e-10, atol=1e-12, err_msg=f"input {i}: torch")
+    if not second:
+        return
     check_second_derivatives(s_scalar, t_scalar, [t for t in s_in if t.requires_grad],
                              [t for t in t_in if t.requires_grad])
 
@@ -212,6 +214,21 @@ LOSSES = [
      [randn(3, 4), choice(3, 4, values=[0.0, 0.25, 0.5])]),
     ("soft_margin", lambda f: f.soft_margin_loss, [randn(3, 4, scale=2.0), choice(3, 4, values=[-1.0, 1.0])]),
 ]
+
+
+def test_binary_cross_entropy_at_saturated_probabilities_is_torchs():
+    """p exactly 0 or 1 (a saturated sigmoid): the kernel's and torch's slope (p - y)/max(p(1 - p), 1e-12)."""
+    p = np.array([0.0, 1.0, 1.0, 0.0, 0.3, 0.9])
+    y = np.array([0.0, 1.0, 1.0, 0.0, 0.6, 0.1])
+    check_second_order(lambda a, b: F.binary_cross_entropy(a, b, reduction="sum"),
+                       lambda a, b: TF.binary_cross_entropy(a, b, reduction="sum"),
+                       [randn(6), randn(6, grad=False)], arrays=[p, y])
+    # a wrong certain prediction: slope ∓y·10¹² (torch's second derivative there is ~10²⁴, soma's 0)
+    check_second_order(lambda a, b: F.binary_cross_entropy(a, b, reduction="sum"),
+                       lambda a, b: TF.binary_cross_entropy(a, b, reduction="sum"),
+                       [randn(4), randn(4, grad=False)],
+                       arrays=[np.array([0.0, 1.0, 0.5, 1e-13]), np.array([0.5, 0.2, 1.0, 0.0])],
+                       second=False)
 
 
 @pytest.mark.parametrize("name, fn, specs", LOSSES, ids=[c[0] for c in LOSSES])
@@ -357,3 +374,22 @@ def test_empty_inputs_differentiate_twice(name, fn):
     if first.requires_grad:
         second = soma.autograd.grad((first * 2).sum(), [x, w], allow_unused=True)
         assert second[0] is None or second[0].shape == (0, 4)
+
+
+def test_hessian_vector_product_of_a_classifier_matches_torch():
+    """hvp of a label-smoothed cross-entropy through Linear, GELU, Linear, w.r.t. the input and both weights."""
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal(s) for s in ((4, 3), (6, 3), (6,), (5, 6))]
+    vectors = [rng.standard_normal(a.shape) for a in arrays]
+    labels = rng.integers(0, 5, 4)
+    results = []
+    for lib, functional in ((soma, F), (torch, TF)):
+        def loss(x, w1, b1, w2, lib=lib, functional=functional):
+            hidden = functional.gelu(functional.linear(x, w1, b1), approximate="tanh")
+            return functional.cross_entropy(functional.linear(hidden, w2), lib.tensor(labels), label_smoothing=0.1)
+
+        value, product = lib.autograd.functional.hvp(loss, tuple(lib.tensor(a) for a in arrays),
+                                                     tuple(lib.tensor(v) for v in vectors))
+        results.append([value.detach().numpy()] + [p.detach().numpy() for p in product])
+    for s, t in zip(*results):
+        np.testing.assert_allclose(s, t, rtol=1e-10, atol=1e-12)

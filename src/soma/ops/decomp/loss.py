@@ -11,7 +11,7 @@ import numpy as np
 
 from soma.ops import loss as _kernels
 from soma.ops.arithmetic import where
-from soma.ops.decomp.activation import constant, softplus
+from soma.ops.decomp.activation import constant, softplus, straight_through
 from soma.ops.softmax import log_softmax
 from soma.tensor import Tensor
 
@@ -53,19 +53,24 @@ def _nll_loss(ctx, x, target, weight, ignore_index, reduction):
     return _picked(ctx, loss, reduction, np.shape(target))
 
 
-def _clamped_log(p):
-    """max(ln p, -100) in value, as the kernel, with derivative 1/p (PyTorch's BCE gradient is not clamped)."""
-    raw = p._array
+def _log_inside(q, edge):
+    """ln q with derivative 1/q, and the kernel's constant max(ln q, -100) at the ``edge`` elements."""
     with np.errstate(divide="ignore"):
-        log = np.log(raw)
-    positive = raw > 0
-    safe = where(positive, p, 1)  # ln 1 = 0 at p = 0: no 1/0 in the derivative
-    shift = np.where(positive, np.maximum(log, -100) - log, -100)  # 0 wherever the log is not clamped
-    return safe.log() + constant(shift.astype(raw.dtype))
+        clamped = np.where(edge, np.maximum(np.log(q._array), -100), 0).astype(q.dtype)
+    return where(edge, 1, q).log() + constant(clamped)
 
 
 def _binary_cross_entropy(ctx, p, y):
-    return -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+    # Where p(1 - p) < ε (1e-12) the kernel's ∂E/∂p = (p - y)/max(p(1 - p), ε) divides by the clamp
+    # (e.g. a sigmoid saturated to exactly 1): those elements take that slope as a constant
+    # (second derivative 0); everywhere else p ≥ 1e-12, so no log is clamped and E differentiates exactly.
+    raw_p, raw_y = ctx.saved_tensors
+    edge = raw_p * (1 - raw_p) < _kernels.BCE_EPSILON
+    loss = -(y * _log_inside(p, edge) + (1 - y) * _log_inside(1 - p, edge))
+    if edge.any():
+        slope = np.where(edge, (raw_p - raw_y) / _kernels.BCE_EPSILON, 0)
+        loss = loss + straight_through(p, np.zeros_like(raw_p), constant(slope))
+    return loss
 
 
 def _bce_with_logits(ctx, x, y, pos_weight):
