@@ -153,3 +153,13 @@ def test_nonfinite_inputs_match_torch(name, dtype):
     x = np.tile(np.array([np.nan, np.inf, -np.inf, 0.0, 2.5, -2.5, 40.0, -40.0], dtype), (8, 8))
     with np.errstate(invalid="ignore"):  # the helper's weighted sum of the non-finite outputs
         check_against_torch(fn, ref, [x])
+
+
+def test_softmin_refuses_integers_naming_itself():
+    x = soma.tensor([[1, 2, 3]])
+    with pytest.raises(NotImplementedError, match="softmin: not implemented for dtype int64"):
+        F.softmin(x, dim=-1)
+    with pytest.raises(NotImplementedError):
+        TF.softmin(torch.tensor([[1, 2, 3]]), dim=-1)
+    check_against_torch(lambda t: F.softmin(t, dim=-1, dtype=soma.float64),  # dtype= casts first, as PyTorch
+                        lambda t: TF.softmin(t, dim=-1, dtype=torch.float64), [np.array([[1, 2, 3]])])

@@ -144,3 +144,44 @@ def test_pixel_shuffle_errors():
         F.pixel_shuffle(soma.randn(4, 4), 2)
     with pytest.raises(ValueError, match="positive integer"):
         nn.PixelShuffle(0)(soma.randn(1, 4, 2, 2))
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((2, 2, 6), dict(scale_factor=2.5, mode="linear")),
+    ((2, 2, 4, 5), dict(size=(7, 3), mode="bilinear")),
+    ((2, 2, 4, 5), dict(scale_factor=1.5, mode="bicubic", align_corners=True)),
+    ((1, 2, 3, 4, 3), dict(scale_factor=2, mode="trilinear")),
+])
+def test_interpolate_nan_and_inf_reach_only_their_taps_like_torch(shape, kwargs):
+    # (a dense resize-matrix product would multiply them by the matrix's zeros and spread NaN over the whole axis)
+    x = random_array(shape, np.float32)
+    x.flat[[1, x.size // 2]] = [np.nan, np.inf]
+    with np.errstate(invalid="ignore"):
+        out = check_against_torch(lambda t: F.interpolate(t, **kwargs), lambda t: TF.interpolate(t, **kwargs), [x],
+                                  atol=1e-5)
+    assert np.isfinite(out[0].detach().numpy()).mean() > 0.3
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "area"])
+def test_interpolate_integers_raise_not_implemented_like_torch(dtype, mode):
+    x = soma.tensor(np.ones((1, 2, 3, 4), dtype))
+    with pytest.raises(NotImplementedError, match="interpolate: mode .* not implemented for dtype"):
+        F.interpolate(x, scale_factor=2, mode=mode)
+    with pytest.raises(NotImplementedError):
+        TF.interpolate(torch.ones(1, 2, 3, 4, dtype=getattr(torch, np.dtype(dtype).name)), scale_factor=2, mode=mode)
+    check_against_torch(lambda t: F.interpolate(t, scale_factor=2), lambda t: TF.interpolate(t, scale_factor=2),
+                        [np.arange(24, dtype=np.uint8).reshape(1, 2, 3, 4)])  # uint8 resizes by nearest
+
+
+def test_interpolate_checks_the_size_before_the_mode_like_torch():
+    with pytest.raises(ValueError, match="1 spatial dimensions but size has 2"):  # not the mode's 4-D rule
+        F.interpolate(soma.randn(2, 3, 4), size=(5, 7), mode="bilinear")
+    with pytest.raises(ValueError, match="same number of spatial dimensions"):
+        TF.interpolate(torch.randn(2, 3, 4), size=(5, 7), mode="bilinear")
+
+
+@pytest.mark.parametrize("call", [lambda x: F.unfold(x, 2), lambda x: F.fold(x.reshape(1, 8, 3), (2, 4), 2)])
+def test_fold_and_unfold_refuse_integers_like_torch(call):
+    with pytest.raises(NotImplementedError, match="fold: not implemented for dtype int64"):
+        call(soma.tensor(np.ones((1, 2, 2, 6), np.int64)))

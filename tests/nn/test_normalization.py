@@ -111,3 +111,21 @@ def test_group_norm(groups):
     layer.weight._array[...] = random_array((4,), seed=3)
     copy_weights_to_torch(layer, ref)
     check_against_torch(layer, ref, [random_array((3, 4, 5))])
+
+
+def test_instance_norm_matches_torch_and_refuses_what_torch_refuses():
+    x = random_array((2, 3, 5), seed=3)
+    w, b = random_array((3,), seed=4), random_array((3,), seed=5)
+    check_against_torch(lambda t, u, v: F.instance_norm(t, weight=u, bias=v),
+                        lambda t, u, v: torch.nn.functional.instance_norm(t, weight=u, bias=v), [x, w, b])
+    for shape in [(3, 5), (2, 3, 1), (2, 3, 1, 1)]:  # one value per (sample, channel)
+        with pytest.raises(ValueError, match="instance_norm: expected more than 1 spatial element"):
+            F.instance_norm(soma.randn(*shape))
+        with pytest.raises(ValueError, match="more than 1 spatial element"):
+            torch.nn.functional.instance_norm(torch.randn(*shape))
+    with pytest.raises(NotImplementedError, match="instance_norm: not implemented for dtype int64"):
+        F.instance_norm(soma.tensor(np.ones((2, 3, 5), np.int64)))
+    with pytest.raises(NotImplementedError, match="rms_norm: not implemented for dtype int64"):
+        F.rms_norm(soma.tensor(np.ones((2, 4), np.int64)), (4,))
+    with pytest.raises(NotImplementedError):
+        torch.nn.functional.rms_norm(torch.ones(2, 4, dtype=torch.long), (4,))

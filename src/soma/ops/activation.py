@@ -357,6 +357,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """yᵢ = e^(-xᵢ) / Σⱼ e^(-xⱼ)"""
+    if dtype is None:
+        check_floating("softmin", input)  # PyTorch's softmax kernels take floats (or a dtype= to cast to)
     return _softmax(-input, dim, dtype)
 
 

@@ -17,6 +17,7 @@ times the number of windows that cover each pixel.
 
 import numpy as np
 
+from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.ops.conv import _tuple
 from soma.ops.conv_algorithms import ConvGeometry, Im2col, pad_input
@@ -109,6 +110,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """
     kernel, dilation, padding, stride = _arguments("unfold", kernel_size, dilation, padding, stride)
     batched = _batched("unfold", input, 4)
+    check_floating("unfold", input)  # PyTorch's im2col has float kernels only
     x = input if batched else input.unsqueeze(0)
     blocks = _blocks(x.shape[2:], kernel, dilation, padding, stride)
     if min(blocks) < 1:
@@ -129,6 +131,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     size = _tuple(output_size, 2, "fold", "output_size")
     kernel, dilation, padding, stride = _arguments("fold", kernel_size, dilation, padding, stride)
     batched = _batched("fold", input, 3)
+    check_floating("fold", input)
     cols = input if batched else input.unsqueeze(0)
     per_block = kernel[0] * kernel[1]
     if cols.shape[1] % per_block:

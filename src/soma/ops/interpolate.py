@@ -2,10 +2,11 @@
 F.pixel_shuffle and F.pixel_unshuffle.
 
 The interpolating modes are separable: each output value along one spatial axis is a
-fixed weighted sum of input values along that axis, so resizing an axis of size n to m
-is a product with an (m, n) matrix R, y = R·x along that axis (bilinear: R_H·x·R_Wᵀ),
-and the backward is the product with Rᵀ (matmul's own). Output index i reads the
-source coordinate
+fixed weighted sum of 2 (linear) or 4 (cubic) input values along that axis, y[i] = Σₖ wₖ[i]·x[tapₖ[i]]
+(the rows of an (m, n) resize matrix R, y = R·x, kept sparse: a dense product would
+multiply every NaN or Inf by R's zeros and spread it over the whole axis; PyTorch's
+kernel reads only the taps). The backward is that of the gathers and products. Output
+index i reads the source coordinate
 
 .. code-block:: text
 
@@ -27,6 +28,7 @@ import math
 
 import numpy as np
 
+from soma._errors import DTypeError
 from soma.ops.pooling import Upsample, adaptive_avg_pool1d, adaptive_avg_pool2d
 from soma.tensor import Tensor
 
@@ -60,8 +62,9 @@ def _cubic_weights(t):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-def resize_matrix(n, m, mode, align_corners, scale=None):
-    """R (m × n): row i holds the weights output i gives the inputs along one axis."""
+def resize_taps(n, m, mode, align_corners, scale=None):
+    """The taps (indices clamped to [0, n - 1]) and weights of every output along one axis: lists of (m,) arrays,
+    R[i, tapₖ[i]] += wₖ[i]."""
     cubic = mode == "bicubic"
     u = _source(n, m, scale, align_corners, cubic)
     base = np.floor(u).astype(np.int64)
@@ -71,22 +74,19 @@ def resize_matrix(n, m, mode, align_corners, scale=None):
     else:
         t = np.clip(t, 0.0, 1.0)
         taps, weights = [base, base + 1], [1.0 - t, t]
-    matrix = np.zeros((m, n))
-    rows = np.arange(m)
+    return [np.clip(tap, 0, n - 1) for tap in taps], weights
+
+
+def _along(x, axis, taps, weights):
+    """y = Σₖ wₖ·x[tapₖ] along ``axis`` (counted from the end: -1 is the last): gathers and products."""
+    shape = [1] * x.ndim
+    shape[axis] = len(weights[0])
+    out = None
     for tap, weight in zip(taps, weights):
-        np.add.at(matrix, (rows, np.clip(tap, 0, n - 1)), weight)
-    return matrix
-
-
-def _along(x, axis, matrix):
-    """R applied along ``axis`` (counted from the end: -1 is the last) as one matmul."""
-    r = Tensor._make(matrix.astype(x.dtype), False)
-    if axis == -1:
-        return x @ r.transpose(0, 1)
-    shape = tuple(x.shape)
-    after = int(np.prod(shape[axis + 1:]))
-    flat = x.reshape(*shape[:axis], shape[axis], after)
-    return (r @ flat).reshape(*shape[:axis], matrix.shape[0], *shape[axis + 1:])
+        term = x.index_select(x.ndim + axis, Tensor._make(tap, False))
+        term = term * Tensor._make(weight.reshape(shape).astype(x.dtype), False)
+        out = term if out is None else out + term
+    return out
 
 
 def _nearest_sources(in_size, out_size, scales, exact):
@@ -148,13 +148,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     spatial = input.ndim - 2
     if spatial < 1 or spatial > 3:
         raise NotImplementedError(f"interpolate: expected a 3-D, 4-D or 5-D input, got shape {tuple(input.shape)}")
+    in_size, out_size, scales = _output_size("interpolate", input, size, scale_factor, spatial,
+                                             recompute_scale_factor)  # PyTorch checks the sizes first
     if mode in _SPATIAL and _SPATIAL[mode] != spatial:
         raise NotImplementedError(f"interpolate: got {input.ndim}D input, but {mode} mode needs "
                                   f"{_SPATIAL[mode] + 2}D input")
-    if input.dtype.kind != "f" and mode != "nearest":
-        raise RuntimeError(f"interpolate: mode {mode!r} needs a floating-point input, got {input.dtype}")
-    in_size, out_size, scales = _output_size("interpolate", input, size, scale_factor, spatial,
-                                             recompute_scale_factor)
+    if input.dtype.kind != "f" and not (input.dtype == np.uint8 and mode.startswith("nearest")):
+        raise DTypeError(f"interpolate: mode {mode!r} is not implemented for dtype {input.dtype} (input of shape "
+                         f"{tuple(input.shape)}); PyTorch resizes floats (and uint8 by nearest)")
     if mode in ("nearest", "nearest-exact"):
         return Upsample.apply(input, _nearest_sources(in_size, out_size, scales, mode == "nearest-exact"))
     if mode == "area":
@@ -163,7 +164,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return (adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d)(input, out_size)
     out = input
     for axis, (n, m, scale) in enumerate(zip(in_size, out_size, scales), start=-spatial):
-        out = _along(out, axis, resize_matrix(n, m, mode, bool(align_corners), scale))
+        out = _along(out, axis, *resize_taps(n, m, mode, bool(align_corners), scale))
     return out
 
 

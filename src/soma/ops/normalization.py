@@ -195,6 +195,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """F.instance_norm (batch statistics only): normalize each (sample, channel) over its positions."""
     if not use_input_stats:
         raise NotImplementedError("instance_norm: only use_input_stats=True is supported")
+    check_floating("instance_norm", input)
+    if input.ndim < 2 or int(np.prod(input.shape[2:])) <= 1:  # one value per (sample, channel): variance 0/0
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
+                         f"{tuple(input.shape)} (N, C, *spatial)")
     return group_norm(input, input.shape[1], weight, bias, eps)
 
 
@@ -242,8 +246,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if weight is not None and tuple(weight.shape) != normalized_shape:
         raise RuntimeError(f"rms_norm: weight of shape {tuple(weight.shape)} does not match normalized_shape "
                            f"{normalized_shape}")
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"rms_norm: expected a floating-point input, got dtype {input.dtype}")
+    check_floating("rms_norm", input)
     eps = float(np.finfo(input.dtype).eps) if eps is None else float(eps)
     return RMSNorm.apply(input, weight, ndims, eps)
 
