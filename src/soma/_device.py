@@ -10,7 +10,7 @@ raises a ``RuntimeError`` that says so, at the call that asked for it.
 
 import numpy as np
 
-__all__ = ["device", "resolve", "set_default_device", "get_default_device"]
+__all__ = ["device", "resolve", "place", "device_of", "backend_for", "set_default_device", "get_default_device"]
 
 # PyTorch's device types, so that a string it would parse parses here too.
 _TYPES = (
@@ -99,8 +99,10 @@ class _Defaults:
 def resolve(where, op="soma"):
     """The :class:`device` that ``where`` names (``None``: the default device), checked to exist here.
 
-    The one place that decides what a device means: ``"cpu"`` computes with NumPy. Any other
-    device type raises a ``RuntimeError`` naming ``op`` and saying what this machine has.
+    The one place that decides what a device means: ``"cpu"`` computes with NumPy, any other
+    type with the array backend registered for it (:mod:`soma.backend`; CuPy for ``"cuda"``
+    where a GPU exists). A device without a backend raises a ``RuntimeError`` naming ``op``
+    and saying what this machine has.
     """
     if where is None:
         return _Defaults.device
@@ -116,9 +118,36 @@ def resolve(where, op="soma"):
             f"{op}: device {str(target)!r} was asked for, but CUDA is not available on this machine "
             "(soma.cuda.is_available() is False); use device='cpu'"
         )
-    raise RuntimeError(
-        f"{op}: device {str(target)!r} is not supported by soma on this machine; only 'cpu' is available"
-    )
+    if backend_for(target) is None:
+        raise RuntimeError(
+            f"{op}: device {str(target)!r} is not supported by soma on this machine; only 'cpu' is available"
+        )
+    return target
+
+
+def backend_for(target):
+    """The array backend of a device (NumPy's for the CPU), or None."""
+    from soma import backend
+
+    return backend.for_device(target._type)
+
+
+def device_of(array):
+    """The :class:`device` an array lives on."""
+    from soma import backend
+
+    owner = backend.of(array)
+    if owner is backend.NUMPY:
+        return CPU
+    return device(owner.device_type, owner.index_of(array))
+
+
+def place(array, where, op="soma"):
+    """``array`` moved to the device ``where`` names (``None``: the default device); unchanged if it is there."""
+    target = resolve(where, op)
+    if target is CPU and type(array) is np.ndarray:
+        return array
+    return backend_for(target).transfer(array)
 
 
 def set_default_device(where):

@@ -8,7 +8,7 @@ int64; random draws come from the one generator that :func:`soma.manual_seed` se
 
 import numpy as np
 
-from soma._device import resolve
+from soma._device import place
 from soma._promotion import get_default_dtype
 from soma.ops._common import write_out
 from soma.random import generator as _generator
@@ -47,9 +47,8 @@ def _dtype(dtype, default=None):
 
 
 def _finish(array, requires_grad, device=None, name="tensor"):
-    if device is not None:
-        resolve(device, name)
-    tensor = Tensor._make(array, False)
+    """The new tensor: its array (made on the host, so a seed gives the same numbers on every device) placed."""
+    tensor = Tensor._make(place(array, device, name), False)
     return tensor.requires_grad_(True) if requires_grad else tensor
 
 
@@ -60,20 +59,18 @@ def _no_generator(generator, name):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
-    if device is not None:
-        resolve(device, "tensor")
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    result = Tensor(data, dtype=dtype)
+    result._array = place(result._array, device, "tensor")
+    return result.requires_grad_(True) if requires_grad else result
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like :func:`tensor`, but shares memory with an ndarray (or tensor) of the right dtype."""
-    if device is not None:
-        resolve(device, "as_tensor")
+    """Like :func:`tensor`, but shares memory with an ndarray (or tensor) of the right dtype and device."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
-        return data
+        return data if device is None else data._to_device(device, "as_tensor")
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == np.dtype(dtype)):
-        return Tensor._make(data, False)
-    return Tensor(data, dtype=dtype)
+        return Tensor._make(place(data, device, "as_tensor"), False)
+    return tensor(data, dtype=dtype, device=device)
 
 
 asarray = as_tensor
@@ -270,6 +267,7 @@ def _like(name, factory):
     def like(input, *args, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        device = input.device if device is None else device
         return factory(input, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **kwargs)
 
     like.__name__ = like.__qualname__ = name
@@ -288,4 +286,5 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                  memory_format=None):
     if high is None:
         low, high = 0, low
+    device = input.device if device is None else device
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

@@ -1,7 +1,8 @@
 """``soma.cuda``: PyTorch's ``torch.cuda`` queries, answered honestly.
 
-soma computes with NumPy on the CPU; a GPU backend plugs in through :mod:`soma.device`.
-On a machine without one, ``is_available()`` is False and ``device_count()`` is 0, so
+soma computes with NumPy on the CPU, and with CuPy on an NVIDIA GPU where CuPy is
+installed (:mod:`soma.backend.cupy_backend`; ``pip install soma[cuda]``). On a machine
+without one, ``is_available()`` is False and ``device_count()`` is 0, so
 the usual ``device = "cuda" if soma.cuda.is_available() else "cpu"`` picks the CPU.
 Seeding calls are accepted and do nothing (there is no GPU generator to seed);
 calls that need a GPU raise a ``RuntimeError`` saying there is none.
@@ -14,12 +15,16 @@ __all__ = [
 
 
 def is_available():
-    """True only where a CUDA GPU backend is installed and sees a device (never, in this build)."""
-    return False
+    """True where CuPy is installed and sees a GPU (then ``device="cuda"`` computes with CuPy)."""
+    from soma.backend import cupy_backend
+
+    return cupy_backend.load()
 
 
 def device_count():
-    return 0
+    from soma.backend import cupy_backend
+
+    return cupy_backend.device_count()
 
 
 def is_initialized():

@@ -20,7 +20,7 @@ def _infer_array(data, dtype):
 
     if isinstance(data, TensorBase):
         data = data._array
-    if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+    if isinstance(data, np.ndarray) or type(as_array(data)) is not np.ndarray:  # an array of any backend
         return data.astype(dtype, copy=True) if dtype is not None else data.copy()
     if isinstance(data, (list, tuple)) and any(isinstance(item, TensorBase) for item in data):
         data = [item._array if isinstance(item, TensorBase) else item for item in data]
@@ -139,18 +139,29 @@ class TensorBase:
 
     @property
     def device(self):
-        """The :class:`soma.device` this tensor's storage lives on."""
-        from soma._device import CPU, device
+        """The :class:`soma.device` this tensor's storage lives on (its array's backend decides)."""
+        from soma._device import device_of
 
-        return CPU if isinstance(self._array, np.ndarray) else device("cuda", 0)
+        return device_of(self._array)
 
     @property
     def is_cuda(self):
-        return not isinstance(self._array, np.ndarray)
+        return self.device.type == "cuda"
 
     @property
     def is_cpu(self):
-        return isinstance(self._array, np.ndarray)
+        return type(self._array) is np.ndarray or self.device.type == "cpu"
+
+    def _to_device(self, where, op):
+        """This tensor on the device ``where`` names (itself if it is there already); differentiable."""
+        from soma._device import backend_for, resolve
+
+        target = backend_for(resolve(where, op))
+        if target.array_type is type(self._array):
+            return self
+        from soma.ops.shape import ToDevice
+
+        return ToDevice.apply(self, target)
 
     @property
     def is_leaf(self):
@@ -240,7 +251,15 @@ class TensorBase:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
+        if type(self._array) is not np.ndarray:
+            self._host_only("numpy")
         return self._array
+
+    def _host_only(self, what):
+        raise TypeError(
+            f"can't convert {self.device} device type tensor to {what}. Use Tensor.cpu() to copy the tensor to "
+            "host memory first."
+        )
 
     def item(self):
         if self._array.size != 1:
@@ -253,7 +272,7 @@ class TensorBase:
         return self._array.tolist()
 
     def cpu(self):
-        return self
+        return self._to_device("cpu", "Tensor.cpu")
 
     def contiguous(self, memory_format=None):
         """This tensor if its memory is C-ordered, else a C-ordered copy (differentiable)."""
@@ -267,6 +286,8 @@ class TensorBase:
         return bool(self._array.flags.c_contiguous)
 
     def __array__(self, dtype=None, copy=None):
+        if type(self._array) is not np.ndarray:
+            self._host_only("a NumPy array")
         return self._array if dtype is None else self._array.astype(dtype)
 
     def __len__(self):
@@ -469,4 +490,4 @@ def _copy(target, src):
 
 
 def _true_like(target):
-    return type(target)._make(np.ones(target._array.shape, dtype=bool), False)
+    return type(target)._make(np.ones_like(target._array, dtype=bool), False)

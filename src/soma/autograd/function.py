@@ -27,6 +27,7 @@ import weakref
 
 import numpy as np
 
+from soma.backend import is_array
 from soma.tensor import Tensor
 
 __all__ = [
@@ -290,7 +291,8 @@ _dirty = {}  # id(storage root) -> (weakref to the root, clock of its last in-pl
 
 def _root(array):
     """The array that owns ``array``'s memory (views share their base's root)."""
-    while isinstance(array.base, np.ndarray):
+    kind = type(array)
+    while isinstance(array.base, kind):  # (a NumPy base may be bytes or a memory map: the chain stops there)
         array = array.base
     return array
 
@@ -314,7 +316,7 @@ def mark_dirty(*tensors):
     for tensor in tensors:
         tensor._version += 1
         array = tensor._array
-        if isinstance(array, np.ndarray):
+        if is_array(array):
             root = _root(array)
             key = id(root)
             entry = _dirty.get(key)
@@ -326,7 +328,7 @@ def mark_dirty(*tensors):
 
 def modified_since(array, stamp):
     """True if the memory ``array`` lives in was changed in place after clock ``stamp``."""
-    if not isinstance(array, np.ndarray):
+    if not is_array(array):
         return False
     root = _root(array)
     entry = _dirty.get(id(root))

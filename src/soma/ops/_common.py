@@ -7,6 +7,7 @@ name the op and the shapes, so no raw NumPy error reaches the user.
 import numpy as np
 
 from soma._promotion import result_type
+from soma.backend import is_array
 from soma.tensor import Tensor
 
 __all__ = ["raw", "constant", "shape_of", "broadcast_shape", "promote", "to_dtype", "write_out", "as_tensor_arg"]
@@ -55,10 +56,10 @@ def to_dtype(value, dtype):
         return cast(value, dtype)
     if value is None:
         return None
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return value if value.dtype == dtype else value.astype(dtype)
     try:
-        return np.asarray(value).astype(dtype)
+        return np.asarray(value).astype(dtype)[()]  # a NumPy scalar: it mixes with any backend's arrays
     except OverflowError:
         raise RuntimeError(f"value {value!r} cannot be converted to type {dtype} without overflow") from None
 

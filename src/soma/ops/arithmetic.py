@@ -153,11 +153,11 @@ def sign_of(a):
 
 def integer_power(a, b):
     """a ** b for integer arrays, with PyTorch's answer for negative exponents (1, ±1 for base -1, else 0)."""
-    if not np.any(np.asarray(b) < 0):
+    if not np.any(np.less(b, 0)):
         return a**b
     a, b = np.broadcast_arrays(a, b)
     negative = b < 0
-    out = np.zeros(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b))
+    out = np.zeros_like(a, shape=np.broadcast_shapes(a.shape, b.shape), dtype=np.result_type(a, b))
     out[~negative] = a[~negative] ** b[~negative]
     odd = (b % 2) != 0
     out[negative & (a == 1)] = 1
@@ -208,15 +208,15 @@ class Pow(Function):
         ta, tb = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
-        zero = np.zeros((), grad.dtype)
+        zero = grad.dtype.type(0)
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:
                 grad_a = grad * tb * ta ** (tb - 1)
                 if np.any(b == 0):  # 0⁰ has gradient 0 (a constant exponent without zeros needs no mask)
-                    grad_a = Where.apply(np.asarray(b == 0), zero, grad_a)
+                    grad_a = Where.apply(np.equal(b, 0), zero, grad_a)
                 grad_a = sum_to(grad_a, _shape(a))
             if need_b:
-                safe = np.asarray((a == 0) & (b >= 0))
+                safe = np.equal(a, 0) & np.greater_equal(b, 0)
                 log_a = ta.log() if isinstance(ta, Tensor) else np.log(ta)
                 grad_b = sum_to(Where.apply(safe, zero, grad * Pow.apply(ta, tb) * log_a), _shape(b))
         return grad_a, grad_b
@@ -285,7 +285,7 @@ class Where(Function):
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
-        zero = np.zeros((), grad.dtype)
+        zero = grad.dtype.type(0)
         return (
             None,
             unbroadcast(np.where(condition, grad, zero), ctx.shapes[0]) if need_a else None,
@@ -306,7 +306,7 @@ class Clamp(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         low, high = ctx.bounds
-        inside = np.ones(a.shape, dtype=bool)
+        inside = np.ones_like(a, dtype=bool)
         if low is not None:
             inside = inside & (a >= low)
         if high is not None:
@@ -444,7 +444,7 @@ def pow(input, exponent, *, out=None):
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     empty = 0 in np.broadcast_shapes(shape_of(raw(a)), shape_of(raw(b)))
     scalar_exponent = not isinstance(exponent, Tensor)
-    if kind in "iu" and scalar_exponent and not empty and np.any(np.asarray(raw(b)) < 0):
+    if kind in "iu" and scalar_exponent and not empty and np.any(np.less(raw(b), 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
         result = Pow.apply(a, b)
@@ -462,7 +462,7 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         return tuple(Tensor._make(i.astype(np.int64), False) for i in np.nonzero(raw(condition)))
     mask = raw(condition)
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+    if getattr(mask, "dtype", None) != np.bool_:
         kind = getattr(mask, "dtype", type(mask).__name__)
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")
     a, b = promote(input, other)
@@ -474,7 +474,7 @@ def masked_fill(input, mask, value):
     """``input`` with ``value`` (a number or a 0-d tensor) where the bool ``mask`` is True."""
     input = as_tensor_arg(input, "masked_fill")
     mask = raw(mask)
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+    if getattr(mask, "dtype", None) != np.bool_:
         kind = getattr(mask, "dtype", type(mask).__name__)
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {kind}")
     if isinstance(value, Tensor):

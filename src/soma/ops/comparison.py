@@ -21,7 +21,7 @@ __all__ = [
 
 
 def _result(array, out, name):
-    return write_out(Tensor._make(np.asarray(array), False), out, name)
+    return write_out(Tensor._make(array, False), out, name)
 
 
 def _binary(name, ufunc, kinds=None, tensors_only=False):
@@ -79,8 +79,8 @@ def _predicate(name, ufunc, integer_value):
     def op(input):
         array = raw(as_tensor_arg(input, name))
         if array.dtype.kind in "iub":
-            return Tensor._make(np.full(array.shape, integer_value), False)
-        return Tensor._make(np.asarray(ufunc(array)), False)
+            return Tensor._make(np.full_like(array, integer_value, dtype=bool), False)
+        return Tensor._make(ufunc(array), False)
 
     op.__name__ = op.__qualname__ = name
     return op

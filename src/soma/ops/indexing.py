@@ -36,9 +36,15 @@ def _accumulates(index):
     for part in parts:
         if isinstance(part, list):
             part = np.asarray(part)
-        if isinstance(part, np.ndarray) and part.dtype.kind in "iu":
-            return True
+        if not isinstance(part, np.generic) and getattr(part, "dtype", None) is not None and part.dtype.kind in "iu":
+            return True  # an integer array (of any backend; an integer scalar does not repeat)
     return False
+
+
+def _open_grid(shape, like):
+    """``np.indices(shape, sparse=True)`` as arrays of ``like``'s backend: one broadcastable arange per dim."""
+    ndim = len(shape)
+    return [np.arange(n, like=like).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1)) for d, n in enumerate(shape)]
 
 
 class GetItem(Function):
@@ -48,14 +54,14 @@ class GetItem(Function):
     def forward(ctx, x, index):
         ctx.meta = (x.shape, x.dtype, index)
         out = x[index]
-        if not isinstance(out, np.ndarray):  # an element: take it as a 0-d view, as PyTorch's x[0] is a view
+        if isinstance(out, np.generic):  # an element: take it as a 0-d view, as PyTorch's x[0] is a view
             out = x[(*index, Ellipsis)] if isinstance(index, tuple) else x[index, ...]
         return out
 
     @staticmethod
     def backward(ctx, grad):
         shape, dtype, index = ctx.meta
-        out = np.zeros(shape, grad.dtype)
+        out = np.zeros_like(grad, shape=shape)
         if _accumulates(index):
             np.add.at(out, index, grad)
         else:
@@ -102,8 +108,8 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, dim, index = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        where = list(np.indices(index.shape, sparse=True))
+        out = np.zeros_like(grad, shape=shape)
+        where = _open_grid(index.shape, index)
         where[dim] = index
         np.add.at(out, tuple(where), grad)
         return out, None, None
@@ -123,7 +129,7 @@ class IndexSelect(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, dim, index = ctx.meta
-        out = np.zeros(shape, grad.dtype)
+        out = np.zeros_like(grad, shape=shape)
         np.add.at(np.moveaxis(out, dim, 0), index, np.moveaxis(grad, dim, 0))
         return out, None, None
 
@@ -278,4 +284,4 @@ def one_hot(tensor, num_classes=-1):
             f"one_hot: class values must be in [0, {num_classes}), got min {labels.min()} "
             f"and max {labels.max()}"
         )
-    return Tensor._make(np.eye(num_classes, dtype=np.int64)[labels], False)
+    return Tensor._make(np.eye(num_classes, dtype=np.int64, like=labels)[labels], False)

@@ -246,7 +246,7 @@ def masked_select(input, mask):
     """The elements of ``input`` where the bool ``mask`` (broadcast) holds, as a 1-D tensor."""
     input = as_tensor_arg(input, "masked_select")
     mask = raw(mask)
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+    if getattr(mask, "dtype", None) != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {getattr(mask, 'dtype', type(mask))}")
     shape = np.broadcast_shapes(input.shape, mask.shape)
     return getitem(input.expand(*shape) if input.shape != shape else input, np.broadcast_to(mask, shape))

@@ -148,7 +148,7 @@ class MaxDim(Function):
     def backward(ctx, grad):
         if not ctx.keepdim:
             grad = np.expand_dims(grad, ctx.dim)
-        out = np.zeros(ctx.shape, grad.dtype)
+        out = np.zeros_like(grad, shape=ctx.shape)
         np.put_along_axis(out, ctx.indices, grad, axis=ctx.dim)
         return out, None, None, None
 
@@ -316,7 +316,7 @@ def _max_or_min(x, dim, keepdim, find, reduce, name):
         return reduce(x)
     (dim,) = normalize_dims(dim, x.ndim, name)
     if x.ndim == 0:
-        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64), False))
+        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64, like=x._array), False))
     _check_nonempty(x, dim, (dim,), name)
     indices = np.expand_dims(_first_extreme(x._array, dim, find), dim)
     values = MaxDim.apply(x, dim, keepdim, indices)
@@ -363,16 +363,16 @@ def _arg(x, dim, keepdim, find, name):
         out = _first_extreme(data.reshape(-1), 0, find)
         if keepdim:
             out = np.reshape(out, (1,) * data.ndim)
-        return Tensor._make(np.asarray(out, dtype=np.int64), False)
+        return Tensor._make(out.astype(np.int64), False)
     (dim,) = normalize_dims(dim, x.ndim, name)
     if data.ndim == 0:
-        return Tensor._make(np.zeros((), np.int64), False)
+        return Tensor._make(np.zeros((), np.int64, like=data), False)
     if data.shape[dim] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size (input shape {data.shape})")
     out = _first_extreme(data, dim, find)
     if keepdim:
         out = np.expand_dims(out, dim)
-    return Tensor._make(np.asarray(out, dtype=np.int64), False)
+    return Tensor._make(out.astype(np.int64), False)
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -389,7 +389,7 @@ def _logical_reduction(name, reduce):
         axes = _axes(x, dim, name)
         result = reduce(x._array, axis=axes, keepdims=keepdim)
         dtype = np.uint8 if x._array.dtype == np.uint8 else np.bool_
-        return write_out(Tensor._make(np.asarray(result, dtype=dtype), False), out, name)
+        return write_out(Tensor._make(result.astype(dtype, copy=False), False), out, name)
 
     op.__name__ = op.__qualname__ = name
     return op
@@ -478,7 +478,7 @@ class Var(Function):
         x, axes, correction, _, root = ctx.inputs
         grad = grad.reshape(y.shape)
         if ctx.root:
-            zero = np.zeros((), grad.dtype)
+            zero = grad.dtype.type(0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 grad = _where(y == 0, zero, grad / (Var.apply(x, axes, correction, True, True) * 2))
         if ctx.dof == 0:
@@ -552,7 +552,7 @@ class Norm(Function):
         if np.isinf(p) or p == 1:  # piecewise linear: the local derivative is a constant
             return grad * _piecewise_linear_local(x, y, p, axes).astype(x.dtype), None, None, None
         norm = Norm.apply(tx, p, axes, True)
-        zero = np.zeros((), grad.dtype)
+        zero = grad.dtype.type(0)
         with np.errstate(divide="ignore", invalid="ignore"):
             if p == 2:
                 local = tx / norm

@@ -14,7 +14,7 @@ from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
 __all__ = [
-    "Reshape", "Permute", "Expand", "Cat", "Stack", "Pad", "Flip", "Repeat", "Cast", "Clone",
+    "Reshape", "Permute", "Expand", "Cat", "Stack", "Pad", "Flip", "Repeat", "Cast", "ToDevice", "Clone",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
     "repeat", "flip", "cat", "concat", "stack", "pad", "cast", "clone", "sizes_argument", "t", "view",
     "view_dtype",
@@ -51,7 +51,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(np.argsort(ctx.dims)), None
+        return grad.transpose(tuple(int(i) for i in np.argsort(ctx.dims))), None
 
 
 class Expand(Function):
@@ -73,7 +73,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *arrays, dim):
         ctx.dim = dim
-        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        ctx.bounds = [int(b) for b in np.cumsum([a.shape[dim] for a in arrays])[:-1]]
         return np.concatenate(arrays, axis=dim)
 
     @staticmethod
@@ -106,6 +106,23 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.dtype), None
+
+
+class ToDevice(Function):
+    """y = x on another device (``Tensor.to(device)``); the gradient goes back to x's device."""
+
+    linear = True
+
+    @staticmethod
+    def forward(ctx, x, target):
+        from soma import backend
+
+        ctx.source = backend.of(x)
+        return target.transfer(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.source.transfer(grad), None
 
 
 class Clone(Function):
@@ -171,7 +188,7 @@ class Pad(Function):
         if mode == "constant":
             return np.pad(x, widths, constant_values=value)
         ctx.sources = [
-            None if before == after == 0 else np.pad(np.arange(size), (before, after), _PAD_MODES[mode])
+            None if before == after == 0 else np.pad(np.arange(size, like=x), (before, after), _PAD_MODES[mode])
             for size, (before, after) in zip(x.shape, widths)
         ]
         out = x

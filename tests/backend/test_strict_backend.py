@@ -1,0 +1,75 @@
+"""Every op of the op table on the strict backend (arrays that refuse implicit NumPy conversion).
+
+The same function of the same inputs runs on the CPU and on the strict device; values,
+dtypes, devices and gradients must be identical (same NumPy kernels underneath), and any
+array made or converted outside :mod:`soma.backend` raises inside the strict array.
+"""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+import soma
+
+_spec = importlib.util.spec_from_file_location(
+    "op_table", os.path.join(os.path.dirname(__file__), "..", "ops", "test_op_table.py"))
+op_table = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(op_table)
+
+
+def _outputs(value):
+    return list(value) if isinstance(value, (tuple, list)) else [value]
+
+
+def _run(fn, arrays, device):
+    leaves = [soma.tensor(a, requires_grad=True, device=device) for a in arrays]
+    outs = _outputs(fn(*leaves))
+    rng = np.random.default_rng(5)
+    total = None
+    for o in outs:
+        if o.requires_grad:
+            seed = soma.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, device=device)
+            term = (o * seed).sum()
+            total = term if total is None else total + term
+    if total is not None:
+        total.backward()
+    return outs, leaves
+
+
+@pytest.mark.parametrize("name, fs, ft, shapes, options", op_table.CASES, ids=[c[0] for c in op_table.CASES])
+def test_op_runs_on_the_strict_backend(strict_device, name, fs, ft, shapes, options):
+    arrays = op_table._inputs(shapes, options, np.float64, 7)
+    cpu_outs, cpu_leaves = _run(fs, arrays, "cpu")
+    soma.set_default_device(strict_device)  # the tensors the rows make themselves (indices) go there too
+    try:
+        dev_outs, dev_leaves = _run(fs, arrays, strict_device)
+    finally:
+        soma.set_default_device(None)
+    for c, d in zip(cpu_outs, dev_outs):
+        assert d.device == soma.device(strict_device, 0) and d.dtype == c.dtype
+        np.testing.assert_array_equal(d.detach().cpu().numpy(), c.detach().numpy())
+    for c, d in zip(cpu_leaves, dev_leaves):
+        assert (c.grad is None) == (d.grad is None)
+        if c.grad is not None:
+            assert d.grad.device == soma.device(strict_device, 0)
+            np.testing.assert_array_equal(d.grad.cpu().numpy(), c.grad.numpy())
+
+
+def test_the_strict_array_refuses_implicit_conversion(strict_device):
+    x = soma.randn(3, device=strict_device)
+    with pytest.raises(TypeError, match="cpu"):
+        x.numpy()
+    with pytest.raises(TypeError):
+        np.asarray(x._array)
+    with pytest.raises(TypeError, match="NumPy array"):
+        x._array + np.ones(3)
+    assert x.cpu().device == soma.device("cpu") and x.to("cpu").numpy().shape == (3,)
+
+
+def test_device_transfer_is_differentiable(strict_device):
+    x = soma.randn(3, dtype=soma.float64, requires_grad=True)
+    y = (x._to_device(strict_device, "test") * 2).sum()
+    y.backward()
+    assert x.grad.device == soma.device("cpu") and np.allclose(x.grad.numpy(), 2)
