@@ -373,7 +373,7 @@ class Module:
 
         target, dtype = _to_arguments("Module.to", args, kwargs)
         if target is not None:
-            resolve(target, f"{type(self).__name__}.to")
+            self._move(target, f"{type(self).__name__}.to")
         if dtype is None:
             return self
         if dtype.kind not in "fc":
@@ -381,6 +381,17 @@ class Module:
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
             )
         return self._cast_floating(dtype)
+
+    def _move(self, target, op):
+        """Every parameter, buffer and gradient onto the device ``target`` (in place, as PyTorch's Module.to)."""
+        from soma._device import place
+
+        resolve(target, op)
+        for tensor in (*self.parameters(), *self.buffers()):
+            tensor._array = place(tensor._array, target, op)
+            if tensor.grad is not None:
+                tensor.grad._array = place(tensor.grad._array, target, op)
+        return self
 
     def _cast_floating(self, dtype):
         for tensor in (*self.parameters(), *self.buffers()):
@@ -403,11 +414,10 @@ class Module:
         return self._cast_floating(np.dtype(dst_type))
 
     def cpu(self):
-        return self
+        return self._move("cpu", f"{type(self).__name__}.cpu")
 
     def cuda(self, device=None):
-        resolve("cuda" if device is None else device, f"{type(self).__name__}.cuda")
-        return self  # pragma: no cover  (resolve raises without a GPU)
+        return self._move("cuda" if device is None else device, f"{type(self).__name__}.cuda")
 
     # ------------------------------------------------------------------------ hooks
     def register_forward_hook(self, hook):
