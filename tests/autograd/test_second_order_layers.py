@@ -393,3 +393,14 @@ def test_hessian_vector_product_of_a_classifier_matches_torch():
         results.append([value.detach().numpy()] + [p.detach().numpy() for p in product])
     for s, t in zip(*results):
         np.testing.assert_allclose(s, t, rtol=1e-10, atol=1e-12)
+
+
+GRADGRADCHECKED = ["elu", "gelu", "softplus", "mish", "prelu", "cross_entropy ignore smoothing weighted",
+                   "binary_cross_entropy", "bce_with_logits pos_weight weight", "huber broadcast none",
+                   "kl_div log_target", "bilinear", "linear 3-d no bias"]
+
+
+@pytest.mark.parametrize("name", GRADGRADCHECKED)
+def test_gradgradcheck(name):
+    (_, fn, specs) = next(c for c in ALL if c[0] == name)
+    assert soma.autograd.gradgradcheck(fn(F), _leaves(soma, _arrays(specs, 8), specs))
