@@ -78,8 +78,6 @@ def _threshold(ctx, x, threshold, value):
 
 def _prelu(ctx, x, weight):
     _, a, positive = ctx.saved_tensors
-    if not isinstance(weight, Tensor):
-        weight = constant(weight)
     slope = weight.reshape(np.shape(a)) if np.shape(a) != tuple(weight.shape) else weight
     return where(positive, x, slope * x)
 
@@ -132,9 +130,7 @@ def _hardsigmoid(ctx, x):
 
 def _heaviside(ctx, x, threshold, straight):
     value = (x._array >= threshold).astype(x.dtype)
-    if straight:  # the straight-through estimator: the identity's derivative
-        return straight_through(x, value, 1)
-    return straight_through(x, value, 0)
+    return straight_through(x, value, 1 if straight else 0)  # straight-through: the identity's derivative
 
 
 _COMPOSITES = {

@@ -5,6 +5,8 @@ them by the constants w_yᵢ the kernel computed (0 for ignored targets) and red
 did: the weighted mean divides by Σᵢ w_yᵢ; with every target ignored that is 0/0 = NaN
 with a zero gradient, as the kernel and PyTorch. Masks the kernels branch on (Huber's
 |d| < δ, y = 0 in KL) are constants here, so the derivative on a boundary is the kernel's.
+BCE differentiates -[y ln p + (1 - y) ln(1 - p)] exactly except where the kernel clamps
+p(1 - p) at ε (saturated probabilities), which keep its slope (p - y)/ε.
 """
 
 import numpy as np
@@ -13,7 +15,6 @@ from soma.ops import loss as _kernels
 from soma.ops.arithmetic import where
 from soma.ops.decomp.activation import constant, softplus, straight_through
 from soma.ops.softmax import log_softmax
-from soma.tensor import Tensor
 
 
 def _rows(x):
@@ -89,7 +90,7 @@ def _huber(ctx, x, y, delta, scale):
 def _kl_div(ctx, x, y, log_target):
     if log_target:
         return y.exp() * (y - x)
-    raw = y._array if isinstance(y, Tensor) else np.asarray(y)
+    raw = y._array
     zero = raw == 0
     if not zero.any():
         return y * y.log() - y * x
