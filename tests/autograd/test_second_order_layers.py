@@ -123,6 +123,7 @@ ACTIVATIONS = [
     ("gelu", lambda f: f.gelu, [X]),
     ("gelu tanh", lambda f: lambda x: f.gelu(x, approximate="tanh"), [X]),
     ("silu", lambda f: f.silu, [X]),
+    ("swish beta", lambda f: (lambda x: soma.nn.Swish(1.7)(x)) if f is F else lambda x: x * (1.7 * x).sigmoid(), [X]),
     ("softplus", lambda f: lambda x: f.softplus(x, beta=1.5, threshold=2.0), [X]),
     ("logsigmoid", lambda f: f.logsigmoid, [randn(4, 5, scale=4.0)]),
     ("mish", lambda f: f.mish, [X]),
