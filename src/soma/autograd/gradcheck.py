@@ -51,65 +51,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         True
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad")
-    for t in checked:
-        if t.dtype != np.float64:
-            raise ValueError(
-                f"gradcheck: input of shape {tuple(t.shape)} is {t.dtype}; use float64 inputs"
-            )
-
-    base = _flat_output(fn, inputs)
-    rows = base.size
-    if rows <= max_rows:
-        projections = np.eye(rows)
-    else:
-        projections = np.random.default_rng(0).standard_normal((16, rows))
-
-    # numerical Jacobian, one column per input element: J[:, k] = (f(x+ε) - f(x-ε)) / 2ε
-    numeric = []
-    for t in checked:
-        flat = t._array.reshape(-1)
-        columns = np.empty((rows, flat.size))
-        for k in range(flat.size):
-            original = flat[k]
-            flat[k] = original + eps
-            plus = _flat_output(fn, inputs)
-            flat[k] = original - eps
-            minus = _flat_output(fn, inputs)
-            flat[k] = original
-            columns[:, k] = (plus - minus) / (2 * eps)
-        numeric.append(projections @ columns)
-
-    # analytical: one backward per projection vector vᵀJ
-    analytic = [np.zeros((len(projections), t._array.size)) for t in checked]
-    for r, vector in enumerate(projections):
-        saved = [t.grad for t in checked]
-        for t in checked:
-            t.grad = None
-        outs = _outputs(fn, inputs)
-        offset = 0
-        total = None
-        for o in outs:
-            piece = vector[offset : offset + o._array.size].reshape(o.shape)
-            offset += o._array.size
-            if not o.requires_grad:
-                continue
-            term = (o * Tensor._make(piece.astype(o.dtype), False)).sum()
-            total = term if total is None else total + term
-        if total is not None:
-            total.backward()
-        for i, t in enumerate(checked):
-            if t.grad is not None:
-                if t.grad.shape != t.shape:
-                    raise GradcheckError(
-                        f"gradcheck: gradient of shape {tuple(t.grad.shape)} for an input of "
-                        f"shape {tuple(t.shape)}"
-                    )
-                analytic[i][r] = t.grad._array.reshape(-1)
-            t.grad = saved[i]
-
+    checked = _checked_inputs(inputs)
+    rows = _flat_output(fn, inputs).size
+    projections = np.eye(rows) if rows <= max_rows else np.random.default_rng(0).standard_normal((16, rows))
+    numeric = _numerical(fn, inputs, checked, projections, eps)
+    analytic = _analytical(fn, inputs, checked, projections)
     for i, (t, num, ana) in enumerate(zip(checked, numeric, analytic)):
         bad = np.abs(ana - num) > atol + rtol * np.abs(num)
         if bad.any():
@@ -123,6 +69,61 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                 raise GradcheckError(message)
             return False
     return True
+
+
+def _checked_inputs(inputs):
+    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad")
+    for t in checked:
+        if t.dtype != np.float64:
+            raise ValueError(f"gradcheck: input of shape {tuple(t.shape)} is {t.dtype}; use float64 inputs")
+    return checked
+
+
+def _numerical(fn, inputs, checked, projections, eps):
+    """P·J for each checked input, J's columns by central differences: (f(x+ε) - f(x-ε)) / 2ε."""
+    numeric = []
+    for t in checked:
+        flat = t._array.reshape(-1)
+        columns = np.empty((projections.shape[1], flat.size))
+        for k in range(flat.size):
+            original = flat[k]
+            flat[k] = original + eps
+            plus = _flat_output(fn, inputs)
+            flat[k] = original - eps
+            minus = _flat_output(fn, inputs)
+            flat[k] = original
+            columns[:, k] = (plus - minus) / (2 * eps)
+        numeric.append(projections @ columns)
+    return numeric
+
+
+def _analytical(fn, inputs, checked, projections):
+    """P·J for each checked input, one backward per row vᵀ of the projection P."""
+    analytic = [np.zeros((len(projections), t._array.size)) for t in checked]
+    for r, vector in enumerate(projections):
+        saved = [t.grad for t in checked]
+        for t in checked:
+            t.grad = None
+        total, offset = None, 0
+        for o in _outputs(fn, inputs):
+            piece = vector[offset : offset + o._array.size].reshape(o.shape)
+            offset += o._array.size
+            if o.requires_grad:
+                term = (o * Tensor._make(piece.astype(o.dtype), False)).sum()
+                total = term if total is None else total + term
+        if total is not None:
+            total.backward()
+        for i, t in enumerate(checked):
+            if t.grad is not None:
+                if t.grad.shape != t.shape:
+                    raise GradcheckError(
+                        f"gradcheck: gradient of shape {tuple(t.grad.shape)} for an input of shape {tuple(t.shape)}"
+                    )
+                analytic[i][r] = t.grad._array.reshape(-1)
+            t.grad = saved[i]
+    return analytic
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
