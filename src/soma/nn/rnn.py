@@ -18,11 +18,14 @@ padding then never reaches the final states and the outputs there are zero.
 """
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from soma._errors import DTypeError, ShapeError
 from soma.nn import init
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, empty_parameter
 from soma.ops import recurrent as R
 from soma.ops.dropout import dropout as _dropout
@@ -40,8 +43,9 @@ class RNNBase(Module):
     Only the cell differs (``mode``: "RNN_TANH", "RNN_RELU", "LSTM", "GRU").
     """
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
         for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
@@ -67,7 +71,8 @@ class RNNBase(Module):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gate_size, layer_input),
+                                                      "weight_hh": (gate_size, hidden_size)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 for name, shape in shapes.items():
@@ -144,7 +149,8 @@ class RNNBase(Module):
             raise DTypeError(f"{self._name()}: {what} has dtype {state.dtype}, expected {self.weight_ih_l0.dtype}")
 
     # ---------------------------------------------------------------- forward
-    def forward(self, input, hx=None, lengths=None):
+    def forward(self, input: Tensor, hx: Any = None,
+                lengths: Tensor | Sequence[int] | np.ndarray | None = None) -> tuple[Any, Any]:
         """Run the stack over the sequence: ``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``).
 
         ``lengths`` (soma extension): (batch,) valid lengths of a padded batch.
@@ -188,7 +194,8 @@ class RNNBase(Module):
                                f"of shape {tuple(input.shape)} (time-major)")
         if batch == 0:  # an empty batch, as PyTorch: run one zero sample and keep none of it
             lengths = None if lengths is None else np.append(lengths, input.shape[0])
-            output, h_n, c_n = self._run(*(_one_more(t, 1) for t in (input, h0, c0)), lengths)
+            x1, h1, c1 = (_one_more(t, 1) for t in (input, h0, c0))
+            output, h_n, c_n = self._run(x1, h1, c1, lengths)
             output, h_n, c_n = (None if t is None else t[:, :0] for t in (output, h_n, c_n))
         else:
             output, h_n, c_n = self._run(input, h0, c0, lengths)
@@ -267,8 +274,9 @@ class RNN(RNNBase):
         ((5, 3, 20), (2, 3, 20))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
@@ -309,8 +317,9 @@ class LSTM(RNNBase):
         ((8, 50, 128), (1, 8, 128))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__(
             "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
             device=device, dtype=dtype,
@@ -337,8 +346,9 @@ class GRU(RNNBase):
         ((5, 3, 40), (2, 3, 20))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__(
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
             device=device, dtype=dtype,
@@ -360,7 +370,8 @@ def _one_more(t, axis):
 class RNNCellBase(Module):
     """One time step of a recurrent layer; parameters weight_ih, weight_hh, bias_ih, bias_hh."""
 
-    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         name = type(self).__name__
@@ -434,13 +445,14 @@ class RNNCell(RNNCellBase):
         ...     h = cell(x_t, h)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> Tensor:
         fn = R.rnn_tanh_cell if self.nonlinearity == "tanh" else R.rnn_relu_cell
         return self._step(fn, input, hx, 1)
 
@@ -453,10 +465,11 @@ class LSTMCell(RNNCellBase):
         - Output: (h', c'), each of h's shape.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Tensor]:
         return self._step(R.lstm_cell, input, hx, 2)
 
 
@@ -468,8 +481,9 @@ class GRUCell(RNNCellBase):
         - Output: h' of the hidden's shape.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> Tensor:
         return self._step(R.gru_cell, input, hx, 1)
