@@ -20,11 +20,14 @@ Example:
     >>> model = DistributedDataParallel(model)
 """
 
+from typing import Any
+
 import numpy as np
 
 from soma import distributed as dist
 from soma.autograd.function import Function
 from soma.distributed.process_group import _default_group
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.normalization import _BatchNorm
 from soma.ops.normalization import _affine_grads, _update_running
 from soma.tensor import Tensor
@@ -89,12 +92,13 @@ class SyncBatchNorm(_BatchNorm):
 
     _dims = (2, 3, 4, 5)
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 process_group=None, device=None, dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group: Any = None, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if not (self.training and dist.is_initialized()):
             return super().forward(input)
         self._check_input(input)
@@ -104,7 +108,7 @@ class SyncBatchNorm(_BatchNorm):
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked._array)
         group = _default_group(self.process_group)
-        stats = []
+        stats: list[Tensor] = []
         out = _SyncBatchNorm.apply(input, self.weight, self.bias, self.eps, group, stats)
         mean, var, count = stats
         if count <= 1:
