@@ -38,6 +38,7 @@ docs: $(VENV)/.dev-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests benchmarks examples docs
+	$(BIN)/mypy  # nn, optim, utils/data, train: the files and options are in pyproject.toml [tool.mypy]
 
 clean:
 	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache

@@ -8,8 +8,10 @@ Swish with ``trainable=True`` (β).
 
 import numpy as np
 
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, Parameter, empty_parameter
 from soma.ops import activation as F
+from soma.tensor import Tensor
 
 __all__ = [
     "Identity", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
@@ -24,7 +26,7 @@ from soma.nn.linear import Identity  # noqa: E402  (the linear activation is nn.
 class _Inplace(Module):
     """Activations taking PyTorch's ``inplace`` flag (accepted; soma never overwrites inputs)."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
@@ -45,7 +47,7 @@ class ReLU(_Inplace):
         tensor([0., 2.])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
 
 
@@ -57,7 +59,7 @@ class ReLU6(_Inplace):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.relu6(input)
 
 
@@ -69,12 +71,12 @@ class LeakyReLU(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
@@ -93,7 +95,8 @@ class PReLU(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
@@ -102,7 +105,7 @@ class PReLU(Module):
     def reset_parameters(self):
         self.weight._array[...] = self.init
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)
 
     def extra_repr(self):
@@ -117,12 +120,12 @@ class ELU(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.elu(input, self.alpha)
 
     def extra_repr(self):
@@ -137,7 +140,7 @@ class CELU(ELU):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha)
 
 
@@ -149,7 +152,7 @@ class SELU(_Inplace):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.selu(input)
 
 
@@ -161,11 +164,11 @@ class GELU(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.gelu(input, self.approximate)
 
     def extra_repr(self):
@@ -180,7 +183,7 @@ class SiLU(_Inplace):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.silu(input)
 
 
@@ -196,15 +199,16 @@ class Swish(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, beta=1.0, trainable=False):
+    def __init__(self, beta: float = 1.0, trainable: bool = False) -> None:
         super().__init__()
         self.trainable = trainable
+        self.beta: Parameter | float
         if trainable:
             self.beta = Parameter(np.array([beta], dtype=np.float32))
         else:
             self.beta = float(beta)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if not self.trainable:
             return F.Silu.apply(input, self.beta)
         return input * F.sigmoid(input * self.beta)
@@ -221,7 +225,7 @@ class Mish(_Inplace):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.mish(input)
 
 
@@ -233,7 +237,7 @@ class Sigmoid(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
@@ -245,12 +249,12 @@ class Tanh(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class _DimModule(Module):
-    def __init__(self, dim=None):
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
@@ -266,7 +270,7 @@ class Softmax(_DimModule):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
 
 
@@ -278,7 +282,7 @@ class LogSoftmax(_DimModule):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
 
 
@@ -290,7 +294,7 @@ class Softmin(_DimModule):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
 
 
@@ -302,12 +306,12 @@ class Softplus(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
         self.threshold = threshold
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
@@ -322,7 +326,7 @@ class Hardtanh(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
@@ -330,7 +334,7 @@ class Hardtanh(Module):
         self.max_val = max_val
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self):
@@ -345,7 +349,7 @@ class Hardsigmoid(_Inplace):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input)
 
 
@@ -357,7 +361,7 @@ class Hardswish(_Inplace):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input)
 
 
@@ -369,7 +373,7 @@ class LogSigmoid(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
@@ -381,7 +385,7 @@ class Softsign(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
 
 
@@ -393,7 +397,7 @@ class Tanhshrink(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.tanhshrink(input)
 
 
@@ -405,13 +409,13 @@ class Threshold(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, threshold, value, inplace=False):
+    def __init__(self, threshold: float, value: Tensor, inplace: bool = False) -> None:
         super().__init__()
         self.threshold = threshold
         self.value = value
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.threshold(input, self.threshold, self.value)
 
     def extra_repr(self):
@@ -439,12 +443,12 @@ class Step(Module):
         tensor([1., 0., 1.])
     """
 
-    def __init__(self, threshold=0.0, straight_through=False):
+    def __init__(self, threshold: float = 0.0, straight_through: bool = False) -> None:
         super().__init__()
         self.threshold = threshold
         self.straight_through = straight_through
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.heaviside(input, self.threshold, self.straight_through)
 
     def extra_repr(self):

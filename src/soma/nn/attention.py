@@ -17,6 +17,7 @@ import numpy as np
 
 from soma._device import resolve
 from soma.nn import init
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.linear import Linear
 from soma.nn.module import Module, empty_parameter
 from soma.ops.attention import attention_weights
@@ -70,8 +71,10 @@ class MultiheadAttention(Module):
         ((2, 10, 16), (2, 10, 10))
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
-                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         resolve(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0:
@@ -166,8 +169,9 @@ class MultiheadAttention(Module):
             raise AssertionError(f"{name}: query {tuple(query.shape)} and key {tuple(key.shape)} differ in batch size")
         return batched
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
+                need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         self_attention, shared_kv = query is key and key is value, key is value
         if self.batch_first and query.ndim == 3:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)

@@ -1,6 +1,7 @@
 """Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``."""
 
 from collections import OrderedDict
+from typing import Any
 
 from soma.nn.module import Module, Parameter
 
@@ -52,7 +53,7 @@ class Sequential(_ModuleSequence):
         >>> model.state_dict().keys()   # '0.weight', '0.bias', '2.weight', '2.bias'
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for name, module in args[0].items():
@@ -63,7 +64,7 @@ class Sequential(_ModuleSequence):
     def _sliced(self, index):  # a slice keeps the names, as PyTorch's does
         return (OrderedDict(list(self._modules.items())[index]),)
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self._modules.values():
             x = module(x)
         return x
@@ -76,7 +77,7 @@ class ModuleList(_ModuleSequence):
         - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Any = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -91,7 +92,7 @@ class ModuleList(_ModuleSequence):
             delattr(self, key)
         self.extend(modules)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList is a container; call its modules in your forward()")
 
 
@@ -102,7 +103,7 @@ class ModuleDict(Module):
         - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Any = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -139,7 +140,7 @@ class ModuleDict(Module):
         for key, module in items:
             self.add_module(key, module)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict is a container; call its modules in your forward()")
 
 
@@ -150,7 +151,7 @@ class ParameterList(Module):
         - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
     """
 
-    def __init__(self, values=None):
+    def __init__(self, values: Any = None) -> None:
         super().__init__()
         for value in values or ():
             self.append(value)

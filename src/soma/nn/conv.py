@@ -11,12 +11,16 @@ The same few weights are reused at every position (weight sharing), which is why
 
 
 
+from collections.abc import Sequence
+
 from soma._errors import DTypeError
 from soma._validation import conv_transpose_output_size, ntuple
 from soma.nn import init
+from soma.nn.common_types import DeviceLike, DTypeLike, _size_any_t
 from soma.nn.module import Module, empty_parameter
 from soma.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from soma.ops.shape import pad
+from soma.tensor import Tensor
 
 __all__ = [
     "Conv1d",
@@ -105,8 +109,10 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None, algorithm="auto"):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any_t, stride: _size_any_t = 1,
+                 padding: _size_any_t | str = 0, dilation: _size_any_t = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: DeviceLike | None = None, dtype: DTypeLike | None = None,
+                 algorithm: str = "auto") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, algorithm=algorithm, dtype=dtype, device=device)
 
@@ -120,7 +126,7 @@ class _Conv(_ConvNd):
             pairs = [(p, p) for p in self.padding]
         return [w for pair in reversed(pairs) for w in pair]
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         convolve = conv2d if self._spatial == 2 else conv1d
         if self.padding_mode != "zeros":
@@ -185,8 +191,10 @@ class Conv1d(_Conv):
 class _ConvTranspose(_ConvNd):
     _transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None, algorithm="auto"):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any_t, stride: _size_any_t = 1,
+                 padding: _size_any_t | str = 0, output_padding: _size_any_t = 0, groups: int = 1, bias: bool = True,
+                 dilation: _size_any_t = 1, padding_mode: str = "zeros", device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None, algorithm: str = "auto") -> None:
         if padding_mode != "zeros":
             raise ValueError(f'{type(self).__name__}: only "zeros" padding_mode is supported')
         if isinstance(padding, str):
@@ -211,7 +219,7 @@ class _ConvTranspose(_ConvNd):
             extra.append(output_size[axis] - smallest)
         return tuple(extra)
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         self._check_input(input)
         convolve = conv_transpose2d if self._spatial == 2 else conv_transpose1d
         return convolve(input, self.weight, self.bias, self.stride, self.padding,
@@ -284,10 +292,12 @@ class SeparableConv2d(Module):
         (2, 8, 16, 16)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True,
-                 padding_mode="zeros", dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int | str = 0, dilation: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        k, s, p, d = (int(v) if not isinstance(v, str) else v for v in (kernel_size, stride, padding, dilation))
+        k, s, d = int(kernel_size), int(stride), int(dilation)
+        p = padding if isinstance(padding, str) else int(padding)
         vertical_padding = p if isinstance(p, str) else (p, 0)
         horizontal_padding = p if isinstance(p, str) else (0, p)
         self.vertical = Conv2d(in_channels, out_channels, (k, 1), (s, 1), vertical_padding, (d, 1), bias=False,
@@ -295,7 +305,7 @@ class SeparableConv2d(Module):
         self.horizontal = Conv2d(out_channels, out_channels, (1, k), (1, s), horizontal_padding, (1, d), bias=bias,
                                  padding_mode=padding_mode, dtype=dtype)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self.horizontal(self.vertical(input))
 
 
@@ -327,13 +337,14 @@ class DepthwiseSeparableConv2d(Module):
         (1, 64, 32, 32)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True,
-                 depth_multiplier=1, padding_mode="zeros", dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any_t, stride: _size_any_t = 1,
+                 padding: _size_any_t | str = 0, dilation: _size_any_t = 1, bias: bool = True,
+                 depth_multiplier: int = 1, padding_mode: str = "zeros", dtype: DTypeLike | None = None) -> None:
         super().__init__()
         middle = in_channels * depth_multiplier
         self.depthwise = Conv2d(in_channels, middle, kernel_size, stride, padding, dilation, groups=in_channels,
                                 bias=False, padding_mode=padding_mode, dtype=dtype)
         self.pointwise = Conv2d(middle, out_channels, 1, bias=bias, dtype=dtype)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self.pointwise(self.depthwise(input))

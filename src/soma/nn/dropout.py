@@ -7,12 +7,13 @@ neurons and doubles the rest); in eval mode (``model.eval()``) the layer is the 
 
 from soma.nn.module import Module
 from soma.ops import dropout as F
+from soma.tensor import Tensor
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class _DropoutNd(Module):
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(
@@ -39,7 +40,7 @@ class Dropout(_DropoutNd):
         True
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
 
 
@@ -51,7 +52,7 @@ class Dropout1d(_DropoutNd):
         - Output: the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout1d(input, self.p, self.training)
 
 
@@ -63,7 +64,7 @@ class Dropout2d(_DropoutNd):
         - Output: the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)
 
 
@@ -75,5 +76,5 @@ class Dropout3d(_DropoutNd):
         - Output: the input's shape.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout3d(input, self.p, self.training)

@@ -7,14 +7,17 @@ convolution (notes 004); a convolution is then one matrix product:
     >>> y = (conv.weight.view(O, -1) @ cols).view(N, O, H - 2, W - 2)
 """
 
+from soma.nn.common_types import _size_any_t
 from soma.nn.module import Module
 from soma.ops.fold import fold, unfold
+from soma.tensor import Tensor
 
 __all__ = ["Unfold", "Fold"]
 
 
 class _Blocks(Module):
-    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(self, kernel_size: _size_any_t, dilation: _size_any_t = 1, padding: _size_any_t = 0,
+                 stride: _size_any_t = 1) -> None:
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
@@ -39,7 +42,7 @@ class Unfold(_Blocks):
         (2, 30, 4)
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
 
@@ -58,11 +61,12 @@ class Fold(_Blocks):
         (1, 3, 4, 5)
     """
 
-    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(self, output_size: _size_any_t, kernel_size: _size_any_t, dilation: _size_any_t = 1,
+                 padding: _size_any_t = 0, stride: _size_any_t = 1) -> None:
         super().__init__(kernel_size, dilation, padding, stride)
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):

@@ -5,11 +5,15 @@ A layer of artificial neurons (see notes 000 and 004): every output neuron k com
 """
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from soma.nn import init
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, empty_parameter
 from soma.ops.linear import bilinear, linear
 from soma.ops.shape import flatten, unflatten
+from soma.tensor import Tensor
 
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
@@ -22,10 +26,10 @@ class Identity(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
@@ -53,7 +57,8 @@ class Linear(Module):
         (32, 128)
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -64,7 +69,7 @@ class Linear(Module):
     def reset_parameters(self):
         init.fan_in_uniform_(self.weight, self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise RuntimeError(
@@ -94,7 +99,8 @@ class Bilinear(Module):
         - Output: ``(*, out_features)``.
     """
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.in1_features = in1_features
         self.in2_features = in2_features
@@ -109,7 +115,7 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input1, input2):
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         if input1.shape[-1] != self.in1_features or input2.shape[-1] != self.in2_features:
             raise RuntimeError(
                 f"Bilinear(in1_features={self.in1_features}, in2_features={self.in2_features}) got "
@@ -132,12 +138,12 @@ class Flatten(Module):
         - Output: ``(*, S_start·...·S_end, *)``.
     """
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -152,12 +158,12 @@ class Unflatten(Module):
         - Output: ``(*, U₁, ..., U_n, *)``, U = unflattened_size.
     """
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         self.dim = dim
         self.unflattened_size = tuple(unflattened_size)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         sizes = tuple(self.unflattened_size)
         dim = self.dim if self.dim >= 0 else self.dim + input.ndim
         if 0 <= dim < input.ndim and -1 not in sizes and math.prod(sizes) != input.shape[dim]:

@@ -8,6 +8,7 @@ simply by assigning them as attributes. From that registry come ``parameters()``
 """
 
 from collections import OrderedDict, namedtuple
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ class Module:
 
     training: bool
 
-    def __init__(self):
+    def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
         d["_parameters"] = OrderedDict()
@@ -130,7 +131,7 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):

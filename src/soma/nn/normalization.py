@@ -7,9 +7,12 @@ During training it also keeps running averages of μ and σ² (buffers
 PyTorch's state_dict), which ``eval()`` mode uses instead of the batch's statistics.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from soma._errors import ShapeError, check_same_dtype
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, empty_parameter
 from soma.ops.normalization import batch_norm, group_norm, layer_norm
 from soma.tensor import Tensor
@@ -31,10 +34,11 @@ class _BatchNorm(Module):
             statistics are used in eval mode too.
     """
 
-    _dims = ()
+    _dims: tuple[int, ...] = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: DeviceLike | None = None, dtype: DTypeLike | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
         self.num_features = num_features
@@ -80,7 +84,7 @@ class _BatchNorm(Module):
                 f"{tuple(input.shape)}: expected {expected}"
             )
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         check_same_dtype(type(self).__name__, input=input, weight=self.weight, running_mean=self.running_mean)
         if self.training and input.numel() == self.num_features:
@@ -160,8 +164,8 @@ class LayerNorm(Module):
         - Output: the input's shape.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
-                 dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -180,7 +184,7 @@ class LayerNorm(Module):
         if self.bias is not None:
             self.bias._array[...] = 0
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         n = len(self.normalized_shape)
         if tuple(input.shape[input.ndim - n:]) != self.normalized_shape or input.ndim < n:
             raise RuntimeError(
@@ -203,7 +207,8 @@ class GroupNorm(Module):
         - Output: the input's shape.
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
@@ -216,7 +221,7 @@ class GroupNorm(Module):
         self.register_parameter("bias", empty_parameter(num_channels, dtype, "GroupNorm", fill=0)
                                 if affine and bias else None)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise RuntimeError(
                 f"GroupNorm(num_channels={self.num_channels}) got input of shape {tuple(input.shape)}"

@@ -5,6 +5,7 @@ mean (see notes 004, "What is a Pooling Layer?"). It has no parameters; it halve
 the map with the usual 2×2 window and stride 2 (24×24×6 → 12×12×6 in LeNet).
 """
 
+from soma.nn.common_types import _size_any_t
 from soma.nn.module import Module
 from soma.ops.pooling import (
     adaptive_avg_pool1d,
@@ -14,12 +15,14 @@ from soma.ops.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from soma.tensor import Tensor
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
 
 
 class _MaxPoolNd(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    def __init__(self, kernel_size: _size_any_t, stride: _size_any_t | None = None, padding: _size_any_t = 0,
+                 dilation: _size_any_t = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -47,7 +50,7 @@ class MaxPool2d(_MaxPoolNd):
         (1, 6, 12, 12)
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
@@ -60,13 +63,14 @@ class MaxPool1d(_MaxPoolNd):
         - Output: ``(N, C, L_out)`` or ``(C, L_out)``, L_out = ⌊(L + 2p − d·(k − 1) − 1)/s⌋ + 1 (⌈⌉ with ``ceil_mode``).
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
 
 class _AvgPoolNd(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    def __init__(self, kernel_size: _size_any_t, stride: _size_any_t | None = None, padding: _size_any_t = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -90,12 +94,12 @@ class AvgPool2d(_AvgPoolNd):
         (1, 1, 2, 2)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
+    def __init__(self, kernel_size: _size_any_t, stride: _size_any_t | None = None, padding: _size_any_t = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
 
@@ -108,7 +112,7 @@ class AvgPool1d(_AvgPoolNd):
         - Output: ``(N, C, L_out)`` or ``(C, L_out)``, L_out = ⌊(L + 2p − (k − 1) − 1)/s⌋ + 1 (⌈⌉ with ``ceil_mode``).
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad)
 
@@ -126,11 +130,11 @@ class AdaptiveAvgPool2d(Module):
         (2, 64, 1, 1)
     """
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: _size_any_t) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self):
@@ -145,5 +149,5 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
         - Output: ``(N, C, output_size)`` or ``(C, output_size)``.
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool1d(input, self.output_size)

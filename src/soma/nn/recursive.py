@@ -18,9 +18,11 @@ Trees are nested tuples: a leaf is a token id (an int), a parent is a pair ``(le
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.linear import Linear
 from soma.nn.module import Module
 from soma.nn.sparse import Embedding
@@ -113,7 +115,8 @@ class RecursiveNN(Module):
         ((2, 8), (10, 8))
     """
 
-    def __init__(self, hidden_size, num_embeddings=None, nonlinearity="tanh", bias=True, device=None, dtype=None):
+    def __init__(self, hidden_size: int, num_embeddings: int | None = None, nonlinearity: str = "tanh",
+                 bias: bool = True, device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RecursiveNN: unknown nonlinearity {nonlinearity!r} (choose 'tanh' or 'relu')")
@@ -124,7 +127,7 @@ class RecursiveNN(Module):
     def _activate(self, z):
         return tanh(z) if self.nonlinearity == "tanh" else z.relu()
 
-    def forward(self, batch, leaves=None):
+    def forward(self, batch: Any, leaves: Tensor | None = None) -> tuple[Tensor, Tensor]:
         if not isinstance(batch, TreeBatch):
             batch = TreeBatch.from_trees(batch)
         if leaves is None:

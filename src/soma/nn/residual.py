@@ -9,11 +9,13 @@ so deep stacks of blocks still receive a usable gradient.
 """
 
 from soma.nn.activation import ReLU
+from soma.nn.common_types import DTypeLike, _size_any_t
 from soma.nn.container import Sequential
 from soma.nn.conv import Conv2d
 from soma.nn.module import Module
 from soma.nn.normalization import BatchNorm2d
 from soma.ops.pointwise import relu
+from soma.tensor import Tensor
 
 __all__ = ["ResidualBlock"]
 
@@ -47,7 +49,8 @@ class ResidualBlock(Module):
         (2, 32, 4, 4)
     """
 
-    def __init__(self, in_channels, out_channels=None, stride=1, batch_norm=True, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int | None = None, stride: _size_any_t = 1,
+                 batch_norm: bool = True, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
@@ -62,12 +65,13 @@ class ResidualBlock(Module):
             conv(in_channels, out_channels, 3, stride, 1), *norm(out_channels), ReLU(),
             conv(out_channels, out_channels, 3, 1, 1), *norm(out_channels),
         )
+        self.shortcut: Sequential | None
         if stride != 1 or in_channels != out_channels:
             self.shortcut = Sequential(conv(in_channels, out_channels, 1, stride, 0), *norm(out_channels))
         else:
             self.shortcut = None
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise RuntimeError(
                 f"ResidualBlock(in_channels={self.in_channels}) got input of shape {tuple(x.shape)}: "

@@ -4,11 +4,15 @@ LayerNorm without the mean: it keeps the rescaling (what stabilizes training) an
 re-centering and β, one reduction fewer per position; used by most recent Transformers.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from soma._device import resolve
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, Parameter
 from soma.ops.normalization import rms_norm
+from soma.tensor import Tensor
 
 __all__ = ["RMSNorm"]
 
@@ -30,7 +34,8 @@ class RMSNorm(Module):
         (2, 5, 16)
     """
 
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None, elementwise_affine: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         resolve(device, "RMSNorm")
         if isinstance(normalized_shape, int):
@@ -46,7 +51,7 @@ class RMSNorm(Module):
         if self.weight is not None:
             self.weight._array[...] = 1
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         n = len(self.normalized_shape)
         if x.ndim < n or tuple(x.shape[x.ndim - n:]) != self.normalized_shape:
             raise RuntimeError(f"RMSNorm(normalized_shape={self.normalized_shape}) got input of shape "

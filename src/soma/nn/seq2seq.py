@@ -20,10 +20,12 @@ two-direction one (Keras's wrapper), for models built from separate layers.
 """
 
 import copy
+from typing import Any
 
 import numpy as np
 
 from soma.autograd.function import no_grad
+from soma.nn.common_types import DTypeLike
 from soma.nn.linear import Linear
 from soma.nn.module import Module
 from soma.nn.rnn import GRU, LSTM, RNNBase
@@ -48,13 +50,14 @@ class AdditiveAttention(Module):
         returns context ``(N, K)`` / ``(N, T, K)`` and weights ``(N, S)`` / ``(N, T, S)``.
     """
 
-    def __init__(self, query_size, key_size, hidden_size, dtype=None):
+    def __init__(self, query_size: int, key_size: int, hidden_size: int, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.query_proj = Linear(query_size, hidden_size, bias=False, dtype=dtype)
         self.key_proj = Linear(key_size, hidden_size, bias=True, dtype=dtype)
         self.v = Linear(hidden_size, 1, bias=False, dtype=dtype)
 
-    def forward(self, query, keys, mask=None, projected_keys=None):
+    def forward(self, query: Tensor, keys: Tensor, mask: Tensor | None = None,
+                projected_keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``projected_keys``: W_k h_j + b computed once for a whole decoding (they do not change with t)."""
         single = query.ndim == 2
         q = self.query_proj(query.unsqueeze(1) if single else query)  # (N, T, A)
@@ -73,7 +76,7 @@ class LuongAttention(Module):
     Shape: as :class:`AdditiveAttention` (``score="dot"`` needs query and key of one size).
     """
 
-    def __init__(self, query_size, key_size, score="general", dtype=None):
+    def __init__(self, query_size: int, key_size: int, score: str = "general", dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if score not in ("dot", "general"):
             raise ValueError(f"LuongAttention: score must be 'dot' or 'general', got {score!r}")
@@ -82,7 +85,7 @@ class LuongAttention(Module):
         self.score = score
         self.weight = Linear(key_size, query_size, bias=False, dtype=dtype) if score == "general" else None
 
-    def forward(self, query, keys, mask=None):
+    def forward(self, query: Tensor, keys: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         single = query.ndim == 2
         q = query.unsqueeze(1) if single else query
         k = keys if self.weight is None else self.weight(keys)  # W_a h_j, so that qᵀ(W_a h_j)
@@ -119,18 +122,9 @@ class Seq2Seq(Module):
         >>> model.greedy_decode(src, max_len=5)      # (N, 5) token ids
     """
 
-    def __init__(
-        self,
-        src_vocab_size,
-        tgt_vocab_size,
-        embedding_dim=32,
-        hidden_size=64,
-        num_layers=1,
-        rnn=GRU,
-        sos_index=0,
-        attention=None,
-        dtype=None,
-    ):
+    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, embedding_dim: int = 32, hidden_size: int = 64,
+                 num_layers: int = 1, rnn: type[GRU] | type[LSTM] = GRU, sos_index: int = 0, attention: Any = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if rnn not in (GRU, LSTM) and not (isinstance(rnn, type) and issubclass(rnn, RNNBase)):
             raise TypeError(f"Seq2Seq: rnn must be a recurrent layer class (nn.GRU, nn.LSTM), got {rnn!r}")
@@ -142,6 +136,7 @@ class Seq2Seq(Module):
         self.encoder = rnn(embedding_dim, hidden_size, num_layers, batch_first=True, dtype=dtype)
         fed = hidden_size if attention == "additive" else 0  # Bahdanau feeds c_t to the decoder RNN
         self.decoder = rnn(embedding_dim + fed, hidden_size, num_layers, batch_first=True, dtype=dtype)
+        self.attention: AdditiveAttention | LuongAttention
         if attention == "additive":
             self.attention = AdditiveAttention(hidden_size, hidden_size, hidden_size, dtype=dtype)
         elif attention is not None:
@@ -183,7 +178,7 @@ class Seq2Seq(Module):
         context, weights = self.attention(output[:, 0], memory)
         return self._read(output[:, 0], context), state, weights
 
-    def forward(self, src, tgt, teacher_forcing_ratio=1.0):
+    def forward(self, src: Tensor, tgt: Tensor, teacher_forcing_ratio: float = 1.0) -> Tensor:
         """Logits for every target position, feeding the true previous token with probability
         ``teacher_forcing_ratio`` (drawn per step from soma's generator), else the prediction."""
         memory, state = self._encode(src)
@@ -248,7 +243,7 @@ class Bidirectional(Module):
         >>> output, (state_fwd, state_bwd) = bi(soma.randn(4, 10, 8))   # output (4, 10, 32)
     """
 
-    def __init__(self, layer, merge_mode="concat"):
+    def __init__(self, layer: Module, merge_mode: str = "concat") -> None:
         super().__init__()
         if merge_mode not in ("concat", "sum", "mul", "ave"):
             raise ValueError(f"Bidirectional: merge_mode must be concat, sum, mul or ave, got {merge_mode!r}")
@@ -260,7 +255,7 @@ class Bidirectional(Module):
         if hasattr(self.backward_layer, "reset_parameters"):
             self.backward_layer.reset_parameters()
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
         time_dim = 1 if getattr(self.forward_layer, "batch_first", False) else 0
         hx_f, hx_b = (None, None) if hx is None else hx
         out_f, state_f = self.forward_layer(input, hx_f)

@@ -4,8 +4,10 @@ import numpy as np
 
 from soma._device import resolve
 from soma.nn import init
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, Parameter, empty_parameter
 from soma.ops.linear import embedding
+from soma.tensor import Tensor
 
 __all__ = ["Embedding"]
 
@@ -33,9 +35,10 @@ class Embedding(Module):
         (1, 3, 3)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False,
-                 device=None, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -68,7 +71,7 @@ class Embedding(Module):
         if self.padding_idx is not None:
             self.weight._array[self.padding_idx] = 0
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 

@@ -17,11 +17,14 @@ position a vector to add to the inputs.
 
 import copy
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from soma._device import resolve
 from soma.nn.attention import MultiheadAttention
+from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.container import ModuleList
 from soma.nn.dropout import Dropout
 from soma.nn.init import xavier_uniform_
@@ -122,8 +125,10 @@ class TransformerEncoderLayer(_TransformerLayer):
         (2, 10, 32)
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu, layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = relu, layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         resolve(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
@@ -131,7 +136,8 @@ class TransformerEncoderLayer(_TransformerLayer):
         self.norm_first = norm_first
         self._feed_forward_parts(d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias, dtype, 2)
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                is_causal: bool = False) -> Tensor:
         self._check_input(src, "src")
         x = src
         if self.norm_first:
@@ -152,8 +158,10 @@ class TransformerDecoderLayer(_TransformerLayer):
         output as tgt.
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu, layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = relu, layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         resolve(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
@@ -168,8 +176,9 @@ class TransformerDecoderLayer(_TransformerLayer):
                                 is_causal=is_causal, need_weights=False)[0]
         return self.dropout2(x)
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None, memory_key_padding_mask: Tensor | None = None,
+                tgt_is_causal: bool = False, memory_is_causal: bool = False) -> Tensor:
         self._check_input(tgt, "tgt")
         self._check_input(memory, "memory")
         x = tgt
@@ -196,13 +205,15 @@ class TransformerEncoder(Module):
     Shape: as :class:`TransformerEncoderLayer`.
     """
 
-    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers, "TransformerEncoder")
         self.num_layers, self.norm = num_layers, norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
-    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                is_causal: bool | None = None) -> Tensor:
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
         out = src
@@ -217,13 +228,14 @@ class TransformerDecoder(Module):
     Shape: as :class:`TransformerDecoderLayer`.
     """
 
-    def __init__(self, decoder_layer, num_layers, norm=None):
+    def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers, "TransformerDecoder")
         self.num_layers, self.norm = num_layers, norm
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None, memory_key_padding_mask: Tensor | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
         batch_first = self.layers[0].self_attn.batch_first
         tgt_is_causal = _is_causal_mask(tgt_mask, tgt_is_causal, _seq_len(tgt, batch_first))
         out = tgt
@@ -252,12 +264,14 @@ class Transformer(Module):
         (2, 7, 32)
     """
 
-    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
-                 dropout=0.1, activation=relu, custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation: str | Callable[[Tensor], Tensor] = relu,
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         resolve(device, type(self).__name__)
-        common = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+        common: dict[str, Any] = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
                       layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first, bias=bias,
                       dtype=dtype)
         if custom_encoder is not None:
@@ -277,9 +291,11 @@ class Transformer(Module):
 
     generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
 
-    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
-                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
-                memory_is_causal=False):
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None, memory_key_padding_mask: Tensor | None = None,
+                src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
         batch = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[batch] != tgt.shape[batch]:
             raise RuntimeError(f"Transformer: the batch number of src and tgt must be equal, got src "
@@ -320,13 +336,14 @@ class PositionalEncoding(Module):
         input ``(L, N, d_model)``, or ``(N, L, d_model)`` with batch_first; output the same.
     """
 
-    def __init__(self, d_model, max_len=5000, dropout=0.0, batch_first=False, base=10000.0, dtype=None):
+    def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0, batch_first: bool = False,
+                 base: float = 10000.0, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
         self.dropout = Dropout(dropout)
         self.register_buffer("pe", sinusoidal_positional_encoding(max_len, d_model, base, dtype), persistent=False)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         length = _seq_len(x, self.batch_first)
         if x.shape[-1] != self.d_model or length > self.max_len:
             raise RuntimeError(f"PositionalEncoding(d_model={self.d_model}, max_len={self.max_len}) got input of "

@@ -1,8 +1,10 @@
 """Resizing layers: Upsample (every F.interpolate mode), UpsamplingNearest2d, UpsamplingBilinear2d,
 PixelShuffle and PixelUnshuffle (decoders, super-resolution, feature pyramids)."""
 
+from soma.nn.common_types import _ratio_any_t, _size_any_t
 from soma.nn.module import Module
 from soma.ops.interpolate import interpolate, pixel_shuffle, pixel_unshuffle
+from soma.tensor import Tensor
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
@@ -28,13 +30,13 @@ class Upsample(Module):
         (1, 3, 8, 8)
     """
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    def __init__(self, size: _size_any_t | None = None, scale_factor: _ratio_any_t | None = None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                            self.recompute_scale_factor)
 
@@ -51,7 +53,7 @@ class UpsamplingNearest2d(Upsample):
         - Output: ``(N, C, H_out, W_out)``: ``size``, or ⌊H·scale_factor⌋ × ⌊W·scale_factor⌋.
     """
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(self, size: _size_any_t | None = None, scale_factor: _ratio_any_t | None = None) -> None:
         super().__init__(size, scale_factor, "nearest")
 
 
@@ -63,7 +65,7 @@ class UpsamplingBilinear2d(Upsample):
         - Output: ``(N, C, H_out, W_out)``: ``size``, or ⌊H·scale_factor⌋ × ⌊W·scale_factor⌋.
     """
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(self, size: _size_any_t | None = None, scale_factor: _ratio_any_t | None = None) -> None:
         super().__init__(size, scale_factor, "bilinear", align_corners=True)
 
 
@@ -82,11 +84,11 @@ class PixelShuffle(Module):
         (1, 1, 12, 12)
     """
 
-    def __init__(self, upscale_factor):
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
@@ -102,11 +104,11 @@ class PixelUnshuffle(Module):
     Shape: (*, C, H·r, W·r) → (*, C·r², H, W).
     """
 
-    def __init__(self, downscale_factor):
+    def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self):

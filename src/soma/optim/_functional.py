@@ -1,8 +1,11 @@
 """Small helpers shared by the optimizers: PyTorch's lerp, float32 scalar state, unsupported flags."""
 
+from typing import Any
+
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.nn.common_types import LossClosure
 from soma.optim.optimizer import Optimizer, grads_of
 
 __all__ = ["lerp_", "as_float32", "reject_flags", "lr_of", "ElementwiseOptimizer", "decay_gradient"]
@@ -52,7 +55,7 @@ class ElementwiseOptimizer(Optimizer):
     under ``maximize``). ``step`` counts the updates; PyTorch saves it as a float32 0-d tensor.
     """
 
-    def step(self, closure=None):
+    def step(self, closure: LossClosure | None = None) -> Any:
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:

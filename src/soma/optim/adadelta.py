@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lr_of, reject_flags
 from soma.optim.optimizer import check_range
+from soma.tensor import Tensor
 
 __all__ = ["Adadelta"]
 
@@ -29,8 +31,9 @@ class Adadelta(ElementwiseOptimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
-                 maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
         check_range("learning rate", lr, owner="Adadelta")
         check_range("rho value", rho, 0.0, 1.0, high_open=False, owner="Adadelta")
         check_range("epsilon value", eps, owner="Adadelta")

@@ -1,10 +1,14 @@
 """Adagrad: each parameter's step shrinks with the sum of its squared gradients (notes 002)."""
 
+from typing import Any
+
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.nn.common_types import LossClosure, ParamsT
 from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
+from soma.tensor import Tensor
 
 __all__ = ["Adagrad"]
 
@@ -30,8 +34,9 @@ class Adagrad(Optimizer):
         foreach, fused, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         reject_flags("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
         check_range("learning rate", lr, owner="Adagrad")
         check_range("lr_decay value", lr_decay, owner="Adagrad")
@@ -49,7 +54,7 @@ class Adagrad(Optimizer):
                     "sum": np.full_like(param._array, hyper(group, "initial_accumulator_value")),
                 }
 
-    def step(self, closure=None):
+    def step(self, closure: LossClosure | None = None) -> Any:
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:

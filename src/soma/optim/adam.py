@@ -1,10 +1,12 @@
 """Adam and AdamW: momentum on the gradient and per-parameter step sizes from its squares."""
 
 import math
+from typing import Any
 
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.nn.common_types import LossClosure, ParamsT
 from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
 from soma.tensor import Tensor
@@ -40,8 +42,10 @@ class Adam(Optimizer):
 
     _decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
         name = type(self).__name__
         reject_flags(name, foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused)
         check_range("learning rate", lr, owner=name)
@@ -54,7 +58,7 @@ class Adam(Optimizer):
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: LossClosure | None = None) -> Any:
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:
@@ -103,6 +107,6 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 **kwargs):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, **kwargs: Any) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)

@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lerp_, lr_of, reject_flags
 from soma.optim.optimizer import check_range
+from soma.tensor import Tensor
 
 __all__ = ["Adamax"]
 
@@ -34,8 +36,9 @@ class Adamax(ElementwiseOptimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
         check_betas("Adamax", lr, betas, eps, weight_decay)
         reject_flags("Adamax", foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,

@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, as_float32, decay_gradient, lr_of, reject_flags
 from soma.optim.optimizer import check_range
+from soma.tensor import Tensor
 
 __all__ = ["ASGD"]
 
@@ -33,8 +35,9 @@ class ASGD(ElementwiseOptimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
-                 maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
         check_range("learning rate", lr, owner="ASGD")
         check_range("weight_decay value", weight_decay, owner="ASGD")
         reject_flags("ASGD", foreach=foreach, capturable=capturable, differentiable=differentiable)

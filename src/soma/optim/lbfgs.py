@@ -1,8 +1,11 @@
 """L-BFGS: a quasi-Newton method that builds an inverse-Hessian estimate from the last few steps."""
 
+from typing import Any
+
 import numpy as np
 
 from soma.autograd.function import enable_grad, mark_dirty, no_grad
+from soma.nn.common_types import LossClosure, ParamsT
 from soma.optim._functional import lr_of
 from soma.optim.optimizer import Optimizer, check_range
 from soma.tensor import Tensor
@@ -137,8 +140,9 @@ class LBFGS(Optimizer):
         line_search_fn: None or ``"strong_wolfe"``.
     """
 
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
-                 history_size=100, line_search_fn=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1, max_iter: int = 20, max_eval: int | None = None,
+                 tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
         check_range("learning rate", lr, owner="LBFGS")
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
@@ -209,7 +213,7 @@ class LBFGS(Optimizer):
             r += (al[i] - dirs[i].dot(r) * ro[i]) * steps[i]
         return r
 
-    def step(self, closure):
+    def step(self, closure: LossClosure) -> Any:  # type: ignore[override]  # LBFGS needs a closure
         group = self.param_groups[0]
         lr, max_iter, max_eval = lr_of(group), group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]

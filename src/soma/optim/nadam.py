@@ -2,9 +2,11 @@
 
 import numpy as np
 
+from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, as_float32, decay_gradient, lerp_, lr_of, reject_flags
 from soma.optim.adamax import check_betas
 from soma.optim.optimizer import check_range
+from soma.tensor import Tensor
 
 __all__ = ["NAdam"]
 
@@ -31,9 +33,10 @@ class NAdam(ElementwiseOptimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
         check_betas("NAdam", lr, betas, eps, weight_decay)
         check_range("momentum_decay value", momentum_decay, owner="NAdam")
         reject_flags("NAdam", foreach=foreach, capturable=capturable, differentiable=differentiable)

@@ -13,9 +13,11 @@ count the parameters across groups in order.
 
 import numbers
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
+from soma.nn.common_types import LossClosure, ParamsT
 from soma.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -60,10 +62,10 @@ class Optimizer:
         defaults: the hyper-parameters groups do not set.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state = defaultdict(dict)
-        self.param_groups = []
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params argument given to the optimizer should be an iterable "
@@ -121,7 +123,7 @@ class Optimizer:
                 elif param.grad is not None:
                     param.grad._array[...] = 0
 
-    def step(self, closure=None):
+    def step(self, closure: LossClosure | None = None) -> Any:
         raise NotImplementedError
 
     def _closure_loss(self, closure):

@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 
+from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lerp_, lr_of, reject_flags
 from soma.optim.adamax import check_betas
+from soma.tensor import Tensor
 
 __all__ = ["RAdam"]
 
@@ -31,8 +33,10 @@ class RAdam(ElementwiseOptimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
-                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         check_betas("RAdam", lr, betas, eps, weight_decay)
         reject_flags("RAdam", foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,

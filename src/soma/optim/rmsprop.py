@@ -1,10 +1,14 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients (notes 002)."""
 
+from typing import Any
+
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.nn.common_types import LossClosure, ParamsT
 from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
+from soma.tensor import Tensor
 
 __all__ = ["RMSprop"]
 
@@ -27,8 +31,9 @@ class RMSprop(Optimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         reject_flags("RMSprop", foreach=foreach, capturable=capturable, differentiable=differentiable)
         check_range("learning rate", lr, owner="RMSprop")
         check_range("epsilon value", eps, owner="RMSprop")
@@ -40,7 +45,7 @@ class RMSprop(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: LossClosure | None = None) -> Any:
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:

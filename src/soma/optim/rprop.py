@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, lr_of, reject_flags
 from soma.optim.optimizer import check_range
+from soma.tensor import Tensor
 
 __all__ = ["Rprop"]
 
@@ -29,8 +31,9 @@ class Rprop(ElementwiseOptimizer):
         foreach, capturable, differentiable: PyTorch's implementation switches; only the defaults.
     """
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
-                 maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False) -> None:
         check_range("learning rate", lr, owner="Rprop")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Rprop: invalid eta values {etas[0]}, {etas[1]}: expected 0 < etaminus < 1 < etaplus")

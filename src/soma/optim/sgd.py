@@ -1,10 +1,14 @@
 """SGD: gradient descent with optional momentum, dampening, Nesterov momentum and weight decay."""
 
+from typing import Any
+
 import numpy as np
 
 from soma.autograd.function import mark_dirty
+from soma.nn.common_types import LossClosure, ParamsT
 from soma.optim._functional import reject_flags
 from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper, required
+from soma.tensor import Tensor
 
 __all__ = ["SGD"]
 
@@ -42,8 +46,9 @@ class SGD(Optimizer):
         >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         reject_flags("SGD", foreach=foreach, differentiable=differentiable, fused=fused)
         if lr is not required:
             check_range("learning rate", lr, owner="SGD")
@@ -56,7 +61,7 @@ class SGD(Optimizer):
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: LossClosure | None = None) -> Any:
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:

@@ -21,10 +21,14 @@ Example:
 
 import sys
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from soma.autograd import no_grad
+from soma.nn.module import Module
+from soma.optim.optimizer import Optimizer
 from soma.tensor import Tensor
 from soma.train import checkpoint, distributed
 from soma.train._interrupt import graceful_interrupt
@@ -79,18 +83,20 @@ class Trainer:
     Ctrl-C aborts at once with ``KeyboardInterrupt``.
     """
 
-    def __init__(self, model, loss_fn, optimizer, metrics=None, callbacks=None, verbose=1):
+    def __init__(self, model: Module, loss_fn: Callable[..., Tensor], optimizer: Optimizer,
+                 metrics: Sequence[Any] | None = None, callbacks: Sequence[Any] | None = None,
+                 verbose: int = 1) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.metrics = _metric_names(metrics)
         self.callbacks = list(callbacks or [])
         self.verbose = verbose
         self.history = History()
         self.stop_training = False
-        self.params = {}
+        self.params: dict[str, Any] = {}
         self.epoch = 0  # epochs completed
         self.interrupted = False
         self._active = list(self.callbacks)  # the user's callbacks of the current fit
-        self._pending_states = {}  # checkpointed callback states no callback has claimed yet
+        self._pending_states: dict[str, Any] = {}  # checkpointed callback states no callback has claimed yet
 
     # ------------------------------------------------------------------ data in
     def _dtype(self):
@@ -170,20 +176,9 @@ class Trainer:
         y_score = distributed.gather_rows(np.concatenate(outputs))
         return {prefix + name: float(fn(y_true, y_score)) for name, fn in self.metrics.items()}
 
-    def fit(
-        self,
-        x,
-        y=None,
-        *,
-        epochs=1,
-        batch_size=32,
-        shuffle=True,
-        validation_data=None,
-        validation_split=0.0,
-        callbacks=None,
-        verbose=None,
-        initial_epoch=0,
-    ):
+    def fit(self, x: Any, y: Any = None, *, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
+            validation_data: Any = None, validation_split: float = 0.0, callbacks: Sequence[Any] | None = None,
+            verbose: int | None = None, initial_epoch: int = 0) -> Any:
         """Train for epochs ``initial_epoch .. epochs-1``; returns the :class:`History`.
 
         Args:
@@ -321,7 +316,7 @@ class Trainer:
         groups = getattr(self.optimizer, "param_groups", None)
         return float(groups[0]["lr"]) if groups else None
 
-    def evaluate(self, x, y=None, *, batch_size=256, prefix=""):
+    def evaluate(self, x: Any, y: Any = None, *, batch_size: int = 256, prefix: str = "") -> dict[str, float]:
         """The loss (mean over samples) and every metric on ``x, y``, in eval mode without grad."""
         loader = distributed.shard_loader(self._loader(x, y, batch_size, False), train=False)
         was_training = self.model.training
@@ -345,7 +340,7 @@ class Trainer:
             raise ValueError("evaluate: the data is empty")
         return {prefix + "loss": total / count, **self._metrics(targets, outputs, prefix)}
 
-    def predict(self, x, *, batch_size=256):
+    def predict(self, x: Any, *, batch_size: int = 256) -> Tensor:
         """The model's outputs for every sample of ``x`` (array, tensor, Dataset or DataLoader)."""
         if isinstance(x, DataLoader):
             loader = x

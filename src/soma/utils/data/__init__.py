@@ -41,6 +41,9 @@ from soma.utils.sampler import (
     SubsetRandomSampler,
     _generator,
 )
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from soma.nn.common_types import Generator, TensorLike
 
 __all__ = [
     "Dataset",
@@ -63,17 +66,20 @@ __all__ = [
 class Dataset:
     """A map-style data set: subclasses define ``__getitem__(index)`` and ``__len__()``."""
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __add__(self, other):
+    def __add__(self, other: "Dataset") -> "ConcatDataset":
         return ConcatDataset([self, other])
+
+    if TYPE_CHECKING:  # for the checker only: a Dataset without __len__ stays unsized, as in PyTorch
+        def __len__(self) -> int: ...
 
 
 class IterableDataset(Dataset):
     """A stream of samples: subclasses define ``__iter__`` (no indexing, no shuffling)."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
@@ -90,25 +96,25 @@ class TensorDataset(Dataset):
         ((4,), 100)
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: TensorLike) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        tensors = tuple(
+        wrapped = tuple(
             t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), False) for t in tensors
         )
-        lengths = [t.shape[0] if t.ndim else None for t in tensors]
+        lengths = [t.shape[0] if t.ndim else None for t in wrapped]
         if None in lengths or len(set(lengths)) != 1:
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            shapes = ", ".join(str(tuple(t.shape)) for t in wrapped)
             raise ValueError(
                 f"TensorDataset: size mismatch between tensors: every tensor needs the same "
                 f"number of samples along dimension 0, got shapes {shapes}"
             )
-        self.tensors = tensors
+        self.tensors = wrapped
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return tuple(Tensor._make(t._array[index], False) for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
     def _fetch_batch(self, indices):
@@ -120,15 +126,15 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``: ``subset[i] = dataset[indices[i]]``."""
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset, self.indices = dataset, list(indices)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, list):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
     def _fetch_batch(self, indices):
@@ -141,7 +147,7 @@ class Subset(Dataset):
 class ConcatDataset(Dataset):
     """Several data sets one after another (``ds1 + ds2``)."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
@@ -150,10 +156,10 @@ class ConcatDataset(Dataset):
                 raise TypeError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         if index < 0:
             if -index > len(self):
                 raise IndexError("absolute value of index should not exceed dataset length")
@@ -163,7 +169,7 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - start]
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset: Dataset, lengths: Sequence[float], generator: Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths.
 
     Args:
@@ -231,27 +237,13 @@ class DataLoader:
     vectorized index per batch; the batches are the same as sample by sample.
     """
 
-    def __init__(
-        self,
-        dataset,
-        batch_size=1,
-        shuffle=None,
-        sampler=None,
-        batch_sampler=None,
-        num_workers=0,
-        collate_fn=None,
-        pin_memory=False,
-        drop_last=False,
-        timeout=0,
-        worker_init_fn=None,
-        multiprocessing_context=None,
-        generator=None,
-        *,
-        prefetch_factor=None,
-        persistent_workers=False,
-        pin_memory_device="",
-        in_order=True,
-    ):
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | Iterable[Any] | None = None, batch_sampler: Iterable[list[int]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True) -> None:
         self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context)
         self.dataset = dataset
         self.num_workers, self.timeout, self.worker_init_fn = num_workers, timeout, worker_init_fn
@@ -294,8 +286,8 @@ class DataLoader:
         if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_size = batch_size
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
+        self.sampler: Any = sampler
+        self.batch_sampler: Any = batch_sampler
         self._auto_collation = batch_sampler is not None or (
             self._iterable and batch_size is not None
         )
@@ -323,7 +315,7 @@ class DataLoader:
             raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
                              f"but got num_workers={num_workers}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         if self.timeout:
             raise AssertionError(f"DataLoader: timeout={self.timeout} applies to worker processes only; "
                                  "loading in the calling process requires timeout == 0")
@@ -364,7 +356,7 @@ class DataLoader:
         if batch and not self.drop_last:
             yield self.collate_fn(batch)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._iterable:
             n = len(self.dataset)  # TypeError if the stream has no length, as in PyTorch
             if self.batch_size is None:
