@@ -118,6 +118,35 @@ def test_workspace_returns_to_pool_after_backward():
     assert any(a is gates for a in POOL.free.get((gates.shape, gates.dtype), []))
 
 
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_pooled_workspace_never_shared_between_live_graphs(mode):
+    """Two graphs alive at once (and one backward twice with retain_graph) get the gradients of each alone."""
+    module = MODULES[mode](input_size=I, hidden_size=H, dtype=np.float64)
+    xs = [np.random.default_rng(seed).standard_normal((T, B, I)) for seed in (0, 1)]
+
+    def grads(x, twice=False):
+        x = soma.tensor(x, requires_grad=True)
+        module.zero_grad()
+        loss = module(x)[0].square().sum()
+        loss.backward(retain_graph=twice)
+        if twice:
+            loss.backward()
+        return x.grad.numpy(), module.weight_hh_l0.grad.numpy()
+
+    alone = [grads(x) for x in xs]
+    module.zero_grad()
+    inputs = [soma.tensor(x, requires_grad=True) for x in xs]
+    losses = [module(x)[0].square().sum() for x in inputs]  # both forwards before either backward
+    for loss in losses[::-1]:
+        loss.backward()
+    for x, (dx, _) in zip(inputs, alone, strict=True):
+        np.testing.assert_allclose(x.grad.numpy(), dx, rtol=1e-12)
+    np.testing.assert_allclose(module.weight_hh_l0.grad.numpy(), alone[0][1] + alone[1][1], rtol=1e-10)
+    dx2, dw2 = grads(xs[0], twice=True)
+    np.testing.assert_allclose(dx2, 2 * alone[0][0], rtol=1e-12)
+    np.testing.assert_allclose(dw2, 2 * alone[0][1], rtol=1e-12)
+
+
 # ------------------------------------------------------------------ higher order
 def _leaf(shape, seed):
     return soma.tensor(np.random.default_rng(seed).standard_normal(shape) * 0.5, requires_grad=True)
