@@ -195,40 +195,68 @@ class Trainer:
             initial_epoch: the epoch to start from, e.g. the ``epoch`` a checkpoint returned.
         """
         _check_fit_arguments(epochs, initial_epoch, batch_size, x)
+        train_loader, val_loader = self._fit_loaders(x, y, batch_size, shuffle, validation_data, validation_split)
+        verbose = self.verbose if verbose is None else verbose
+        callbacks = self._fit_callbacks(callbacks, verbose)
+        try:
+            steps = len(train_loader)
+        except TypeError:
+            steps = None
+        self.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
+        self.stop_training, self.interrupted = False, False
+        self._step = 0
+        epoch = self._run_epochs(callbacks, train_loader, val_loader, initial_epoch, epochs)
+        if self.interrupted:
+            saved = [c.last_saved for c in self._active if getattr(c, "last_saved", None)]
+            print(
+                f"interrupted at epoch {epoch + 1}, step {self._step}; "
+                f"last checkpoint: {saved[-1] if saved else 'none'}",
+                file=sys.stderr,
+                flush=True,
+            )
+        return self.history
+
+    def _fit_loaders(self, x, y, batch_size, shuffle, validation_data, validation_split):
+        """fit's training loader (sharded over ranks) and validation loader (or None)."""
         if validation_split:
-            if validation_data is not None:
-                raise ValueError("give validation_data or validation_split, not both")
-            if isinstance(x, (DataLoader, IterableDataset)):
-                raise ValueError(
-                    "validation_split needs arrays or a Dataset; "
-                    "with a DataLoader pass validation_data"
-                )
-            if not 0 < validation_split < 1:
-                raise ValueError(
-                    f"validation_split must be between 0 and 1, got {validation_split}"
-                )
-            dataset = self._dataset(x, y)
-            n_train = len(dataset) - int(np.ceil(validation_split * len(dataset)))
-            if n_train <= 0:
-                raise ValueError(
-                    f"fit: validation_split={validation_split} leaves {max(n_train, 0)} of the "
-                    f"{len(dataset)} samples for training; use a smaller split or more data"
-                )
-            validation_data = Subset(dataset, range(n_train, len(dataset)))
-            x, y = Subset(dataset, range(n_train)), None
+            x, y, validation_data = self._split_validation(x, y, validation_data, validation_split)
         if not isinstance(x, DataLoader):
             x, y = self._dataset(x, y), None
         _check_not_empty(x.dataset if isinstance(x, DataLoader) else x)
         train_loader = distributed.shard_loader(self._loader(x, y, batch_size, shuffle))
-        val_loader = None
+        if validation_data is None:
+            return train_loader, None
+        vx, vy = (
+            (validation_data, None)
+            if isinstance(validation_data, (Dataset, DataLoader))
+            else validation_data
+        )
+        return train_loader, self._loader(vx, vy, max(batch_size, 256), False)
+
+    def _split_validation(self, x, y, validation_data, validation_split):
+        """Keep the last ``validation_split`` of the samples for validation (Keras's rule): (x, y, validation)."""
         if validation_data is not None:
-            vx, vy = (
-                (validation_data, None)
-                if isinstance(validation_data, (Dataset, DataLoader))
-                else validation_data
+            raise ValueError("give validation_data or validation_split, not both")
+        if isinstance(x, (DataLoader, IterableDataset)):
+            raise ValueError(
+                "validation_split needs arrays or a Dataset; "
+                "with a DataLoader pass validation_data"
             )
-            val_loader = self._loader(vx, vy, max(batch_size, 256), False)
-        verbose = self.verbose if verbose is None else verbose
+        if not 0 < validation_split < 1:
+            raise ValueError(
+                f"validation_split must be between 0 and 1, got {validation_split}"
+            )
+        dataset = self._dataset(x, y)
+        n_train = len(dataset) - int(np.ceil(validation_split * len(dataset)))
+        if n_train <= 0:
+            raise ValueError(
+                f"fit: validation_split={validation_split} leaves {max(n_train, 0)} of the "
+                f"{len(dataset)} samples for training; use a smaller split or more data"
+            )
+        return Subset(dataset, range(n_train)), None, Subset(dataset, range(n_train, len(dataset)))
+
+    def _fit_callbacks(self, callbacks, verbose):
+        """The callbacks of this fit in their run order, this rank's only, each bound to the trainer."""
         self._active = [*self.callbacks, *(callbacks or [])]
         self._claim_pending_states()
         callbacks = [self.history, *self._active]
@@ -238,13 +266,10 @@ class Trainer:
         callbacks = distributed.callbacks_for_rank(callbacks)  # progress and files: rank 0
         for callback in callbacks:
             callback.set_trainer(self)
-        try:
-            steps = len(train_loader)
-        except TypeError:
-            steps = None
-        self.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
-        self.stop_training, self.interrupted = False, False
-        self._step = 0
+        return callbacks
+
+    def _run_epochs(self, callbacks, train_loader, val_loader, initial_epoch, epochs):
+        """The epoch loop between on_train_begin and on_train_end, stopping on request or Ctrl-C; the last epoch."""
         with graceful_interrupt() as interrupt, distributed.quiet():
             self._interrupt = interrupt
             self._run_callbacks(callbacks, "on_train_begin", {})
@@ -268,15 +293,7 @@ class Trainer:
                     raise
                 self.interrupted = True  # no handler could be installed: the step is abandoned
             self._run_callbacks(callbacks, "on_train_end", {})
-        if self.interrupted:
-            saved = [c.last_saved for c in self._active if getattr(c, "last_saved", None)]
-            print(
-                f"interrupted at epoch {epoch + 1}, step {self._step}; "
-                f"last checkpoint: {saved[-1] if saved else 'none'}",
-                file=sys.stderr,
-                flush=True,
-            )
-        return self.history
+        return epoch
 
     def _train_epoch(self, epoch, loader, callbacks):
         self.model.train()
