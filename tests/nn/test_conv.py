@@ -230,3 +230,22 @@ def test_padding_mode_wrong_dimension_raises_not_implemented_like_torch(mode, sh
         torch.nn.Conv2d(4, 4, 3, padding=1, padding_mode=mode)(torch.randn(*shape))
     with pytest.raises(RuntimeError, match="in_channels=4"):  # the wrong channel count stays a RuntimeError
         nn.Conv2d(4, 4, 3, padding=1, padding_mode=mode)(soma.randn(1, 3, 5, 5))
+
+
+@pytest.mark.parametrize("kwargs", [dict(stride=2, padding=1), dict(stride=(2, 3), padding=(2, 1), dilation=(1, 2)),
+                                    dict(padding=1, groups=2), dict(stride=3, dilation=2, groups=2)])
+def test_transposed_weight_gradient_over_existing_positions_equals_the_algorithms(kwargs):
+    # the tap-by-tap weight gradient taken for non-finite inputs is the same sum as im2col's on finite ones
+    from soma.ops import conv as conv_ops
+    from soma.ops.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
+
+    stride, padding = conv_ops._tuple(kwargs.get("stride", 1), 2, "t", "s"), conv_ops._tuple(kwargs.get("padding", 0), 2, "t", "p")
+    dilation, groups = conv_ops._tuple(kwargs.get("dilation", 1), 2, "t", "d"), kwargs.get("groups", 1)
+    x, w = random_array((2, 4, 4, 5), seed=1), random_array((4, 3, 3, 3), seed=2)
+    out = F.conv_transpose2d(soma.tensor(x), soma.tensor(w), **kwargs)
+    g = random_array(tuple(out.shape), seed=3)
+    full = [(n - 1) * s + d * (k - 1) + 1 for n, s, d, k in zip(x.shape[2:], stride, dilation, w.shape[2:])]
+    geom = ConvGeometry((2, 3 * groups, *full), w.shape, stride, dilation, groups)
+    pads = tuple((p, f - n - p) for p, f, n in zip(padding, full, g.shape[2:]))
+    expected = ALGORITHMS["im2col"].grad_weight(pad_input(g, pads), x, geom)
+    np.testing.assert_allclose(conv_ops._transpose_grad_weight(x, g, geom, padding), expected, rtol=1e-10, atol=1e-10)
