@@ -253,6 +253,19 @@ class DataLoader:
         self.drop_last = drop_last
         self.generator = _generator(generator) if generator is not None else None
         self._iterable = isinstance(dataset, IterableDataset)
+        batch_size, drop_last = self._check_sampling_options(batch_size, shuffle, sampler, batch_sampler, drop_last)
+        self.batch_size = batch_size
+        self.sampler: Any
+        self.batch_sampler: Any
+        self.sampler, self.batch_sampler = self._index_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last)
+        self._auto_collation = self.batch_sampler is not None or (self._iterable and batch_size is not None)
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+
+    def _check_sampling_options(self, batch_size, shuffle, sampler, batch_sampler, drop_last):
+        """PyTorch's rules on which of shuffle/sampler/batch_sampler/batch_size/drop_last go together;
+        returns (batch_size, drop_last) as the loader uses them (None and False under a batch_sampler)."""
         if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError(
                 "DataLoader with IterableDataset: shuffle, sampler and batch_sampler are not "
@@ -266,34 +279,29 @@ class DataLoader:
                     "batch_sampler option is mutually exclusive with batch_size, shuffle, "
                     "sampler, and drop_last"
                 )
-            batch_size, drop_last = None, False
-        elif batch_size is None and drop_last:
+            return None, False
+        if batch_size is None and drop_last:
             raise ValueError(
                 "batch_size=None option disables auto-batching and is mutually exclusive "
                 "with drop_last"
             )
-        if shuffle and sampler is None and not self._iterable and len(dataset) == 0:
+        if shuffle and sampler is None and not self._iterable and len(self.dataset) == 0:
             raise ValueError(
                 "DataLoader: the dataset is empty (0 samples), so there is nothing to shuffle "
                 "(num_samples should be a positive integer value, but got num_samples=0)"
             )
-        if sampler is None and not self._iterable:
-            sampler = (
-                RandomSampler(dataset, generator=self.generator)
-                if shuffle
-                else SequentialSampler(dataset)
-            )
-        if batch_size is not None and batch_sampler is None and not self._iterable:
+        return batch_size, drop_last
+
+    def _index_samplers(self, batch_size, shuffle, sampler, batch_sampler, drop_last):
+        """(sampler, batch_sampler): the given ones, else a random or sequential sampler batched by batch_size."""
+        if self._iterable:
+            return sampler, batch_sampler
+        if sampler is None:
+            dataset = self.dataset
+            sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-        self.batch_size = batch_size
-        self.sampler: Any = sampler
-        self.batch_sampler: Any = batch_sampler
-        self._auto_collation = batch_sampler is not None or (
-            self._iterable and batch_size is not None
-        )
-        if collate_fn is None:
-            collate_fn = default_collate if self._auto_collation else default_convert
-        self.collate_fn = collate_fn
+        return sampler, batch_sampler
 
     @staticmethod
     def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, context):
