@@ -175,3 +175,13 @@ def check_second_derivatives(s_scalar, t_scalar, s_inputs, t_inputs, rtol=1e-9, 
             continue
         assert s is not None, f"input {i}: soma has no second derivative, torch has"
         np.testing.assert_allclose(s.numpy(), t.numpy(), rtol=rtol, atol=atol, err_msg=f"input {i}: second")
+
+
+def raises_like_torch(call):
+    """``call(torch)`` raises; ``call(soma)`` raises the same exception type (or a subclass)."""
+    import pytest
+
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(expected.type):
+        call(soma)
