@@ -81,6 +81,7 @@ class TensorBase:
         "_version",
         "_retains_grad",
         "_hooks",
+        "_view",  # (base tensor, view op, its argument) when this tensor's memory is a view of base's
         "__weakref__",
     )
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
@@ -358,6 +359,9 @@ class TensorBase:
                 f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap it in `with soma.no_grad():` or use the out-of-place form (x = x + y)"
             )
+        view = getattr(self, "_view", None)
+        if view is not None:
+            _check_view_chain(name, view)
         shadow = type(self)._make(self._array.copy(), self.requires_grad)
         shadow._ctx, shadow._out_index = self._ctx, self._out_index
         result = op(shadow, *args, **kwargs)
@@ -371,6 +375,8 @@ class TensorBase:
             node.saved_tensors = tuple(self._array if a is result._array else a for a in node.saved_tensors)
             node._stamp = _Mode.clock
             self._ctx, self._out_index, self.requires_grad = node, result._out_index, True
+            if view is not None:
+                _rebase_base(self, *view)
         return self
 
     def _check_inplace(self, name, result, cast):
@@ -467,6 +473,45 @@ class TensorBase:
         self._array[...] = draw(generator)
         mark_dirty(self)
         return self
+
+
+def _check_view_chain(name, view):
+    """An in-place op may not reach, through views, a leaf that requires grad (checked before anything changes)."""
+    while view is not None:
+        base = view[0]
+        if base.requires_grad and base._ctx is None:
+            raise RuntimeError(
+                f"{name}: a view of a leaf Variable that requires grad is being used in an in-place operation; "
+                "wrap it in `with soma.no_grad():` or change a clone"
+            )
+        view = getattr(base, "_view", None)
+
+
+def _rebase_base(view, base, op, argument):
+    """After an in-place op on ``view``, make ``base`` (whose memory it changed) record it, up the view chain.
+
+    PyTorch's CopySlices: base becomes "base with the view's region replaced by the view's new
+    value"; a reshape or permute view covers its whole base, which becomes the view reshaped or
+    permuted back.
+    """
+    from soma.ops.indexing import CopySlices, GetItem
+    from soma.ops.shape import Permute, Reshape
+
+    shadow = type(base)._make(base._array, base.requires_grad)
+    shadow._ctx, shadow._out_index = base._ctx, base._out_index
+    if op is GetItem:
+        new = CopySlices.apply(shadow, argument, view)
+    elif op is Reshape:
+        new = Reshape.apply(view, base._array.shape)
+    elif op is Permute:
+        new = Permute.apply(view, tuple(int(i) for i in np.argsort(argument)))
+    else:  # pragma: no cover  (every is_view op is handled above)
+        raise NotImplementedError(f"in-place on a view made by {op.__name__}")
+    base._ctx, base._out_index, base.requires_grad = new._ctx, new._out_index, True
+    base._version += 1
+    outer = getattr(base, "_view", None)
+    if outer is not None:
+        _rebase_base(base, *outer)
 
 
 def _ops():

@@ -45,12 +45,11 @@ def _topological_order(roots):
             continue
         visited.add(node)
         stack.append((node, True))
-        for value in node.inputs:
-            if isinstance(value, Tensor):
-                producer = value._ctx
+        for value, edge in zip(node.inputs, node.edges):
+            if edge is not None:
+                producer = edge[0]
                 if producer is None:
-                    if value.requires_grad:
-                        uses[id(value)] = uses.get(id(value), 0) + 1
+                    uses[id(value)] = uses.get(id(value), 0) + 1
                 elif producer not in visited:
                     stack.append((producer, False))
     order.reverse()
@@ -61,10 +60,8 @@ def _needed(order, targets):
     """The nodes whose backward leads to a target (``grad``/``inputs=`` skip the rest)."""
     needed = set()
     for node in reversed(order):  # producers before consumers
-        for value in node.inputs:
-            if isinstance(value, Tensor) and value.requires_grad and (
-                id(value) in targets or value._ctx in needed
-            ):
+        for value, edge in zip(node.inputs, node.edges):
+            if edge is not None and (id(value) in targets or edge[0] in needed):
                 needed.add(node)
                 break
     return needed
@@ -209,8 +206,8 @@ class _Run:
                     grads = self.visit_outputs(node, grads)
                 if needed is None or node in needed:
                     self.propagate(node, grads, pending, leaves)
-            for value in node.inputs:  # this node's contributions to its leaves are in: deliver complete ones
-                if isinstance(value, Tensor) and value._ctx is None and value.requires_grad:
+            for value, edge in zip(node.inputs, node.edges):  # its contributions to leaves are in: deliver
+                if edge is not None and edge[0] is None:
                     key = id(value)
                     uses[key] -= 1
                     if uses[key] == 0 and key in leaves:
@@ -221,10 +218,10 @@ class _Run:
     def propagate(self, node, grads, pending, leaves):
         """Run ``node``'s backward and add its input gradients to the producers' (or leaves') totals."""
         input_grads = self.step(node, grads)
-        for value, grad in zip(node.inputs, input_grads):
-            if grad is None or not isinstance(value, Tensor) or not value.requires_grad:
+        for value, edge, grad in zip(node.inputs, node.edges, input_grads):
+            if grad is None or edge is None:
                 continue
-            producer = value._ctx
+            producer, index = edge
             if producer is None:
                 entry = leaves.get(id(value))
                 if entry is None:
@@ -235,13 +232,12 @@ class _Run:
             slot = pending.get(producer)
             if slot is None:
                 slot = pending[producer] = [None] * producer._n_out
-            index = value._out_index
             slot[index] = self.add(slot[index], grad)
         if not self.retain_graph:
             _free(node)
 
 
-_KEPT = frozenset(("inputs", "needs_input_grad", "_n_out", "_out_meta", "_watch", "_targets", "_prehooks",
+_KEPT = frozenset(("inputs", "edges", "needs_input_grad", "_n_out", "_out_meta", "_watch", "_targets", "_prehooks",
                    "_posthooks", "_metadata", "_kwargs"))
 
 

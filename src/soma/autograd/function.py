@@ -162,6 +162,8 @@ class Function:
 
     Attributes available on ``ctx`` inside ``forward``/``backward``:
         needs_input_grad: a tuple of bools, one per positional argument.
+        edges: per positional argument, None or (producer node or None for a leaf, output index),
+            taken at the call, so later in-place changes of an input do not rewrite this history.
         saved_tensors: the arrays given to ``save_for_backward``.
         inputs: the positional arguments (tensors and constants) of the call.
     """
@@ -181,6 +183,7 @@ class Function:
     formula = None  # staticmethod (ctx, *grad_outputs) -> input gradients in differentiable soma ops
     composite = None  # staticmethod (ctx, *inputs) -> the forward in differentiable primitive ops
     connected = False  # True: a mask-times-grad formula whose result PyTorch still hangs on the inputs
+    is_view = False  # True: the output may share the first input's memory (see TensorBase._inplace)
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -236,18 +239,23 @@ class Function:
         track = False
         if _Mode.grad:
             needs = []
-            for arg in args:
+            edges = []  # (producer node or None for a leaf, its output index), fixed now: a later in-place
+            for arg in args:  # op on an input gives the input a new node, not this op's history
                 if isinstance(arg, Tensor):
                     arrays.append(arg._array)
                     if arg.requires_grad:
                         needs.append(True)
+                        edges.append((arg._ctx, arg._out_index))
                         track = True
                     else:
                         needs.append(False)
+                        edges.append(None)
                 else:
                     arrays.append(arg)
                     needs.append(False)
+                    edges.append(None)
             ctx.needs_input_grad = needs
+            ctx.edges = edges
         else:
             for arg in args:
                 arrays.append(arg._array if isinstance(arg, Tensor) else arg)
@@ -270,6 +278,8 @@ class Function:
             ctx._stamp = _Mode.clock
             if kwargs:
                 ctx._kwargs = kwargs
+        if cls.is_view and _root(out) is _root(arrays[0]):
+            result._view = (args[0], cls, args[1])
         return result
 
 

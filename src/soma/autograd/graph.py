@@ -96,16 +96,15 @@ def after_accumulate(leaf):
 def next_functions(node):
     """``((producer node or AccumulateGrad or None, output index), ...)`` for each input."""
     edges = []
-    for value in node.inputs:
+    for value, edge in zip(node.inputs, node.edges):
         if not isinstance(value, Tensor):
             continue  # settings (dims, shapes) and constants are not edges
-        if value.requires_grad:
-            if value._ctx is not None:
-                edges.append((value._ctx, value._out_index))
-            else:
-                edges.append((accumulator(value), 0))
-        else:
+        if edge is None:
             edges.append((None, 0))
+        elif edge[0] is None:
+            edges.append((accumulator(value), 0))
+        else:
+            edges.append(edge)
     return tuple(edges)
 
 

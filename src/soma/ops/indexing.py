@@ -14,8 +14,8 @@ from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
 __all__ = [
-    "GetItem", "IndexPut", "index_put_value", "Gather", "IndexSelect", "as_index", "getitem", "gather", "index_select",
-    "split", "chunk", "unbind", "narrow", "one_hot",
+    "GetItem", "IndexPut", "CopySlices", "index_put_value", "Gather", "IndexSelect", "as_index", "getitem", "gather",
+    "index_select", "split", "chunk", "unbind", "narrow", "one_hot",
 ]
 
 
@@ -49,6 +49,7 @@ def _open_grid(shape, like):
 
 class GetItem(Function):
     linear = (0,)
+    is_view = True  # basic indexing shares memory: in-place ops on the result reach the input (CopySlices)
 
     @staticmethod
     def forward(ctx, x, index):
@@ -74,7 +75,6 @@ class IndexPut(Function):
 
     linear = (0, 2)
 
-
     @staticmethod
     def forward(ctx, x, index, value):
         ctx.index, ctx.value_shape = index, np.shape(value)
@@ -91,6 +91,28 @@ class IndexPut(Function):
             grad_x[ctx.index] = 0
         if need_v:
             grad_v = unbroadcast(grad[ctx.index], ctx.value_shape)
+        return grad_x, None, grad_v
+
+
+class CopySlices(Function):
+    """base with base[index] = v, where base's memory already holds v: an in-place op on a view of base.
+
+    The same function as :class:`IndexPut` (so the same backward), recorded without a copy: the
+    view's in-place op wrote into base's memory, and this node makes base's graph say so.
+    """
+
+    @staticmethod
+    def forward(ctx, base, index, value):
+        ctx.index, ctx.value_shape = index, np.shape(value)
+        return base
+
+    backward = staticmethod(IndexPut.backward)
+
+    @staticmethod
+    def formula(ctx, grad):
+        need_x, _, need_v = ctx.needs_input_grad
+        grad_x = IndexPut.apply(grad, ctx.index, grad.dtype.type(0)) if need_x else None
+        grad_v = unbroadcast(GetItem.apply(grad, ctx.index), ctx.value_shape) if need_v else None
         return grad_x, None, grad_v
 
 

@@ -30,6 +30,7 @@ def sizes_argument(sizes):
 
 class Reshape(Function):
     linear = True
+    is_view = True  # when NumPy could reshape without copying
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -43,6 +44,7 @@ class Reshape(Function):
 
 class Permute(Function):
     linear = True
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
