@@ -38,14 +38,20 @@ def _first_zero_masks(x, dim):
     return before, at
 
 
-class Cumprod(Function):
-    """yᵢ = ∏ₖ≤ᵢ xₖ along ``dim``"""
+class _Running(Function):
+    """y = a running reduction of x along ``dim`` (``accumulate``); x and y are kept for the backward"""
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = np.cumprod(x, axis=dim)
+        y = type(ctx).accumulate(x, axis=dim)
         ctx.save_for_backward(x, y)
         return y
+
+
+class Cumprod(_Running):
+    """yᵢ = ∏ₖ≤ᵢ xₖ along ``dim``"""
+
+    accumulate = staticmethod(np.cumprod)
 
     @staticmethod
     def backward(ctx, grad):
@@ -128,14 +134,10 @@ def _log_reverse_cumsum_exp(a, dim):
     return np.flip(np.logaddexp.accumulate(np.flip(a, dim), axis=dim), dim)
 
 
-class LogCumSumExp(Function):
+class LogCumSumExp(_Running):
     """yᵢ = log Σₖ≤ᵢ e^(xₖ) along ``dim``, accumulated with logaddexp (no overflow)"""
 
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = np.logaddexp.accumulate(x, axis=dim)
-        ctx.save_for_backward(x, y)
-        return y
+    accumulate = staticmethod(np.logaddexp.accumulate)
 
     @staticmethod
     def backward(ctx, grad):

@@ -30,6 +30,14 @@ class LinAlgError(RuntimeError):
     """A matrix the operation cannot handle (singular, not positive-definite), as torch.linalg.LinAlgError."""
 
 
+def _lapack(function, message, *arrays):
+    """``function(*arrays)``, NumPy's LinAlgError turned into soma's with PyTorch's ``message``."""
+    try:
+        return function(*arrays)
+    except np.linalg.LinAlgError:
+        raise LinAlgError(f"{message} (shape {arrays[0].shape}).") from None
+
+
 def _mT(a):
     return np.swapaxes(a, -1, -2)
 
@@ -43,11 +51,8 @@ class Inv(Function):
 
     @staticmethod
     def forward(ctx, a):
-        try:
-            y = np.linalg.inv(a)
-        except np.linalg.LinAlgError:
-            raise LinAlgError("linalg.inv: The inversion could not be completed because the input matrix is "
-                              f"singular (shape {a.shape}).") from None
+        y = _lapack(np.linalg.inv, "linalg.inv: The inversion could not be completed because the input matrix is "
+                    "singular", a)
         ctx.save_for_backward(y)
         return y
 
@@ -68,10 +73,7 @@ class Solve(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        try:
-            x = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:
-            raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+        x = _lapack(np.linalg.solve, "torch.linalg.solve: The solver failed because the input matrix is singular", a, b)
         ctx.save_for_backward(a, x)
         return x
 
@@ -162,11 +164,8 @@ class Cholesky(Function):
 
     @staticmethod
     def forward(ctx, a):
-        try:
-            low = np.linalg.cholesky(a)
-        except np.linalg.LinAlgError:
-            raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
-                              f"positive-definite (shape {a.shape}).") from None
+        low = _lapack(np.linalg.cholesky, "linalg.cholesky: The factorization could not be completed because the "
+                      "input is not positive-definite", a)
         ctx.save_for_backward(low)
         return low
 

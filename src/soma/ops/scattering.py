@@ -455,16 +455,18 @@ def _as_vector(input, source=None):
 
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with alpha · source's slices added at the slices ``index`` names along ``dim``."""
-    input, dim, index = _check_index_op("index_add", input, dim, index, source)
-    input, source, undo = _as_vector(input, source)
-    return undo(IndexAdd.apply(input, dim, index, source, alpha))
+    return _index_write("index_add", IndexAdd, input, dim, index, source, alpha)
 
 
 def index_copy(input, dim, index, source):
     """``input`` with source's slices written at the slices ``index`` names along ``dim``."""
-    input, dim, index = _check_index_op("index_copy", input, dim, index, source)
+    return _index_write("index_copy", IndexCopy, input, dim, index, source)
+
+
+def _index_write(name, kernel, input, dim, index, source, *settings):
+    input, dim, index = _check_index_op(name, input, dim, index, source)
     input, source, undo = _as_vector(input, source)
-    return undo(IndexCopy.apply(input, dim, index, source))
+    return undo(kernel.apply(input, dim, index, source, *settings))
 
 
 def index_fill(input, dim, index, value):

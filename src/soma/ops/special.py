@@ -90,68 +90,67 @@ _FALLBACKS = {"erf": _elementwise(math.erf), "erfc": _elementwise(math.erfc), "e
 
 
 def _apply_kernel(name, x):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(_kernel(name)(x), dtype=x.dtype)
+    return np.asarray(_kernel(name)(x), dtype=x.dtype)
 
 
-class Erf(Function):
-    """y = erf(x); y′ = 2/√π · e^(-x²)"""
+class _Soma:
+    """soma's differentiable ops under NumPy's names, for a derivative's second use (create_graph)."""
+
+    def __getattr__(self, name):
+        import soma.ops
+        from soma.ops import trigonometry
+
+        return getattr(trigonometry, name, None) or getattr(soma.ops, name)
+
+
+SOMA = _Soma()
+
+
+class Elementwise(Function):
+    """y = f(x) elementwise; a subclass gives ``kernel`` (on arrays) and ``derivative(x, y, lib)``.
+
+    ``derivative`` is written once over an array namespace ``lib``: with NumPy it is the fast
+    backward, with soma's ops (:data:`SOMA`) the differentiable backward that create_graph needs.
+    """
+
+    kernel = None
+
+    @staticmethod
+    def derivative(x, y, lib):
+        raise NotImplementedError
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _apply_kernel("erf", x)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN/inf out, as PyTorch's
+            y = type(ctx).kernel(x)
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (TWO_OVER_SQRT_PI * np.exp(-x * x)).astype(x.dtype)
+        x, y = ctx.saved_tensors
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return (grad * type(ctx).derivative(x, y, np)).astype(grad.dtype)
 
     @staticmethod
     def formula(ctx, grad):
-        (x,) = ctx.inputs
-        return grad * ((-(x * x)).exp() * TWO_OVER_SQRT_PI)
+        cls = type(ctx)
+        x = ctx.inputs[0]
+        return grad * cls.derivative(x, cls.apply(x), SOMA)
 
 
-class Erfc(Function):
-    """y = erfc(x) = 1 - erf(x) (accurate where erf(x) is near 1); y′ = -2/√π · e^(-x²)"""
+def elementwise(name, kernel, derivative, doc):
+    """(the Function class, the public function) of y = kernel(x) with y′ = derivative(x, y, lib)."""
+    cls = type(name, (Elementwise,), {"kernel": staticmethod(kernel), "derivative": staticmethod(derivative),
+                                      "__doc__": doc})
+    public = name.lower()
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _apply_kernel("erfc", x)
+    def function(input, *, out=None):
+        return write_out(cls.apply(_float_input(input, public)), out, public)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (-TWO_OVER_SQRT_PI * np.exp(-x * x)).astype(x.dtype)
-
-    @staticmethod
-    def formula(ctx, grad):
-        (x,) = ctx.inputs
-        return grad * ((-(x * x)).exp() * -TWO_OVER_SQRT_PI)
-
-
-class Erfinv(Function):
-    """x = erfinv(y); x′ = 1 / erf′(x) = √π/2 · e^(x²)"""
-
-    @staticmethod
-    def forward(ctx, y):
-        x = _apply_kernel("erfinv", y)
-        ctx.save_for_backward(x)
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        with np.errstate(over="ignore"):
-            return grad * (np.exp(x * x) / TWO_OVER_SQRT_PI).astype(x.dtype)
-
-    @staticmethod
-    def formula(ctx, grad):
-        (y,) = ctx.inputs
-        x = Erfinv.apply(y)
-        return grad * ((x * x).exp() / TWO_OVER_SQRT_PI)
+    function.__name__ = function.__qualname__ = public
+    function.__doc__ = f"{doc}, elementwise."
+    return cls, function
 
 
 def _float_input(input, name):
@@ -161,16 +160,12 @@ def _float_input(input, name):
     return x
 
 
-def erf(input, *, out=None):
-    """The error function, elementwise: erf(x) = 2/√π ∫₀ˣ e^(-t²) dt."""
-    return write_out(Erf.apply(_float_input(input, "erf")), out, "erf")
-
-
-def erfc(input, *, out=None):
-    """The complementary error function, elementwise: erfc(x) = 1 - erf(x)."""
-    return write_out(Erfc.apply(_float_input(input, "erfc")), out, "erfc")
-
-
-def erfinv(input, *, out=None):
-    """The inverse error function on (-1, 1) (±inf at ±1, NaN outside), elementwise."""
-    return write_out(Erfinv.apply(_float_input(input, "erfinv")), out, "erfinv")
+Erf, erf = elementwise("Erf", lambda x: _apply_kernel("erf", x),
+                       lambda x, y, lib: lib.exp(-(x * x)) * TWO_OVER_SQRT_PI,
+                       "y = erf x = 2/√π ∫₀ˣ e^(-t²) dt; y′ = 2/√π · e^(-x²)")
+Erfc, erfc = elementwise("Erfc", lambda x: _apply_kernel("erfc", x),
+                         lambda x, y, lib: lib.exp(-(x * x)) * -TWO_OVER_SQRT_PI,
+                         "y = erfc x = 1 - erf x (accurate where erf x is near 1); y′ = -2/√π · e^(-x²)")
+Erfinv, erfinv = elementwise("Erfinv", lambda y: _apply_kernel("erfinv", y),
+                             lambda y, x, lib: lib.exp(x * x) / TWO_OVER_SQRT_PI,
+                             "x = erfinv y on (-1, 1) (±inf at ±1, NaN outside); x′ = √π/2 · e^(x²)")

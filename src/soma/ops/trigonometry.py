@@ -6,8 +6,8 @@
     sinc(x) = sin(πx)/(πx), sinc′ = (cos(πx) - sinc x)/x (0 at 0)
     atan2(y, x) = the angle of (x, y): ∂/∂y = x/(x²+y²), ∂/∂x = -y/(x²+y²)
 
-Each derivative is written once over an array namespace, so the same line is the NumPy
-backward and, over soma's ops, the differentiable backward that create_graph needs.
+Each derivative is written once over an array namespace (:class:`soma.ops.special.Elementwise`),
+so the same line is the NumPy backward and, over soma's ops, the differentiable backward.
 logit, xlogy, copysign, float_power and logaddexp2 are compositions of differentiable ops.
 Integer inputs compute in the default float dtype, as PyTorch's.
 """
@@ -18,7 +18,7 @@ import numpy as np
 
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, broadcast_shape, write_out
-from soma.ops.special import _float_input
+from soma.ops.special import _float_input, elementwise
 from soma.tensor import Tensor
 
 __all__ = [
@@ -26,59 +26,6 @@ __all__ = [
     "deg2rad", "rad2deg", "sinc", "atan2", "logit", "xlogy", "copysign", "float_power", "logaddexp2", "positive",
     "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2",
 ]
-
-
-class _Soma:
-    """soma's differentiable ops under NumPy's names (for the derivatives' second use)."""
-
-    def __getattr__(self, name):
-        import soma.ops
-
-        return {"cosh": cosh, "sinh": sinh, "sinc": sinc}.get(name) or getattr(soma.ops, name)
-
-
-SOMA = _Soma()
-
-
-class Elementwise(Function):
-    """y = f(x) elementwise; a subclass gives ``kernel`` (a NumPy function) and ``derivative(x, y, lib)``"""
-
-    kernel = None
-
-    @staticmethod
-    def derivative(x, y, lib):
-        raise NotImplementedError
-
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN/inf out, as PyTorch's
-            y = type(ctx).kernel(x)
-        ctx.save_for_backward(x, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            return (grad * type(ctx).derivative(x, y, np)).astype(grad.dtype)
-
-    @staticmethod
-    def formula(ctx, grad):
-        cls = type(ctx)
-        x = ctx.inputs[0]
-        return grad * cls.derivative(x, cls.apply(x), SOMA)
-
-
-def _elementwise(name, kernel, derivative, doc):
-    cls = type(name, (Elementwise,), {"kernel": staticmethod(kernel), "derivative": staticmethod(derivative),
-                                      "__doc__": doc})
-
-    def function(input, *, out=None):
-        return write_out(cls.apply(_float_input(input, name.lower())), out, name.lower())
-
-    function.__name__ = function.__qualname__ = name.lower()
-    function.__doc__ = f"{doc}, elementwise."
-    return cls, function
 
 
 def _sinc(x):
@@ -92,21 +39,21 @@ def _sinc_derivative(x, y, lib):
 
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
-Tan, tan = _elementwise("Tan", np.tan, lambda x, y, lib: y * y + 1, "y = tan x")
-Asin, asin = _elementwise("Asin", np.arcsin, lambda x, y, lib: (1 - x * x) ** -0.5, "y = arcsin x")
-Acos, acos = _elementwise("Acos", np.arccos, lambda x, y, lib: -((1 - x * x) ** -0.5), "y = arccos x")
-Atan, atan = _elementwise("Atan", np.arctan, lambda x, y, lib: 1 / (x * x + 1), "y = arctan x")
-Sinh, sinh = _elementwise("Sinh", np.sinh, lambda x, y, lib: lib.cosh(x), "y = sinh x")
-Cosh, cosh = _elementwise("Cosh", np.cosh, lambda x, y, lib: lib.sinh(x), "y = cosh x")
-Asinh, asinh = _elementwise("Asinh", np.arcsinh, lambda x, y, lib: (x * x + 1) ** -0.5, "y = arsinh x")
-Acosh, acosh = _elementwise("Acosh", np.arccosh, lambda x, y, lib: ((x - 1) * (x + 1)) ** -0.5, "y = arcosh x")
-Atanh, atanh = _elementwise("Atanh", np.arctanh, lambda x, y, lib: 1 / (1 - x * x), "y = artanh x")
-Log2, log2 = _elementwise("Log2", np.log2, lambda x, y, lib: 1 / (x * LN2), "y = log₂ x")
-Log10, log10 = _elementwise("Log10", np.log10, lambda x, y, lib: 1 / (x * LN10), "y = log₁₀ x")
-Exp2, exp2 = _elementwise("Exp2", np.exp2, lambda x, y, lib: y * LN2, "y = 2ˣ")
-Deg2rad, deg2rad = _elementwise("Deg2rad", np.deg2rad, lambda x, y, lib: math.pi / 180, "y = x · π/180")
-Rad2deg, rad2deg = _elementwise("Rad2deg", np.rad2deg, lambda x, y, lib: 180 / math.pi, "y = x · 180/π")
-Sinc, sinc = _elementwise("Sinc", _sinc, _sinc_derivative, "y = sin(πx)/(πx) (1 at 0)")
+Tan, tan = elementwise("Tan", np.tan, lambda x, y, lib: y * y + 1, "y = tan x")
+Asin, asin = elementwise("Asin", np.arcsin, lambda x, y, lib: (1 - x * x) ** -0.5, "y = arcsin x")
+Acos, acos = elementwise("Acos", np.arccos, lambda x, y, lib: -((1 - x * x) ** -0.5), "y = arccos x")
+Atan, atan = elementwise("Atan", np.arctan, lambda x, y, lib: 1 / (x * x + 1), "y = arctan x")
+Sinh, sinh = elementwise("Sinh", np.sinh, lambda x, y, lib: lib.cosh(x), "y = sinh x")
+Cosh, cosh = elementwise("Cosh", np.cosh, lambda x, y, lib: lib.sinh(x), "y = cosh x")
+Asinh, asinh = elementwise("Asinh", np.arcsinh, lambda x, y, lib: (x * x + 1) ** -0.5, "y = arsinh x")
+Acosh, acosh = elementwise("Acosh", np.arccosh, lambda x, y, lib: ((x - 1) * (x + 1)) ** -0.5, "y = arcosh x")
+Atanh, atanh = elementwise("Atanh", np.arctanh, lambda x, y, lib: 1 / (1 - x * x), "y = artanh x")
+Log2, log2 = elementwise("Log2", np.log2, lambda x, y, lib: 1 / (x * LN2), "y = log₂ x")
+Log10, log10 = elementwise("Log10", np.log10, lambda x, y, lib: 1 / (x * LN10), "y = log₁₀ x")
+Exp2, exp2 = elementwise("Exp2", np.exp2, lambda x, y, lib: y * LN2, "y = 2ˣ")
+Deg2rad, deg2rad = elementwise("Deg2rad", np.deg2rad, lambda x, y, lib: math.pi / 180, "y = x · π/180")
+Rad2deg, rad2deg = elementwise("Rad2deg", np.rad2deg, lambda x, y, lib: 180 / math.pi, "y = x · 180/π")
+Sinc, sinc = elementwise("Sinc", _sinc, _sinc_derivative, "y = sin(πx)/(πx) (1 at 0)")
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
 
