@@ -409,7 +409,7 @@ class Threshold(Module):
         - Output: ``(*)``, the input's shape.
     """
 
-    def __init__(self, threshold: float, value: Tensor, inplace: bool = False) -> None:
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold = threshold
         self.value = value

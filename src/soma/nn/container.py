@@ -1,6 +1,7 @@
 """Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``."""
 
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from soma.nn.module import Module, Parameter
@@ -77,7 +78,7 @@ class ModuleList(_ModuleSequence):
         - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
     """
 
-    def __init__(self, modules: Any = None) -> None:
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -103,7 +104,7 @@ class ModuleDict(Module):
         - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
     """
 
-    def __init__(self, modules: Any = None) -> None:
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -151,7 +152,7 @@ class ParameterList(Module):
         - Input/Output: none: a container without ``forward``; its modules' shapes apply where they are called.
     """
 
-    def __init__(self, values: Any = None) -> None:
+    def __init__(self, values: Iterable[Parameter] | None = None) -> None:
         super().__init__()
         for value in values or ():
             self.append(value)

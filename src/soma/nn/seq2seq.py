@@ -123,8 +123,8 @@ class Seq2Seq(Module):
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, embedding_dim: int = 32, hidden_size: int = 64,
-                 num_layers: int = 1, rnn: type[GRU] | type[LSTM] = GRU, sos_index: int = 0, attention: Any = None,
-                 dtype: DTypeLike | None = None) -> None:
+                 num_layers: int = 1, rnn: type[GRU] | type[LSTM] = GRU, sos_index: int = 0,
+                 attention: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if rnn not in (GRU, LSTM) and not (isinstance(rnn, type) and issubclass(rnn, RNNBase)):
             raise TypeError(f"Seq2Seq: rnn must be a recurrent layer class (nn.GRU, nn.LSTM), got {rnn!r}")
