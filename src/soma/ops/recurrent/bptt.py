@@ -48,6 +48,7 @@ class Saved(NamedTuple):
     cell: np.ndarray  # (T+1, H, B) LSTM cell states c, like hidden
     cell_tanh: np.ndarray  # (T, H, B) LSTM tanh(c_t)
     hidden_proj: np.ndarray  # (T, H, B) GRU W_hn h_{t-1} + b_hn
+    state_minus_candidate: np.ndarray  # (T, H, B) GRU h_{t-1} - n_t
 
 
 def to_gate_rows(grads):
@@ -109,15 +110,17 @@ class RecurrentLayer(Function):
         last = T * (1 - r)
         c_n = None if cell is None else np.ascontiguousarray(cell[last].T)
         POOL.give(states)
-        cell_tanh, hidden_proj = kept.get("cell_tanh"), kept.get("hidden_proj")
+        cell_tanh, hidden_proj, state_minus_candidate = (kept.get(k) for k in ("cell_tanh", "hidden_proj",
+                                                                                "state_minus_candidate"))
         if any(ctx.needs_input_grad):
             ctx.batch_first, ctx.reverse, ctx.nonlinearity, ctx.has_bias = batch_first, reverse, nonlinearity, has_bias
             if "gates" not in kept:
                 POOL.give(gates)
             ctx.save_for_backward(*Saved(weight_ih, weight_hh, saved(inputs), hidden, valid, saved(kept.get("gates")),
-                                         saved(cell), saved(cell_tanh), saved(hidden_proj)))
+                                         saved(cell), saved(cell_tanh), saved(hidden_proj),
+                                         saved(state_minus_candidate)))
         else:  # nothing will call backward: the workspace goes straight back
-            POOL.give(inputs, gates, cell, cell_tanh, hidden_proj)
+            POOL.give(inputs, gates, cell, cell_tanh, hidden_proj, state_minus_candidate)
         out = hidden[1 - r : T + 1 - r]
         if valid is not None:
             out = out * valid.transpose(0, 2, 1)

@@ -170,6 +170,7 @@ class GRULayer(RecurrentLayer):
         T, nH, B = gates.shape
         H = nH // 3
         hidden_proj = POOL.take((T, H, B), states.dtype)  # W_hn h_{t-1} + b_hn
+        state_minus_candidate = POOL.take((T, H, B), states.dtype)  # h_{t-1} - n_t
         by_gate = gates.reshape(T, 3, H, B)
         hw, tmp = np.empty((3, H, B), states.dtype), np.empty((H, B), states.dtype)
         for t in steps:
@@ -189,19 +190,18 @@ class GRULayer(RecurrentLayer):
             np.multiply(a[0], hn, out=tmp)  # r * (W_hn h + b_hn)
             n += tmp
             np.tanh(n, out=n)
-            np.subtract(h, n, out=tmp)  # h_t = n + z * (h_{t-1} - n)
-            tmp *= a[1]
+            np.subtract(h, n, out=state_minus_candidate[t])  # h_t = n + z * (h_{t-1} - n)
+            np.multiply(state_minus_candidate[t], a[1], out=tmp)
             np.add(n, tmp, out=states[t + 1 - r])
             if keep is not None:
                 np.copyto(states[t + 1 - r], h, where=keep[t])
-        return {"gates": gates, "hidden_proj": hidden_proj}
+        return {"gates": gates, "hidden_proj": hidden_proj, "state_minus_candidate": state_minus_candidate}
 
     @staticmethod
     def backward_steps(s, dout, dh_n, dc_n, w_hh_t, steps, r, nonlinearity=None):
         T, H, B = dout.shape
         by_gate = s.gates.reshape(T, 3, H, B)
         rg, z, n = by_gate[:, 0], by_gate[:, 1], by_gate[:, 2]
-        h_prev = s.hidden[r : T + r].transpose(0, 2, 1)
         # [dn, dr, dz, d(W_hn h)] per unit of dh_t, for all steps at once:
         # dn = (1-z)(1-n²), dr = dn (W_hn h + b_hn) σ'(r), dz = (h_{t-1} - n) σ'(z), dhn = dn r.
         factors = POOL.take((T, 4, H, B), dout.dtype)
@@ -215,8 +215,7 @@ class GRULayer(RecurrentLayer):
         np.subtract(1, rg, out=s0)
         s0 *= factors[:, 3]
         np.multiply(s0, s.hidden_proj, out=factors[:, 1])
-        np.subtract(h_prev, n, out=s0)
-        s0 *= z
+        np.multiply(s.state_minus_candidate, z, out=s0)
         np.multiply(s0, s1, out=factors[:, 2])
         through_z = z
         if s.valid is not None:
