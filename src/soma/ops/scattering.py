@@ -359,6 +359,13 @@ class IndexAdd(Function):
         return grad, None, None, grad_source, None
 
 
+def _write_slices(ctx, x, dim, index, values):
+    ctx.meta = (dim, index)
+    out = x.copy()
+    out[_slices(dim, index)] = values
+    return out
+
+
 class IndexCopy(Function):
     """out = input; out[..., index[k], ...] = source[..., k, ...] along ``dim``"""
 
@@ -366,10 +373,7 @@ class IndexCopy(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, source):
-        ctx.meta = (dim, index)
-        out = x.copy()
-        out[_slices(dim, index)] = source
-        return out
+        return _write_slices(ctx, x, dim, index, source)
 
     @staticmethod
     def backward(ctx, grad):
@@ -384,10 +388,7 @@ class IndexFill(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, value):
-        ctx.meta = (dim, index)
-        out = x.copy()
-        out[_slices(dim, index)] = value
-        return out
+        return _write_slices(ctx, x, dim, index, value)
 
     @staticmethod
     def backward(ctx, grad):
