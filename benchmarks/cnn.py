@@ -6,7 +6,7 @@ under no_grad. The same architecture and initial weights in both frameworks.
 
 import numpy as np
 
-from benchmarks.harness import Workload
+from benchmarks.harness import Workload, model_flops
 
 
 def _lenet(nn):
@@ -84,10 +84,13 @@ def _torch(build, batch, shape, train):
 
 
 def workloads():
+    import soma.nn as nn
+
     cases = [("lenet5 b64", _lenet, 64, (1, 28, 28)), ("vgg-small b32", _vgg, 32, (3, 32, 32))]
     return [
         Workload(f"cnn {name} {'train step' if train else 'inference'}",
-                 soma=_soma(build, batch, shape, train), torch=_torch(build, batch, shape, train))
+                 soma=_soma(build, batch, shape, train), torch=_torch(build, batch, shape, train),
+                 flops=model_flops(build(nn), shape, batch, train))
         for name, build, batch, shape in cases
         for train in (True, False)
     ]

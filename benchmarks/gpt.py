@@ -63,4 +63,8 @@ def _step(lib_name):
 
 def workloads():
     shape = f"L={LAYERS} d={D_MODEL} h={HEADS} T={SEQ} B={BATCH}"
-    return [Workload(f"GPT train ({shape})", soma=_step("soma"), torch=_step("torch"))]
+    # multiply-adds per token: q, k, v, o projections 4d², the 4d feed-forward 8d², scores and
+    # their weighted sum 2·T·d (the full T×T, as both compute it), and the vocabulary head d·V
+    macs = LAYERS * (12 * D_MODEL**2 + 2 * SEQ * D_MODEL) + D_MODEL * VOCAB
+    flops = 2.0 * macs * SEQ * BATCH * 3  # forward, then input and weight gradients
+    return [Workload(f"GPT train ({shape})", soma=_step("soma"), torch=_step("torch"), flops=flops)]

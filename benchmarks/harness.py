@@ -6,9 +6,14 @@ seconds, so each workload runs its implementations in interleaved blocks (about
 the per-round ratios: both sides of a ratio saw the same machine.
 """
 
+import contextlib
+import io
+import platform
 import statistics
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass
@@ -22,6 +27,54 @@ class Workload:
     unit: str = "steps/s"
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    flops: float = 0.0  # floating-point operations of one step (0: not counted)
+
+
+def model_flops(model, sample_shape, batch, train):
+    """FLOPs of one step: 2 per multiply-add of the forward (soma.train.summary's count), times 3 for a
+    training step (the backward computes the input and the weight gradients: two more of each)."""
+    from soma.train import summary
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        macs = summary(model, sample_shape).total_mult_adds
+    return 2.0 * macs * batch * (3 if train else 1)
+
+
+def machine():
+    """The CPU model and the BLAS that NumPy calls (name, version, kernel), for the report's header."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = "unknown BLAS"
+    try:
+        from threadpoolctl import threadpool_info
+
+        np.ones((2, 2)) @ np.ones((2, 2))
+        for lib in threadpool_info():
+            if lib.get("user_api") == "blas":
+                blas = f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')} kernel)"
+                break
+    except ImportError:
+        pass
+    return cpu, blas
+
+
+def sgemm_peak(size=1024, repeats=5):
+    """This machine's float32 GEMM throughput now (GFLOP/s, best of ``repeats``): the roof for every workload."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size)).astype(np.float32) for _ in range(2))
+    out = np.empty_like(a)
+    np.matmul(a, b, out=out)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(3):
+            np.matmul(a, b, out=out)
+        best = min(best, (time.perf_counter() - start) / 3)
+    return 2.0 * size**3 / best / 1e9
 
 
 def _rate(step, block):
@@ -47,9 +100,9 @@ def measure(workload, rounds=6, block=1.0, warmup=0.3):
         for name, step in steps.items():
             rates[name].append(_rate(step, block))
     result = {name: statistics.median(values) for name, values in rates.items()}
-    result["soma/torch"] = statistics.median(
-        s / t for s, t in zip(rates["soma"], rates["torch"])
-    )
+    ratios = sorted(s / t for s, t in zip(rates["soma"], rates["torch"]))
+    result["soma/torch"] = statistics.median(ratios)
+    result["spread"] = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
     if "numpy" in rates:
         result["numpy/torch"] = statistics.median(
             n / t for n, t in zip(rates["numpy"], rates["torch"])
@@ -71,14 +124,23 @@ def set_threads(count=2):
 
 
 def report(workloads, rounds=6, block=1.0, out=print):
-    out(f"{'workload':<40} {'soma':>12} {'torch':>12} {'soma/torch':>11} {'numpy/torch':>12}")
+    """One line per workload: rates, the median ratio and its spread, and the distance to the GEMM roof."""
+    cpu, blas = machine()
+    peak = sgemm_peak()
+    out(f"machine: {cpu}; NumPy's BLAS: {blas}; measured sgemm peak {peak:.1f} GFLOP/s")
+    out(f"{'workload':<44} {'soma':>10} {'torch':>10} {'soma/torch':>10} {'spread':>11} {'numpy/torch':>11} "
+        f"{'MFLOP/step':>10} {'soma GF/s':>9} {'torch GF/s':>10} {'soma %pk':>8} {'torch %pk':>9}")
     results = {}
     for workload in workloads:
         r = measure(workload, rounds, block)
+        r["peak"] = peak
         results[workload.name] = r
         numpy_ratio = f"{r['numpy/torch']:.2f}x" if "numpy/torch" in r else "-"
-        out(
-            f"{workload.name:<40} {r['soma']:>10.1f}/s {r['torch']:>10.1f}/s "
-            f"{r['soma/torch']:>10.2f}x {numpy_ratio:>12}"
-        )
+        line = (f"{workload.name:<44} {r['soma']:>8.1f}/s {r['torch']:>8.1f}/s {r['soma/torch']:>9.2f}x "
+                f"{r['spread']:>11} {numpy_ratio:>11}")
+        if workload.flops:
+            gf = {k: workload.flops * r[k] / 1e9 for k in ("soma", "torch")}
+            line += (f" {workload.flops / 1e6:>10.1f} {gf['soma']:>9.2f} {gf['torch']:>10.2f} "
+                     f"{100 * gf['soma'] / peak:>7.1f}% {100 * gf['torch'] / peak:>8.1f}%")
+        out(line)
     return results

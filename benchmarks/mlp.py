@@ -7,7 +7,7 @@ written by hand with no framework: the floor soma's overhead is measured against
 
 import numpy as np
 
-from benchmarks.harness import Workload
+from benchmarks.harness import Workload, model_flops
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128
@@ -151,7 +151,11 @@ def _infer_numpy():
 
 
 def workloads():
+    def flops(train):
+        return model_flops(_soma_model(), (SIZES[0],), BATCH, train)
+
     return [
-        Workload("mlp 784-256-128-10 train step (b=128)", _train_soma, _train_torch, _train_numpy),
-        Workload("mlp 784-256-128-10 inference (b=128)", _infer_soma, _infer_torch, _infer_numpy),
+        Workload("mlp 784-256-128-10 train step (b=128)", _train_soma, _train_torch, _train_numpy, flops=flops(True)),
+        Workload("mlp 784-256-128-10 inference (b=128)", _infer_soma, _infer_torch, _infer_numpy,
+                 flops=flops(False)),
     ]
