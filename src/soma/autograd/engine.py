@@ -14,8 +14,6 @@ recording on, so the gradients themselves have a graph: differentiate them again
 Hessian-vector products or gradient penalties.
 """
 
-import weakref
-
 import numpy as np
 
 from soma.autograd import graph
@@ -386,7 +384,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def watch(tensor):
     """Register ``tensor`` with its producing node so hooks and retain_grad see its gradient."""
-    node = tensor._ctx
-    if node._watch is None:
-        node._watch = {}
-    node._watch[tensor._out_index] = weakref.ref(tensor)
+    graph.register_output(tensor, "_watch")

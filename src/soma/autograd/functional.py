@@ -40,14 +40,18 @@ def _prepare(inputs, create_graph):
     return tuple(out)
 
 
+def _linked_grad(outputs, inputs, grad_outputs, create_graph):
+    """grad() of those outputs that have a graph (None per input when none has)."""
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
+    if not pairs:
+        return (None,) * len(inputs)
+    return grad([o for o, _ in pairs], inputs, [g for _, g in pairs], create_graph=create_graph,
+                allow_unused=True, retain_graph=True)
+
+
 def _grads(outputs, inputs, grad_outputs, create_graph, strict, name):
     """grad() of the outputs that have a graph; zeros (or strict's error) for the inputs they do not reach."""
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-    if pairs:
-        found = grad([o for o, _ in pairs], inputs, [g for _, g in pairs], create_graph=create_graph,
-                     allow_unused=True, retain_graph=True)
-    else:
-        found = (None,) * len(inputs)
+    found = _linked_grad(outputs, inputs, grad_outputs, create_graph)
     result = []
     for i, (t, g) in enumerate(zip(inputs, found)):
         if g is None:
@@ -103,12 +107,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         dummies = tuple(Tensor._make(np.zeros_like(o._array), False).requires_grad_(True) for o in outputs)
         transposed = _grads(outputs, inputs, dummies, True, strict, "jvp")  # Jᵀu, linear in u
-        linked = [(t, w) for t, w in zip(transposed, v) if t.requires_grad]
-        if linked:
-            found = grad([t for t, _ in linked], dummies, [w for _, w in linked], create_graph=create_graph,
-                         allow_unused=True, retain_graph=True)
-        else:
-            found = (None,) * len(dummies)
+        found = _linked_grad(transposed, dummies, v, create_graph)
     result = tuple(
         Tensor._make(np.zeros_like(o._array), False) if g is None else (g if create_graph else g.detach())
         for o, g in zip(outputs, found)

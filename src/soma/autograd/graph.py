@@ -108,12 +108,19 @@ def next_functions(node):
     return tuple(edges)
 
 
+def register_output(tensor, attribute):
+    """Record the non-leaf ``tensor`` in its producing node's ``attribute`` dict (output index -> weakref)."""
+    node = tensor._ctx
+    table = getattr(node, attribute)
+    if table is None:
+        table = {}
+        setattr(node, attribute, table)
+    table[tensor._out_index] = weakref.ref(tensor)
+
+
 def mark_target(tensor):
     """Let ``grad`` capture the gradient of the non-leaf ``tensor`` at its producing node."""
-    node = tensor._ctx
-    if node._targets is None:
-        node._targets = {}
-    node._targets[tensor._out_index] = weakref.ref(tensor)
+    register_output(tensor, "_targets")
 
 
 def run_prehooks(node, grads):
