@@ -39,6 +39,9 @@ from soma.ops.trigonometry import *  # noqa: F403
 from soma.ops.products import *  # noqa: F403
 from soma.ops.statistics import *  # noqa: F403
 from soma.ops.splitting import *  # noqa: F403
+from soma.ops.numeric import *  # noqa: F403
+from soma.ops.writes import *  # noqa: F403
+from soma.ops.aliases import *  # noqa: F403
 from soma.ops.random_ops import bernoulli, multinomial, poisson
 from soma.ops.selection import histc, mode
 from soma.memory_format import (channels_last, channels_last_3d, clone, contiguous_format, memory_format,

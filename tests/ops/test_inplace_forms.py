@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import soma
-from soma.tensor import _INPLACE_OF_METHODS
+from soma._surface import _INPLACE_OF_METHODS
 
 X = np.array([[0.3, 1.7, 0.5], [2.2, 0.9, 1.1]])
 OTHER = np.array([[0.4, 1.7, 2.5], [0.1, 0.9, 3.0]])

@@ -121,3 +121,42 @@ def poisson(input, generator=None):
     if rates.size and (np.isnan(rates).any() or rates.min() < 0):
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
     return Tensor._make(_rng(generator).poisson(rates).astype(rates.dtype), False)
+
+
+def _fill_draw(name, draw):
+    """Tensor.``name``: fill the tensor in place with draws from soma's generator (no graph; a float dtype)."""
+    def fill(tensor, *args, generator=None):
+        return tensor._fill_random(name, lambda g: draw(g, tensor.shape, *args), _rng(generator))
+
+    fill.__name__ = fill.__qualname__ = name
+    return fill
+
+
+def _positive(name, value, what):
+    if not value > 0:
+        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value}")
+    return value
+
+
+exponential_ = _fill_draw("exponential_", lambda g, shape, lambd=1.0: g.exponential(
+    1.0 / _positive("exponential_", lambd, "lambda"), shape))
+cauchy_ = _fill_draw("cauchy_", lambda g, shape, median=0.0, sigma=1.0: median + sigma * g.standard_cauchy(shape))
+log_normal_ = _fill_draw("log_normal_", lambda g, shape, mean=1.0, std=2.0: g.lognormal(
+    mean, _positive("log_normal_", std, "std"), shape))
+geometric_ = _fill_draw("geometric_", lambda g, shape, p: g.geometric(p, shape))
+
+
+def random_(tensor, from_=0, to=None, *, generator=None):
+    """Fill with integers drawn uniformly from [from, to) (one argument: [0, to); none: [0, 2^mantissa])."""
+    from soma.autograd.function import mark_dirty
+
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        kind = tensor._array.dtype
+        to = 2 ** (np.finfo(kind).nmant + 1) if kind.kind == "f" else (2 if kind == np.bool_ else np.iinfo(kind).max)
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+    tensor._array[...] = _rng(generator).integers(from_, to, tensor.shape)
+    mark_dirty(tensor)
+    return tensor

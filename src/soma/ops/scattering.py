@@ -557,20 +557,3 @@ def take_along_dim(input, indices, dim=None):
         indices = Tensor._make(np.ascontiguousarray(np.broadcast_to(array, target_index)), False)
     return gather(input, dim, indices)
 
-
-def fill_diagonal(input, fill_value, wrap=False):
-    """``input`` with its main diagonal set to ``fill_value`` (the out-of-place form of ``fill_diagonal_``).
-
-    2-D or with all dims equal; ``wrap=True`` starts again below a tall matrix's square top (NumPy's and
-    PyTorch's rule). The gradient of ``input`` is zero on the diagonal.
-    """
-    from soma.ops.arithmetic import where
-
-    input = as_tensor_arg(input, "fill_diagonal_")
-    if input.ndim < 2:
-        raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got a tensor of shape {tuple(input.shape)}")
-    if input.ndim > 2 and len(set(input.shape)) != 1:
-        raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got {tuple(input.shape)}")
-    mask = np.zeros(input.shape, bool)
-    np.fill_diagonal(mask, True, wrap=wrap)
-    return where(Tensor._make(mask, False), to_dtype(fill_value, input._array.dtype), input)

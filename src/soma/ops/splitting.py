@@ -8,7 +8,7 @@ from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
 __all__ = ["broadcast_to", "broadcast_tensors", "broadcast_shapes", "ravel", "tensor_split", "hsplit", "vsplit",
-           "dsplit", "diagflat"]
+           "dsplit", "diagflat", "select", "unfold", "unravel_index"]
 
 
 def broadcast_to(input, size):
@@ -85,3 +85,40 @@ def diagflat(input, offset=0):
     from soma.ops import diag_embed
 
     return diag_embed(as_tensor_arg(input, "diagflat").reshape(-1), offset)
+
+
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, that dim removed (a view, as x[:, index])."""
+    x = as_tensor_arg(input, "select")
+    (axis,) = normalize_dims(dim, x.ndim, "select")
+    size = x.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(x.shape)} at dimension "
+                         f"{axis}")
+    return x[(slice(None),) * axis + (int(index),)]
+
+
+def unfold(input, dimension, size, step):
+    """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim."""
+    x = as_tensor_arg(input, "unfold")
+    (axis,) = normalize_dims(dimension, x.ndim, "unfold")
+    length = x.shape[axis] if x.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    starts = np.arange(0, length - size + 1, step)
+    windows = starts[:, None] + np.arange(size)[None, :]  # (n, size) positions along the dim
+    picked = x[(slice(None),) * axis + (Tensor._make(windows, False),)]  # dims: ..., n, size, ...
+    return picked.movedim(axis + 1, -1)
+
+
+def unravel_index(indices, shape):
+    """The coordinates (one int64 tensor per dim of ``shape``) of flat ``indices``."""
+    flat = indices._array if isinstance(indices, Tensor) else np.asarray(indices)
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {flat.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if flat.size and (flat.min() < -int(np.prod(shape)) or flat.max() >= int(np.prod(shape))):
+        raise RuntimeError("'indices' must be in range [-prod(shape), prod(shape) - 1]")
+    return tuple(Tensor._make(c.astype(np.int64), False) for c in np.unravel_index(flat % int(np.prod(shape)), shape))
