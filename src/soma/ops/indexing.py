@@ -53,7 +53,7 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.meta = (x.shape, x.dtype, index)
+        ctx.shape, ctx.index = x.shape, index
         out = x[index]
         if isinstance(out, np.generic):  # an element: take it as a 0-d view, as PyTorch's x[0] is a view
             out = x[(*index, Ellipsis)] if isinstance(index, tuple) else x[index, ...]
@@ -61,8 +61,8 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dtype, index = ctx.meta
-        out = np.zeros_like(grad, shape=shape)
+        index = ctx.index
+        out = np.zeros_like(grad, shape=ctx.shape)
         if _accumulates(index):
             np.add.at(out, index, grad)
         else:
@@ -124,13 +124,13 @@ class Gather(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index):
-        ctx.meta = (x.shape, dim, index)
+        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
         return np.take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dim, index = ctx.meta
-        out = np.zeros_like(grad, shape=shape)
+        dim, index = ctx.dim, ctx.index
+        out = np.zeros_like(grad, shape=ctx.shape)
         where = _open_grid(index.shape, index)
         where[dim] = index
         np.add.at(out, tuple(where), grad)
@@ -145,14 +145,14 @@ class IndexSelect(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index):
-        ctx.meta = (x.shape, dim, index)
+        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
         return np.take(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dim, index = ctx.meta
-        out = np.zeros_like(grad, shape=shape)
-        np.add.at(np.moveaxis(out, dim, 0), index, np.moveaxis(grad, dim, 0))
+        dim = ctx.dim
+        out = np.zeros_like(grad, shape=ctx.shape)
+        np.add.at(np.moveaxis(out, dim, 0), ctx.index, np.moveaxis(grad, dim, 0))
         return out, None, None
 
 

@@ -185,7 +185,7 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, widths, mode, value):
-        ctx.meta = (x.shape, widths, mode)
+        ctx.shape, ctx.widths, ctx.mode = x.shape, widths, mode
         ctx.connected = mode in ("reflect", "replicate")  # PyTorch's backward of these takes x
         if mode == "constant":
             return np.pad(x, widths, constant_values=value)
@@ -201,7 +201,7 @@ class Pad(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        shape, widths, mode = ctx.meta
+        shape, widths, mode = ctx.shape, ctx.widths, ctx.mode
         if mode == "constant":
             return grad[tuple(slice(b, b + n) for (b, _), n in zip(widths, shape))], None, None, None
         for axis in reversed(range(len(shape))):
