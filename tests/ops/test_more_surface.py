@@ -60,6 +60,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")
 @pytest.mark.parametrize("name, fn_soma, fn_torch, inputs", CASES, ids=[c[0] for c in CASES])
 def test_against_torch(name, fn_soma, fn_torch, inputs):
     # PyTorch's vander backward trips over its own in-place ops: values there, gradients by gradcheck below
