@@ -8,6 +8,7 @@ Swish with ``trainable=True`` (β).
 
 import numpy as np
 
+from soma.nn._utils import maybe_inplace
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.module import Module, Parameter, empty_parameter
 from soma.ops import activation as F
@@ -24,7 +25,7 @@ from soma.nn.linear import Identity  # noqa: E402  (the linear activation is nn.
 
 
 class _Inplace(Module):
-    """Activations taking PyTorch's ``inplace`` flag (accepted; soma never overwrites inputs)."""
+    """Activations taking PyTorch's ``inplace`` flag: ``inplace=True`` writes the result into the input."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -48,7 +49,7 @@ class ReLU(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return maybe_inplace(self, F.relu, input)
 
 
 class ReLU6(_Inplace):
@@ -60,7 +61,7 @@ class ReLU6(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu6(input)
+        return maybe_inplace(self, F.relu6, input)
 
 
 class LeakyReLU(Module):
@@ -77,7 +78,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return maybe_inplace(self, F.leaky_relu, input, self.negative_slope)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -126,7 +127,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return maybe_inplace(self, F.elu, input, self.alpha)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -141,7 +142,7 @@ class CELU(ELU):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha)
+        return maybe_inplace(self, F.celu, input, self.alpha)
 
 
 class SELU(_Inplace):
@@ -153,7 +154,7 @@ class SELU(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input)
+        return maybe_inplace(self, F.selu, input)
 
 
 class GELU(Module):
@@ -184,7 +185,7 @@ class SiLU(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return maybe_inplace(self, F.silu, input)
 
 
 class Swish(Module):
@@ -226,7 +227,7 @@ class Mish(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input)
+        return maybe_inplace(self, F.mish, input)
 
 
 class Sigmoid(Module):
@@ -335,7 +336,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return maybe_inplace(self, F.hardtanh, input, self.min_val, self.max_val)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -350,7 +351,7 @@ class Hardsigmoid(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input)
+        return maybe_inplace(self, F.hardsigmoid, input)
 
 
 class Hardswish(_Inplace):
@@ -362,7 +363,7 @@ class Hardswish(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input)
+        return maybe_inplace(self, F.hardswish, input)
 
 
 class LogSigmoid(Module):
@@ -416,7 +417,7 @@ class Threshold(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.threshold(input, self.threshold, self.value)
+        return maybe_inplace(self, F.threshold, input, self.threshold, self.value)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}"

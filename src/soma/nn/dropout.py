@@ -5,6 +5,7 @@ scaled by 1/(1 - p) (inverted dropout, notes 004: ``Dropout(0.5)`` drops half th
 neurons and doubles the rest); in eval mode (``model.eval()``) the layer is the identity.
 """
 
+from soma.nn._utils import maybe_inplace
 from soma.nn.module import Module
 from soma.ops import dropout as F
 from soma.tensor import Tensor
@@ -41,7 +42,7 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
+        return maybe_inplace(self, F.dropout, input, self.p, self.training)
 
 
 class Dropout1d(_DropoutNd):
@@ -53,7 +54,7 @@ class Dropout1d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout1d(input, self.p, self.training)
+        return maybe_inplace(self, F.dropout1d, input, self.p, self.training)
 
 
 class Dropout2d(_DropoutNd):
@@ -65,7 +66,7 @@ class Dropout2d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout2d(input, self.p, self.training)
+        return maybe_inplace(self, F.dropout2d, input, self.p, self.training)
 
 
 class Dropout3d(_DropoutNd):
@@ -77,4 +78,4 @@ class Dropout3d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout3d(input, self.p, self.training)
+        return maybe_inplace(self, F.dropout3d, input, self.p, self.training)
