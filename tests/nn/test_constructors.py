@@ -72,3 +72,10 @@ def test_bad_sizes_raise_where_torch_raises(case):
         else:
             with pytest.raises(theirs, match=name):
                 getattr(nn, name)(*args, **kwargs)
+
+
+def test_soma_only_layers_check_device_and_make_dtype():
+    layer = nn.RecursiveNN(4, num_embeddings=5, device="cpu", dtype=soma.float64)
+    assert {p.dtype for p in layer.parameters()} == {np.dtype(np.float64)}
+    with pytest.raises(RuntimeError, match="RecursiveNN: device 'cuda' was asked for"):
+        nn.RecursiveNN(4, device="cuda")

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from soma._device import resolve
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.linear import Linear
 from soma.nn.module import Module
@@ -118,11 +119,13 @@ class RecursiveNN(Module):
     def __init__(self, hidden_size: int, num_embeddings: int | None = None, nonlinearity: str = "tanh",
                  bias: bool = True, device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
+        resolve(device, "RecursiveNN")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RecursiveNN: unknown nonlinearity {nonlinearity!r} (choose 'tanh' or 'relu')")
         self.hidden_size, self.nonlinearity = hidden_size, nonlinearity
-        self.embedding = None if num_embeddings is None else Embedding(num_embeddings, hidden_size, dtype=dtype)
-        self.compose = Linear(2 * hidden_size, hidden_size, bias=bias, dtype=dtype)
+        self.embedding = (None if num_embeddings is None
+                          else Embedding(num_embeddings, hidden_size, device=device, dtype=dtype))
+        self.compose = Linear(2 * hidden_size, hidden_size, bias=bias, device=device, dtype=dtype)
 
     def _activate(self, z):
         return tanh(z) if self.nonlinearity == "tanh" else z.relu()
