@@ -382,3 +382,11 @@ def test_errors_name_the_layer_and_shapes():
         nn.GRUCell(4, 6)(soma.randn(3, 4), soma.zeros(3, 5))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(4, 6, nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_flatten_parameters_is_a_no_op_as_on_the_cpu(mode):
+    layer = getattr(soma.nn, mode)(3, 4)
+    before = {k: v.numpy().copy() for k, v in layer.state_dict().items()}
+    assert layer.flatten_parameters() is None
+    assert all(np.array_equal(before[k], v.numpy()) for k, v in layer.state_dict().items())

@@ -93,6 +93,9 @@ class RNNBase(Module):
         flat = [getattr(self, name) for name in self._flat_weights_names]
         return [flat[k : k + per] for k in range(0, len(flat), per)]
 
+    def flatten_parameters(self):
+        """A no-op, as PyTorch's on the CPU: soma's kernels repack the weights per call (cuDNN wants them flat)."""
+
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
