@@ -42,6 +42,7 @@ from soma.ops.splitting import *  # noqa: F403
 from soma.ops.numeric import *  # noqa: F403
 from soma.ops.writes import *  # noqa: F403
 from soma.ops.aliases import *  # noqa: F403
+from soma.ops.gamma import digamma, i0, lgamma, mvlgamma, polygamma
 from soma.ops.random_ops import bernoulli, multinomial, poisson
 from soma.ops.selection import histc, mode
 from soma.memory_format import (channels_last, channels_last_3d, clone, contiguous_format, memory_format,

@@ -11,6 +11,7 @@ from soma import memory_format as _memory_format
 from soma import ops as _ops
 from soma.ops import aliases as _aliases
 from soma.ops import cumulative as _cumulative
+from soma.ops import gamma as _gamma
 from soma.ops import numeric as _numeric
 from soma.ops import products as _products
 from soma.ops import random_ops as _random_ops
@@ -53,10 +54,13 @@ for _module, _names in ((_products, ("kron", "inner", "vdot", "mv", "addr", "add
                         (_numeric, ("gcd", "lcm", "ldexp", "frexp", "nextafter", "heaviside")),
                         (_writes, ("index_put", "put", "select_scatter", "diagonal_scatter")),
                         (_linalg, ("cholesky_solve", "cholesky_inverse", "matrix_exp")),
-                        (_aliases, ("cross", "is_neg", "rsub"))):
+                        (_aliases, ("cross", "is_neg", "rsub")),
+                        (_gamma, ("lgamma", "digamma", "mvlgamma", "i0"))):
     _SURFACE_METHODS.update({name: getattr(_module, name) for name in _names})
+_SURFACE_METHODS["polygamma"] = lambda self, n: _gamma.polygamma(n, self)  # x.polygamma(n): n comes second
 _SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (
-    "addr", "addcmul", "addcdiv", "gcd", "lcm", "ldexp", "nextafter", "heaviside", "index_put", "put", *_TRIGONOMETRY,
+    "lgamma", "digamma", "mvlgamma", "i0", "polygamma", "addr", "addcmul", "addcdiv", "gcd", "lcm", "ldexp",
+    "nextafter", "heaviside", "index_put", "put", *_TRIGONOMETRY,
     "erf", "erfc", "erfinv", "cumprod", "neg", "negative", "scatter", "scatter_add", "scatter_reduce", "index_add",
     "index_copy", "index_fill", "masked_scatter")}
 _SURFACE_INPLACE["fill_diagonal"] = _writes.fill_diagonal  # in place only, as in PyTorch

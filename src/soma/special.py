@@ -1,7 +1,8 @@
 """``soma.special``: the special functions of ``torch.special``.
 
 Most are soma's own ops under torch.special's names (``expit`` is the sigmoid); the gamma and
-Bessel families (``digamma``, ``gammaln``, ``i0``, ...) are not here yet. The normal
+Bessel families (``gammaln``, ``digamma``, ``polygamma``, ``i0``, ``i1e``, ...) run on SciPy's
+kernels (the ``special`` extra). The normal
 distribution's CDF and its inverse are written with the error function:
 
     ndtr(x)  = Φ(x) = ½ erfc(-x/√2)        ndtri(p) = Φ⁻¹(p) = √2 · erfinv(2p - 1)
@@ -13,6 +14,9 @@ import math
 import numpy as np
 
 from soma.ops import expm1, log1p, logsumexp, round, sigmoid, where
+from soma.ops.gamma import digamma, erfcx, i0, i0e, i1, i1e, log_ndtr, polygamma
+from soma.ops.gamma import lgamma as gammaln
+from soma.ops.gamma import mvlgamma as multigammaln
 from soma.ops.softmax import log_softmax, softmax
 from soma.ops.special import _float_input, erf, erfc, erfinv
 from soma.ops.trigonometry import _same_shape_floats, exp2, logit, sinc, xlogy
@@ -20,10 +24,12 @@ from soma.tensor import Tensor
 
 __all__ = [
     "erf", "erfc", "erfinv", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "expit", "exp2", "round",
-    "sinc", "logit", "xlogy", "ndtr", "ndtri", "entr", "xlog1py",
+    "sinc", "logit", "xlogy", "ndtr", "ndtri", "entr", "xlog1py", "gammaln", "digamma", "psi", "polygamma",
+    "multigammaln", "i0", "i0e", "i1", "i1e", "erfcx", "log_ndtr",
 ]
 
 expit = sigmoid
+psi = digamma
 
 
 def ndtr(input):

@@ -213,3 +213,53 @@ def test_soma_special_edges():
     np.testing.assert_array_equal(soma.special.entr(soma.tensor(x)).numpy(), torch.special.entr(torch.tensor(x)).numpy())
     p = np.array([0.0, 1.0, 0.5, 1.5])
     np.testing.assert_array_equal(soma.special.ndtri(soma.tensor(p)).numpy(), torch.special.ndtri(torch.tensor(p)).numpy())
+
+
+GAMMA_INPUT = np.random.default_rng(12).uniform(0.3, 4.0, (3, 4))
+SIGNED = np.append(np.random.default_rng(13).uniform(-3, 3, 11), 0.0).reshape(3, 4)
+GAMMA = [
+    ("lgamma", soma.lgamma, torch.lgamma, GAMMA_INPUT),
+    ("digamma", soma.digamma, torch.digamma, GAMMA_INPUT),
+    ("polygamma 1", lambda x: soma.polygamma(1, x), lambda x: torch.polygamma(1, x), GAMMA_INPUT),
+    ("polygamma 3 method", lambda x: x.polygamma(3), lambda x: x.polygamma(3), GAMMA_INPUT),
+    ("mvlgamma", lambda x: soma.mvlgamma(x + 1, 3), lambda x: torch.mvlgamma(x + 1, 3), GAMMA_INPUT),
+    ("gammaln", soma.special.gammaln, torch.special.gammaln, GAMMA_INPUT),
+    ("multigammaln", lambda x: soma.special.multigammaln(x + 1, 2), lambda x: torch.special.multigammaln(x + 1, 2),
+     GAMMA_INPUT),
+    ("i0", soma.i0, torch.i0, SIGNED),
+    ("i0e", soma.special.i0e, torch.special.i0e, SIGNED),
+    ("i1", soma.special.i1, torch.special.i1, SIGNED),
+    ("i1e", soma.special.i1e, torch.special.i1e, SIGNED),
+    ("erfcx", soma.special.erfcx, torch.special.erfcx, SIGNED),
+    ("log_ndtr", soma.special.log_ndtr, torch.special.log_ndtr, SIGNED * 3),
+]
+
+
+@pytest.mark.parametrize("name, fn_soma, fn_torch, x", GAMMA, ids=[c[0] for c in GAMMA])
+def test_gamma_and_bessel_against_torch(name, fn_soma, fn_torch, x):
+    check_against_torch(fn_soma, fn_torch, [x], rtol=1e-9, atol=1e-12)
+    check_against_torch(fn_soma, fn_torch, [x.astype(np.float32)])
+    assert gradcheck(fn_soma, [soma.tensor(x, requires_grad=True)])
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma", "i0", "i1", "i1e", "erfcx", "log_ndtr"])
+def test_gamma_and_bessel_second_order(name):
+    _, fn_soma, _, x = next(c for c in GAMMA if c[0] == name)
+    assert soma.autograd.gradgradcheck(fn_soma, [soma.tensor(x, requires_grad=True)])
+
+
+def test_gamma_family_without_scipy_names_the_extra(monkeypatch):
+    import builtins
+
+    from soma.ops import gamma
+
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError("no scipy here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    with pytest.raises(ImportError, match=r"soma\[special\]"):
+        gamma.scipy_special("gammaln")

@@ -98,12 +98,21 @@ class _Soma:
 
     def __getattr__(self, name):
         import soma.ops
-        from soma.ops import trigonometry
+        from soma.ops import gamma, trigonometry
 
-        return getattr(trigonometry, name, None) or getattr(soma.ops, name)
+        return getattr(trigonometry, name, None) or getattr(gamma, name, None) or getattr(soma.ops, name)
 
 
-SOMA = _Soma()
+class _Numpy:
+    """NumPy, and the functions NumPy lacks on arrays (digamma, the Bessel functions) from SciPy."""
+
+    def __getattr__(self, name):
+        from soma.ops import gamma
+
+        return getattr(np, name, None) or gamma.scipy_special(name)
+
+
+SOMA, NUMPY = _Soma(), _Numpy()
 
 
 class Elementwise(Function):
@@ -130,7 +139,7 @@ class Elementwise(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            return (grad * type(ctx).derivative(x, y, np)).astype(grad.dtype)
+            return (grad * type(ctx).derivative(x, y, NUMPY)).astype(grad.dtype)
 
     @staticmethod
     def formula(ctx, grad):
