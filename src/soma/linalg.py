@@ -24,10 +24,10 @@ from soma.tensor import Tensor
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "svd", "svdvals", "qr",
-    "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "matmul", "vecdot", "matrix_power", "multi_dot", "logdet",
-    "pinverse", "solve_triangular", "cholesky_solve", "cholesky_inverse", "inv_ex", "cholesky_ex", "solve_ex",
+    "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "matmul", "vecdot", "matrix_power", "multi_dot",
+    "solve_triangular", "inv_ex", "cholesky_ex", "solve_ex",
     "cross", "diagonal", "vander", "matrix_exp", "cond", "lstsq", "tensorinv", "tensorsolve",
-]
+]  # logdet, pinverse, cholesky_solve, cholesky_inverse live here too: torch has them at the top level
 
 slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 svd_result = namedtuple("svd", ["U", "S", "Vh"])

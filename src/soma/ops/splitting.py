@@ -8,7 +8,7 @@ from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
 __all__ = ["broadcast_to", "broadcast_tensors", "broadcast_shapes", "ravel", "tensor_split", "hsplit", "vsplit",
-           "dsplit", "diagflat", "select", "unfold", "unravel_index"]
+           "dsplit", "diagflat", "select", "unravel_index"]  # unfold: a Tensor method only, as in PyTorch
 
 
 def broadcast_to(input, size):

@@ -12,7 +12,7 @@ from soma.ops._common import as_tensor_arg, to_dtype
 from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
-__all__ = ["index_put", "put", "select_scatter", "diagonal_scatter", "IndexPutAdd"]  # fill_diagonal: Tensor only
+__all__ = ["index_put", "put", "select_scatter", "diagonal_scatter"]  # fill_diagonal: Tensor only
 
 
 class IndexPutAdd(Function):
