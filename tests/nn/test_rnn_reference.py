@@ -115,7 +115,7 @@ def test_workspace_returns_to_pool_after_backward():
     output, _ = lstm(x)
     gates = output.grad_fn.saved_tensors[5].base  # the pooled (T, 4H, B) array behind the saved view
     output.sum().backward()
-    assert any(a is gates for a in POOL.free.get((gates.shape, gates.dtype), []))
+    assert any(a is gates for a in POOL.free.get((type(gates), gates.shape, gates.dtype), []))
 
 
 @pytest.mark.parametrize("mode", ["lstm", "gru"])

@@ -23,8 +23,8 @@ from soma._process import applied as process_settings  # what soma set at import
 from soma._process import reuse_freed_memory  # call with False to give freed memory back
 
 __all__ = [
-    "Backend", "NUMPY", "register", "of", "for_device", "array_module", "as_array", "is_array", "process_settings",
-    "reuse_freed_memory",
+    "Backend", "NUMPY", "register", "of", "for_device", "array_module", "as_array", "is_array", "contiguous",
+    "process_settings", "reuse_freed_memory",
 ]
 
 
@@ -100,6 +100,11 @@ def array_module(array):
 def is_array(value):
     """True for an array of any registered backend (not for NumPy scalars or Python data)."""
     return type(value) in _by_type or any(isinstance(value, kind) for kind in _by_type)
+
+
+def contiguous(array):
+    """``array`` in C order (itself if it is): ``np.ascontiguousarray`` for any backend's array."""
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def as_array(value):

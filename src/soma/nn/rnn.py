@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from soma import backend
 from soma._errors import DTypeError, ShapeError
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
@@ -215,7 +216,9 @@ class RNNBase(Module):
         """Layers bottom to top, each one kernel per direction; time-major throughout."""
         directions = 2 if self.bidirectional else 1
         batch, dtype = x.shape[1], x.dtype
-        zeros = Tensor._make(np.zeros((batch, self.hidden_size), dtype), False)
+        zeros = Tensor._make(np.zeros((batch, self.hidden_size), dtype, like=x._array), False)
+        if lengths is not None:  # checked on the host; the kernels mask with them beside the data
+            lengths = backend.of(x._array).transfer(lengths)
         kernel = {"LSTM": R.LSTMLayer, "GRU": R.GRULayer}.get(self.mode, R.RNNLayer)
         nonlinearity = "relu" if self.mode == "RNN_RELU" else "tanh"
         weights = self.all_weights
@@ -364,7 +367,7 @@ def _one_more(t, axis):
         return None
     shape = list(t.shape)
     shape[axis] = 1
-    zeros = np.zeros(shape, t.dtype)
+    zeros = np.zeros(shape, t.dtype, like=t._array if isinstance(t, Tensor) else t)
     if not isinstance(t, Tensor):
         return np.concatenate([t, zeros], axis)
     return cat([t, Tensor._make(zeros, False)], axis)
@@ -413,7 +416,7 @@ class RNNCellBase(Module):
             input = unsqueeze(input, 0)
         expected = (input.shape[0], self.hidden_size)
         if hx is None:
-            zeros = np.zeros(expected, input.dtype)
+            zeros = np.zeros(expected, input.dtype, like=input._array)
             hx = (zeros, zeros) if states == 2 else zeros
         hx = tuple(hx) if states == 2 else (hx,)
         if states == 2 and len(hx) != 2:

@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.backend import contiguous
 from soma.ops.recurrent import reference
 from soma.ops.recurrent.layout import blocks, left_multiplied, sigmoid_scale, torch_order
 from soma.ops.recurrent.workspace import POOL, one_blas_thread, saved
@@ -54,7 +55,7 @@ class Saved(NamedTuple):
 def to_gate_rows(grads):
     """(T, k, B) gate gradients -> one pooled (k, T·B) array: the gradients of all steps as GEMM rows."""
     T, k, B = grads.shape
-    rows = POOL.take((k, T * B), grads.dtype)
+    rows = POOL.take((k, T * B), grads.dtype, grads)
     np.copyto(rows.reshape(k, T, B), grads.transpose(1, 0, 2))
     return rows
 
@@ -83,32 +84,32 @@ class RecurrentLayer(Function):
         has_bias = bias_ih is not None
         # x time-major plus a row of ones under each x_t when there is a bias: the bias then rides
         # in the input GEMM, and its gradient in dW_ih's, instead of extra passes.
-        inputs = POOL.take((T, B, I + has_bias), dtype)
+        inputs = POOL.take((T, B, I + has_bias), dtype, x)
         np.copyto(inputs[..., :I], x)
         if has_bias:
             inputs[..., I] = 1
         w_ih, w_hh, b_hn = ctx.prepare(weight_ih, weight_hh, bias_ih, bias_hh)
-        gates = POOL.take((T, ctx.n_gates * H, B), dtype)
+        gates = POOL.take((T, ctx.n_gates * H, B), dtype, x)
         r = int(reverse)
-        states = POOL.take((T + 1, H, B), dtype)  # h_0 at states[0] (states[T] if reversed)
+        states = POOL.take((T + 1, H, B), dtype, x)  # h_0 at states[0] (states[T] if reversed)
         states[T * r] = h0.T
         cell = None
         if c0 is not None:
-            cell = POOL.take((T + 1, H, B), dtype)
+            cell = POOL.take((T + 1, H, B), dtype, x)
             cell[T * r] = c0.T
         valid = keep = None
         if lengths is not None:
-            valid = (np.arange(T)[:, None] < lengths[None, :])[:, None, :]
+            valid = (np.arange(T, like=lengths)[:, None] < lengths[None, :])[:, None, :]
             keep = ~valid
         steps = range(T - 1, -1, -1) if reverse else range(T)
         with np.errstate(over="ignore"), one_blas_thread():
             # every step's input projection, (T, n·H, B): T small GEMMs, on a contiguous copy of x^T
-            np.matmul(w_ih, np.ascontiguousarray(inputs.transpose(0, 2, 1)), out=gates)
+            np.matmul(w_ih, contiguous(inputs.transpose(0, 2, 1)), out=gates)
             kept = ctx.forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity)
-        hidden = np.empty((T + 1, B, H), dtype)
+        hidden = np.empty((T + 1, B, H), dtype, like=x)
         np.copyto(hidden, states.transpose(0, 2, 1))
         last = T * (1 - r)
-        c_n = None if cell is None else np.ascontiguousarray(cell[last].T)
+        c_n = None if cell is None else contiguous(cell[last].T)
         POOL.give(states)
         cell_tanh, hidden_proj, state_minus_candidate = (kept.get(k) for k in ("cell_tanh", "hidden_proj",
                                                                                 "state_minus_candidate"))
@@ -136,7 +137,7 @@ class RecurrentLayer(Function):
         n, order, r = ctx.n_gates, ctx.order, int(ctx.reverse)
         H = s.weight_hh.shape[1]
         dout = grad_output.swapaxes(0, 1) if ctx.batch_first else grad_output
-        dout_cols = POOL.take((T, H, B), dout.dtype)
+        dout_cols = POOL.take((T, H, B), dout.dtype, dout)
         np.copyto(dout_cols, dout.transpose(0, 2, 1))
         if s.valid is not None:
             dout_cols *= s.valid
@@ -157,15 +158,15 @@ class RecurrentLayer(Function):
                 dx = dx.swapaxes(0, 1)
         if needs[3] or needs[5] or needs[6]:  # Σ_t dG_t [x_t; 1]^T in one GEMM
             dw = torch_order(dG @ s.inputs.reshape(T * B, -1), x_order)
-            dw_ih = np.ascontiguousarray(dw[:, :I])
+            dw_ih = contiguous(dw[:, :I])
             if ctx.has_bias:
                 db_ih = dw[:, I].copy()  # the ones column's weight is the bias
                 db_hh = db_ih if dGh is dG else torch_order(dGh.sum(1), order)
         if needs[4]:  # Σ_t dG_t h_{t-1}^T
             dw_hh = torch_order(dGh @ s.hidden[r : T + r].reshape(T * B, H), order)
         POOL.give(dout_cols, *scratch, dG, dGh)  # (views of pooled arrays are skipped: their base is in scratch)
-        dh0 = np.ascontiguousarray(dh0.T)
-        dc0 = None if dc0 is None else np.ascontiguousarray(dc0.T)
+        dh0 = contiguous(dh0.T)
+        dc0 = None if dc0 is None else contiguous(dc0.T)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
     @staticmethod
@@ -182,7 +183,7 @@ class RecurrentLayer(Function):
         """PyTorch's weights in internal form (:mod:`.layout`): [W_ih | b] (n·H, I+1) and the W_hh blocks
         (n, H, H), gates in internal order, sigmoid rows scaled by 1/2; and b_hn, which only GRU keeps apart."""
         n, order = cls.n_gates, cls.order
-        scale = sigmoid_scale(n, cls.n_sigmoid, weight_ih.dtype)
+        scale = sigmoid_scale(n, cls.n_sigmoid, weight_ih)
         bias = None if bias_ih is None else blocks(bias_ih + bias_hh, n, order) * scale[..., 0]
         w_hh = blocks(weight_hh, n, order) * scale
         return left_multiplied(blocks(weight_ih, n, order) * scale, bias), w_hh, None

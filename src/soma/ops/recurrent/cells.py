@@ -33,7 +33,7 @@ class RNNLayer(RecurrentLayer):
     @staticmethod
     def forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity):
         relu, w_hh = nonlinearity == "relu", w_hh[0]
-        tmp = np.empty(states.shape[1:], states.dtype)
+        tmp = np.empty(states.shape[1:], states.dtype, like=states)
         for t in steps:
             a = gates[t]
             a += np.matmul(w_hh, states[t + r], out=tmp)  # one GEMM per step
@@ -50,7 +50,7 @@ class RNNLayer(RecurrentLayer):
     def backward_steps(s, dout, dh_n, dc_n, w_hh_t, steps, r, nonlinearity="tanh"):
         T = dout.shape[0]
         h = s.hidden[1 - r : T + 1 - r].transpose(0, 2, 1)  # (T, H, B) h_t
-        dG = POOL.take(dout.shape, dout.dtype)  # first the derivative, then the gradient, in place
+        dG = POOL.take(dout.shape, dout.dtype, dout)  # first the derivative, then the gradient, in place
         if nonlinearity == "relu":
             np.greater(h, 0, out=dG)  # relu' = [h_t > 0]
         else:
@@ -80,9 +80,9 @@ class LSTMLayer(RecurrentLayer):
     def forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity):
         T, nH, B = gates.shape
         H = nH // 4
-        cell_tanh = POOL.take((T, H, B), states.dtype)
+        cell_tanh = POOL.take((T, H, B), states.dtype, states)
         by_gate = gates.reshape(T, 4, H, B)
-        hw, ig = np.empty((4, H, B), states.dtype), np.empty((H, B), states.dtype)
+        hw, ig = np.empty((4, H, B), states.dtype, like=states), np.empty((H, B), states.dtype, like=states)
         for t in steps:
             a = by_gate[t]
             np.matmul(w_hh, states[t + r], out=hw)  # one GEMM per step (batched over the gates)
@@ -111,8 +111,8 @@ class LSTMLayer(RecurrentLayer):
         cell_tanh, c_prev = s.cell_tanh, s.cell[r : T + r]
         # Every factor that does not depend on the incoming gradient, for all steps at once:
         # dG_o = dh * tanh(c) σ'(o),  dG_{i,f,g} = dc * (g σ'(i), c_{t-1} σ'(f), i tanh'(g)).
-        factors = POOL.take((T, 4, H, B), dout.dtype)
-        slopes = POOL.take((T, 3, H, B), dout.dtype)
+        factors = POOL.take((T, 4, H, B), dout.dtype, dout)
+        slopes = POOL.take((T, 3, H, B), dout.dtype, dout)
         np.subtract(1, sig, out=slopes)
         slopes *= sig  # σ' = σ (1 - σ) for o, i, f
         np.multiply(cell_tanh, slopes[:, 0], out=factors[:, 0])
@@ -132,8 +132,8 @@ class LSTMLayer(RecurrentLayer):
             keep = ~s.valid
             forget = f * s.valid + keep
         dh, dc = dh_n, dc_n
-        dh_buf, dc_buf, dh_t, dc_t = (np.empty((H, B), dout.dtype) for _ in range(4))
-        by_gate_buf = np.empty((4, H, B), dout.dtype)
+        dh_buf, dc_buf, dh_t, dc_t = (np.empty((H, B), dout.dtype, like=dout) for _ in range(4))
+        by_gate_buf = np.empty((4, H, B), dout.dtype, like=dout)
         for t in steps:  # the factors are overwritten step by step with the gradients dG
             np.add(dout[t], dh, out=dh_t)
             np.multiply(dh_t, through_h[t], out=dc_t)
@@ -169,10 +169,10 @@ class GRULayer(RecurrentLayer):
     def forward_steps(gates, states, cell, w_hh, b_hn, steps, r, keep, nonlinearity):
         T, nH, B = gates.shape
         H = nH // 3
-        hidden_proj = POOL.take((T, H, B), states.dtype)  # W_hn h_{t-1} + b_hn
-        state_minus_candidate = POOL.take((T, H, B), states.dtype)  # h_{t-1} - n_t
+        hidden_proj = POOL.take((T, H, B), states.dtype, states)  # W_hn h_{t-1} + b_hn
+        state_minus_candidate = POOL.take((T, H, B), states.dtype, states)  # h_{t-1} - n_t
         by_gate = gates.reshape(T, 3, H, B)
-        hw, tmp = np.empty((3, H, B), states.dtype), np.empty((H, B), states.dtype)
+        hw, tmp = np.empty((3, H, B), states.dtype, like=states), np.empty((H, B), states.dtype, like=states)
         for t in steps:
             a, h = by_gate[t], states[t + r]
             np.matmul(w_hh, h, out=hw)  # one GEMM per step (batched over the gates)
@@ -204,8 +204,8 @@ class GRULayer(RecurrentLayer):
         rg, z, n = by_gate[:, 0], by_gate[:, 1], by_gate[:, 2]
         # [dn, dr, dz, d(W_hn h)] per unit of dh_t, for all steps at once:
         # dn = (1-z)(1-n²), dr = dn (W_hn h + b_hn) σ'(r), dz = (h_{t-1} - n) σ'(z), dhn = dn r.
-        factors = POOL.take((T, 4, H, B), dout.dtype)
-        scratch = POOL.take((T, 2, H, B), dout.dtype)
+        factors = POOL.take((T, 4, H, B), dout.dtype, dout)
+        scratch = POOL.take((T, 2, H, B), dout.dtype, dout)
         s0, s1 = scratch[:, 0], scratch[:, 1]
         np.multiply(n, n, out=s0)
         np.subtract(1, s0, out=s0)
@@ -222,8 +222,8 @@ class GRULayer(RecurrentLayer):
             factors *= s.valid[:, None]
             through_z = z * s.valid + ~s.valid
         dh = dh_n
-        dh_buf, dh_t, by_gate_buf = np.empty((H, B), dout.dtype), np.empty((H, B), dout.dtype), np.empty((3, H, B),
-                                                                                                        dout.dtype)
+        dh_buf, dh_t = np.empty_like(dout, shape=(H, B)), np.empty_like(dout, shape=(H, B))
+        by_gate_buf = np.empty_like(dout, shape=(3, H, B))
         for t in steps:  # the factors are overwritten step by step with the gradients
             np.add(dout[t], dh, out=dh_t)
             d = factors[t]

@@ -17,6 +17,8 @@ and each gate is a contiguous (H, B) block of rows. Two changes to PyTorch's
 
 import numpy as np
 
+from soma.backend import contiguous
+
 __all__ = ["blocks", "torch_order", "left_multiplied", "sigmoid_scale"]
 
 
@@ -31,13 +33,14 @@ def torch_order(a, order):
     if order is None:
         return a
     n = len(order)
-    a = a.reshape(n, -1, *a.shape[1:])[np.argsort(order)]
+    a = a.reshape(n, -1, *a.shape[1:])[[int(i) for i in np.argsort(order)]]
     return a.reshape(-1, *a.shape[2:])
 
 
-def sigmoid_scale(n, n_sigmoid, dtype):
-    """(n, 1, 1) factors: 1/2 for the first ``n_sigmoid`` (sigmoid) gates, 1 for the rest."""
-    scale = np.ones((n, 1, 1), dtype)
+def sigmoid_scale(n, n_sigmoid, like):
+    """(n, 1, 1) factors in ``like``'s dtype and backend: 1/2 for the first ``n_sigmoid`` (sigmoid) gates, 1 for
+    the rest."""
+    scale = np.ones((n, 1, 1), like.dtype, like=like)
     scale[:n_sigmoid] = 0.5
     return scale
 
@@ -46,4 +49,4 @@ def left_multiplied(w_ih, bias):
     """(n, H, I) blocks and the bias (n, H) or None -> the (n·H, I+1) matrix [W_ih | b] (or (n·H, I))."""
     if bias is not None:
         w_ih = np.concatenate([w_ih, bias[..., None]], axis=2)
-    return np.ascontiguousarray(w_ih.reshape(-1, w_ih.shape[2]))
+    return contiguous(w_ih.reshape(-1, w_ih.shape[2]))

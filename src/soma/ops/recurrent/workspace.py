@@ -17,14 +17,15 @@ __all__ = ["POOL", "saved", "one_blas_thread"]
 
 
 class Pool:
-    """Free arrays by (shape, dtype); at most ``per_key`` each, at most ``keys`` shapes."""
+    """Free arrays by (array type, shape, dtype); at most ``per_key`` each, at most ``keys`` shapes."""
 
     def __init__(self, per_key=4, keys=64):
         self.free, self.per_key, self.keys = {}, per_key, keys
 
-    def take(self, shape, dtype):
-        stack = self.free.get((shape, dtype))
-        return stack.pop() if stack else np.empty(shape, dtype)
+    def take(self, shape, dtype, like):
+        """A free array of ``shape`` and ``dtype`` in ``like``'s backend (a fresh one if none is free)."""
+        stack = self.free.get((type(like), shape, dtype))
+        return stack.pop() if stack else np.empty(shape, dtype, like=like)
 
     def give(self, *arrays):
         for array in arrays:
@@ -32,7 +33,7 @@ class Pool:
                 continue
             if len(self.free) > self.keys:
                 self.free.clear()
-            stack = self.free.setdefault((array.shape, array.dtype), [])
+            stack = self.free.setdefault((type(array), array.shape, array.dtype), [])
             if len(stack) < self.per_key and all(a is not array for a in stack):
                 stack.append(array)
 
