@@ -107,7 +107,8 @@ def test_gradcheck(name, fn_soma, fn_torch, inputs):
 
 
 SECOND_ORDER = ["inv", "inv batched", "solve", "solve broadcast", "solve right", "det", "det batched", "slogdet",
-                "matrix_power negative"]
+                "matrix_power negative", "cholesky", "cholesky upper", "eigh", "eigvalsh", "svd square", "svd tall",
+                "svd wide batched", "svdvals", "pinv", "matrix_norm nuc", "qr square", "qr tall", "qr wide"]
 
 
 @pytest.mark.parametrize("name", SECOND_ORDER)

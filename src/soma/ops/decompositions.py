@@ -16,12 +16,14 @@ incoming gradient (∂L/∂ of the output), Xᵀ the transpose of the last two d
 M's lower triangle. The adjugate comes from the SVD (adj(A) = det(U)det(V) V adj(S) Uᵀ with
 adj(S)ᵢᵢ = ∏ⱼ≠ᵢ sⱼ), so det's gradient is right for singular matrices too. Eigenvector and
 singular-vector gradients need distinct eigenvalues / singular values (the F terms), as in
-PyTorch. NumPy's LAPACK does the factorizations.
+PyTorch. NumPy's LAPACK does the factorizations. Every kernel also has its backward written in
+differentiable soma ops (``formula``), so create_graph=True gives second derivatives of them all.
 """
 
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.tensor import Tensor
 
 __all__ = ["LinAlgError", "Inv", "Solve", "Det", "LogAbsDet", "Cholesky", "Qr", "Eigh", "Svd"]
 
@@ -177,6 +179,17 @@ class Cholesky(Function):
         s = _mT(inverse) @ p @ inverse
         return 0.5 * (s + _mT(s))
 
+    @staticmethod
+    def formula(ctx, grad):
+        from soma.ops import tril
+
+        low = Cholesky.apply(ctx.inputs[0])
+        product = _tensor_mT(low) @ tril(grad)
+        p = tril(product) - _diagonal_matrix(product) * 0.5
+        inverse = Inv.apply(low)
+        s = _tensor_mT(inverse) @ p @ inverse
+        return (s + _tensor_mT(s)) * 0.5
+
 
 class Qr(Function):
     """(Q, R) with A = QR, Q with orthonormal columns and R upper-triangular; ``complete`` gives a square Q"""
@@ -199,6 +212,31 @@ class Qr(Function):
         y, r1, grad_r1, grad_r2 = a[..., m:], r[..., :m], grad_r[..., :m], grad_r[..., m:]
         grad_x = _qr_backward(q, r1, grad_q + y @ _mT(grad_r2), grad_r1)
         return np.concatenate([grad_x, q @ grad_r2], axis=-1), None
+
+    @staticmethod
+    def formula(ctx, grad_q, grad_r):
+        from soma.ops import cat
+
+        a, mode = ctx.inputs
+        m, n = a.shape[-2:]
+        if mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        q, r = Qr.apply(a, mode)
+        if m >= n:
+            return _qr_formula(q, r, grad_q, grad_r), None
+        y = a[..., m:]
+        grad_x = _qr_formula(q, r[..., :m], grad_q + y @ _tensor_mT(grad_r[..., m:]), grad_r[..., :m])
+        return cat([grad_x, q @ grad_r[..., m:]], -1), None
+
+
+def _qr_formula(q, r, grad_q, grad_r):
+    """:func:`_qr_backward` in differentiable ops."""
+    from soma.ops import tril
+
+    m = r @ _tensor_mT(grad_r) - _tensor_mT(grad_q) @ q
+    low = tril(m, -1)
+    m = low + _tensor_mT(low) + _diagonal_matrix(m)
+    return _tensor_mT(Solve.apply(r, _tensor_mT(grad_q + q @ m)))
 
 
 def _qr_backward(q, r, grad_q, grad_r):
@@ -231,6 +269,13 @@ class Eigh(Function):
             inner = (_mT(v) @ grad_v) / gap
         inner = inner + grad_w[..., None, :] * np.eye(w.shape[-1], dtype=v.dtype)
         return v @ inner @ _mT(v), None
+
+    @staticmethod
+    def formula(ctx, grad_w, grad_v):
+        a, uplo = ctx.inputs
+        w, v = Eigh.apply(a, uplo)
+        inner = (_tensor_mT(v) @ grad_v) * _inverse_gaps(w) + _diagonal_matrix(grad_w.unsqueeze(-2), vector=True)
+        return v @ inner @ _tensor_mT(v), None
 
 
 class Svd(Function):
@@ -273,3 +318,41 @@ class Svd(Function):
         if with_vectors and n > k:
             grad_a = grad_a + u @ _mT((grad_v - v @ (_mT(v) @ grad_v)) / s[..., None, :])
         return grad_a, None
+
+    @staticmethod
+    def formula(ctx, grad_u, grad_s, grad_vh):
+        a, full = ctx.inputs
+        u, s, vh = Svd.apply(a, False)
+        k = s.shape[-1]
+        grad_u, grad_vh = grad_u[..., :k], grad_vh[..., :k, :]
+        v, grad_v = _tensor_mT(vh), _tensor_mT(grad_vh)
+        m, n = u.shape[-2], v.shape[-2]
+        gaps = _inverse_gaps(s * s)
+        j, kk = _tensor_mT(u) @ grad_u, _tensor_mT(v) @ grad_v
+        core = (_diagonal_matrix(grad_s.unsqueeze(-2), vector=True) + ((j - _tensor_mT(j)) * gaps) * s.unsqueeze(-2)
+                + s.unsqueeze(-1) * ((kk - _tensor_mT(kk)) * gaps))
+        grad_a = u @ core @ vh
+        if m > k:
+            grad_a = grad_a + ((grad_u - u @ (_tensor_mT(u) @ grad_u)) / s.unsqueeze(-2)) @ vh
+        if n > k:
+            grad_a = grad_a + u @ _tensor_mT((grad_v - v @ (_tensor_mT(v) @ grad_v)) / s.unsqueeze(-2))
+        return grad_a, None
+
+
+def _inverse_gaps(w):
+    """Fᵢⱼ = 1/(wⱼ - wᵢ) off the diagonal, 0 on it, as a differentiable tensor."""
+    from soma.ops import where
+
+    gap = w.unsqueeze(-2) - w.unsqueeze(-1)
+    eye = Tensor._make(np.eye(w.shape[-1], dtype=bool), False)
+    return where(eye, 0.0, 1.0 / where(eye, 1.0, gap))
+
+
+def _diagonal_matrix(x, vector=False):
+    """The diagonal of the matrices x as diagonal matrices (``vector``: x's last dim is the diagonal)."""
+    eye = Tensor._make(np.eye(x.shape[-1], dtype=x._array.dtype), False)
+    if vector:
+        return x * eye  # (..., 1, n) * (n, n): diag(x) row by row
+    from soma.ops import diagonal
+
+    return diagonal(x, 0, -2, -1).unsqueeze(-2) * eye
