@@ -78,6 +78,7 @@ def test_gradcheck(name, fn_soma, fn_torch, shapes):
 
 
 SECOND_ORDER = ["scatter src", "scatter value", "scatter_add", "scatter_reduce mean exclusive", "scatter_reduce amax",
+                "scatter_reduce prod", "scatter_reduce prod exclusive",
                 "index_add", "index_copy", "index_fill tensor value", "masked_scatter", "take_along_dim"]
 
 
@@ -265,3 +266,20 @@ def test_nan_propagates_through_amax_like_torch():
     s = soma.scatter_reduce(soma.tensor(x), 0, soma.tensor(index), soma.tensor(src), "amax")
     t = torch.scatter_reduce(torch.tensor(x), 0, torch.tensor(index), torch.tensor(src), "amax")
     np.testing.assert_array_equal(s.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_second_order_against_torch_with_zeros(include_self):
+    x = np.array([[1.5, 0.0, 2.0, 5.0], [3.0, -1.0, 0.0, 1.0]])
+    src = np.array([[1.2, 0.5, 0.0, 2.0], [3.0, 0.0, 0.7, -1.0]])
+    index = np.array([[0, 0, 1, 3], [0, 2, 2, 2]])
+    results = []
+    for lib in (soma, torch):
+        autograd = soma.autograd if lib is soma else torch.autograd
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+        out = lib.scatter_reduce(a, 1, lib.tensor(index), b, "prod", include_self=include_self)
+        grads = autograd.grad((out * lib.tensor(np.arange(8.0).reshape(2, 4))).sum(), [a, b], create_graph=True)
+        total = (grads[0] * lib.tensor(x[::-1].copy())).sum() + (grads[1] * lib.tensor(src[::-1].copy())).sum()
+        results.append([g.detach().numpy() for g in autograd.grad(total, [a, b])])
+    for s, t in zip(*results):
+        np.testing.assert_allclose(s, t, rtol=1e-12, atol=1e-12)

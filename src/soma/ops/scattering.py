@@ -205,6 +205,28 @@ class ScatterProd(Function):
         return grad_x, None, None, grad_src, None, None
 
 
+    @staticmethod
+    def composite(ctx, x, dim, index, src, reduce, include_self):
+        # the forward in differentiable ops: the src values of each place, layer by layer (the k-th value
+        # landing on a place goes in layer k, where places are unique), multiplied in as written-in factors
+        from soma.ops.indexing import IndexPut
+
+        places = np.ravel_multi_index(np.broadcast_arrays(*_places(index, dim)), x.shape).reshape(-1)
+        values = src[_region(index)].reshape(-1)
+        order = np.argsort(places, kind="stable")
+        ranked = places[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1] if ranked.size else np.zeros(0, np.int64)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(ranked.size) - np.repeat(starts, np.diff(np.r_[starts, ranked.size]))
+        out = x if include_self else ScatterValue.apply(x, dim, index, np.ones((), x._array.dtype))
+        out = out.reshape(-1)
+        ones = Tensor._make(np.ones(out.shape, x._array.dtype), False)
+        for k in range(int(rank.max()) + 1 if rank.size else 0):
+            layer = np.flatnonzero(rank == k)
+            out = out * IndexPut.apply(ones, (places[layer],), values[Tensor._make(layer, False)])
+        return out.reshape(x.shape)
+
+
 def _others(factor, zeros, nonzero):
     """∏ₖ≠ⱼ xₖ for the factor xⱼ of a place with ``zeros`` zero factors and non-zero product ``nonzero``."""
     if_zero = np.where(zeros == 1, nonzero, 0)
