@@ -164,8 +164,12 @@ def _from_numpy(array):
     return _wrap(np.array(array, copy=True))
 
 
+def _windows(array, shape, strides):
+    return _wrap(np.lib.stride_tricks.as_strided(array._a, shape, strides, writeable=False))
+
+
 BACKEND = backend.Backend("strict", DEVICE, np, StrictArray, to_numpy=unwrap, from_numpy=_from_numpy,
-                          index_of=lambda array: 0)
+                          index_of=lambda array: 0, windows=_windows)
 
 
 def enable():

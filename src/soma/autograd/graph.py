@@ -155,10 +155,12 @@ def _like(new, old):
 # ------------------------------------------------------- differentiable backward
 def materialize(node, grads, tensors):
     """Multi-output ops get a zero gradient for outputs nothing depended on."""
+    like = next(g for g in grads if g is not None)  # a node runs only when some output has a gradient
+    like = like._array if tensors else like
     out = []
     for grad, (shape, dtype) in zip(grads, node._out_meta):
         if grad is None:
-            grad = np.zeros(shape, dtype)
+            grad = np.zeros(shape, dtype, like=like)  # beside the other gradients, on their backend
             if tensors:
                 grad = Tensor._make(grad, False)
         out.append(grad)

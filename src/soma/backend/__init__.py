@@ -40,6 +40,9 @@ class Backend:
         to_numpy: host copy of one of its arrays.
         from_numpy: one of its arrays holding a host array's values.
         index_of: the device index an array lives on (None for the CPU).
+        windows: ``windows(array, shape, strides)``, a read-only strided view of the array's memory
+            (im2col's receptive fields without a copy; ``as_strided`` is the one function NumPy's dispatch
+            cannot route).
     """
 
     name: str
@@ -49,6 +52,7 @@ class Backend:
     to_numpy: Any
     from_numpy: Any
     index_of: Any = lambda array: None
+    windows: Any = None
 
     def transfer(self, array):
         """``array`` (of any registered backend) as one of this backend's arrays."""
@@ -58,7 +62,11 @@ class Backend:
         return self.from_numpy(source.to_numpy(array))
 
 
-NUMPY = Backend("numpy", "cpu", np, np.ndarray, to_numpy=lambda a: a, from_numpy=np.asarray)
+def _numpy_windows(array, shape, strides):
+    return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=False)
+
+
+NUMPY = Backend("numpy", "cpu", np, np.ndarray, to_numpy=lambda a: a, from_numpy=np.asarray, windows=_numpy_windows)
 
 _by_device = {"cpu": NUMPY}
 _by_type = {np.ndarray: NUMPY}

@@ -34,7 +34,8 @@ def load():
         _state["loaded"] = cupy is not None
         if cupy is not None:
             register(Backend("cupy", "cuda", cupy, cupy.ndarray, to_numpy=cupy.asnumpy, from_numpy=cupy.asarray,
-                             index_of=lambda array: array.device.id))
+                             index_of=lambda array: array.device.id,
+                             windows=lambda a, shape, strides: cupy.lib.stride_tricks.as_strided(a, shape, strides)))
     return _state["loaded"]
 
 

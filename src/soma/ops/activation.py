@@ -55,7 +55,7 @@ def erf(x):
             from scipy.special import erf as _erf_array
         except ImportError:
             _erf_array = _erf_python
-    return np.asarray(_erf_array(x), dtype=x.dtype)
+    return _erf_array(x).astype(x.dtype, copy=False)
 
 
 # ---------------------------------------------------------------- the ReLU family
@@ -120,7 +120,7 @@ class Threshold(Function):
     def forward(ctx, x, threshold, value):
         above = ~(x <= threshold)  # NaN passes through, as PyTorch's x <= threshold ? value : x
         ctx.save_for_backward(above)
-        return np.where(above, x, np.asarray(value, x.dtype))
+        return np.where(above, x, x.dtype.type(value))
 
     @staticmethod
     def backward(ctx, grad):

@@ -76,7 +76,7 @@ def _transpose_grad_weight(x4, grad4, geom, padding):
     n, _, h, w = x4.shape
     xg = x4.reshape(n, groups, cin // groups, h, w)
     gg = grad4.reshape(n, groups, cout_g, *grad4.shape[2:])
-    out = np.zeros((groups, cin // groups, cout_g, kh, kw), np.result_type(x4, grad4))
+    out = np.zeros((groups, cin // groups, cout_g, kh, kw), np.result_type(x4, grad4), like=x4)
 
     def valid(size, out_size, stride, offset):  # the input rows y with 0 <= y·s + offset < out_size
         first = max(0, -(offset // stride) if offset < 0 else 0)
@@ -204,7 +204,7 @@ def _batched(fn, name, spatial, input, *args):
     if isinstance(input, Tensor) and input.ndim == spatial + 1:
         return fn(name, spatial, input.unsqueeze(0), *args).squeeze(0)
     if isinstance(input, Tensor) and input.ndim == spatial + 2 and input.shape[0] == 0:
-        one = Tensor._make(np.zeros((1, *input.shape[1:]), input.dtype), False)
+        one = Tensor._make(np.zeros((1, *input.shape[1:]), input.dtype, like=input._array), False)
         return fn(name, spatial, cat([input, one]), *args)[:0]
     return fn(name, spatial, input, *args)
 

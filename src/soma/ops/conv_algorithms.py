@@ -16,9 +16,10 @@ views, so no extra copy is spent putting the result back into NCHW memory.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from soma import backend
 from soma._validation import conv_output_size
+from soma.backend import contiguous
 
 __all__ = ["ConvGeometry", "Im2col", "FFT", "Direct", "ALGORITHMS", "pad_input", "tap_slices"]
 
@@ -57,13 +58,13 @@ def pad_input(x, pads, channels_last=False):
     if not (top or bottom or left or right):
         if not channels_last:
             return x
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        return contiguous(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     hp, wp = h + top + bottom, w + left + right
     if channels_last:
-        buffer = np.zeros((n, hp, wp, c), x.dtype)
+        buffer = np.zeros((n, hp, wp, c), x.dtype, like=x)
         buffer[:, top : top + h, left : left + w] = x.transpose(0, 2, 3, 1)
         return buffer.transpose(0, 3, 1, 2)
-    buffer = np.zeros((n, c, hp, wp), x.dtype)
+    buffer = np.zeros((n, c, hp, wp), x.dtype, like=x)
     buffer[:, :, top : top + h, left : left + w] = x
     return buffer
 
@@ -107,9 +108,7 @@ class Im2col:
         _, _, ho, wo = geom.output_shape
         (sh, sw), (dh, dw) = geom.stride, geom.dilation
         sn, sc, sy, sx = xp.strides
-        return as_strided(
-            xp, (n, c, ho, wo, kh, kw), (sn, sc, sy * sh, sx * sw, sy * dh, sx * dw), writeable=False
-        )
+        return backend.of(xp).windows(xp, (n, c, ho, wo, kh, kw), (sn, sc, sy * sh, sx * sw, sy * dh, sx * dw))
 
     @staticmethod
     def columns(xp, geom):
@@ -146,13 +145,13 @@ class Im2col:
             g2 = grad.transpose(0, 2, 3, 1).reshape(n * ho * wo, o)
             dcols = np.matmul(g2, w.transpose(2, 3, 0, 1).reshape(kh * kw, o, c))  # (kh·kw, N·Ho·Wo, C)
             taps = dcols.reshape(kh, kw, n, ho, wo, c).transpose(0, 1, 2, 5, 3, 4)
-            target = np.zeros((n, hp, wp, c), dcols.dtype).transpose(0, 3, 1, 2)
+            target = np.zeros((n, hp, wp, c), dcols.dtype, like=dcols).transpose(0, 3, 1, 2)
             return _col2im(taps, target, geom)
         g = geom.groups
         g2 = grad.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
         dcols = w.reshape(g, o // g, -1).transpose(0, 2, 1) @ g2  # (groups, C/g·kh·kw, N·Ho·Wo)
         taps = dcols.reshape(c, kh, kw, n, ho, wo).transpose(1, 2, 0, 3, 4, 5)
-        target = np.zeros((c, n, hp, wp), dcols.dtype)
+        target = np.zeros((c, n, hp, wp), dcols.dtype, like=dcols)
         return _col2im(taps, target, geom).transpose(1, 0, 2, 3)
 
     @staticmethod
@@ -163,7 +162,7 @@ class Im2col:
         _, cg, kh, kw = geom.weight_shape
         if geom.channels_last():
             g2 = grad.transpose(0, 2, 3, 1).reshape(n * ho * wo, o)
-            return np.ascontiguousarray((g2.T @ cols).reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
+            return contiguous((g2.T @ cols).reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
         g = geom.groups
         g2 = grad.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
         return (g2 @ cols.transpose(0, 2, 1)).reshape(geom.weight_shape)
@@ -184,7 +183,7 @@ class FFT:
         (dh, dw), (_, _, kh, kw) = geom.dilation, geom.weight_shape
         if dh == dw == 1:
             return w
-        out = np.zeros(w.shape[:2] + (dh * (kh - 1) + 1, dw * (kw - 1) + 1), w.dtype)
+        out = np.zeros(w.shape[:2] + (dh * (kh - 1) + 1, dw * (kw - 1) + 1), w.dtype, like=w)
         out[:, :, ::dh, ::dw] = w
         return out
 
@@ -204,7 +203,7 @@ class FFT:
         _, _, kh, kw = geom.weight_shape
         if sh == sw == 1:
             return grad
-        full = np.zeros((n, o, hp - dh * (kh - 1), wp - dw * (kw - 1)), grad.dtype)
+        full = np.zeros((n, o, hp - dh * (kh - 1), wp - dw * (kw - 1)), grad.dtype, like=grad)
         full[:, :, ::sh, ::sw] = grad
         return full
 
@@ -261,7 +260,7 @@ class Direct:
     def forward(xp, w, geom, keep_columns=False):
         g = geom.groups
         n, o, ho, wo = geom.output_shape
-        out = np.zeros((n, g, o // g, ho, wo), np.result_type(xp, w))
+        out = np.zeros((n, g, o // g, ho, wo), np.result_type(xp, w), like=xp)
         xg, wg = Direct._split(xp, g), w.reshape(g, o // g, *w.shape[1:])
         for i, j, rows, cols in tap_slices(geom):
             out += np.einsum("ngchw,goc->ngohw", xg[..., rows, cols], wg[..., i, j])
@@ -272,7 +271,7 @@ class Direct:
         g = geom.groups
         n, c, hp, wp = geom.input_shape
         o = geom.weight_shape[0]
-        dxp = np.zeros((n, g, c // g, hp, wp), np.result_type(grad, w))
+        dxp = np.zeros((n, g, c // g, hp, wp), np.result_type(grad, w), like=grad)
         gg, wg = Direct._split(grad, g), w.reshape(g, o // g, *w.shape[1:])
         for i, j, rows, cols in tap_slices(geom):
             dxp[..., rows, cols] += np.einsum("ngohw,goc->ngchw", gg, wg[..., i, j])
@@ -282,7 +281,7 @@ class Direct:
     def grad_weight(xp, grad, geom, cols=None):
         g = geom.groups
         o, cg, kh, kw = geom.weight_shape
-        dw = np.zeros((g, o // g, cg, kh, kw), np.result_type(xp, grad))
+        dw = np.zeros((g, o // g, cg, kh, kw), np.result_type(xp, grad), like=xp)
         xg, gg = Direct._split(xp, g), Direct._split(grad, g)
         for i, j, rows, cols_ in tap_slices(geom):
             dw[..., i, j] = np.einsum("ngohw,ngchw->goc", gg, xg[..., rows, cols_])

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from soma import backend
 from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.random import generator
@@ -37,12 +38,14 @@ def _check_p(p, name):
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _mask(shape, p, dtype):
-    """Kept units hold 1/(1 - p), dropped ones 0 (all 0 when p = 1)."""
+def _mask(shape, p, like):
+    """Kept units hold 1/(1 - p), dropped ones 0 (all 0 when p = 1), drawn on the host from soma's generator
+    (so a seed gives the same masks on every device) and placed beside ``like``."""
+    dtype = like.dtype
     if p == 1:
-        return np.zeros(shape, dtype)
+        return np.zeros(shape, dtype, like=like._array)
     keep = generator().random(shape, dtype=np.float32) >= p
-    return keep * dtype.type(1.0 / (1.0 - p))
+    return backend.of(like._array).transfer(keep * dtype.type(1.0 / (1.0 - p)))
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -51,7 +54,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return input
     check_floating("dropout", input)
-    return Dropout.apply(input, _mask(input.shape, p, input.dtype))
+    return Dropout.apply(input, _mask(input.shape, p, input))
 
 
 def _feature_dropout(input, p, training, batched, name):
@@ -64,7 +67,7 @@ def _feature_dropout(input, p, training, batched, name):
     check_floating(name, input)
     channels_end = 2 if batched else 1
     shape = tuple(input.shape[:channels_end]) + (1,) * (input.ndim - channels_end)
-    return Dropout.apply(input, _mask(shape, p, input.dtype))
+    return Dropout.apply(input, _mask(shape, p, input))
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):

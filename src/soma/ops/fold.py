@@ -49,7 +49,7 @@ def _col2im(cols, size, kernel, dilation, padding, stride):
     geom = _geometry(padded, n, c, kernel, stride, dilation)
     _, _, ho, wo = geom.output_shape
     taps = cols.reshape(n, c, kh, kw, ho, wo).transpose(2, 3, 0, 1, 4, 5)
-    target = _add_taps(taps, np.zeros((n, c) + padded, cols.dtype), geom)
+    target = _add_taps(taps, np.zeros((n, c) + padded, cols.dtype, like=cols), geom)
     return target[:, :, ph : ph + size[0], pw : pw + size[1]]
 
 

@@ -141,7 +141,7 @@ class Embedding(Function):
         if scale:
             counts = np.bincount(flat, minlength=shape[0])
             rows = rows / counts[flat][:, None]
-        out = np.zeros(shape, grad.dtype)
+        out = np.zeros_like(grad, shape=shape)
         np.add.at(out, flat, rows)
         if padding_idx is not None:
             out[padding_idx] = 0

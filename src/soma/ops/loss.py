@@ -19,6 +19,7 @@ import numpy as np
 
 from soma._errors import DTypeError, ShapeError, check_floating, check_same_dtype
 from soma.autograd.function import Function, is_grad_enabled
+from soma.backend import as_array
 from soma.ops._common import promote
 from soma.ops._common import raw as _raw
 from soma.ops.arithmetic import unbroadcast
@@ -130,9 +131,9 @@ def _reduce_picked(ctx, loss, picked_weights, shape, reduction):
     if reduction == "none":
         return loss.reshape(shape)
     if reduction == "sum":
-        return np.asarray(loss.sum())
+        return as_array(loss.sum())
     ctx.denominator = picked_weights.sum()
-    return np.asarray(loss.sum() / ctx.denominator)
+    return as_array(loss.sum() / ctx.denominator)
 
 
 def _per_sample_grad(ctx, grad, n, reduction):
@@ -142,7 +143,7 @@ def _per_sample_grad(ctx, grad, n, reduction):
     if reduction == "sum":
         return np.broadcast_to(grad, (n,))
     if ctx.denominator == 0:  # every target ignored: the loss is 0/0 = NaN, its gradient 0 (as PyTorch)
-        return np.zeros(n, grad.dtype)
+        return np.zeros_like(grad, shape=(n,))
     return np.broadcast_to(grad / ctx.denominator, (n,))
 
 
@@ -154,7 +155,7 @@ class CrossEntropy(Function):
         shape = x.shape
         x2 = _rows(x)
         t = target.reshape(-1)
-        rows = np.arange(x2.shape[0])
+        rows = np.arange(x2.shape[0], like=x2)
         shifted = x2 - x2.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
@@ -183,7 +184,7 @@ class CrossEntropy(Function):
             w_sum = classes if weight is None else weight.sum()
             coefficient_sum = g_pick + g * valid * (smoothing / classes) * w_sum
         out = e * (coefficient_sum[:, None] / total)
-        out[np.arange(n), safe] -= g_pick
+        out[np.arange(n, like=out), safe] -= g_pick
         if smoothing:
             w = 1 if weight is None else weight
             out -= (g * valid * (smoothing / classes))[:, None] * w
@@ -198,7 +199,7 @@ class NLLLoss(Function):
         x2 = _rows(x)
         t = target.reshape(-1)
         safe, valid, w_t = _pick_weights(t, weight, ignore_index, x.dtype)
-        loss = -w_t * x2[np.arange(x2.shape[0]), safe]
+        loss = -w_t * x2[np.arange(x2.shape[0], like=x2), safe]
         ctx.meta = (x.shape, x2.shape, safe, w_t, reduction)
         return _reduce_picked(ctx, loss, w_t, target.shape, reduction)
 
@@ -207,8 +208,8 @@ class NLLLoss(Function):
         # ∂Eᵢ/∂xᵢ,c = -w_yᵢ for c = yᵢ, else 0
         shape, shape2, safe, w_t, reduction = ctx.meta
         g = _per_sample_grad(ctx, grad, shape2[0], reduction)
-        out = np.zeros(shape2, grad.dtype)
-        out[np.arange(shape2[0]), safe] = -g * w_t
+        out = np.zeros_like(grad, shape=shape2)
+        out[np.arange(shape2[0], like=out), safe] = -g * w_t
         return _unrows(out, shape), None, None, None, None
 
 

@@ -12,6 +12,7 @@ loop over the kh·kw taps, each step vectorized over batch, channels and positio
 
 import numpy as np
 
+from soma import backend
 from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.ops.conv import _tuple
@@ -65,7 +66,7 @@ class _Window:
         if self.padded == self.in_size:
             return x
         (ph, pw), (h, w) = self.padding, self.in_size
-        out = np.full(x.shape[:2] + self.padded, value, x.dtype)
+        out = np.full(x.shape[:2] + self.padded, value, x.dtype, like=x)
         out[:, :, ph : ph + h, pw : pw + w] = x
         return out
 
@@ -134,8 +135,8 @@ def _winners(xp, best, window):
     A window holding NaN has the maximum NaN, and its winner is its *last* NaN tap: PyTorch's scan
     replaces the running maximum whenever ``v > max or isnan(v)``.
     """
-    index = np.zeros(best.shape, np.int64)
-    found = np.zeros(best.shape, bool)
+    index = np.zeros(best.shape, np.int64, like=best)
+    found = np.zeros(best.shape, bool, like=best)
     for number, rows, cols in window.taps():
         tap = xp[:, :, rows, cols]
         hit = (tap == best) & ~found
@@ -149,8 +150,8 @@ def _flat_indices(index, window):
     """PyTorch's return_indices: the position of each max in the flattened (H·W) input plane."""
     (_, kw), (sh, sw), (ph, pw), (dh, dw) = window.kernel, window.stride, window.padding, window.dilation
     ho, wo = window.out_size
-    rows = np.arange(ho)[:, None] * sh - ph + (index // kw) * dh
-    cols = np.arange(wo)[None, :] * sw - pw + (index % kw) * dw
+    rows = np.arange(ho, like=index)[:, None] * sh - ph + (index // kw) * dh
+    cols = np.arange(wo, like=index)[None, :] * sw - pw + (index % kw) * dw
     return (rows * window.in_size[1] + cols).astype(np.int64)
 
 
@@ -177,7 +178,7 @@ class AvgPool(Function):
     def backward(ctx, grad):
         window = ctx.window
         share = grad / ctx.divisor
-        dxp = np.zeros(grad.shape[:2] + window.padded, grad.dtype)
+        dxp = np.zeros(grad.shape[:2] + window.padded, grad.dtype, like=grad)
         for _, rows, cols in window.taps():  # ∂mean/∂x = 1/count for every element of the window
             dxp[:, :, rows, cols] += share
         return window.crop(dxp), None, None
@@ -186,7 +187,7 @@ class AvgPool(Function):
 def _avg_divisor(window, count_include_pad, divisor_override, dtype):
     """Per-output window sizes as PyTorch counts them (padding included or not, never the ceil overhang)."""
     if divisor_override:
-        return np.asarray(divisor_override, dtype)
+        return np.dtype(dtype).type(divisor_override)
     counts = []
     for n, k, s, p, o in zip(window.in_size, window.kernel, window.stride, window.padding, window.out_size):
         start = np.arange(o) * s - p
@@ -281,7 +282,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """
     _check_average_dtype("avg_pool2d", input)
     window = _window("avg_pool2d", input, 2, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = _avg_divisor(window, count_include_pad, divisor_override, input.dtype)
+    divisor = backend.of(input._array).transfer(_avg_divisor(window, count_include_pad, divisor_override, input.dtype))
     return _pool(AvgPool, "avg_pool2d", 2, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
 
 
@@ -289,7 +290,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """1-D average pooling over (N, C, L) or (C, L); see :func:`avg_pool2d`."""
     _check_average_dtype("avg_pool1d", input)
     window = _window("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = _avg_divisor(window, count_include_pad, None, input.dtype)
+    divisor = backend.of(input._array).transfer(_avg_divisor(window, count_include_pad, None, input.dtype))
     return _pool(AvgPool, "avg_pool1d", 1, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
 
 

@@ -158,7 +158,8 @@ class LBFGS(Optimizer):
     # ------------------------------------------------------------ flat views
     def _flat_grad(self):
         return np.concatenate([
-            np.zeros(p._array.size, p.dtype) if p.grad is None else p.grad._array.reshape(-1) for p in self._params
+            np.zeros(p._array.size, p.dtype, like=p._array) if p.grad is None else p.grad._array.reshape(-1)
+            for p in self._params
         ])
 
     def _add(self, step, direction):

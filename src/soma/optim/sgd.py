@@ -2,8 +2,6 @@
 
 from typing import Any
 
-import numpy as np
-
 from soma.autograd.function import mark_dirty
 from soma.nn.common_types import LossClosure, ParamsT
 from soma.optim._functional import reject_flags
@@ -75,7 +73,7 @@ class SGD(Optimizer):
                     state = self.state[param]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
+                        buf = state["momentum_buffer"] = g.astype(p.dtype, copy=True)
                     else:
                         buf *= momentum
                         buf += g if dampening == 0 else (1 - dampening) * g

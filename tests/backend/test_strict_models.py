@@ -1,0 +1,59 @@
+"""A small CNN and an LSTM train on the strict backend with the CPU's exact numbers."""
+
+import numpy as np
+import pytest
+
+import soma
+from soma import nn
+
+
+def _cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 3), nn.GroupNorm(2, 6), nn.Tanh(), nn.AvgPool2d(2),
+                         nn.Flatten(), nn.Dropout(0.3), nn.Linear(6, 3))
+
+
+class _Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 5)
+        self.lstm = nn.LSTM(5, 7, num_layers=2, batch_first=True, bidirectional=True)
+        self.gru = nn.GRU(14, 4, batch_first=True)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, tokens):
+        out, _ = self.lstm(self.embed(tokens))
+        out, _ = self.gru(out)
+        return self.head(out[:, -1])
+
+
+def _train(build, x, y, device, optimizer):
+    soma.manual_seed(0)
+    model = build().to(device)
+    opt = optimizer(model.parameters())
+    x, y = soma.tensor(x, device=device), soma.tensor(y, device=device)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.detach().cpu().numpy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("optimizer", [lambda p: soma.optim.SGD(p, lr=0.1, momentum=0.9),
+                                       lambda p: soma.optim.Adam(p, lr=0.01)], ids=["sgd momentum", "adam"])
+@pytest.mark.parametrize("model", ["cnn", "lstm"])
+def test_training_on_the_strict_backend_matches_the_cpu(strict_device, model, optimizer):
+    rng = np.random.default_rng(0)
+    if model == "cnn":
+        build, x = _cnn, rng.standard_normal((4, 1, 8, 8)).astype(np.float32)
+    else:
+        build, x = _Tagger, rng.integers(0, 10, (4, 6))
+    y = rng.integers(0, 3, 4)
+    cpu_losses, cpu_params = _train(build, x, y, "cpu", optimizer)
+    dev_losses, dev_params = _train(build, x, y, strict_device, optimizer)
+    assert dev_losses == cpu_losses
+    for c, d in zip(cpu_params, dev_params):
+        np.testing.assert_array_equal(d, c)
