@@ -23,6 +23,11 @@ class ShapeError(ValueError, RuntimeError):
     """A tensor of a shape the layer or function cannot take (PyTorch: RuntimeError, sometimes ValueError)."""
 
 
+class ShapeAssertion(AssertionError, RuntimeError):
+    """A shape PyTorch refuses with an ``assert`` (multi-head attention's checks): an AssertionError as there,
+    and a RuntimeError as every other shape error of soma's."""
+
+
 def check_floating(name, input):
     """PyTorch's kernels of most layers exist for floating-point inputs only ("not implemented for 'Long'")."""
     if input.dtype.kind != "f":

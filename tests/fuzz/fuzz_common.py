@@ -27,25 +27,32 @@ TALLY = {}  # suite -> {"cases": n, "disagreements": [problem, ...]}
 TOLERANCE = {"float16": (1e-2, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-9, 1e-11)}
 
 
-def record(suite, problem):
-    entry = TALLY.setdefault(suite, {"cases": 0, "disagreements": []})
+def record(suite, problem, intentional=False):
+    """Count a case; a disagreement that is an intentional, documented difference is counted apart."""
+    entry = TALLY.setdefault(suite, {"cases": 0, "disagreements": [], "intentional": []})
     entry["cases"] += 1
     if problem:
-        entry["disagreements"].append(problem)
+        entry["intentional" if intentional else "disagreements"].append(problem)
     return problem
 
 
 def merge(serialized):
     """Add a worker's ``json.dumps(TALLY)`` into this process's tally (xdist)."""
     for suite, entry in json.loads(serialized).items():
-        own = TALLY.setdefault(suite, {"cases": 0, "disagreements": []})
+        own = TALLY.setdefault(suite, {"cases": 0, "disagreements": [], "intentional": []})
         own["cases"] += entry["cases"]
         own["disagreements"].extend(entry["disagreements"])
+        own["intentional"].extend(entry.get("intentional", []))
 
 
 def tally_lines():
-    return [f"{suite} fuzz: {e['cases']} cases, {len(e['disagreements'])} disagreements"
-            for suite, e in sorted(TALLY.items())]
+    lines = []
+    for suite, e in sorted(TALLY.items()):
+        line = f"{suite} fuzz: {e['cases']} cases, {len(e['disagreements'])} disagreements"
+        if e.get("intentional"):
+            line += f" (and {len(e['intentional'])} intentional, documented in docs/pytorch-parity.md)"
+        lines.append(line)
+    return lines
 
 
 class Raised:

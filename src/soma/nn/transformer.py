@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from soma._device import resolve
+from soma._errors import ShapeAssertion
 from soma.nn.attention import MultiheadAttention
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.container import ModuleList
@@ -99,7 +100,7 @@ class _TransformerLayer(Module):
     def _check_input(self, x, name):
         d_model = self.linear1.in_features
         if x.ndim not in (2, 3) or x.shape[-1] != d_model:
-            raise RuntimeError(f"{type(self).__name__}(d_model={d_model}): expected {name} of shape "
+            raise ShapeAssertion(f"{type(self).__name__}(d_model={d_model}): expected {name} of shape "
                                f"(L, N, {d_model}), (N, L, {d_model}) or (L, {d_model}), got {tuple(x.shape)}")
 
 
