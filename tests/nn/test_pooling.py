@@ -180,3 +180,18 @@ def test_adaptive_avg_pool_nan_and_inf_reach_only_their_bins_like_torch(size, ou
     length = output_size[-1] if isinstance(output_size, tuple) else output_size
     check_against_torch(lambda t: nn.AdaptiveAvgPool1d(length)(t), lambda t: torch.nn.AdaptiveAvgPool1d(length)(t),
                         [x[:, :, 0]])
+
+
+def test_max_pool_backward_keeps_a_nan_gradient_at_the_winner():
+    """NaN upstream reaches only each window's winner, as torch's (NaN·0 used to fill every cell)."""
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    g = np.ones((1, 1, 2, 2))
+    g[0, 0, 0, 1] = np.nan
+    for kernel, stride in ((2, 2), (3, 1)):
+        gs = np.ones((1, 1, 2, 2)) if stride == 1 else g
+        if stride == 1:
+            gs[0, 0, 0, 1] = np.nan
+        xs, xt = soma.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        soma.nn.functional.max_pool2d(xs, kernel, stride).backward(soma.tensor(gs))
+        torch.nn.functional.max_pool2d(xt, kernel, stride).backward(torch.tensor(gs))
+        np.testing.assert_array_equal(xs.grad.numpy(), xt.grad.numpy())

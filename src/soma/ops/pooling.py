@@ -122,10 +122,11 @@ class MaxPool(Function):
                 hit &= remaining
             if number < len(taps) - 1:
                 remaining = ~hit if remaining is None else remaining & ~hit
+            target = dxp[:, :, rows, cols]  # (only the winners get the gradient: a NaN gradient stays there)
             if disjoint:  # every input element is in one window at one tap: write, don't add
-                np.multiply(grad, hit, out=dxp[:, :, rows, cols])
+                np.copyto(target, grad, where=hit)
             else:
-                dxp[:, :, rows, cols] += grad * hit
+                np.add(target, grad, out=target, where=hit)
         return window.crop(dxp), None, None
 
 
