@@ -371,6 +371,12 @@ class TensorBase:
         np.copyto(self._array, result._array)
         mark_dirty(self)
         node = result._ctx
+        if node is None and self.requires_grad:  # a result outside the graph (eq_, a comparison): the history
+            from soma.ops.rounding import Step  # ends here, with a zero gradient, as in PyTorch
+
+            held = result._array
+            result = Step.apply(shadow, lambda _: held)
+            node = result._ctx
         if node is not None:  # the node now describes this tensor, whose memory holds its output
             node.saved_tensors = tuple(self._array if a is result._array else a for a in node.saved_tensors)
             node._stamp = _Mode.clock

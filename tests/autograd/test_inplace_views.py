@@ -96,3 +96,21 @@ def test_earlier_consumers_keep_the_history_they_saw():
         y.mul_(3)
         (z + y).sum().backward()
         assert x.grad.tolist() == [8.0, 8.0]
+
+
+def test_an_inplace_result_outside_the_graph_ends_the_history():
+    """y.eq_(0) on a non-leaf: y's values are 0/1 and its gradient is zero (it kept the old one before)."""
+    for lib in (soma, torch):
+        x = lib.tensor([0.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.eq_(0)
+        (y * x).sum().backward()
+        assert y.requires_grad and x.grad.tolist() == [1.0, 0.0]
+
+
+def test_the_generic_inplace_path_ends_the_history_of_a_result_outside_the_graph():
+    x = soma.tensor([0.0, 2.0], requires_grad=True)
+    y = x * 2
+    y._inplace("gt_", soma.gt, 1.0, cast=True)  # any op whose result needs no gradient
+    (y * x).sum().backward()
+    assert y.requires_grad and y.tolist() == [0.0, 1.0] and x.grad.tolist() == [0.0, 1.0]
