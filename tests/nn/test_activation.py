@@ -163,3 +163,24 @@ def test_softmin_refuses_integers_naming_itself():
         TF.softmin(torch.tensor([[1, 2, 3]]), dim=-1)
     check_against_torch(lambda t: F.softmin(t, dim=-1, dtype=soma.float64),  # dtype= casts first, as PyTorch
                         lambda t: TF.softmin(t, dim=-1, dtype=torch.float64), [np.array([[1, 2, 3]])])
+
+
+def test_functional_relu_inplace_writes_the_input_as_torch():
+    for lib in (soma, torch):
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        y = x * 1
+        out = lib.nn.functional.relu(y, inplace=True)
+        assert out is y and y.tolist() == [0.0, 2.0]
+        z = x * 1
+        lib.nn.functional.relu_(z)
+        (y * 3 + z).sum().backward()
+        assert x.grad.tolist() == [0.0, 4.0]
+
+
+@pytest.mark.parametrize("name, args", [("leaky_relu", (0.2,)), ("elu", ()), ("hardtanh", ()), ("relu6", ()),
+                                        ("silu", ()), ("threshold", (0.5, -1.0)), ("dropout", (0.5, False))])
+def test_functional_inplace_flag_is_honoured(name, args):
+    x = soma.tensor([-1.5, 0.25, 2.0]) * 1
+    expected = getattr(soma.nn.functional, name)(x, *args)
+    out = getattr(soma.nn.functional, name)(x, *args, inplace=True)
+    assert out is x and x.tolist() == expected.tolist()

@@ -10,7 +10,8 @@ from soma._promotion import result_type
 from soma.backend import is_array
 from soma.tensor import Tensor
 
-__all__ = ["raw", "constant", "shape_of", "broadcast_shape", "promote", "to_dtype", "write_out", "as_tensor_arg"]
+__all__ = ["raw", "constant", "honours_inplace", "shape_of", "broadcast_shape", "promote", "to_dtype", "write_out",
+           "as_tensor_arg"]
 
 
 def raw(value):
@@ -85,6 +86,27 @@ def as_tensor_arg(value, name, argument="input"):
     if isinstance(value, Tensor):
         return value
     raise TypeError(f"{name}(): argument '{argument}' must be Tensor, not {type(value).__name__}")
+
+
+def honours_inplace(function):
+    """``function(input, ..., inplace=False)`` with PyTorch's ``inplace=True``: the result is written into
+    ``input``, which takes over the op's history (see TensorBase._inplace). The plain call stays a direct call."""
+    import functools
+    import inspect
+
+    position = list(inspect.signature(function).parameters).index("inplace")
+    name = function.__name__
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        inplace = kwargs.pop("inplace", args[position] if len(args) > position else False)
+        args = args[:position] + args[position + 1 :]
+        if not inplace:
+            return function(*args, **kwargs)
+        input, rest = args[0], args[1:]
+        return input._inplace(f"{name}(inplace=True)", lambda x: function(x, *rest, **kwargs))
+
+    return wrapper
 
 
 def write_out(result, out, name):

@@ -20,6 +20,7 @@ import numpy as np
 from soma._errors import DTypeError, check_floating, check_same_dtype
 from soma.autograd.function import Function
 from soma.ops import pointwise as _pointwise
+from soma.ops._common import honours_inplace
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import Relu, Tanh, stable_sigmoid
 from soma.ops.softmax import log_softmax as _log_softmax
@@ -153,6 +154,10 @@ class Prelu(Function):
 
 
 # -------------------------------------------------------- smooth gated activations
+GELU_TANH_SCALE = math.sqrt(2 / math.pi)  # the tanh approximation: Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³)))
+GELU_TANH_CUBIC = 0.044715  # (Hendrycks & Gimpel's fit of the cubic term)
+
+
 class Gelu(Function):
     """y = x·Φ(x) (exact, with erf) or its tanh approximation"""
 
@@ -161,7 +166,7 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            inner = GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x**3)
             t = np.tanh(inner)
             ctx.t = t
             return 0.5 * x * (1 + t)
@@ -178,7 +183,7 @@ class Gelu(Function):
         if ctx.approximate == "tanh":
             # y′ = ½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²)
             t = ctx.t
-            d_inner = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            d_inner = GELU_TANH_SCALE * (1 + 3 * GELU_TANH_CUBIC * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner), None
         # y′ = Φ(x) + x·φ(x)
         pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
@@ -327,12 +332,15 @@ def identity(input):
     return input
 
 
+@honours_inplace
 def relu(input, inplace=False):
-    """y = max(0, x); ``inplace`` is accepted and ignored (soma never overwrites activations)."""
+    """y = max(0, x)"""
     return Relu.apply(input)
 
 
-relu_ = relu
+def relu_(input):
+    """relu in place (``F.relu_``)."""
+    return relu(input, inplace=True)
 
 
 def sigmoid(input):
@@ -362,24 +370,28 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax(-input, dim, dtype)
 
 
+@honours_inplace
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """y = x for x > 0, else negative_slope·x"""
     check_floating("leaky_relu", input)
     return LeakyRelu.apply(input, negative_slope)
 
 
+@honours_inplace
 def elu(input, alpha=1.0, inplace=False):
     """y = x for x > 0, else α(eˣ - 1)"""
     check_floating("elu", input)
     return Elu.apply(input, alpha, 1, 1)
 
 
+@honours_inplace
 def selu(input, inplace=False):
     """y = λ·elu(x, α) with λ ≈ 1.0507, α ≈ 1.6733 (self-normalizing)"""
     check_floating("selu", input)
     return Elu.apply(input, SELU_ALPHA, SELU_SCALE, 1)
 
 
+@honours_inplace
 def celu(input, alpha=1.0, inplace=False):
     """y = x for x > 0, else α(e^(x/α) - 1)"""
     check_floating("celu", input)
@@ -396,12 +408,14 @@ def gelu(input, approximate="none"):
     return Gelu.apply(input, approximate)
 
 
+@honours_inplace
 def silu(input, inplace=False):
     """y = x·σ(x) (Swish with β = 1)"""
     check_floating("silu", input)
     return Silu.apply(input, 1)
 
 
+@honours_inplace
 def mish(input, inplace=False):
     check_floating("mish", input)
     return Mish.apply(input)
@@ -413,6 +427,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, beta, threshold)
 
 
+@honours_inplace
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """y = clamp(x, min_val, max_val)"""
     if min_val > max_val:
@@ -420,17 +435,20 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return Hardtanh.apply(input, min_val, max_val)
 
 
+@honours_inplace
 def relu6(input, inplace=False):
     """y = min(max(0, x), 6)"""
     return Hardtanh.apply(input, 0.0, 6.0)
 
 
+@honours_inplace
 def hardsigmoid(input, inplace=False):
     """y = relu6(x + 3)/6"""
     check_floating("hardsigmoid", input)
     return Hardsigmoid.apply(input)
 
 
+@honours_inplace
 def hardswish(input, inplace=False):
     check_floating("hardswish", input)
     return Hardswish.apply(input)
@@ -456,6 +474,7 @@ def _floating(input):
     return input if input.dtype.kind == "f" else input.float()
 
 
+@honours_inplace
 def threshold(input, threshold, value, inplace=False):
     """y = x if x > threshold else value"""
     return Threshold.apply(input, threshold, value)

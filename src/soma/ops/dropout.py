@@ -14,6 +14,7 @@ import numpy as np
 from soma import backend
 from soma._errors import check_floating
 from soma.autograd.function import Function
+from soma.ops._common import honours_inplace
 from soma.random import generator
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "Dropout"]
@@ -48,6 +49,7 @@ def _mask(shape, p, like):
     return backend.of(like._array).transfer(keep * dtype.type(1.0 / (1.0 - p)))
 
 
+@honours_inplace
 def dropout(input, p=0.5, training=True, inplace=False):
     """F.dropout: zero each element with probability p, scale the rest by 1/(1 - p); identity if not training."""
     _check_p(p, "dropout")
@@ -70,6 +72,7 @@ def _feature_dropout(input, p, training, batched, name):
     return Dropout.apply(input, _mask(shape, p, input))
 
 
+@honours_inplace
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or unbatched (C, L): every position of a dropped channel at once."""
     _check_p(p, "dropout1d")
@@ -84,6 +87,7 @@ def _warn_rank(input, name, ranks):
                       f"{' or '.join(f'{r}-D' for r in ranks)}); treated as PyTorch 2.13 does", stacklevel=3)
 
 
+@honours_inplace
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole feature maps of (N, C, H, W) (channel dropout for conv layers).
 
@@ -101,6 +105,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, True, "dropout2d")
 
 
+@honours_inplace
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W); any other rank is unbatched (C, *), as PyTorch 2.13."""
     _check_p(p, "dropout3d")

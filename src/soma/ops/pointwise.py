@@ -245,10 +245,12 @@ sigmoid = _float_unary(Sigmoid, "sigmoid")
 
 
 def relu(input, inplace=False):
-    """y = max(0, x)"""
+    """y = max(0, x); ``inplace=True`` writes y into x (as every in-place op: rebased in the graph)."""
     input = as_tensor_arg(input, "relu")
     if input._array.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    if inplace:
+        return input._inplace("relu_", Relu.apply)
     return Relu.apply(input)
 
 

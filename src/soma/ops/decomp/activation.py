@@ -84,7 +84,7 @@ def _prelu(ctx, x, weight):
 
 def _gelu(ctx, x, approximate):
     if approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))
+        inner = _kernels.GELU_TANH_SCALE * (x + _kernels.GELU_TANH_CUBIC * (x * x * x))
         return 0.5 * x * (1 + inner.tanh())
     return x * (0.5 * (1 + (x / math.sqrt(2)).erf()))
 
