@@ -59,6 +59,8 @@ def normalize_dims(dim, ndim, name="reduction", empty_means_all=True):
 
 def _expand_back(grad, shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's ``shape``."""
+    if grad.ndim == 0:  # a reduction to a scalar: nothing to re-insert
+        return np.broadcast_to(grad, shape)
     if not keepdim and shape:
         grad = np.expand_dims(grad, axes)
     return np.broadcast_to(grad, shape)
