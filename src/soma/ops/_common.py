@@ -127,7 +127,7 @@ def write_out(result, out, name):
         raise RuntimeError(f"{name}(): result type {array.dtype} can't be cast to the desired output type "
                            f"{out._array.dtype}")
     if out._array.shape != array.shape:
-        out._array = np.empty(array.shape, out._array.dtype)
+        out._array = np.empty_like(array, dtype=out._array.dtype)
     out._array[...] = array
     from soma.autograd.function import mark_dirty
 

@@ -38,9 +38,9 @@ from soma.tensor import Tensor
 __all__ = ["AttentionWeights", "attention_weights", "scaled_dot_product_attention"]
 
 
-def _causal_forbidden(L, S):
+def _causal_forbidden(L, S, like):
     """True above the diagonal (j > i): the keys a causal query i may not see (top-left aligned, as PyTorch)."""
-    return np.triu(np.ones((L, S), dtype=bool), k=1)
+    return np.triu(np.ones((L, S), dtype=bool, like=like), k=1)
 
 
 class AttentionWeights(Function):
@@ -53,7 +53,7 @@ class AttentionWeights(Function):
         if mask is not None:
             scores = scores + mask
         if causal:
-            scores = np.where(_causal_forbidden(*scores.shape[-2:]), -np.inf, scores)
+            scores = np.where(_causal_forbidden(*scores.shape[-2:], like=scores), -np.inf, scores)
         top = scores.max(axis=-1, keepdims=True, initial=-np.inf)  # no keys at all: a dead row too
         dead = np.isneginf(top)  # every key masked: the row has no softmax
         if safe:

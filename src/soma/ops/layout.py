@@ -33,8 +33,9 @@ def _triangle(name, keep):
     def op(input, diagonal=0, *, out=None):
         input = _matrix(input, name)
         rows, cols = input.shape[-2:]
-        mask = keep(np.arange(rows)[:, None], np.arange(cols)[None, :], diagonal)
-        return where(Tensor._make(mask, False), input, Tensor._make(np.zeros((), input.dtype), False))
+        like = input._array
+        mask = keep(np.arange(rows, like=like)[:, None], np.arange(cols, like=like)[None, :], diagonal)
+        return where(Tensor._make(mask, False), input, Tensor._make(np.zeros((), input.dtype, like=like), False))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"{name}(x, k): x with the elements {'above' if name == 'tril' else 'below'} diagonal k set to 0."
@@ -83,7 +84,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     n = input.shape[-1] + abs(offset)
     i = np.arange(input.shape[-1])
     rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
-    base = Tensor._make(np.zeros(input.shape[:-1] + (n, n), input.dtype), False)
+    base = Tensor._make(np.zeros(input.shape[:-1] + (n, n), input.dtype, like=input._array), False)
     out = base * 1
     out[(Ellipsis, rows, cols)] = input
     if (dim1, dim2) != (-2, -1):

@@ -373,7 +373,7 @@ class Upsample(Function):
         for axis, source in enumerate(ctx.sources, start=len(shape) - len(ctx.sources)):
             starts = np.flatnonzero(np.diff(source, prepend=-1))
             sums = np.add.reduceat(grad, starts, axis=axis)
-            full = np.zeros(grad.shape[:axis] + (shape[axis],) + grad.shape[axis + 1 :], grad.dtype)
+            full = np.zeros_like(grad, shape=grad.shape[:axis] + (shape[axis],) + grad.shape[axis + 1 :])
             index = [slice(None)] * grad.ndim
             index[axis] = source[starts]
             full[tuple(index)] = sums

@@ -33,7 +33,7 @@ class Step(Function):
 
     @staticmethod
     def formula(ctx, grad):
-        return Tensor._make(np.zeros(grad.shape, grad.dtype), False), None
+        return Tensor._make(np.zeros_like(grad._array), False), None
 
 
 class StepBinary(Function):

@@ -45,7 +45,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) of ``input`` sorted along ``dim``; values carry the gradient."""
     input, dim = _along(input, dim, "sort")
     if input.ndim == 0:
-        return values_indices(input.clone(), _int64(np.zeros((), np.int64)))
+        return values_indices(input.clone(), _int64(np.zeros((), np.int64, like=input._array)))
     if input.dtype.kind == "b":
         order = _order(input._array.astype(np.uint8), dim, descending)
     else:
@@ -93,7 +93,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
     input = as_tensor_arg(input, "median")
     if dim is None:
         if input._array.size == 0:
-            return Tensor._make(np.full((), np.nan, input.dtype), False)
+            return Tensor._make(np.full((), np.nan, input.dtype, like=input._array), False)
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.shape[0] - 1) // 2 + 1, 0).values
     _, dim_ = _along(input, dim, "median")
@@ -108,8 +108,8 @@ def nonzero(input, *, out=None, as_tuple=False):
     if as_tuple:
         return tuple(_int64(i) for i in indices)
     if array.ndim == 0:
-        return _int64(np.zeros((int(bool(array)), 0)))
-    return _int64(np.stack(indices, axis=1) if indices else np.zeros((0, 0)))
+        return _int64(np.zeros((int(bool(array)), 0), like=array))
+    return _int64(np.stack(indices, axis=1) if indices else np.zeros((0, 0), like=array))
 
 
 def argwhere(input):

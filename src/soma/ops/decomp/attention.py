@@ -22,7 +22,7 @@ def _attention_weights(ctx, q, k, mask, scale, causal, safe):
     if mask is not None:
         scores = scores + (mask if isinstance(mask, Tensor) else Tensor._make(np.asarray(mask), False))
     if causal:
-        scores = where(Tensor._make(_causal_forbidden(*scores.shape[-2:]), False), -np.inf, scores)
+        scores = where(Tensor._make(_causal_forbidden(*scores.shape[-2:], like=scores._array), False), -np.inf, scores)
     dead = np.isneginf(scores._array.max(axis=-1, keepdims=True, initial=-np.inf))
     if not (safe and dead.any()):
         return scores.softmax(-1)
