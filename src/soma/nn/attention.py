@@ -201,7 +201,7 @@ class MultiheadAttention(Module):
         if self.bias_k is not None:
             extra.append((self.bias_k.expand(1, N, E), self.bias_v.expand(1, N, E)))
         if self.add_zero_attn:
-            zero = Tensor(np.zeros((1, N, E), q.dtype))
+            zero = Tensor._make(np.zeros((1, N, E), q.dtype, like=q._array), False)
             extra.append((zero, zero))
         if extra:
             k = cat([k, *(e[0] for e in extra)], dim=0)

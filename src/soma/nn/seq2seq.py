@@ -183,7 +183,7 @@ class Seq2Seq(Module):
         ``teacher_forcing_ratio`` (drawn per step from soma's generator), else the prediction."""
         memory, state = self._encode(src)
         batch, steps = tgt.shape
-        sos = Tensor._make(np.full((batch, 1), self.sos_index, np.int64), False)
+        sos = Tensor._make(np.full((batch, 1), self.sos_index, np.int64, like=tgt._array), False)
         if teacher_forcing_ratio >= 1.0 and self.attention_kind != "additive":
             # every input known: the decoder runs as one fused call (Luong attends to all steps at once)
             inputs = cat([sos, tgt[:, :-1]], 1)
@@ -212,7 +212,7 @@ class Seq2Seq(Module):
             raise ValueError("Seq2Seq.greedy_decode: return_attention needs a model built with attention=")
         with no_grad():
             memory, state = self._encode(src)
-            token = Tensor._make(np.full(src.shape[0], self.sos_index, np.int64), False)
+            token = Tensor._make(np.full(src.shape[0], self.sos_index, np.int64, like=src._array), False)
             tokens, weights, keys = [], [], self._keys(memory)
             for _ in range(max_len):
                 logits, state, step_weights = self._step(token, state, memory, keys)
