@@ -57,3 +57,13 @@ def test_training_on_the_strict_backend_matches_the_cpu(strict_device, model, op
     assert dev_losses == cpu_losses
     for c, d in zip(cpu_params, dev_params):
         np.testing.assert_array_equal(d, c)
+
+
+@pytest.mark.parametrize("build", [lambda d: nn.Linear(3, 4, device=d), lambda d: nn.Conv2d(1, 2, 3, device=d),
+                                   lambda d: nn.LSTM(3, 4, device=d), lambda d: nn.BatchNorm1d(3, device=d),
+                                   lambda d: nn.Embedding(5, 2, None, None, 2.0, False, False, None, False, d)],
+                         ids=["Linear", "Conv2d", "LSTM", "BatchNorm1d", "Embedding positional"])
+def test_device_at_construction_places_parameters_and_buffers(strict_device, build):
+    layer = build(strict_device)
+    tensors = [*layer.parameters(), *layer.buffers()]
+    assert tensors and all(t.device == soma.device(strict_device, 0) for t in tensors)

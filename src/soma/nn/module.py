@@ -7,6 +7,8 @@ simply by assigning them as attributes. From that registry come ``parameters()``
 ``eval()``, ``to(dtype)`` and ``repr``.
 """
 
+import functools
+import inspect
 from collections import OrderedDict, namedtuple
 from typing import Any
 
@@ -120,6 +122,28 @@ class Module:
     """
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A layer whose ``__init__`` takes ``device=`` (PyTorch's factory keyword) ends its construction on that
+        device: its parameters and buffers, made on the host, move there (``nn.Linear(3, 4, device=d)``)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_places_device", False):
+            return
+        parameters = inspect.signature(init).parameters
+        if "device" not in parameters:
+            return
+        position = list(parameters).index("device")
+
+        @functools.wraps(init)
+        def placed(self, *args, **kw):
+            init(self, *args, **kw)
+            device = kw.get("device", args[position - 1] if len(args) >= position else None)
+            if device is not None:
+                self._move(device, f"{type(self).__name__}.__init__")
+
+        placed._places_device = True  # type: ignore[attr-defined]
+        setattr(cls, "__init__", placed)  # noqa: B010  (a plain assignment reads to mypy as a method overwrite)
 
     def __init__(self) -> None:
         d = self.__dict__
