@@ -17,7 +17,7 @@ import numpy as np
 
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, write_out
-from soma.ops.reduction import normalize_dims
+from soma.ops.reduction import normalize_dims, running
 from soma.tensor import Tensor
 
 __all__ = ["cumprod", "cummax", "cummin", "logcumsumexp", "Cumprod", "LogCumSumExp"]
@@ -84,17 +84,8 @@ class Cumprod(_Running):
         return stack(out, dim), None
 
 
-def cumprod(input, dim, *, dtype=None, out=None):
-    """yᵢ = x₀·x₁·…·xᵢ along ``dim`` (integers and bools accumulate in int64, as PyTorch)."""
-    x = as_tensor_arg(input, "cumprod")
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x._array.dtype.kind in "iub":
-        x = x.long()
-    (dim,) = normalize_dims(dim, x.ndim, "cumprod")
-    if x.ndim == 0:
-        return write_out(x.clone(), out, "cumprod")
-    return write_out(Cumprod.apply(x, dim), out, "cumprod")
+cumprod = running(Cumprod, "cumprod", "yᵢ = x₀·x₁·…·xᵢ along ``dim`` (integers and bools accumulate in int64, as "
+                                       "PyTorch).")
 
 
 def _running_extreme_indices(x, dim, largest):

@@ -422,16 +422,27 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     return write_out(LogSumExp.apply(x, _axes(x, dim, "logsumexp"), keepdim), out, "logsumexp")
 
 
-def cumsum(input, dim, *, dtype=None, out=None):
-    x = as_tensor_arg(input, "cumsum")
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x._array.dtype.kind in "iub":
-        x = x.long()
-    (dim,) = normalize_dims(dim, x.ndim, "cumsum")
-    if x.ndim == 0:
-        return write_out(x.clone(), out, "cumsum")
-    return write_out(Cumsum.apply(x, dim), out, "cumsum")
+def running(function, name, doc):
+    """The functional form of a running reduction along one dim (cumsum, cumprod): PyTorch's dtype rule
+    (``dtype=``, else integers and bools accumulate in int64), and a 0-d input comes back as a copy."""
+
+    def op(input, dim, *, dtype=None, out=None):
+        x = as_tensor_arg(input, name)
+        if dtype is not None:
+            x = x.to(dtype)
+        elif x._array.dtype.kind in "iub":
+            x = x.long()
+        (dim,) = normalize_dims(dim, x.ndim, name)
+        if x.ndim == 0:
+            return write_out(x.clone(), out, name)
+        return write_out(function.apply(x, dim), out, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+cumsum = running(Cumsum, "cumsum", "yᵢ = x₀ + x₁ + … + xᵢ along ``dim`` (integers and bools accumulate in int64).")
 
 
 def _floatas_tensor_arg(x, name):
