@@ -93,7 +93,7 @@ def test_n002_output_size_15x15x8():
     layer = nn.Conv2d(32, 8, 6, stride=2, padding=1)
     assert layer(soma.randn(1, 32, 32, 32)).shape == (1, 8, 15, 15)
     assert sum(p.numel() for p in layer.parameters()) == 9224
-    assert soma.ops.conv.conv_output_size(32, 6, stride=2, padding=1) == 15
+    assert soma.nn.functional.conv.conv_output_size(32, 6, stride=2, padding=1) == 15
 
 
 def test_n003_conv_shapes():

@@ -3,7 +3,7 @@ attention kernels, against PyTorch in float64; then a WGAN-GP penalty and a Hess
 
 Each case: the first derivatives recorded under create_graph equal the plain backward's and torch's, and the
 derivatives of a random projection of them, w.r.t. the inputs and the parameters, equal torch's. The kernels'
-composites (soma.ops.decomp) must also give the kernels' own forward values.
+composites (soma.nn.functional.decomp) must also give the kernels' own forward values.
 """
 
 import datetime

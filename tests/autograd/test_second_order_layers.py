@@ -1,6 +1,6 @@
 """Second order through the activation, loss, dropout, linear, bilinear and embedding kernels.
 
-Their composites (soma.ops.decomp.{activation,loss,layers}) must give, under create_graph=True,
+Their composites (soma.nn.functional.decomp.{activation,loss,layers}) must give, under create_graph=True,
 the plain backward's first derivatives and PyTorch's first and second derivatives (float64,
 random inputs and parameters).
 """
@@ -70,7 +70,7 @@ def _numpy(t):
 
 def _check_composites(out):
     """Every kernel in out's graph: its composite, evaluated on the recorded inputs, gives the kernel's values."""
-    import soma.ops.decomp  # noqa: F401  (sets the composites)
+    import soma.nn.functional.decomp  # noqa: F401  (sets the composites)
 
     seen, stack, checked = set(), [out._ctx], 0
     while stack:

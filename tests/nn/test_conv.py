@@ -236,8 +236,8 @@ def test_padding_mode_wrong_dimension_raises_not_implemented_like_torch(mode, sh
                                     dict(padding=1, groups=2), dict(stride=3, dilation=2, groups=2)])
 def test_transposed_weight_gradient_over_existing_positions_equals_the_algorithms(kwargs):
     # the tap-by-tap weight gradient taken for non-finite inputs is the same sum as im2col's on finite ones
-    from soma.ops import conv as conv_ops
-    from soma.ops.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
+    from soma.nn.functional import conv as conv_ops
+    from soma.nn.functional.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
 
     stride, padding = conv_ops._tuple(kwargs.get("stride", 1), 2, "t", "s"), conv_ops._tuple(kwargs.get("padding", 0), 2, "t", "p")
     dilation, groups = conv_ops._tuple(kwargs.get("dilation", 1), 2, "t", "d"), kwargs.get("groups", 1)

@@ -6,7 +6,7 @@ import pytest
 import soma
 import soma.nn.functional as F
 from soma.autograd import gradcheck
-from soma.ops.conv_algorithms import ConvGeometry, Im2col
+from soma.nn.functional.conv_algorithms import ConvGeometry, Im2col
 
 ALGORITHMS = ["im2col", "fft", "direct"]
 
@@ -91,8 +91,8 @@ def test_im2col_is_one_strided_view():
 
 
 def test_auto_uses_fft_for_large_kernels_and_gives_same_numbers():
-    from soma.ops.conv import _pick
-    from soma.ops.conv_algorithms import FFT, Im2col
+    from soma.nn.functional.conv import _pick
+    from soma.nn.functional.conv_algorithms import FFT, Im2col
 
     assert _pick("auto", (7, 7), (1, 1), "conv2d") is FFT
     assert _pick("auto", (7, 7), (2, 2), "conv2d") is Im2col

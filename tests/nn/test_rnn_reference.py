@@ -13,8 +13,8 @@ import soma.nn.functional as F
 from helpers import copy_weights_to_torch
 from soma import nn
 from soma.autograd import gradgradcheck
-from soma.ops import recurrent as R
-from soma.ops.recurrent import reference
+from soma.nn.functional import recurrent as R
+from soma.nn.functional.recurrent import reference
 
 T, B, I, H = 5, 3, 4, 6
 MODULES = {
@@ -108,7 +108,7 @@ def test_node_holds_no_arrays_after_backward(mode):
 
 
 def test_workspace_returns_to_pool_after_backward():
-    from soma.ops.recurrent.workspace import POOL
+    from soma.nn.functional.recurrent.workspace import POOL
 
     lstm = nn.LSTM(I, H)
     x = soma.randn(T, B, I, requires_grad=True)

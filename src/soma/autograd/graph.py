@@ -171,7 +171,7 @@ def differentiable_backward(node, grads):
     """The input gradients of ``node`` as Tensors with a graph (``create_graph=True``)."""
     cls = type(node)
     if not (cls.linear or cls.formula or cls.composite):
-        import soma.ops.decomp  # noqa: F401  (sets ``composite`` on the fused kernels, on first need)
+        import soma.nn.functional.decomp  # noqa: F401  (sets ``composite`` on the fused kernels, on first need)
     if node._n_out > 1:
         grads = materialize(node, grads, tensors=True)
     with enable_grad():

@@ -16,8 +16,8 @@ import soma
 from soma import nn
 from soma.explain.examples_common import F64, Example, verdict
 from soma.explain.report import Report
-from soma.ops.attention import attention_weights
-from soma.ops.linear import linear
+from soma.nn.functional.affine import linear
+from soma.nn.functional.attention import attention_weights
 
 __all__ = ["EXAMPLES_ATTENTION", "attention_report"]
 

@@ -1,4 +1,4 @@
-"""Activation layers: the module form of every function in :mod:`soma.ops.activation`.
+"""Activation layers: the module form of every function in :mod:`soma.nn.functional.activation`.
 
 A neuron fires ``y = f(z)`` on its net input ``z = Σᵢ wᵢxᵢ + b`` (notes 000, 001);
 these modules apply ``f`` elementwise, so ``nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())``
@@ -10,8 +10,8 @@ import numpy as np
 
 from soma.nn._utils import maybe_inplace
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional import activation as F
 from soma.nn.module import Module, Parameter, empty_parameter
-from soma.ops import activation as F
 from soma.tensor import Tensor
 
 __all__ = [

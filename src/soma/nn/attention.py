@@ -18,12 +18,12 @@ import numpy as np
 from soma._device import resolve
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional.affine import linear
+from soma.nn.functional.attention import attention_weights
+from soma.nn.functional.dropouts import dropout as _dropout
 from soma.nn.linear import Linear
 from soma.nn.module import Module, empty_parameter
-from soma.ops.attention import attention_weights
-from soma.ops.dropout import dropout as _dropout
 from soma.ops.linalg import matmul
-from soma.ops.linear import linear
 from soma.ops.shape import cat, pad
 from soma.tensor import Tensor
 

@@ -17,8 +17,8 @@ from soma._errors import DTypeError
 from soma._validation import conv_transpose_output_size, ntuple
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike, _size_any_t
+from soma.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from soma.nn.module import Module, empty_parameter
-from soma.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from soma.ops.shape import pad
 from soma.tensor import Tensor
 

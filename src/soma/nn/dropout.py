@@ -6,8 +6,8 @@ neurons and doubles the rest); in eval mode (``model.eval()``) the layer is the 
 """
 
 from soma.nn._utils import maybe_inplace
+from soma.nn.functional import dropouts as F
 from soma.nn.module import Module
-from soma.ops import dropout as F
 from soma.tensor import Tensor
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]

@@ -8,8 +8,8 @@ convolution (notes 004); a convolution is then one matrix product:
 """
 
 from soma.nn.common_types import _size_any_t
+from soma.nn.functional.patches import fold, unfold
 from soma.nn.module import Module
-from soma.ops.fold import fold, unfold
 from soma.tensor import Tensor
 
 __all__ = ["Unfold", "Fold"]

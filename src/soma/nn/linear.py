@@ -10,8 +10,8 @@ from typing import Any
 
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional.affine import bilinear, linear
 from soma.nn.module import Module, empty_parameter
-from soma.ops.linear import bilinear, linear
 from soma.ops.shape import flatten, unflatten
 from soma.tensor import Tensor
 

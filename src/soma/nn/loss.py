@@ -1,12 +1,12 @@
-"""Loss modules: the module form of every function in :mod:`soma.ops.loss`.
+"""Loss modules: the module form of every function in :mod:`soma.nn.functional.loss`.
 
 ``criterion = nn.CrossEntropyLoss(); loss = criterion(logits, labels)``. Each
 keeps its options (``reduction``, ``weight``, ...) and calls the functional form;
 ``weight`` and ``pos_weight`` are registered as buffers, as in PyTorch.
 """
 
+from soma.nn.functional import loss as F
 from soma.nn.module import Module
-from soma.ops import loss as F
 from soma.tensor import Tensor
 
 __all__ = [

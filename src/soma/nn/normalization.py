@@ -13,8 +13,8 @@ import numpy as np
 
 from soma._errors import ShapeError, check_same_dtype
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional.normalization import batch_norm, group_norm, layer_norm
 from soma.nn.module import Module, empty_parameter
-from soma.ops.normalization import batch_norm, group_norm, layer_norm
 from soma.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]

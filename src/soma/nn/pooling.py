@@ -6,8 +6,7 @@ the map with the usual 2×2 window and stride 2 (24×24×6 → 12×12×6 in LeNe
 """
 
 from soma.nn.common_types import _size_any_t
-from soma.nn.module import Module
-from soma.ops.pooling import (
+from soma.nn.functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -15,6 +14,7 @@ from soma.ops.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from soma.nn.module import Module
 from soma.tensor import Tensor
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]

@@ -10,8 +10,8 @@ import numpy as np
 
 from soma._device import resolve
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional.normalization import rms_norm
 from soma.nn.module import Module, Parameter
-from soma.ops.normalization import rms_norm
 from soma.tensor import Tensor
 
 __all__ = ["RMSNorm"]

@@ -10,7 +10,7 @@ b is split into ``bias_ih_l0 + bias_hh_l0``. Stacking ``num_layers`` layers feed
 each layer's outputs to the next (a "deep RNN"); ``bidirectional=True`` runs a second
 layer over the reversed sequence (``..._reverse`` parameters) and concatenates both
 directions' outputs. Each (layer, direction) runs as one fused kernel with a
-hand-written backpropagation through time (:mod:`soma.ops.recurrent`).
+hand-written backpropagation through time (:mod:`soma.nn.functional.recurrent`).
 
 Variable-length batches: pass a :class:`~soma.nn.utils.rnn.PackedSequence`
 (``pack_padded_sequence``) or, as a soma extension, ``lengths=`` with a padded batch;
@@ -27,9 +27,9 @@ from soma import backend
 from soma._errors import DTypeError, ShapeError
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional import recurrent as R
+from soma.nn.functional.dropouts import dropout as _dropout
 from soma.nn.module import Module, empty_parameter
-from soma.ops import recurrent as R
-from soma.ops.dropout import dropout as _dropout
 from soma.ops.shape import cat, squeeze, stack, transpose, unsqueeze
 from soma.tensor import Tensor
 

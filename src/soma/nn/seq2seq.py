@@ -26,12 +26,12 @@ import numpy as np
 
 from soma.autograd.function import no_grad
 from soma.nn.common_types import DTypeLike
+from soma.nn.functional.attention import attention_weights
 from soma.nn.linear import Linear
 from soma.nn.module import Module
 from soma.nn.rnn import GRU, LSTM, RNNBase
 from soma.nn.sparse import Embedding
 from soma.ops import tanh
-from soma.ops.attention import attention_weights
 from soma.ops.shape import cat, flip, stack
 from soma.ops.softmax import softmax
 from soma.tensor import Tensor

@@ -5,8 +5,8 @@ import numpy as np
 from soma._device import resolve
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional.affine import embedding
 from soma.nn.module import Module, Parameter, empty_parameter
-from soma.ops.linear import embedding
 from soma.tensor import Tensor
 
 __all__ = ["Embedding"]

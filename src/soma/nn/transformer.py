@@ -28,11 +28,11 @@ from soma.nn.attention import MultiheadAttention
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.container import ModuleList
 from soma.nn.dropout import Dropout
+from soma.nn.functional.activation import gelu, relu
 from soma.nn.init import xavier_uniform_
 from soma.nn.linear import Linear
 from soma.nn.module import Module
 from soma.nn.normalization import LayerNorm
-from soma.ops.activation import gelu, relu
 from soma.tensor import Tensor
 
 __all__ = [

@@ -2,8 +2,8 @@
 PixelShuffle and PixelUnshuffle (decoders, super-resolution, feature pyramids)."""
 
 from soma.nn.common_types import _ratio_any_t, _size_any_t
+from soma.nn.functional.resampling import interpolate, pixel_shuffle, pixel_unshuffle
 from soma.nn.module import Module
-from soma.ops.interpolate import interpolate, pixel_shuffle, pixel_unshuffle
 from soma.tensor import Tensor
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
@@ -13,7 +13,7 @@ class Upsample(Module):
     """Resize the spatial axes: ``F.interpolate`` as a layer.
 
     ``mode='nearest'`` repeats pixels, y[..., i, j] = x[..., ⌊i·s⌋, ⌊j·s⌋]; 'linear',
-    'bilinear', 'bicubic' and 'trilinear' interpolate (see :mod:`soma.ops.interpolate`).
+    'bilinear', 'bicubic' and 'trilinear' interpolate (see :mod:`soma.nn.functional.resampling`).
 
     Args:
         size: output spatial size (int or tuple), or

@@ -25,8 +25,8 @@ ONNX lists pads as all the "begin" sides, then all the "end" sides:
 import numpy as np
 
 from soma import nn
+from soma.nn.functional.conv import same_padding
 from soma.onnx.activations import ACTIVATIONS
-from soma.ops.conv import same_padding
 
 __all__ = ["CONVERTERS"]
 

@@ -20,9 +20,9 @@ import math
 import numpy as np
 
 from soma import nn
+from soma.nn.functional.activation import gelu as _gelu_function
+from soma.nn.functional.activation import relu as _relu_function
 from soma.onnx.activations import ACTIVATIONS
-from soma.ops.activation import gelu as _gelu_function
-from soma.ops.activation import relu as _relu_function
 
 __all__ = ["SEQUENCE_CONVERTERS"]
 

@@ -1,4 +1,7 @@
-"""Differentiable primitives, one family per module; each backward is written beside its forward.
+"""Tensor algebra: the differentiable primitives, one family per module, each backward beside its forward.
+
+The neural-network kernels built on them (conv, pooling, losses, ...) are the second
+tier, in :mod:`soma.nn.functional`.
 
 The names here are the functional forms (``soma.exp``, ``soma.matmul``, ...); the
 ``Function`` classes (``ops.Mul``, ``ops.MatMul``, ...) are the graph nodes.

@@ -28,8 +28,8 @@ from soma import distributed as dist
 from soma.autograd.function import Function
 from soma.distributed.process_group import _default_group
 from soma.nn.common_types import DeviceLike, DTypeLike
+from soma.nn.functional.normalization import _affine_grads, _update_running
 from soma.nn.normalization import _BatchNorm
-from soma.ops.normalization import _affine_grads, _update_running
 from soma.tensor import Tensor
 
 __all__ = ["SyncBatchNorm"]

@@ -13,9 +13,9 @@ The package, bottom to top:
 * :mod:`.functional`: ``rnn_layer``, ``lstm_layer``, ``gru_layer`` and the one-step cells.
 """
 
-from soma.ops.recurrent.bptt import RecurrentLayer  # noqa: F401  (the kernels stay importable from here)
-from soma.ops.recurrent.cells import GRULayer, LSTMLayer, RNNLayer  # noqa: F401
-from soma.ops.recurrent.functional import (
+from soma.nn.functional.recurrent.bptt import RecurrentLayer  # noqa: F401  (the kernels stay importable from here)
+from soma.nn.functional.recurrent.cells import GRULayer, LSTMLayer, RNNLayer  # noqa: F401
+from soma.nn.functional.recurrent.functional import (
     gru_cell,
     gru_layer,
     lstm_cell,

@@ -20,8 +20,8 @@ Unfold and fold are linear in their input (a copy and its adjoint, the sum back 
 place), so the engine re-applies them to the incoming gradients (``linear = True``).
 """
 
-from soma.ops.conv import Conv, ConvTranspose
-from soma.ops.fold import Fold, Unfold
+from soma.nn.functional.conv import Conv, ConvTranspose
+from soma.nn.functional.patches import Fold, Unfold
 from soma.ops.shape import cat, pad, stack
 
 __all__ = ["conv_taps", "dilate", "pad_or_crop"]

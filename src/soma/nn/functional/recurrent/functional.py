@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from soma.ops.recurrent.cells import GRULayer, LSTMLayer, RNNLayer
+from soma.nn.functional.recurrent.cells import GRULayer, LSTMLayer, RNNLayer
 from soma.tensor import Tensor
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]

@@ -19,9 +19,9 @@ import numpy as np
 
 from soma._errors import check_floating
 from soma.autograd.function import Function
-from soma.ops.conv import _tuple
-from soma.ops.conv_algorithms import ConvGeometry, Im2col, pad_input
-from soma.ops.conv_algorithms import _col2im as _add_taps
+from soma.nn.functional.conv import _tuple
+from soma.nn.functional.conv_algorithms import ConvGeometry, Im2col, pad_input
+from soma.nn.functional.conv_algorithms import _col2im as _add_taps
 
 __all__ = ["Unfold", "Fold", "unfold", "fold"]
 

@@ -10,8 +10,8 @@ NaN as in the kernel.
 
 import numpy as np
 
+from soma.nn.functional.attention import AttentionWeights, _causal_forbidden
 from soma.ops.arithmetic import where
-from soma.ops.attention import AttentionWeights, _causal_forbidden
 from soma.tensor import Tensor
 
 __all__ = []

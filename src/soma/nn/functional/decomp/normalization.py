@@ -15,8 +15,8 @@ differentiates it again like any linear op.
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.nn.functional.normalization import BatchNorm, LayerNorm, RMSNorm
 from soma.nn.parallel.sync_batchnorm import _sum_over_ranks, _SyncBatchNorm
-from soma.ops.normalization import BatchNorm, LayerNorm, RMSNorm
 from soma.tensor import Tensor
 
 __all__ = ["RankSum"]

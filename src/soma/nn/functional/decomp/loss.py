@@ -1,4 +1,4 @@
-"""Composites of the loss kernels (:mod:`soma.ops.loss`): each E(x, y) again in primitive ops.
+"""Composites of the loss kernels (:mod:`soma.nn.functional.loss`): each E(x, y) again in primitive ops.
 
 Class-index losses pick ln pᵢ,yᵢ from the rows (N·d₁·..., C) by advanced indexing, weight
 them by the constants w_yᵢ the kernel computed (0 for ignored targets) and reduce as it
@@ -11,9 +11,9 @@ p(1 - p) at ε (saturated probabilities), which keep its slope (p - y)/ε.
 
 import numpy as np
 
-from soma.ops import loss as _kernels
+from soma.nn.functional import loss as _kernels
+from soma.nn.functional.decomp.activation import constant, softplus, straight_through
 from soma.ops.arithmetic import where
-from soma.ops.decomp.activation import constant, softplus, straight_through
 from soma.ops.softmax import log_softmax
 
 
@@ -27,7 +27,7 @@ def _rows(x):
 
 
 def _picked(ctx, loss, reduction, target_shape):
-    """Reduce the per-sample losses as :func:`soma.ops.loss._reduce_picked` did."""
+    """Reduce the per-sample losses as :func:`soma.nn.functional.loss._reduce_picked` did."""
     if reduction == "none":
         return loss.reshape(target_shape)
     if reduction == "sum":

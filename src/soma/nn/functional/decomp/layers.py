@@ -15,11 +15,11 @@
 import numpy as np
 
 from soma.autograd.function import Function
-from soma.ops import dropout as _dropout
-from soma.ops import linear as _linear
+from soma.nn.functional import affine as _linear
+from soma.nn.functional import dropouts as _dropout
+from soma.nn.functional.decomp.activation import constant
 from soma.ops.arithmetic import where
 from soma.ops.contraction import einsum
-from soma.ops.decomp.activation import constant
 from soma.tensor import Tensor
 
 

@@ -8,7 +8,7 @@ takes the weighted sum of the window plus a bias (see notes 004, "Convolution"):
 (a cross-correlation, as in PyTorch: the kernel is not flipped). The output size
 per spatial axis is ⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1, e.g. 32×32 input, 6×6
 kernel, stride 2, padding 1 → 15×15 (notes 002). The arithmetic is done by one of
-three algorithms in :mod:`soma.ops.conv_algorithms` (``algorithm="im2col"``, the
+three algorithms in :mod:`soma.nn.functional.conv_algorithms` (``algorithm="im2col"``, the
 default; ``"fft"``; ``"direct"``), all giving the same numbers and gradients.
 """
 
@@ -19,7 +19,7 @@ from soma._errors import DTypeError
 from soma._validation import conv_output_size
 from soma._validation import ntuple as _tuple
 from soma.autograd.function import Function
-from soma.ops.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
+from soma.nn.functional.conv_algorithms import ALGORITHMS, ConvGeometry, pad_input
 from soma.ops.shape import cat
 from soma.tensor import Tensor
 

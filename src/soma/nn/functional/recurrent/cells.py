@@ -21,8 +21,8 @@ as GEMM rows (input side, and hidden side where it differs), dh_0, dc_0 and its 
 
 import numpy as np
 
-from soma.ops.recurrent.bptt import RecurrentLayer, to_gate_rows
-from soma.ops.recurrent.workspace import POOL
+from soma.nn.functional.recurrent.bptt import RecurrentLayer, to_gate_rows
+from soma.nn.functional.recurrent.workspace import POOL
 
 __all__ = ["RNNLayer", "LSTMLayer", "GRULayer"]
 

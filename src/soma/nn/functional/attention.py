@@ -30,8 +30,8 @@ import math
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.nn.functional.dropouts import dropout
 from soma.ops.arithmetic import unbroadcast
-from soma.ops.dropout import dropout
 from soma.ops.linalg import matmul
 from soma.tensor import Tensor
 

@@ -15,7 +15,7 @@ import numpy as np
 from soma import backend
 from soma._errors import check_floating
 from soma.autograd.function import Function
-from soma.ops.conv import _tuple
+from soma.nn.functional.conv import _tuple
 from soma.ops.shape import cat
 from soma.tensor import Tensor
 

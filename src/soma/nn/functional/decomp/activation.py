@@ -1,4 +1,4 @@
-"""Composites of the activation kernels (:mod:`soma.ops.activation`): y = f(x) in primitive ops.
+"""Composites of the activation kernels (:mod:`soma.nn.functional.activation`): y = f(x) in primitive ops.
 
 Each composite computes the kernel's values and, differentiated, the kernel's f′(x),
 including PyTorch's choice at the kinks: the branch of a piecewise function is picked
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from soma.ops import activation as _kernels
+from soma.nn.functional import activation as _kernels
 from soma.ops.arithmetic import where
 from soma.ops.pointwise import stable_sigmoid
 from soma.tensor import Tensor

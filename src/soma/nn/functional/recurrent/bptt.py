@@ -30,9 +30,9 @@ import numpy as np
 
 from soma.autograd.function import Function
 from soma.backend import contiguous
-from soma.ops.recurrent import reference
-from soma.ops.recurrent.layout import blocks, left_multiplied, sigmoid_scale, torch_order
-from soma.ops.recurrent.workspace import POOL, one_blas_thread, saved
+from soma.nn.functional.recurrent import reference
+from soma.nn.functional.recurrent.layout import blocks, left_multiplied, sigmoid_scale, torch_order
+from soma.nn.functional.recurrent.workspace import POOL, one_blas_thread, saved
 
 __all__ = ["RecurrentLayer", "Saved"]
 

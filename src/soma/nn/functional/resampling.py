@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from soma._errors import DTypeError
-from soma.ops.pooling import Upsample, adaptive_avg_pool1d, adaptive_avg_pool2d
+from soma.nn.functional.pooling import Upsample, adaptive_avg_pool1d, adaptive_avg_pool2d
 from soma.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]

@@ -1,0 +1,113 @@
+"""``soma.nn.functional`` (``F``): the neural-network kernels, the functional form of every layer.
+
+soma has two tiers, as PyTorch splits ``torch`` and ``torch.nn.functional``:
+
+* :mod:`soma.ops`: tensor algebra, what ``Tensor``'s methods and ``soma.*`` run
+  (arithmetic, reductions, shapes, indexing, linear algebra, sorting, ...);
+* this package: the kernels of neural-network layers, built on that algebra, one family a
+  module, each ``Function`` (the graph node, with its backward beside its forward) next to
+  its functional wrapper: :mod:`.conv` (and :mod:`.conv_algorithms`), :mod:`.pooling`,
+  :mod:`.loss`, :mod:`.normalization`, :mod:`.dropouts`, :mod:`.activation`,
+  :mod:`.attention`, :mod:`.affine` (linear, bilinear, embedding), :mod:`.patches`
+  (fold/unfold), :mod:`.resampling` (interpolate, pixel shuffle), :mod:`.recurrent`,
+  and :mod:`.decomp` (the same kernels in primitives, for higher-order gradients).
+
+This namespace exports functions only, under PyTorch's names (``F.linear``,
+``F.conv2d``, ``F.cross_entropy``, ...); the node classes stay in their modules. Beyond
+PyTorch's names it has the notes' step activation (``heaviside``/``step``),
+``identity``, and the recurrent cells and layers that ``nn.RNN``/``nn.LSTM``/``nn.GRU``
+run (``rnn_tanh_cell``, ``lstm_layer``, ...).
+"""
+
+from soma.nn.functional.activation import (
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    heaviside,
+    identity,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softsign,
+    step,
+    tanh,
+    tanhshrink,
+    threshold,
+)
+from soma.nn.functional.attention import scaled_dot_product_attention
+from soma.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from soma.nn.functional.dropouts import dropout, dropout1d, dropout2d, dropout3d
+from soma.nn.functional.patches import fold, unfold
+from soma.ops.indexing import one_hot
+from soma.nn.functional.resampling import (  # every mode, not pooling's nearest-only interpolate
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from soma.nn.functional.affine import bilinear, embedding, linear
+from soma.nn.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+)
+from soma.nn.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from soma.nn.functional.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from soma.nn.functional.recurrent import (
+    gru_cell,
+    gru_layer,
+    lstm_cell,
+    lstm_layer,
+    rnn_layer,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+)
+from soma.ops.shape import pad
+
+__all__ = [
+    # activations
+    "celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_softmax", "logsigmoid",
+    "mish", "prelu", "relu", "relu6", "relu_", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus",
+    "softsign", "tanh", "tanhshrink", "threshold", "heaviside", "step", "identity",
+    # layers
+    "linear", "bilinear", "embedding", "one_hot", "pad", "scaled_dot_product_attention",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold",
+    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
+    "dropout", "dropout1d", "dropout2d", "dropout3d",
+    "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
+    "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_layer", "lstm_layer", "gru_layer",
+    # losses
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div",
+    "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss",
+]
