@@ -23,7 +23,7 @@ from soma import classic, nn
 from soma.explain.attention import EXAMPLES_ATTENTION
 from soma.explain.examples_basics import EXAMPLES_BASICS
 from soma.explain.examples_cnn import EXAMPLES_CNN
-from soma.explain.examples_common import F64, Example, dense, legend, verdict
+from soma.explain.examples_common import F64, Example, dense, legend, notes, verdict
 from soma.explain.losses import half_squared_error
 from soma.explain.report import Report
 from soma.explain.step import forward, step
@@ -173,59 +173,35 @@ def adaline(digits):
     )
 
 
+def _perceptron_sample(report, section, model, x, d, tag):
+    """One sample of the perceptron rule: z, the error e and the updated w1, w2, b; returns e."""
+    w, b = model.weights.copy(), model.bias
+    z = float(model.net_input(x[None])[0])
+    e = model.update(x, d)
+    report.equation(section, f"z [{tag}]", z, formula="w1·x1 + w2·x2 + b", numbers="{} × {} + {} × {} + {}",
+                    numbers_values=(w[0], x[0], w[1], x[1], b))
+    report.equation(section, f"e [{tag}]", e, formula="d − step(z)", numbers="{} − {}",
+                    numbers_values=(float(d), float(d) - e))
+    for i in range(2):
+        report.equation(section, f"w{i + 1}' [{tag}]", model.weights[i], formula=f"w{i + 1} + η·e·x{i + 1}",
+                        numbers="{} + {} × {} × {}", numbers_values=(w[i], model.lr, e, x[i]))
+    report.equation(section, f"b' [{tag}]", model.bias, formula="b + η·e", numbers="{} + {} × {}",
+                    numbers_values=(b, model.lr, e))
+    return e
+
+
 def perceptron(digits):
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=F64)
     y = np.array([0, 0, 0, 1])
     model = classic.Perceptron(2, lr=1.0)
-    report = Report(
-        "Notes 004: the perceptron learning rule on AND (w ← w + η(d − y)x, η = 1)", digits
-    )
-    epoch = 0
-    while True:
-        epoch += 1
+    report = Report("Notes 004: the perceptron learning rule on AND (w ← w + η(d − y)x, η = 1)", digits)
+    for epoch in range(1, 21):  # until an epoch without mistakes, at most 20
         section = report.section(f"Epoch {epoch}")
         mistakes = 0
         for x, d in zip(X, y, strict=False):
-            w, b = model.weights.copy(), model.bias
-            z = float(model.net_input(x[None])[0])
-            e = model.update(x, d)
-            mistakes += e != 0
-            tag = f"e{epoch} x=({x[0]:g},{x[1]:g})"
-            report.equation(
-                section,
-                f"z [{tag}]",
-                z,
-                formula="w1·x1 + w2·x2 + b",
-                numbers="{} × {} + {} × {} + {}",
-                numbers_values=(w[0], x[0], w[1], x[1], b),
-            )
-            report.equation(
-                section,
-                f"e [{tag}]",
-                e,
-                formula="d − step(z)",
-                numbers="{} − {}",
-                numbers_values=(float(d), float(d) - e),
-            )
-            for i in range(2):
-                report.equation(
-                    section,
-                    f"w{i + 1}' [{tag}]",
-                    model.weights[i],
-                    formula=f"w{i + 1} + η·e·x{i + 1}",
-                    numbers="{} + {} × {} × {}",
-                    numbers_values=(w[i], model.lr, e, x[i]),
-                )
-            report.equation(
-                section,
-                f"b' [{tag}]",
-                model.bias,
-                formula="b + η·e",
-                numbers="{} + {} × {}",
-                numbers_values=(b, model.lr, e),
-            )
+            mistakes += _perceptron_sample(report, section, model, x, d, f"e{epoch} x=({x[0]:g},{x[1]:g})") != 0
         report.text(section, f"{mistakes} mistake(s) in epoch {epoch}")
-        if mistakes == 0 or epoch == 20:
+        if mistakes == 0:
             break
     report.values["weights"], report.values["bias"] = model.weights.copy(), model.bias
     return verdict(
@@ -257,6 +233,19 @@ def gates(digits):
     return verdict(report, "Every net input and output of the notes' AND, OR and NOT tables is right.")
 
 
+def xnor_net(digits):
+    report = truth_table(classic.xnor_network(F64), BOOLEAN, "Notes 000: XNOR from three step neurons", digits)
+    return verdict(report, "The notes' a3 = 1, 0, 0, 1 is right; their XOR formula '(A+B)*(AB)′' is (A + B)·(AB)′ "
+                           "misprinted.")
+
+
+def xor_sigmoid_net(digits):
+    report = truth_table(classic.xor_network(F64), BOOLEAN, "Notes 004: the hand-set sigmoid network computing XOR",
+                         digits)
+    return verdict(report, "The notes' y ≈ 0, 1, 1, 0 is right (the output nets are −10, 10, 10, −10 with h rounded "
+                           "to 0/1).")
+
+
 def softmax_animals(digits):
     logits = soma.tensor(np.array([-1.0, 0.0, 3.0, 5.0]), dtype=F64)
     exps, probabilities = soma.exp(logits), soma.softmax(logits, dim=0)
@@ -266,23 +255,11 @@ def softmax_animals(digits):
     section = report.section("Softmax p_k = e^z_k / Σ_j e^z_j")
     for name, z, e in zip(names, logits._array, exps._array, strict=False):
         report.equation(section, f"e^z_{name}", e, formula=f"e^{z:g}")
-    report.equation(
-        section,
-        "Σ e^z",
-        float(total._array),
-        formula=" + ".join(f"e^z_{n}" for n in names),
-        numbers=" + ".join(["{}"] * 4),
-        numbers_values=tuple(exps._array),
-    )
+    report.equation(section, "Σ e^z", float(total._array), formula=" + ".join(f"e^z_{n}" for n in names),
+                    numbers=" + ".join(["{}"] * 4), numbers_values=tuple(exps._array))
     for k, name in enumerate(names):
-        report.equation(
-            section,
-            f"p_{name}",
-            probabilities._array[k],
-            formula=f"e^z_{name} / Σ e^z",
-            numbers="{} / {}",
-            numbers_values=(exps._array[k], float(total._array)),
-        )
+        report.equation(section, f"p_{name}", probabilities._array[k], formula=f"e^z_{name} / Σ e^z",
+                        numbers="{} / {}", numbers_values=(exps._array[k], float(total._array)))
     return verdict(
         report,
         "The notes' 0.00033, 0.0024, 0.0183, 0.1853 are wrong: their denominators leave "
@@ -291,88 +268,20 @@ def softmax_animals(digits):
     )
 
 
-EXAMPLES = {
-    e.name: e
-    for e in [
-        Example(
-            "backprop-222",
-            "N004-backprop-222",
-            "the 2-2-2 sigmoid network of notes 004, lr 0.5",
-            mazur(0.5),
-        ),
-        Example(
-            "backprop-222-lr06",
-            "N004-backprop-222-lr06",
-            "the same network, first pass with lr 0.6",
-            mazur(0.6),
-        ),
-        Example(
-            "chain-1-1-1",
-            "N000-chain-1-1-1",
-            "one input through two sigmoid neurons (notes 000)",
-            chain,
-        ),
-        Example(
-            "relu-exam",
-            "N002-relu-exam",
-            "exam question: 2-2-2 ReLU network, update w21 (notes 002)",
-            relu_exam,
-        ),
-        Example(
-            "tuple-101",
-            "N002-tuple-101",
-            "3-2-1 sigmoid network on X = (1, 0, 1), lr 0.9 (notes 002)",
-            tuple_101,
-        ),
-        Example(
-            "adaline-lms",
-            "N004-adaline-lms",
-            "ADALINE / LMS rule, one epoch of bipolar AND (notes 004)",
-            adaline,
-        ),
-        Example(
-            "perceptron-and",
-            "N004-mp-neuron",
-            "the perceptron rule learning AND (notes 004's formula)",
-            perceptron,
-        ),
-        Example(
-            "logic-gates",
-            "N000-logic-gates",
-            "AND, OR, NOT as single step neurons (notes 000)",
-            gates,
-        ),
-        Example(
-            "xnor-net",
-            "N000-xnor-net",
-            "XNOR from three step neurons (notes 000)",
-            lambda digits: verdict(
-                truth_table(classic.xnor_network(F64), BOOLEAN, "Notes 000: XNOR from three step neurons", digits),
-                "The notes' a3 = 1, 0, 0, 1 is right; their XOR formula '(A+B)*(AB)′' is (A + B)·(AB)′ misprinted.",
-            ),
-        ),
-        Example(
-            "xor-sigmoid-net",
-            "N004-xor-sigmoid-net",
-            "the hand-set sigmoid XOR network (notes 004)",
-            lambda digits: verdict(
-                truth_table(
-                    classic.xor_network(F64), BOOLEAN, "Notes 004: the hand-set sigmoid network computing XOR", digits
-                ),
-                "The notes' y ≈ 0, 1, 1, 0 is right (the output nets are −10, 10, 10, −10 with h rounded to 0/1).",
-            ),
-        ),
-        Example(
-            "softmax-animals",
-            "N001-softmax-animals",
-            "softmax of four class scores (notes 001)",
-            softmax_animals,
-        ),
-    ]
-    + EXAMPLES_CNN
-    + EXAMPLES_BASICS
-    + EXAMPLES_ATTENTION
-}
+EXAMPLES_NETWORKS = [
+    Example("backprop-222", "N004-backprop-222", "the 2-2-2 sigmoid network of notes 004, lr 0.5", mazur(0.5)),
+    Example("backprop-222-lr06", "N004-backprop-222-lr06", "the same network, first pass with lr 0.6", mazur(0.6)),
+    notes(0, "chain-1-1-1", "one input through two sigmoid neurons", chain),
+    notes(2, "relu-exam", "exam question: 2-2-2 ReLU network, update w21", relu_exam),
+    notes(2, "tuple-101", "3-2-1 sigmoid network on X = (1, 0, 1), lr 0.9", tuple_101),
+    notes(4, "adaline-lms", "ADALINE / LMS rule, one epoch of bipolar AND", adaline),
+    Example("perceptron-and", "N004-mp-neuron", "the perceptron rule learning AND (notes 004's formula)", perceptron),
+    notes(0, "logic-gates", "AND, OR, NOT as single step neurons", gates),
+    notes(0, "xnor-net", "XNOR from three step neurons", xnor_net),
+    notes(4, "xor-sigmoid-net", "the hand-set sigmoid XOR network", xor_sigmoid_net),
+    notes(1, "softmax-animals", "softmax of four class scores", softmax_animals),
+]
+EXAMPLES = {e.name: e for e in EXAMPLES_NETWORKS + EXAMPLES_CNN + EXAMPLES_BASICS + EXAMPLES_ATTENTION}
 
 
 def takes_cell(example):

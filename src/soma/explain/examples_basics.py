@@ -13,7 +13,7 @@ import numpy as np
 import soma
 import soma.nn.functional as F
 from soma import classic, nn, optim
-from soma.explain.examples_common import F64, Example, count, dense, legend, verdict
+from soma.explain.examples_common import F64, Example, count, dense, legend, notes, verdict
 from soma.explain.report import Report
 from soma.explain.step import forward
 from soma.utils.data import DataLoader, TensorDataset
@@ -260,38 +260,18 @@ def rnn_tanh(digits):
 
 
 EXAMPLES_BASICS = [
-    Example("step-function", "N001-step-function", "the step function at Z = 5, −2, 0 (notes 001)", step_function),
-    Example(
-        "sigmoid-derivative-max",
-        "N001-sigmoid-derivative-max",
-        "max σ′ = 0.25 at z = 0 (notes 001)",
-        sigmoid_derivative_max,
-    ),
-    Example(
-        "two-layer-forward",
-        "N001-two-layer-forward",
-        "x = (95, 4, 4) through two sigmoid neurons (notes 001)",
-        two_layer_forward,
-    ),
-    Example("logreg", "N002-logreg", "logistic regression forward pass (notes 002)", logreg),
-    Example("bce", "N002-bce", "binary cross-entropy of two samples (notes 002)", bce),
-    Example("mse", "N002-mse", "MSE of three predictions (notes 002)", mse),
-    Example("l1-l2", "N002-l1-l2", "L1 and L2 penalties added to a loss (notes 002)", l1_l2),
-    Example("adagrad", "N002-adagrad", "one AdaGrad step (notes 002)", adagrad),
-    Example(
-        "classifier-vectors",
-        "N003-classifier-vectors",
-        "softmax output and one-hot label (notes 003)",
-        classifier_vectors,
-    ),
-    Example("iterations", "N003-iterations", "iterations per epoch, 10,000 / 200 (notes 003)", iterations),
-    Example("mp-neuron", "N004-mp-neuron", "McCulloch–Pitts AND, θ = 1.5 and θ ≥ nw − p (notes 004)", mp_neuron),
-    Example(
-        "gradient-products",
-        "N004-gradient-products",
-        "vanishing/exploding gradient products (notes 004)",
-        gradient_products,
-    ),
-    Example("rnn-tanh", "N004-rnn-tanh", "tanh RNN on [1, 2, 3] (notes 004)", rnn_tanh),
+    notes(1, "step-function", "the step function at Z = 5, −2, 0", step_function),
+    notes(1, "sigmoid-derivative-max", "max σ′ = 0.25 at z = 0", sigmoid_derivative_max),
+    notes(1, "two-layer-forward", "x = (95, 4, 4) through two sigmoid neurons", two_layer_forward),
+    notes(2, "logreg", "logistic regression forward pass", logreg),
+    notes(2, "bce", "binary cross-entropy of two samples", bce),
+    notes(2, "mse", "MSE of three predictions", mse),
+    notes(2, "l1-l2", "L1 and L2 penalties added to a loss", l1_l2),
+    notes(2, "adagrad", "one AdaGrad step", adagrad),
+    notes(3, "classifier-vectors", "softmax output and one-hot label", classifier_vectors),
+    notes(3, "iterations", "iterations per epoch, 10,000 / 200", iterations),
+    notes(4, "mp-neuron", "McCulloch–Pitts AND, θ = 1.5 and θ ≥ nw − p", mp_neuron),
+    notes(4, "gradient-products", "vanishing/exploding gradient products", gradient_products),
+    notes(4, "rnn-tanh", "tanh RNN on [1, 2, 3]", rnn_tanh),
     Example("dropout", "N004-dropout", "inverted dropout scales 2.0 and 1.25 (notes 003, 004)", dropout),
 ]

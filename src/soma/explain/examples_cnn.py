@@ -13,7 +13,7 @@ import numpy as np
 import soma
 import soma.nn.functional as F
 from soma import nn
-from soma.explain.examples_common import F64, Example, count, sum_of_products, verdict
+from soma.explain.examples_common import F64, Example, count, notes, sum_of_products, verdict
 from soma.explain.layers import FORMULAS
 from soma.explain.report import Report, format_number
 from soma.models import LeNet5
@@ -428,41 +428,14 @@ def conv_mult_counts(digits):
 
 EXAMPLES_CNN = [
     Example("conv-figure", "N000-conv-figure", "5×5 image * 2×2 kernel, the figure of notes 000", conv_figure),
-    Example(
-        "conv-vertical-edge",
-        "N004-conv-vertical-edge",
-        "5×5 image * vertical-edge 3×3 kernel (notes 004)",
-        vertical_edge,
-    ),
-    Example("conv-binary", "N004-conv-binary", "binary 5×5 image * 3×3 'X' kernel (notes 004)", conv_binary),
-    Example(
-        "conv-3ch-bias", "N004-conv-3ch-bias", "RGB image * 3×3×3 kernel + bias 1 = −25 (notes 004)", conv_3ch_bias
-    ),
-    Example("maxpool", "N004-maxpool", "3×3 max pooling, stride 1 (notes 004)", maxpool),
-    Example("relu-featuremap", "N004-relu-featuremap", "ReLU of a 3×3 feature map (notes 004)", relu_featuremap),
-    Example(
-        "conv-output-size",
-        "N002-conv-output-size",
-        "(W − F + 2P)/S + 1 for 32×32×32, 8 filters 6×6 (notes 002)",
-        conv_output_size,
-    ),
-    Example(
-        "conv-shapes",
-        "N003-conv-shapes",
-        "32×32×3 through 5×5 and 7×7 filters; curve detector (notes 003)",
-        conv_shapes,
-    ),
-    Example("lenet-shapes", "N004-lenet-shapes", "LeNet-5's layer shapes and parameters (notes 004)", lenet_shapes),
-    Example(
-        "separable-counts",
-        "N004-separable-counts",
-        "multiplications per pixel, separable convs (notes 004)",
-        separable_counts,
-    ),
-    Example(
-        "conv-mult-counts",
-        "N004-conv-mult-counts",
-        "total multiplications, standard vs depthwise (notes 004)",
-        conv_mult_counts,
-    ),
+    notes(4, "conv-vertical-edge", "5×5 image * vertical-edge 3×3 kernel", vertical_edge),
+    notes(4, "conv-binary", "binary 5×5 image * 3×3 'X' kernel", conv_binary),
+    notes(4, "conv-3ch-bias", "RGB image * 3×3×3 kernel + bias 1 = −25", conv_3ch_bias),
+    notes(4, "maxpool", "3×3 max pooling, stride 1", maxpool),
+    notes(4, "relu-featuremap", "ReLU of a 3×3 feature map", relu_featuremap),
+    notes(2, "conv-output-size", "(W − F + 2P)/S + 1 for 32×32×32, 8 filters 6×6", conv_output_size),
+    notes(3, "conv-shapes", "32×32×3 through 5×5 and 7×7 filters; curve detector", conv_shapes),
+    notes(4, "lenet-shapes", "LeNet-5's layer shapes and parameters", lenet_shapes),
+    notes(4, "separable-counts", "multiplications per pixel, separable convs", separable_counts),
+    notes(4, "conv-mult-counts", "total multiplications, standard vs depthwise", conv_mult_counts),
 ]

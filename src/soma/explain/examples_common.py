@@ -14,7 +14,7 @@ import soma
 from soma import nn
 from soma.explain.report import grid
 
-__all__ = ["Example", "F64", "dense", "legend", "loose_section", "grid", "sum_of_products", "count", "verdict"]
+__all__ = ["Example", "notes", "F64", "dense", "legend", "loose_section", "grid", "sum_of_products", "count", "verdict"]
 
 F64 = np.float64
 
@@ -25,6 +25,11 @@ class Example:
     source: str  # the catalogue id in docs/notes-examples.md
     description: str
     build: object  # build(digits) -> Report
+
+
+def notes(number, name, description, build):
+    """The :class:`Example` ``name`` of notes ``number``: catalogue id ``N00<number>-<name>``, the notes named last."""
+    return Example(name, f"N{number:03d}-{name}", f"{description} (notes {number:03d})", build)
 
 
 def dense(*layers, frozen_bias=False):
