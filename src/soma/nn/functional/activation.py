@@ -87,14 +87,14 @@ class Elu(Function):
         if scale != 1:
             y = y * scale
         ctx.save_for_backward(positive, negative)
-        ctx.consts = (alpha, scale, input_scale)
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
         return y
 
     @staticmethod
     def backward(ctx, grad):
         # y′ = scale for x > 0, else scale·input_scale·α·e^(input_scale·x) = scale·input_scale·(neg + α)
         positive, negative = ctx.saved_tensors
-        alpha, scale, input_scale = ctx.consts
+        alpha, scale, input_scale = ctx.alpha, ctx.scale, ctx.input_scale
         slope = np.where(positive, scale, scale * input_scale * (negative + alpha))
         return grad * slope, None, None, None
 
@@ -163,15 +163,14 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
             inner = GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x**3)
             t = np.tanh(inner)
-            ctx.t = t
+            ctx.save_for_backward(x, t)
             return 0.5 * x * (1 + t)
         cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-        ctx.cdf = cdf
+        ctx.save_for_backward(x, cdf)
         y = x * cdf
         if x.dtype != np.float64:  # PyTorch's float32/16 kernel gives gelu(+inf) = NaN (its float64 one, +inf)
             y[np.isposinf(x)] = np.nan
@@ -179,15 +178,15 @@ class Gelu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, t_or_cdf = ctx.saved_tensors
         if ctx.approximate == "tanh":
             # y′ = ½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²)
-            t = ctx.t
+            t = t_or_cdf
             d_inner = GELU_TANH_SCALE * (1 + 3 * GELU_TANH_CUBIC * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner), None
         # y′ = Φ(x) + x·φ(x)
         pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return grad * (ctx.cdf + x * pdf), None
+        return grad * (t_or_cdf + x * pdf), None
 
 
 class Silu(Function):

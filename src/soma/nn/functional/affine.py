@@ -129,16 +129,18 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, index, padding_idx, scale_grad_by_freq):
-        ctx.meta = (weight.shape, index, padding_idx, scale_grad_by_freq)
+        ctx.save_for_backward(index)
+        ctx.weight_shape, ctx.padding_idx, ctx.scale_grad_by_freq = weight.shape, padding_idx, scale_grad_by_freq
         return weight[index]
 
     @staticmethod
     def backward(ctx, grad):
         # ∂y/∂W[r] = 1 for every position that looked up row r (added up)
-        shape, index, padding_idx, scale = ctx.meta
+        (index,) = ctx.saved_tensors
+        shape, padding_idx = ctx.weight_shape, ctx.padding_idx
         flat = index.reshape(-1)
         rows = grad.reshape(-1, shape[1])
-        if scale:
+        if ctx.scale_grad_by_freq:
             counts = np.bincount(flat, minlength=shape[0])
             rows = rows / counts[flat][:, None]
         out = np.zeros_like(grad, shape=shape)

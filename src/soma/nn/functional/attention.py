@@ -64,14 +64,14 @@ class AttentionWeights(Function):
         if safe and dead.any():
             p = np.where(dead, 0, p)
         ctx.save_for_backward(q, k, p)
-        ctx.meta = (scale, None if mask is None else mask.shape)
+        ctx.scale, ctx.mask_shape = scale, None if mask is None else mask.shape
         return p
 
     @staticmethod
     def backward(ctx, grad):
         # dS = P ⊙ (G − Σ G⊙P);  dQ = s·dS·K;  dK = s·dSᵀ·Q;  dM = dS
         q, k, p = ctx.saved_tensors
-        scale, mask_shape = ctx.meta
+        scale = ctx.scale
         need_q, need_k, need_m = ctx.needs_input_grad[:3]
         ds = p * (grad - (grad * p).sum(axis=-1, keepdims=True))
         grad_q = grad_k = grad_m = None
@@ -80,7 +80,7 @@ class AttentionWeights(Function):
         if need_k:
             grad_k = unbroadcast(np.matmul(np.swapaxes(ds, -1, -2), q) * scale, k.shape)
         if need_m:
-            grad_m = unbroadcast(ds, mask_shape)
+            grad_m = unbroadcast(ds, ctx.mask_shape)
         return grad_q, grad_k, grad_m, None, None, None
 
 

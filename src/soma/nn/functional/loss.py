@@ -125,26 +125,26 @@ def _pick_weights(target, weight, ignore_index, dtype):
     return safe, valid, w_t
 
 
-def _reduce_picked(ctx, loss, picked_weights, shape, reduction):
-    """Reduce per-sample class losses; "mean" divides by the summed weights of the targets
-    (PyTorch's weighted mean), which backward needs again as ``ctx.denominator``."""
+def _reduce_picked(loss, picked_weights, shape, reduction):
+    """Reduce per-sample class losses: (the result, the denominator of "mean" or None). "mean" divides by the
+    summed weights of the targets (PyTorch's weighted mean), which backward needs again."""
     if reduction == "none":
-        return loss.reshape(shape)
+        return loss.reshape(shape), None
     if reduction == "sum":
-        return as_array(loss.sum())
-    ctx.denominator = picked_weights.sum()
-    return as_array(loss.sum() / ctx.denominator)
+        return as_array(loss.sum()), None
+    denominator = as_array(picked_weights.sum())
+    return as_array(loss.sum() / denominator), denominator
 
 
-def _per_sample_grad(ctx, grad, n, reduction):
+def _per_sample_grad(grad, n, reduction, denominator):
     """The upstream gradient reaching each of the ``n`` per-sample losses."""
     if reduction == "none":
         return grad.reshape(-1)
     if reduction == "sum":
         return np.broadcast_to(grad, (n,))
-    if ctx.denominator == 0:  # every target ignored: the loss is 0/0 = NaN, its gradient 0 (as PyTorch)
+    if denominator == 0:  # every target ignored: the loss is 0/0 = NaN, its gradient 0 (as PyTorch)
         return np.zeros_like(grad, shape=(n,))
-    return np.broadcast_to(grad / ctx.denominator, (n,))
+    return np.broadcast_to(grad / denominator, (n,))
 
 
 class CrossEntropy(Function):
@@ -166,18 +166,19 @@ class CrossEntropy(Function):
         if smoothing:
             smooth = -(logp.sum(axis=1) if weight is None else logp @ weight) * valid
             loss = (1 - smoothing) * loss + (smoothing / classes) * smooth
-        ctx.save_for_backward(e, total)
-        ctx.meta = (shape, target.shape, safe, valid, w_t, weight, smoothing, reduction)
-        return _reduce_picked(ctx, loss, w_t, target.shape, reduction)
+        out, denominator = _reduce_picked(loss, w_t, target.shape, reduction)
+        ctx.save_for_backward(e, total, safe, valid, w_t, weight, denominator)
+        ctx.shape, ctx.smoothing, ctx.reduction = shape, smoothing, reduction
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         # ∂Eᵢ/∂xᵢ = softmax(xᵢ)·Σ_c cᵢ_c - cᵢ, with cᵢ_c the coefficient of ln softmax_c in Eᵢ;
         # without weights or smoothing that is softmax(xᵢ) - onehot(yᵢ)
-        e, total = ctx.saved_tensors
-        shape, _, safe, valid, w_t, weight, smoothing, reduction = ctx.meta
+        e, total, safe, valid, w_t, weight, denominator = ctx.saved_tensors
+        smoothing = ctx.smoothing
         n, classes = e.shape
-        g = _per_sample_grad(ctx, grad, n, reduction)
+        g = _per_sample_grad(grad, n, ctx.reduction, denominator)
         g_pick = g * w_t * (1 - smoothing)
         coefficient_sum = g_pick
         if smoothing:
@@ -188,7 +189,7 @@ class CrossEntropy(Function):
         if smoothing:
             w = 1 if weight is None else weight
             out -= (g * valid * (smoothing / classes))[:, None] * w
-        return _unrows(out, shape), None, None, None, None, None
+        return _unrows(out, ctx.shape), None, None, None, None, None
 
 
 class NLLLoss(Function):
@@ -200,17 +201,20 @@ class NLLLoss(Function):
         t = target.reshape(-1)
         safe, valid, w_t = _pick_weights(t, weight, ignore_index, x.dtype)
         loss = -w_t * x2[np.arange(x2.shape[0], like=x2), safe]
-        ctx.meta = (x.shape, x2.shape, safe, w_t, reduction)
-        return _reduce_picked(ctx, loss, w_t, target.shape, reduction)
+        out, denominator = _reduce_picked(loss, w_t, target.shape, reduction)
+        ctx.save_for_backward(safe, w_t, denominator)
+        ctx.shape, ctx.rows_shape, ctx.reduction = x.shape, x2.shape, reduction
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         # ∂Eᵢ/∂xᵢ,c = -w_yᵢ for c = yᵢ, else 0
-        shape, shape2, safe, w_t, reduction = ctx.meta
-        g = _per_sample_grad(ctx, grad, shape2[0], reduction)
-        out = np.zeros_like(grad, shape=shape2)
-        out[np.arange(shape2[0], like=out), safe] = -g * w_t
-        return _unrows(out, shape), None, None, None, None
+        safe, w_t, denominator = ctx.saved_tensors
+        n = ctx.rows_shape[0]
+        g = _per_sample_grad(grad, n, ctx.reduction, denominator)
+        out = np.zeros_like(grad, shape=ctx.rows_shape)
+        out[np.arange(n, like=out), safe] = -g * w_t
+        return _unrows(out, ctx.shape), None, None, None, None
 
 
 def _check_class_weight(name, input, weight):
@@ -421,8 +425,7 @@ class Huber(Function):
         d = x - y
         a = np.abs(d)
         ctx.save_for_backward(d)
-        ctx.shapes = (np.shape(x), np.shape(y))
-        ctx.consts = (delta, scale)
+        ctx.x_shape, ctx.y_shape, ctx.delta, ctx.scale = np.shape(x), np.shape(y), delta, scale
         loss = np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
         return loss / scale if scale != 1 else loss
 
@@ -430,13 +433,13 @@ class Huber(Function):
     def backward(ctx, grad):
         # ∂E/∂x = clamp(d, -δ, δ)/scale = -∂E/∂y
         (d,) = ctx.saved_tensors
-        delta, scale = ctx.consts
+        delta, scale = ctx.delta, ctx.scale
         g = grad * np.clip(d, -delta, delta)
         if scale != 1:
             g = g / scale
         need_x, need_y = ctx.needs_input_grad[:2]
-        return (unbroadcast(g, ctx.shapes[0]) if need_x else None,
-                unbroadcast(-g, ctx.shapes[1]) if need_y else None, None, None)
+        return (unbroadcast(g, ctx.x_shape) if need_x else None,
+                unbroadcast(-g, ctx.y_shape) if need_y else None, None, None)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):

@@ -52,7 +52,7 @@ class BatchNorm(Function):
         invstd = 1.0 / np.sqrt(var + eps)
         xhat = centered * invstd
         ctx.save_for_backward(xhat, invstd, weight)
-        ctx.meta = (axes, shape, use_batch_stats)
+        ctx.axes, ctx.shape, ctx.use_batch_stats = axes, shape, use_batch_stats
         out = xhat * weight.reshape(shape) if weight is not None else xhat
         if bias is not None:
             out = out + bias.reshape(shape)
@@ -61,13 +61,13 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         xhat, invstd, weight = ctx.saved_tensors
-        axes, shape, use_batch_stats = ctx.meta
+        axes, shape = ctx.axes, ctx.shape
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_x = None
         if need_x:
             g = grad * weight.reshape(shape) if weight is not None else grad
             # batch statistics depend on x; fixed (running) statistics do not: ∂x̂/∂x = 1/σ̂
-            grad_x = _normalized_input_grad(g, xhat, invstd, axes) if use_batch_stats else g * invstd
+            grad_x = _normalized_input_grad(g, xhat, invstd, axes) if ctx.use_batch_stats else g * invstd
         grad_w, grad_b = _affine_grads(grad, xhat, need_w, need_b, axes, (-1,))
         return grad_x, grad_w, grad_b, None, None, None, None, None
 

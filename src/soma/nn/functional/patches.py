@@ -58,17 +58,23 @@ def _blocks(size, kernel, dilation, padding, stride):
                  for n, k, d, p, s in zip(size, kernel, dilation, padding, stride))
 
 
+def _remember(ctx, kernel, dilation, padding, stride):
+    """The window geometry, as named constants on the node."""
+    ctx.kernel, ctx.dilation, ctx.padding, ctx.stride = kernel, dilation, padding, stride
+
+
 class Unfold(Function):
     """im2col; its backward is col2im of the gradient."""
 
     @staticmethod
     def forward(ctx, x, kernel, dilation, padding, stride):
-        ctx.args, ctx.size = (kernel, dilation, padding, stride), x.shape[2:]
+        _remember(ctx, kernel, dilation, padding, stride)
+        ctx.size = x.shape[2:]
         return _im2col(x, kernel, dilation, padding, stride)
 
     @staticmethod
     def backward(ctx, grad):
-        return (_col2im(grad, ctx.size, *ctx.args),) + (None,) * 4
+        return (_col2im(grad, ctx.size, ctx.kernel, ctx.dilation, ctx.padding, ctx.stride),) + (None,) * 4
 
 
 class Fold(Function):
@@ -76,12 +82,12 @@ class Fold(Function):
 
     @staticmethod
     def forward(ctx, cols, size, kernel, dilation, padding, stride):
-        ctx.args = (kernel, dilation, padding, stride)
+        _remember(ctx, kernel, dilation, padding, stride)
         return _col2im(cols, size, kernel, dilation, padding, stride)
 
     @staticmethod
     def backward(ctx, grad):
-        return (_im2col(grad, *ctx.args),) + (None,) * 5
+        return (_im2col(grad, ctx.kernel, ctx.dilation, ctx.padding, ctx.stride),) + (None,) * 5
 
 
 def _arguments(name, kernel_size, dilation, padding, stride):

@@ -26,6 +26,7 @@ import numpy as np
 
 from soma import distributed as dist
 from soma.autograd.function import Function
+from soma.backend import contiguous
 from soma.distributed.process_group import _default_group
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.functional.normalization import _affine_grads, _update_running
@@ -36,7 +37,7 @@ __all__ = ["SyncBatchNorm"]
 
 
 def _sum_over_ranks(array, group):
-    buffer = Tensor._make(np.ascontiguousarray(array), False)
+    buffer = Tensor._make(contiguous(array), False)
     dist.all_reduce(buffer, group=group)
     return buffer._array
 
@@ -60,18 +61,18 @@ class _SyncBatchNorm(Function):
         invstd = 1.0 / np.sqrt(var.reshape(shape) + eps)
         xhat = centered * invstd
         ctx.save_for_backward(xhat, invstd, weight)
-        ctx.meta = (axes, shape, count, group)
+        ctx.axes, ctx.shape, ctx.count, ctx.group = axes, shape, float(count), group
         out = xhat * weight.reshape(shape) if weight is not None else xhat
         return out + bias.reshape(shape) if bias is not None else out
 
     @staticmethod
     def backward(ctx, grad):
         xhat, invstd, weight = ctx.saved_tensors
-        axes, shape, count, group = ctx.meta
+        axes, shape = ctx.axes, ctx.shape
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = grad * weight.reshape(shape) if weight is not None else grad
         sums = np.concatenate([g.sum(axis=axes, dtype=np.float64), (g * xhat).sum(axis=axes, dtype=np.float64)])
-        sums = _sum_over_ranks(sums, group) / count  # every rank takes part, whatever it needs
+        sums = _sum_over_ranks(sums, ctx.group) / ctx.count  # every rank takes part, whatever it needs
         grad_x = None
         if need_x:
             mean_g, mean_gx = (part.astype(g.dtype).reshape(shape) for part in np.split(sums, 2))

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from soma.backend import as_array
 from soma.nn.functional import activation as _kernels
 from soma.ops.arithmetic import where
 from soma.ops.pointwise import stable_sigmoid
@@ -27,7 +28,7 @@ __all__ = ["softplus", "constant", "straight_through"]
 
 def constant(array):
     """``array`` as a Tensor outside the graph (a value the composite does not differentiate)."""
-    return Tensor._make(np.asarray(array), False)
+    return Tensor._make(as_array(array), False)
 
 
 def straight_through(x, value, slope):
@@ -73,7 +74,7 @@ def _hardtanh(ctx, x, low, high):
 
 def _threshold(ctx, x, threshold, value):
     (above,) = ctx.saved_tensors
-    return where(above, x, constant(np.asarray(value, x.dtype)))
+    return where(above, x, constant(np.full((), value, x.dtype, like=x._array)))
 
 
 def _prelu(ctx, x, weight):

@@ -10,6 +10,7 @@ NaN as in the kernel.
 
 import numpy as np
 
+from soma.backend import as_array
 from soma.nn.functional.attention import AttentionWeights, _causal_forbidden
 from soma.ops.arithmetic import where
 from soma.tensor import Tensor
@@ -20,7 +21,7 @@ __all__ = []
 def _attention_weights(ctx, q, k, mask, scale, causal, safe):
     scores = (q @ k.transpose(-1, -2)) * scale
     if mask is not None:
-        scores = scores + (mask if isinstance(mask, Tensor) else Tensor._make(np.asarray(mask), False))
+        scores = scores + (mask if isinstance(mask, Tensor) else Tensor._make(as_array(mask), False))
     if causal:
         scores = where(Tensor._make(_causal_forbidden(*scores.shape[-2:], like=scores._array), False), -np.inf, scores)
     dead = np.isneginf(scores._array.max(axis=-1, keepdims=True, initial=-np.inf))

@@ -46,21 +46,24 @@ class EmbeddingGrad(Function):
 
     @staticmethod
     def forward(ctx, grad, node):
-        ctx.node = node
+        ctx.save_for_backward(*node.saved_tensors)  # the indices
+        ctx.padding_idx = node.padding_idx
         return type(node).backward(node, grad)[0]
 
     @staticmethod
     def backward(ctx, u):
-        return _lookup(ctx.node, u), None
+        return _lookup(ctx, u), None
 
     @staticmethod
     def formula(ctx, u):
-        return _lookup(ctx.node, u), None
+        return _lookup(ctx, u), None
 
 
 def _lookup(node, u):
-    """u[index] with 0 at the padding positions (an array, or a recorded Tensor for a Tensor u)."""
-    _, index, padding_idx, _ = node.meta
+    """u[index] with 0 at the padding positions (an array, or a recorded Tensor for a Tensor u); ``node`` is the
+    Embedding kernel's or an EmbeddingGrad's (both hold the indices and ``padding_idx``)."""
+    (index,) = node.saved_tensors
+    padding_idx = node.padding_idx
     rows = u[index]
     if padding_idx is None:
         return rows

@@ -26,32 +26,37 @@ def _rows(x):
     return x.movedim(1, -1).reshape(-1, x.shape[1])
 
 
-def _picked(ctx, loss, reduction, target_shape):
+def _pick(rows, safe):
+    """rows[i, safeᵢ] for every row i (the index arrays beside the rows)."""
+    return rows[np.arange(rows.shape[0], like=safe), safe]
+
+
+def _picked(loss, reduction, target_shape, denominator):
     """Reduce the per-sample losses as :func:`soma.nn.functional.loss._reduce_picked` did."""
     if reduction == "none":
         return loss.reshape(target_shape)
     if reduction == "sum":
         return loss.sum()
-    if ctx.denominator == 0:
+    if denominator == 0:
         return loss.sum() * 0 + np.nan  # every target ignored: NaN, with a zero gradient
-    return loss.sum() / ctx.denominator
+    return loss.sum() / constant(denominator)
 
 
 def _cross_entropy(ctx, x, target, weight, ignore_index, smoothing, reduction):
-    _, target_shape, safe, valid, w_t, _, _, _ = ctx.meta
+    _, _, safe, valid, w_t, _, denominator = ctx.saved_tensors
     logp = log_softmax(_rows(x), 1)
-    loss = -constant(w_t) * logp[np.arange(logp.shape[0]), safe]
+    loss = -constant(w_t) * _pick(logp, safe)
     if smoothing:
         total = logp.sum(1) if weight is None else logp @ constant(weight)
         smooth = -total * constant(valid.astype(logp.dtype))
         loss = (1 - smoothing) * loss + (smoothing / logp.shape[1]) * smooth
-    return _picked(ctx, loss, reduction, target_shape)
+    return _picked(loss, reduction, np.shape(target), denominator)
 
 
 def _nll_loss(ctx, x, target, weight, ignore_index, reduction):
-    _, shape2, safe, w_t, _ = ctx.meta
-    loss = -constant(w_t) * _rows(x)[np.arange(shape2[0]), safe]
-    return _picked(ctx, loss, reduction, np.shape(target))
+    safe, w_t, denominator = ctx.saved_tensors
+    loss = -constant(w_t) * _pick(_rows(x), safe)
+    return _picked(loss, reduction, np.shape(target), denominator)
 
 
 def _log_inside(q, edge):

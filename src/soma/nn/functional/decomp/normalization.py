@@ -12,9 +12,9 @@ the all-reduce of the gradient, every rank's loss counting), so the engine
 differentiates it again like any linear op.
 """
 
-import numpy as np
 
 from soma.autograd.function import Function
+from soma.backend import as_array
 from soma.nn.functional.normalization import BatchNorm, LayerNorm, RMSNorm
 from soma.nn.parallel.sync_batchnorm import _sum_over_ranks, _SyncBatchNorm
 from soma.tensor import Tensor
@@ -45,7 +45,7 @@ def _normalize(x, mean, var, eps, weight, bias, shape):
 
 
 def _constant(array, shape):
-    return Tensor._make(np.asarray(array).reshape(shape), False)
+    return Tensor._make(as_array(array).reshape(shape), False)
 
 
 def _batch_norm(ctx, x, weight, bias, mean, var, eps, use_batch_stats, stats_out=None):
@@ -73,7 +73,7 @@ def _rms_norm(ctx, x, weight, ndims, eps):
 
 
 def _sync_batch_norm(ctx, x, weight, bias, eps, group, stats_out):
-    axes, shape, count, _ = ctx.meta
+    axes, shape, count = ctx.axes, ctx.shape, ctx.count
     mean = RankSum.apply(x.sum(axes), group).reshape(shape) / count
     var = RankSum.apply(((x - mean) ** 2).sum(axes), group).reshape(shape) / count
     return _normalize(x, mean, var, eps, weight, bias, shape)
