@@ -14,11 +14,14 @@ For amax/amin the gradient goes in equal shares to the values tied with the resu
 prod, ∂(∏ₖ xₖ)/∂xⱼ = ∏ₖ≠ⱼ xₖ, computed without dividing so zeros are handled exactly.
 """
 
+import math
+
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.backend import contiguous
 from soma.ops._common import as_tensor_arg, to_dtype
-from soma.ops.indexing import _check_bounds
+from soma.ops.indexing import _check_bounds, _open_grid
 from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
@@ -30,7 +33,7 @@ __all__ = [
 
 def _places(index, dim):
     """The full index tuple of the places ``index`` names along ``dim`` (the others by position)."""
-    where = list(np.indices(index.shape, sparse=True))
+    where = _open_grid(index.shape, index)  # beside the index: a device array is indexed by device arrays
     where[dim] = index
     return tuple(where)
 
@@ -51,7 +54,7 @@ def _src_grad(grad, places, index, src_shape):
     picked = grad[places]
     if picked.shape == tuple(src_shape):
         return picked
-    out = np.zeros(src_shape, grad.dtype)
+    out = np.zeros_like(grad, shape=src_shape)
     out[_region(index)] = picked
     return out
 
@@ -63,18 +66,24 @@ class ScatterSrc(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        places = _places(index, dim)
-        ctx.meta = (places, index, src.shape)
+        _remember(ctx, dim, index, src)
         out = x.copy()
-        out[places] = src[_region(index)]
+        out[_places(index, dim)] = src[_region(index)]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        places, index, src_shape = ctx.meta
+        (index,) = ctx.saved_tensors
+        places = _places(index, ctx.dim)
         need_x, _, _, need_src = ctx.needs_input_grad
         return (_zero_places(grad, places) if need_x else None, None, None,
-                _src_grad(grad, places, index, src_shape) if need_src else None)
+                _src_grad(grad, places, index, ctx.src_shape) if need_src else None)
+
+
+def _remember(ctx, dim, index, src):
+    """What a scatter's backward reads: the index (saved, so an in-place change of it is caught), dim, src's shape."""
+    ctx.save_for_backward(index)
+    ctx.dim, ctx.src_shape = dim, src.shape
 
 
 class ScatterValue(Function):
@@ -82,14 +91,16 @@ class ScatterValue(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, value):
-        ctx.places = _places(index, dim)
+        ctx.save_for_backward(index)
+        ctx.dim = dim
         out = x.copy()
-        out[ctx.places] = value
+        out[_places(index, dim)] = value
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return _zero_places(grad, ctx.places), None, None, None
+        (index,) = ctx.saved_tensors
+        return _zero_places(grad, _places(index, ctx.dim)), None, None, None
 
     @staticmethod
     def formula(ctx, grad):
@@ -104,17 +115,16 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        places = _places(index, dim)
-        ctx.meta = (places, index, src.shape)
+        _remember(ctx, dim, index, src)
         out = x.copy()
-        np.add.at(out, places, src[_region(index)])
+        np.add.at(out, _places(index, dim), src[_region(index)])
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        places, index, src_shape = ctx.meta
+        (index,) = ctx.saved_tensors
         need_src = ctx.needs_input_grad[3]
-        return grad, None, None, _src_grad(grad, places, index, src_shape) if need_src else None
+        return grad, None, None, _src_grad(grad, _places(index, ctx.dim), index, ctx.src_shape) if need_src else None
 
 
 class ScatterExtreme(Function):
@@ -142,20 +152,22 @@ class ScatterExtreme(Function):
         if not include_self:
             tied[places] = False
         weight_x = tied / count
-        weight_src = np.zeros(src.shape, x.dtype)
+        weight_src = np.zeros_like(x, shape=src.shape)
         weight_src[_region(index)] = hit / count[places]
-        ctx.meta = (places, index, weight_x, weight_src)
+        ctx.save_for_backward(index, weight_x, weight_src)
+        ctx.dim = dim
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        places, index, weight_x, weight_src = ctx.meta
-        return grad * weight_x, None, None, _src_grad(grad, places, index, weight_src.shape) * weight_src, None, None
+        index, weight_x, weight_src = ctx.saved_tensors
+        grad_src = _src_grad(grad, _places(index, ctx.dim), index, weight_src.shape) * weight_src
+        return grad * weight_x, None, None, grad_src, None, None
 
     @staticmethod
     def formula(ctx, grad):
         _, dim, index, src = ctx.inputs[:4]
-        _, _, weight_x, weight_src = ctx.meta
+        _, weight_x, weight_src = ctx.saved_tensors
         return grad * weight_x, None, None, _read_back(grad, dim, index, src.shape) * weight_src, None, None
 
 
@@ -166,7 +178,7 @@ def _read_back(grad, dim, index, src_shape):
     picked = Gather.apply(grad, dim, index)
     if tuple(picked.shape) == tuple(src_shape):
         return picked
-    return IndexPut.apply(Tensor._make(np.zeros(src_shape, grad.dtype), False), _region(index), picked)
+    return IndexPut.apply(Tensor._make(np.zeros_like(grad._array, shape=src_shape), False), _region(index), picked)
 
 
 class ScatterProd(Function):
@@ -184,23 +196,23 @@ class ScatterProd(Function):
         if not include_self:
             out[places] = 1
         np.multiply.at(out, places, values)
-        ctx.meta = (places, values, include_self)
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, index, values)
+        ctx.dim, ctx.include_self = dim, include_self
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        places, values, include_self = ctx.meta
-        own = np.ones(x.shape, bool)
-        if not include_self:
+        x, index, values = ctx.saved_tensors
+        places = _places(index, ctx.dim)
+        own = np.ones_like(x, dtype=bool)
+        if not ctx.include_self:
             own[places] = False
         zeros = np.where(own & (x == 0), 1, 0)  # zero factors per place
         np.add.at(zeros, places, (values == 0).astype(zeros.dtype))
         nonzero = np.where(own & (x != 0), x, 1)  # product of the non-zero factors per place
         np.multiply.at(nonzero, places, np.where(values == 0, 1, values))
         grad_x = np.where(own, grad * _others(x, zeros, nonzero), 0).astype(grad.dtype)
-        grad_src = np.zeros(ctx.inputs[3].shape, grad.dtype)
+        grad_src = np.zeros_like(grad, shape=ctx.inputs[3].shape)
         grad_src[_region(values)] = grad[places] * _others(values, zeros[places], nonzero[places])
         return grad_x, None, None, grad_src, None, None
 
@@ -215,12 +227,11 @@ class ScatterProd(Function):
         values = src[_region(index)].reshape(-1)
         order = np.argsort(places, kind="stable")
         ranked = places[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1] if ranked.size else np.zeros(0, np.int64)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(ranked.size) - np.repeat(starts, np.diff(np.r_[starts, ranked.size]))
-        out = x if include_self else ScatterValue.apply(x, dim, index, np.ones((), x._array.dtype))
+        rank = np.empty_like(order)  # the k of each value: its position among the values of its place
+        rank[order] = np.arange(ranked.size, like=ranked) - np.searchsorted(ranked, ranked)
+        out = x if include_self else ScatterValue.apply(x, dim, index, x._array.dtype.type(1))
         out = out.reshape(-1)
-        ones = Tensor._make(np.ones(out.shape, x._array.dtype), False)
+        ones = Tensor._make(np.ones_like(x._array, shape=out.shape), False)
         for k in range(int(rank.max()) + 1 if rank.size else 0):
             layer = np.flatnonzero(rank == k)
             out = out * IndexPut.apply(ones, (places[layer],), values[Tensor._make(layer, False)])
@@ -307,7 +318,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         if not isinstance(src, Tensor):
-            src = Tensor._make(np.full(index.shape, src, dtype=input._array.dtype), False)
+            src = Tensor._make(np.full_like(index, src, dtype=input._array.dtype), False)
         return scatter_reduce(input, dim, Tensor._make(index, False), src, "sum" if reduce == "add" else "prod")
     input, index, src, undo = _scalar_case(input, index, src)
     if isinstance(src, Tensor):
@@ -340,11 +351,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     input, dim, index = _check_scatter("scatter_reduce", input, dim, index, src)
     input, index, src, undo = _scalar_case(input, index, src)
     if reduce in ("sum", "mean"):
-        base = input if include_self else ScatterValue.apply(input, dim, index, np.zeros((), input._array.dtype))
+        base = input if include_self else ScatterValue.apply(input, dim, index, input._array.dtype.type(0))
         total = ScatterAdd.apply(base, dim, index, src)
         if reduce == "sum":
             return undo(total)
-        count = np.full(input.shape, 1 if include_self else 0, dtype=np.int64)
+        count = np.full_like(input._array, 1 if include_self else 0, dtype=np.int64)
         np.add.at(count, _places(index, dim), 1)
         count = Tensor._make(np.maximum(count, 1).astype(input._array.dtype), False)
         if input._array.dtype.kind in "fc":
@@ -366,23 +377,25 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, source, alpha):
-        ctx.meta = (dim, index, alpha)
+        ctx.save_for_backward(index)
+        ctx.dim, ctx.alpha = dim, alpha
         out = x.copy()
         np.add.at(out, _slices(dim, index), source * alpha if alpha != 1 else source)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        dim, index, alpha = ctx.meta
+        (index,) = ctx.saved_tensors
         grad_source = None
         if ctx.needs_input_grad[3]:
-            grad_source = np.take(grad, index, axis=dim)
-            grad_source = grad_source * alpha if alpha != 1 else grad_source
+            grad_source = np.take(grad, index, axis=ctx.dim)
+            grad_source = grad_source * ctx.alpha if ctx.alpha != 1 else grad_source
         return grad, None, None, grad_source, None
 
 
 def _write_slices(ctx, x, dim, index, values):
-    ctx.meta = (dim, index)
+    ctx.save_for_backward(index)
+    ctx.dim = dim
     out = x.copy()
     out[_slices(dim, index)] = values
     return out
@@ -399,10 +412,10 @@ class IndexCopy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        dim, index = ctx.meta
+        (index,) = ctx.saved_tensors
         need_x, _, _, need_source = ctx.needs_input_grad
-        return (_zero_places(grad, _slices(dim, index)) if need_x else None, None, None,
-                np.take(grad, index, axis=dim) if need_source else None)
+        return (_zero_places(grad, _slices(ctx.dim, index)) if need_x else None, None, None,
+                np.take(grad, index, axis=ctx.dim) if need_source else None)
 
 
 class IndexFill(Function):
@@ -414,15 +427,15 @@ class IndexFill(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        dim, index = ctx.meta
-        places = _slices(dim, np.unique(index))
+        (index,) = ctx.saved_tensors
+        places = _slices(ctx.dim, np.unique(index))
         grad_value = grad[places].sum() if ctx.needs_input_grad[3] else None
         return _zero_places(grad, places) if ctx.needs_input_grad[0] else None, None, None, grad_value
 
     @staticmethod
     def formula(ctx, grad):
-        dim, index = ctx.meta
-        kept = IndexFill.apply(grad, dim, index, np.zeros((), grad.dtype))
+        (index,) = ctx.saved_tensors
+        kept = IndexFill.apply(grad, ctx.dim, index, grad.dtype.type(0))
         grad_value = (grad - kept).sum() if ctx.needs_input_grad[3] else None
         return kept if ctx.needs_input_grad[0] else None, None, None, grad_value
 
@@ -509,20 +522,21 @@ class MaskedScatter(Function):
 
     @staticmethod
     def forward(ctx, x, mask, source):
-        ctx.meta = (mask, source.shape)
+        ctx.save_for_backward(mask)
+        ctx.source_shape = source.shape
         out = x.copy()
         out[mask] = source.reshape(-1)[: int(mask.sum())]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        mask, source_shape = ctx.meta
+        (mask,) = ctx.saved_tensors
         grad_source = None
         if ctx.needs_input_grad[2]:
-            flat = np.zeros(int(np.prod(source_shape)), grad.dtype)
+            flat = np.zeros_like(grad, shape=(math.prod(ctx.source_shape),))
             picked = grad[mask]
             flat[: picked.size] = picked
-            grad_source = flat.reshape(source_shape)
+            grad_source = flat.reshape(ctx.source_shape)
         return _zero_places(grad, mask) if ctx.needs_input_grad[0] else None, None, grad_source
 
 
@@ -530,7 +544,7 @@ def masked_scatter(input, mask, source):
     """``input`` with the places where ``mask`` (bool, broadcast to input) holds filled by source in order."""
     input = as_tensor_arg(input, "masked_scatter")
     source = as_tensor_arg(source, "masked_scatter", "source")
-    mask_array = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+    mask_array = as_tensor_arg(mask, "masked_scatter", "mask")._array
     if mask_array.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask_array.dtype}")
     if source._array.dtype != input._array.dtype:
@@ -576,6 +590,6 @@ def take_along_dim(input, indices, dim=None):
     if list(input.shape) != target_in:
         input = expand(input, target_in)
     if list(array.shape) != target_index:
-        indices = Tensor._make(np.ascontiguousarray(np.broadcast_to(array, target_index)), False)
+        indices = Tensor._make(contiguous(np.broadcast_to(array, target_index)), False)
     return gather(input, dim, indices)
 

@@ -22,7 +22,8 @@ class IndexPutAdd(Function):
 
     @staticmethod
     def forward(ctx, x, index, values):
-        ctx.meta = (index, np.shape(values))
+        ctx.save_for_backward(*index)  # the index tensors (a tuple; basic parts such as slices pass through)
+        ctx.values_shape = np.shape(values)
         out = x.copy()
         np.add.at(out, index, values)
         return out
@@ -31,8 +32,8 @@ class IndexPutAdd(Function):
     def backward(ctx, grad):
         from soma.ops.arithmetic import unbroadcast
 
-        index, values_shape = ctx.meta
-        return grad, None, unbroadcast(grad[index], values_shape) if ctx.needs_input_grad[2] else None
+        grad_values = unbroadcast(grad[ctx.saved_tensors], ctx.values_shape) if ctx.needs_input_grad[2] else None
+        return grad, None, grad_values
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -53,7 +54,7 @@ def index_put(input, indices, values, accumulate=False):
 def put(input, index, source, accumulate=False):
     """``input`` with its flattened elements at ``index`` set to (or, ``accumulate``, increased by) source."""
     input = as_tensor_arg(input, "put")
-    flat = index._array.reshape(-1) if isinstance(index, Tensor) else np.asarray(index).reshape(-1)
+    flat = as_tensor_arg(index, "put", "index")._array.reshape(-1)
     size = input._array.size
     if flat.size and (flat.min() < -size or flat.max() >= size):
         raise IndexError(f"put_(): index {flat.max() if flat.max() >= size else flat.min()} out of range for tensor "
@@ -80,7 +81,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     moved = input.movedim((first, second), (-2, -1))
     rows, cols = moved.shape[-2:]
     length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
-    i = np.arange(length) + max(-offset, 0)
+    i = np.arange(length, like=input._array) + max(-offset, 0)
     expected = tuple(moved.shape[:-2]) + (length,)
     if tuple(src.shape) != expected:
         raise RuntimeError(f"diagonal_scatter(): src must have the shape of the diagonal, {list(expected)}, got "
@@ -102,6 +103,6 @@ def fill_diagonal(input, fill_value, wrap=False):
         raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got a tensor of shape {tuple(input.shape)}")
     if input.ndim > 2 and len(set(input.shape)) != 1:
         raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got {tuple(input.shape)}")
-    mask = np.zeros(input.shape, bool)
+    mask = np.zeros_like(input._array, dtype=bool)
     np.fill_diagonal(mask, True, wrap=wrap)
     return where(Tensor._make(mask, False), to_dtype(fill_value, input._array.dtype), input)
