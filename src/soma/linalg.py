@@ -114,7 +114,7 @@ def qr(A, mode="reduced", *, out=None):
     A = _matrices(A, "qr", square=False)
     Q, R = _kernels.Qr.apply(A, "reduced" if mode == "r" else mode)
     if mode == "r":
-        Q = Tensor._make(np.zeros((0,), A._array.dtype), False)
+        Q = Tensor._make(np.zeros_like(A._array, shape=(0,)), False)
     return qr_result(Q, R)
 
 
@@ -144,7 +144,7 @@ def _tolerance(S, shape, atol, rtol):
     """The cutoff below which singular values count as zero (PyTorch's defaults: rtol = eps·max(m, n))."""
     if rtol is None:
         rtol = np.finfo(S._array.dtype).eps * max(shape[-2:]) if atol is None or atol == 0 else 0.0
-    top = S._array[..., :1] if S.shape[-1] else np.zeros(S.shape[:-1] + (1,), S._array.dtype)
+    top = S._array[..., :1] if S.shape[-1] else np.zeros_like(S._array, shape=S.shape[:-1] + (1,))
     return np.maximum(0.0 if atol is None else atol, rtol * top)
 
 
@@ -258,8 +258,7 @@ def matrix_power(A, n, *, out=None):
         if n:
             base = _matmul(base, base)
     if result is None:
-        identity = np.broadcast_to(np.eye(A.shape[-1], dtype=A._array.dtype), A.shape).copy()
-        result = Tensor._make(identity, False)
+        result = _identity(A)
     return write_out(result, out, "linalg.matrix_power")
 
 
@@ -295,7 +294,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     A = _matrices(A, "solve_triangular")
     triangle = triu(A) if upper else tril(A)
     if unitriangular:
-        ones = Tensor._make(np.eye(A.shape[-1], dtype=bool), False)
+        ones = Tensor._make(np.eye(A.shape[-1], dtype=bool, like=A._array), False)
         triangle = triangle.masked_fill(ones, 1.0)
     return solve(triangle, B, left=left, out=out)
 
@@ -309,8 +308,13 @@ def cholesky_solve(B, L, upper=False, *, out=None):
 
 def cholesky_inverse(L, upper=False, *, out=None):
     """(LLᵀ)⁻¹ from the Cholesky factor L."""
-    identity = Tensor._make(np.broadcast_to(np.eye(L.shape[-1], dtype=L._array.dtype), L.shape).copy(), False)
-    return write_out(cholesky_solve(identity, L, upper), out, "cholesky_inverse")
+    return write_out(cholesky_solve(_identity(L), L, upper), out, "cholesky_inverse")
+
+
+def _identity(A):
+    """Identity matrices shaped like the batch ``A``, beside it."""
+    eye = np.eye(A.shape[-1], dtype=A._array.dtype, like=A._array)
+    return Tensor._make(np.broadcast_to(eye, A.shape).copy(), False)
 
 
 def _with_info(function, name):
@@ -318,13 +322,13 @@ def _with_info(function, name):
     def call(A, *args, check_errors=False, out=None, **kwargs):
         try:
             result = function(A, *args, **kwargs)
-            info = np.zeros(A.shape[:-2], np.int32)
+            info = np.zeros_like(A._array, shape=A.shape[:-2], dtype=np.int32)
         except LinAlgError:
             if check_errors:
                 raise
             shape = A.shape if name != "solve_ex" else args[0].shape
-            result = Tensor._make(np.full(shape, np.nan, A._array.dtype), False)
-            info = np.ones(A.shape[:-2], np.int32)
+            result = Tensor._make(np.full_like(A._array, np.nan, shape=shape), False)
+            info = np.ones_like(A._array, shape=A.shape[:-2], dtype=np.int32)
         return (result, Tensor._make(info, False))
 
     call.__name__ = call.__qualname__ = name
@@ -380,10 +384,10 @@ def matrix_exp(A):
     from soma.ops import matmul as _matmul
 
     A = _matrices(A, "matrix_exp")
-    norms = np.abs(A._array).sum(-2).max(-1) if A._array.size else np.zeros(A.shape[:-2])
-    squarings = int(max(0, np.ceil(np.log2(max(float(np.max(norms, initial=0.0)) / 5.4, 1.0)))))
+    norm = float(np.abs(A._array).sum(-2).max()) if A._array.size else 0.0  # the largest 1-norm of the batch
+    squarings = int(max(0, math.ceil(math.log2(max(norm / 5.4, 1.0)))))
     X = A / (2**squarings)
-    identity = Tensor._make(np.broadcast_to(np.eye(A.shape[-1], dtype=A._array.dtype), A.shape).copy(), False)
+    identity = _identity(A)
     b = _PADE13
     X2 = _matmul(X, X)
     X4 = _matmul(X2, X2)
@@ -421,7 +425,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     B = as_tensor_arg(B, "linalg.lstsq", "B")
     vector = B.ndim == A.ndim - 1
     X = pinv(A, rtol=rcond) @ (B.unsqueeze(-1) if vector else B)
-    empty = Tensor._make(np.zeros((0,), A._array.dtype), False)
+    empty = Tensor._make(np.zeros_like(A._array, shape=(0,)), False)
     return lstsq_result(X.squeeze(-1) if vector else X, empty, matrix_rank(A), empty)
 
 

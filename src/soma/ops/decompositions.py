@@ -156,8 +156,8 @@ class LogAbsDet(Function):
 def _phi(x):
     """The lower triangle of ``x`` with the diagonal halved."""
     out = np.tril(x)
-    diagonal = np.einsum("...ii->...i", out)
-    diagonal *= 0.5
+    i = np.arange(x.shape[-1], like=x)
+    out[..., i, i] *= 0.5  # (an einsum diagonal is a view in NumPy, not in every backend)
     return out
 
 
@@ -243,7 +243,7 @@ def _qr_backward(q, r, grad_q, grad_r):
     """∂L/∂A of A = QR for a tall or square A."""
     m = r @ _mT(grad_r) - _mT(grad_q) @ q
     low = np.tril(m, -1)
-    m = low + _mT(low) + np.einsum("...ii->...i", m)[..., None] * np.eye(m.shape[-1], dtype=m.dtype)
+    m = low + _mT(low) + np.einsum("...ii->...i", m)[..., None] * np.eye(m.shape[-1], dtype=m.dtype, like=m)
     b = grad_q + q @ m
     # B R⁻ᵀ = (R⁻¹ Bᵀ)ᵀ: a triangular solve, done as a general solve (LAPACK sees the zeros)
     return _mT(np.linalg.solve(r, _mT(b)))
@@ -261,13 +261,13 @@ class Eigh(Function):
     @staticmethod
     def backward(ctx, grad_w, grad_v):
         w, v = ctx.saved_tensors
-        inner = np.zeros(v.shape[:-2] + (w.shape[-1],) * 2, v.dtype)
+        inner = np.zeros_like(v, shape=v.shape[:-2] + (w.shape[-1],) * 2)
         if np.any(grad_v):
             gap = w[..., None, :] - w[..., :, None]  # wⱼ - wᵢ
-            n = w.shape[-1]
-            gap[..., np.arange(n), np.arange(n)] = np.inf
+            i = np.arange(w.shape[-1], like=w)
+            gap[..., i, i] = np.inf
             inner = (_mT(v) @ grad_v) / gap
-        inner = inner + grad_w[..., None, :] * np.eye(w.shape[-1], dtype=v.dtype)
+        inner = inner + grad_w[..., None, :] * np.eye(w.shape[-1], dtype=v.dtype, like=v)
         return v @ inner @ _mT(v), None
 
     @staticmethod
@@ -304,12 +304,13 @@ class Svd(Function):
         u, vh, grad_u, grad_vh = u[..., :k], vh[..., :k, :], grad_u[..., :k], grad_vh[..., :k, :]
         v, grad_v = _mT(vh), _mT(grad_vh)
         m, n = u.shape[-2], v.shape[-2]
-        core = grad_s[..., None, :] * np.eye(k, dtype=s.dtype)
+        core = grad_s[..., None, :] * np.eye(k, dtype=s.dtype, like=s)
         with_vectors = np.any(grad_u) or np.any(grad_v)
         if with_vectors:
             squares = s * s
             gap = squares[..., None, :] - squares[..., :, None]
-            gap[..., np.arange(k), np.arange(k)] = np.inf
+            i = np.arange(k, like=s)
+            gap[..., i, i] = np.inf
             j, kk = _mT(u) @ grad_u, _mT(v) @ grad_v
             core = core + ((j - _mT(j)) / gap) * s[..., None, :] + s[..., :, None] * ((kk - _mT(kk)) / gap)
         grad_a = u @ core @ vh
@@ -344,13 +345,13 @@ def _inverse_gaps(w):
     from soma.ops import where
 
     gap = w.unsqueeze(-2) - w.unsqueeze(-1)
-    eye = Tensor._make(np.eye(w.shape[-1], dtype=bool), False)
+    eye = Tensor._make(np.eye(w.shape[-1], dtype=bool, like=w._array), False)
     return where(eye, 0.0, 1.0 / where(eye, 1.0, gap))
 
 
 def _diagonal_matrix(x, vector=False):
     """The diagonal of the matrices x as diagonal matrices (``vector``: x's last dim is the diagonal)."""
-    eye = Tensor._make(np.eye(x.shape[-1], dtype=x._array.dtype), False)
+    eye = Tensor._make(np.eye(x.shape[-1], dtype=x._array.dtype, like=x._array), False)
     if vector:
         return x * eye  # (..., 1, n) * (n, n): diag(x) row by row
     from soma.ops import diagonal
