@@ -133,7 +133,8 @@ def _reduce_picked(loss, picked_weights, shape, reduction):
     if reduction == "sum":
         return as_array(loss.sum()), None
     denominator = as_array(picked_weights.sum())
-    return as_array(loss.sum() / denominator), denominator
+    with np.errstate(invalid="ignore"):  # every target ignored: 0/0 = NaN, as PyTorch (silently)
+        return as_array(loss.sum() / denominator), denominator
 
 
 def _per_sample_grad(grad, n, reduction, denominator):

@@ -1,0 +1,179 @@
+"""The nn tier on the strict backend: losses, normalization, embedding, dropout, attention, the Transformer
+encoder layer, packed sequences, resampling, fold/unfold, init and state_dict, with the CPU's exact numbers.
+
+Each case runs on the CPU and on the strict device (arrays that refuse any implicit conversion to NumPy,
+as CuPy's do) and must give identical values, dtypes and input gradients (:mod:`same_numbers`); a layer's
+case also compares its parameters' gradients and its buffers (BatchNorm's running statistics). A layer is
+built on the host in float64 from one seed, its constant-initialized weights and buffers randomized, then moved, so
+both runs hold the same numbers. Nothing here sets the default device for a layer's run: whatever a layer
+makes for itself (masks, indices, padding) must land beside its input.
+"""
+
+import numpy as np
+import pytest
+
+import soma
+import soma.nn.functional as F
+from same_numbers import run
+from soma import nn
+from soma.nn.utils import rnn as rnn_utils
+
+_RNG = np.random.default_rng(0)
+
+
+def _normal(*shape):
+    return _RNG.standard_normal(shape)
+
+
+def _probabilities(*shape):
+    return 1 / (1 + np.exp(-_normal(*shape)))
+
+
+def _classes(high, *shape):
+    return _RNG.integers(0, high, shape)
+
+
+def _same(cpu, dev, device):
+    """The tensors ``dev`` (on ``device``) hold ``cpu``'s values and dtypes."""
+    assert len(cpu) == len(dev)
+    for c, d in zip(cpu, dev):
+        assert (c is None) == (d is None)
+        if c is not None:
+            assert d.device == soma.device(device, 0) and d.dtype == c.dtype and d.shape == c.shape
+            np.testing.assert_array_equal(d.detach().cpu().numpy(), c.detach().numpy())
+
+
+def _randomized(layer):
+    """``layer`` with every float parameter and buffer drawn anew (running variances positive), so a constant
+    initialization (BatchNorm's γ = 1, β = 0) cannot hide a wrong gradient or statistic."""
+    rng = np.random.default_rng(1)
+    with soma.no_grad():
+        for name, tensor in [*layer.named_parameters(), *layer.named_buffers()]:
+            if tensor.dtype.kind == "f":
+                values = rng.standard_normal(tuple(tensor.shape))
+                tensor.copy_(soma.tensor(np.abs(values) + 0.5 if "var" in name else values, dtype=tensor.dtype))
+    return layer
+
+
+def _layer_run(build, arrays, device, train, call):
+    soma.manual_seed(0)
+    layer = _randomized(build().double()).to(device).train(train)
+    soma.manual_seed(1)  # the same dropout masks in both runs
+    outs, leaves = run(lambda *xs: call(layer, *xs), arrays, device)
+    tensors = [t for _, t in layer.named_parameters()]
+    return outs, [x.grad for x in leaves], tensors, [t.grad for t in tensors], [b for _, b in layer.named_buffers()]
+
+
+def assert_layer_same_on_device(build, arrays, device, train=True, call=lambda layer, *xs: layer(*xs)):
+    """``call(build(), *leaves)`` on ``device``: the CPU's outputs, input and parameter gradients, buffers."""
+    for cpu, dev in zip(_layer_run(build, arrays, "cpu", train, call), _layer_run(build, arrays, device, train, call)):
+        _same(cpu, dev, device)
+
+
+def assert_function_same_on_device(fn, arrays, device):
+    """``fn(*leaves)`` on ``device``: the CPU's outputs and input gradients (no default device set)."""
+    for cpu, dev in zip(_layer_run(nn.Identity, arrays, "cpu", True, lambda _, *xs: fn(*xs)),
+                        _layer_run(nn.Identity, arrays, device, True, lambda _, *xs: fn(*xs))):
+        _same(cpu, dev, device)
+
+
+# ------------------------------------------------------------------------------------------------ losses
+_WEIGHT = np.abs(_normal(5)) + 0.1
+LOSSES = [
+    ("cross_entropy", lambda x, t: F.cross_entropy(x, t), [_normal(6, 5), _classes(5, 6)]),
+    ("cross_entropy weighted smoothed ignore", lambda x, t, w: F.cross_entropy(
+        x, t, weight=w, ignore_index=2, label_smoothing=0.2), [_normal(6, 5), _classes(5, 6), _WEIGHT]),
+    ("cross_entropy sum (N, C, d)", lambda x, t: F.cross_entropy(x, t, reduction="sum"),
+     [_normal(2, 5, 3), _classes(5, 2, 3)]),
+    ("cross_entropy none", lambda x, t: F.cross_entropy(x, t, reduction="none"), [_normal(4, 5), _classes(5, 4)]),
+    ("cross_entropy all ignored", lambda x, t: F.cross_entropy(x, t * 0 - 100), [_normal(3, 5), _classes(5, 3)]),
+    ("cross_entropy probabilities", lambda x, p: F.cross_entropy(x, p.softmax(1), label_smoothing=0.1),
+     [_normal(4, 5), _normal(4, 5)]),
+    ("nll_loss weighted", lambda x, t, w: F.nll_loss(x.log_softmax(1), t, weight=w), [_normal(6, 5), _classes(5, 6),
+                                                                                        _WEIGHT]),
+    ("nll_loss ignore none", lambda x, t: F.nll_loss(x, t, ignore_index=1, reduction="none"),
+     [_normal(6, 5), _classes(5, 6)]),
+    ("binary_cross_entropy", lambda p, y, w: F.binary_cross_entropy(p, y, weight=w),
+     [_probabilities(4, 3), _probabilities(4, 3), _probabilities(4, 3)]),
+    ("binary_cross_entropy_with_logits", lambda x, y, w: F.binary_cross_entropy_with_logits(x, y, pos_weight=w),
+     [_normal(4, 3), _probabilities(4, 3), _probabilities(3)]),
+    ("mse_loss", lambda x, y: F.mse_loss(x, y), [_normal(4, 3), _normal(4, 3)]),
+    ("l1_loss", lambda x, y: F.l1_loss(x, y, reduction="sum"), [_normal(4, 3), _normal(4, 3)]),
+    ("huber_loss", lambda x, y: F.huber_loss(x, y, delta=0.5), [_normal(4, 3), _normal(4, 3)]),
+    ("smooth_l1_loss", lambda x, y: F.smooth_l1_loss(x, y, beta=0.7, reduction="none"), [_normal(4, 3), _normal(4, 3)]),
+    ("kl_div", lambda x, y: F.kl_div(x.log_softmax(1), y, reduction="batchmean"), [_normal(4, 3), _probabilities(4, 3)]),
+    ("kl_div log_target", lambda x, y: F.kl_div(x, y, log_target=True), [_normal(4, 3), _normal(4, 3)]),
+    ("soft_margin_loss", lambda x, y: F.soft_margin_loss(x, y.sign().detach()), [_normal(4, 3), _normal(4, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, arrays", LOSSES, ids=[c[0] for c in LOSSES])
+def test_losses_on_the_strict_backend(strict_device, name, fn, arrays):
+    assert_function_same_on_device(fn, arrays, strict_device)
+
+
+def test_every_loss_of_F_is_covered():
+    covered = {name.split()[0] for name, _, _ in LOSSES}
+    assert covered == {name for name in F.__all__ if name.endswith("_loss") or name in
+                       ("cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div")}
+
+
+# ------------------------------------------------------------------------ normalization, embedding, dropout
+LAYERS = [
+    ("BatchNorm1d (N, C) train", lambda: nn.BatchNorm1d(3), [_normal(5, 3)], True),
+    ("BatchNorm1d (N, C, L) eval", lambda: nn.BatchNorm1d(3), [_normal(4, 3, 2)], False),
+    ("BatchNorm2d train", lambda: nn.BatchNorm2d(3), [_normal(2, 3, 4, 4)], True),
+    ("BatchNorm2d eval", lambda: nn.BatchNorm2d(3), [_normal(2, 3, 4, 4)], False),
+    ("BatchNorm2d cumulative average", lambda: nn.BatchNorm2d(3, momentum=None), [_normal(2, 3, 2, 2)], True),
+    ("BatchNorm2d no running stats", lambda: nn.BatchNorm2d(3, track_running_stats=False), [_normal(2, 3, 2, 2)],
+     False),
+    ("LayerNorm", lambda: nn.LayerNorm((3, 4)), [_normal(2, 3, 4)], True),
+    ("LayerNorm no bias", lambda: nn.LayerNorm(4, bias=False), [_normal(2, 3, 4)], True),
+    ("GroupNorm", lambda: nn.GroupNorm(2, 4), [_normal(3, 4, 5)], True),
+    ("RMSNorm", lambda: nn.RMSNorm([3, 4]), [_normal(2, 3, 4)], True),
+    ("Embedding padding_idx", lambda: nn.Embedding(6, 3, padding_idx=1), [_classes(6, 4, 5)], True),
+    ("Embedding scale_grad_by_freq", lambda: nn.Embedding(6, 3, scale_grad_by_freq=True), [_classes(6, 7)], True),
+    ("Embedding max_norm", lambda: nn.Embedding(6, 3, max_norm=1.0), [_classes(6, 7)], True),
+    ("Dropout", lambda: nn.Dropout(0.4), [_normal(4, 6)], True),
+    ("Dropout eval", lambda: nn.Dropout(0.4), [_normal(4, 6)], False),
+    ("Dropout1d", lambda: nn.Dropout1d(0.5), [_normal(3, 4, 5)], True),
+    ("Dropout2d", lambda: nn.Dropout2d(0.5), [_normal(2, 4, 3, 3)], True),
+    ("Dropout3d", lambda: nn.Dropout3d(0.5), [_normal(2, 4, 2, 2, 2)], True),
+]
+
+
+@pytest.mark.parametrize("name, build, arrays, train", LAYERS, ids=[c[0] for c in LAYERS])
+def test_layers_on_the_strict_backend(strict_device, name, build, arrays, train):
+    assert_layer_same_on_device(build, arrays, strict_device, train)
+
+
+FUNCTIONS = [
+    ("instance_norm", lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [_normal(2, 3, 5), _normal(3), _normal(3)]),
+    ("batch_norm without running stats", lambda x: F.batch_norm(x, None, None, training=False), [_normal(4, 3)]),
+    ("rms_norm", lambda x, w: F.rms_norm(x, (4,), w, eps=1e-6), [_normal(3, 4), _normal(4)]),
+    ("embedding", lambda w, i: F.embedding(i, w, padding_idx=0), [_normal(5, 2), _classes(5, 3, 4)]),
+    ("dropout p=1", lambda x: F.dropout(x, 1.0), [_normal(3, 2)]),
+    ("scaled_dot_product_attention causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+     [_normal(2, 4, 3), _normal(2, 4, 3), _normal(2, 4, 2)]),
+    ("scaled_dot_product_attention bool mask dropout", lambda q, k, v, m: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=m > 0, dropout_p=0.3), [_normal(2, 3, 3), _normal(2, 4, 3), _normal(2, 4, 2), _normal(3, 4)]),
+    ("scaled_dot_product_attention float mask gqa", lambda q, k, v, m: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=m, enable_gqa=True), [_normal(1, 4, 3, 2), _normal(1, 2, 5, 2), _normal(1, 2, 5, 3),
+                                                 _normal(3, 5)]),
+    ("unfold", lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_normal(2, 3, 5, 6)]),
+    ("fold", lambda c: F.fold(c, (4, 5), 2, padding=1, stride=2), [_normal(2, 8, 9)]),
+    ("pixel_shuffle", lambda x: F.pixel_unshuffle(F.pixel_shuffle(x, 2) * 2, 2), [_normal(1, 8, 2, 3)]),
+]
+for _mode, _shape, _corners in [("nearest", (1, 2, 5), None), ("nearest-exact", (1, 2, 3, 4), None),
+                                ("linear", (2, 2, 5), True), ("bilinear", (1, 2, 3, 4), False),
+                                ("bicubic", (1, 2, 4, 3), None), ("trilinear", (1, 1, 2, 3, 2), True),
+                                ("area", (1, 2, 6, 4), None)]:
+    FUNCTIONS.append((f"interpolate {_mode}", lambda x, m=_mode, c=_corners: F.interpolate(
+        x, scale_factor=1.7 if m != "area" else 0.5, mode=m, align_corners=c), [_normal(*_shape)]))
+FUNCTIONS.append(("interpolate bilinear size", lambda x: F.interpolate(x, size=(2, 7), mode="bilinear"),
+                  [_normal(1, 2, 3, 4)]))
+
+
+@pytest.mark.parametrize("name, fn, arrays", FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
+def test_functions_on_the_strict_backend(strict_device, name, fn, arrays):
+    assert_function_same_on_device(fn, arrays, strict_device)
