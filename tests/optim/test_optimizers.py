@@ -179,3 +179,26 @@ def test_optimizer_keeps_float32_and_updates_in_place():
     opt.step()
     assert layer.weight._array is before and layer.weight.dtype == np.float32
     assert opt.state[layer.weight]["exp_avg"].dtype == np.float32
+
+
+ZERO_D = [(name, dict(lr=0.05)) for name in ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax",
+                                             "NAdam", "RAdam", "ASGD", "Rprop")]
+ZERO_D += [("SGD", dict(lr=0.05, momentum=0.9)), ("RMSprop", dict(lr=0.05, momentum=0.9, centered=True))]
+
+
+@pytest.mark.parametrize("name,kwargs", ZERO_D, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ZERO_D)])
+def test_zero_dimensional_parameters_step_as_torchs(name, kwargs):
+    """A 0-d parameter (a learnable temperature or scale) beside a vector: Adam, Adagrad and RMSprop used to
+    fail on it (√v of a 0-d array is a NumPy scalar, not an output buffer)."""
+    values = [np.array(1.5), random_array((3,))]
+    ours = [soma.tensor(v.copy(), requires_grad=True) for v in values]
+    theirs = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+    opt, ref_opt = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+    for _ in range(4):
+        for params, o, lib in ((ours, opt, soma), (theirs, ref_opt, torch)):
+            o.zero_grad()
+            (lib.tanh(params[0] * params[1]).sum() + params[0] ** 2).backward()
+            o.step()
+    for p, q in zip(ours, theirs, strict=True):
+        assert p.shape == tuple(q.shape)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)

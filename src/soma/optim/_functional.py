@@ -1,32 +1,14 @@
-"""Small helpers shared by the optimizers: PyTorch's lerp, float32 scalar state, unsupported flags."""
+"""What the optimizers share: the per-parameter step loop, range checks, unsupported flags, weight decay.
+
+The arithmetic of the updates themselves (running averages, √v + ε, PyTorch's lerp) is in ``_moments``."""
 
 from typing import Any
 
-import numpy as np
-
 from soma.autograd.function import mark_dirty
 from soma.nn.common_types import LossClosure
-from soma.optim.optimizer import Optimizer, grads_of
+from soma.optim.optimizer import Optimizer, check_range, grads_of
 
-__all__ = ["lerp_", "as_float32", "reject_flags", "lr_of", "ElementwiseOptimizer", "decay_gradient"]
-
-
-def lerp_(start, end, weight):
-    """``start ← start + w·(end - start)`` in place, rounded as PyTorch's ``lerp_`` rounds it.
-
-    PyTorch computes ``start + w·(end - start)`` for ``w < ½`` and ``end - (end - start)·(1 - w)``
-    otherwise, so each end is reached exactly.
-    """
-    if weight < 0.5:
-        start += weight * (end - start)
-    else:
-        start[...] = end - (end - start) * (1 - weight)
-    return start
-
-
-def as_float32(value):
-    """A Python float rounded to float32: PyTorch keeps scalar state (ASGD's η, NAdam's μ product) in float32."""
-    return float(np.float32(value))
+__all__ = ["reject_flags", "lr_of", "ElementwiseOptimizer", "decay_gradient", "check_nonnegative", "check_betas"]
 
 
 def reject_flags(owner, foreach=None, capturable=False, differentiable=False, fused=None):
@@ -42,6 +24,24 @@ def reject_flags(owner, foreach=None, capturable=False, differentiable=False, fu
                                       "implementation); leave the argument at its default")
 
 
+_RANGE_NAMES = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_nonnegative(owner, **values):
+    """``check_range`` of each hyper-parameter against [0, ∞), in the order given, under PyTorch's names
+    ("learning rate", "epsilon value", "<name> value")."""
+    for key, value in values.items():
+        check_range(_RANGE_NAMES.get(key, f"{key} value"), value, owner=owner)
+
+
+def check_betas(owner, lr, betas, eps, weight_decay):
+    """The range checks Adam's family shares: η ≥ 0, ε ≥ 0, β₁ and β₂ in [0, 1), λ ≥ 0."""
+    check_nonnegative(owner, lr=lr, eps=eps)
+    check_range("beta parameter at index 0", betas[0], 0.0, 1.0, owner=owner)
+    check_range("beta parameter at index 1", betas[1], 0.0, 1.0, owner=owner)
+    check_nonnegative(owner, weight_decay=weight_decay)
+
+
 def lr_of(group):
     """The group's learning rate as a Python float (it may be a 0-d tensor)."""
     return float(group["lr"])
@@ -50,29 +50,40 @@ def lr_of(group):
 class ElementwiseOptimizer(Optimizer):
     """An optimizer whose update of each parameter depends only on that parameter's gradient and state.
 
-    Subclasses give ``_init_state(p, group)`` (the state dict of a fresh parameter, ``step`` included)
-    and ``_update(p, g, state, group)`` (changes the array ``p`` in place; ``g`` is already negated
-    under ``maximize``). ``step`` counts the updates; PyTorch saves it as a float32 0-d tensor.
+    Subclasses give ``_init_state(p, hypers)`` (the state dict of a fresh parameter, ``step`` included)
+    and ``_update(p, g, state, hypers)`` (changes the array ``p`` in place; ``g`` is already negated
+    under ``maximize``). ``hypers`` is what ``_hypers(group)`` makes of a parameter group once per step
+    (the group itself unless a subclass reads its numbers out first). ``step`` counts the updates;
+    PyTorch saves it as a float32 0-d tensor. ``_state_of`` is where a subclass whose state is not
+    per-step (SGD's) changes that.
     """
 
     def step(self, closure: LossClosure | None = None) -> Any:
         loss = self._closure_loss(closure)
         updated = []
         for group in self.param_groups:
+            hypers = self._hypers(group)
             for param, g in grads_of(group):
-                state = self.state[param]
-                if not state:
-                    state.update(self._init_state(param._array, group))
-                state["step"] += 1
-                self._update(param._array, g, state, group)
+                self._update(param._array, g, self._state_of(param, hypers), hypers)
                 updated.append(param)
         mark_dirty(*updated)
         return loss
 
-    def _init_state(self, p, group):
+    def _hypers(self, group):
+        return group
+
+    def _state_of(self, param, hypers):
+        """The parameter's state, made by ``_init_state`` on its first update, its ``step`` counted."""
+        state = self.state[param]
+        if not state:
+            state.update(self._init_state(param._array, hypers))
+        state["step"] += 1
+        return state
+
+    def _init_state(self, p, hypers):
         raise NotImplementedError
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, hypers):
         raise NotImplementedError
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from soma.nn.common_types import ParamsT
 from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lr_of, reject_flags
+from soma.optim._moments import average_square_
 from soma.optim.optimizer import check_range
 from soma.tensor import Tensor
 
@@ -50,11 +51,9 @@ class Adadelta(ElementwiseOptimizer):
         rho, eps = group["rho"], group["eps"]
         g = decay_gradient(p, g, group)
         v, u = state["square_avg"], state["acc_delta"]
-        v *= rho
-        v += (1 - rho) * (g * g)
+        average_square_(v, g, rho)
         delta = np.sqrt(u + eps)
         delta /= np.sqrt(v + eps)
         delta *= g
-        u *= rho
-        u += (1 - rho) * (delta * delta)
+        average_square_(u, delta, rho)
         p -= lr_of(group) * delta

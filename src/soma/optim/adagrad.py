@@ -1,19 +1,17 @@
 """Adagrad: each parameter's step shrinks with the sum of its squared gradients (notes 002)."""
 
-from typing import Any
-
 import numpy as np
 
-from soma.autograd.function import mark_dirty
-from soma.nn.common_types import LossClosure, ParamsT
-from soma.optim._functional import reject_flags
-from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
+from soma.nn.common_types import ParamsT
+from soma.optim._functional import ElementwiseOptimizer, check_nonnegative, reject_flags
+from soma.optim._moments import descend_ratio_, root_plus_eps
+from soma.optim.optimizer import hyper
 from soma.tensor import Tensor
 
 __all__ = ["Adagrad"]
 
 
-class Adagrad(Optimizer):
+class Adagrad(ElementwiseOptimizer):
     r"""Adagrad (Duchi et al.; notes 002), PyTorch's algorithm:
 
     .. code-block:: text
@@ -38,11 +36,8 @@ class Adagrad(Optimizer):
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         reject_flags("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
-        check_range("learning rate", lr, owner="Adagrad")
-        check_range("lr_decay value", lr_decay, owner="Adagrad")
-        check_range("weight_decay value", weight_decay, owner="Adagrad")
-        check_range("initial_accumulator_value value", initial_accumulator_value, owner="Adagrad")
-        check_range("epsilon value", eps, owner="Adagrad")
+        check_nonnegative("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                          initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
@@ -54,25 +49,17 @@ class Adagrad(Optimizer):
                     "sum": np.full_like(param._array, hyper(group, "initial_accumulator_value")),
                 }
 
-    def step(self, closure: LossClosure | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        updated = []
-        for group in self.param_groups:
-            lr, decay, eps = hyper(group, "lr"), hyper(group, "weight_decay"), hyper(group, "eps")
-            for param, g in grads_of(group):
-                p = param._array
-                state = self.state[param]
-                state["step"] += 1
-                if decay:
-                    g = g + decay * p
-                clr = lr / (1 + (state["step"] - 1) * hyper(group, "lr_decay"))
-                total = state["sum"]
-                total += g * g
-                std = np.sqrt(total)
-                std += eps
-                np.divide(g, std, out=std)
-                std *= clr
-                p -= std
-                updated.append(param)
-        mark_dirty(*updated)
-        return loss
+    def _hypers(self, group):
+        return dict(lr=hyper(group, "lr"), decay=hyper(group, "weight_decay"), eps=hyper(group, "eps"),
+                    lr_decay=hyper(group, "lr_decay"), initial=hyper(group, "initial_accumulator_value"))
+
+    def _init_state(self, p, hypers):  # for a group added after construction
+        return {"step": 0, "sum": np.full_like(p, hypers["initial"])}
+
+    def _update(self, p, g, state, hypers):
+        if hypers["decay"]:
+            g = g + hypers["decay"] * p
+        clr = hypers["lr"] / (1 + (state["step"] - 1) * hypers["lr_decay"])
+        total = state["sum"]
+        total += g * g
+        descend_ratio_(p, g, root_plus_eps(total, hypers["eps"]), clr)

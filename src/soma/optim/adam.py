@@ -5,16 +5,16 @@ from typing import Any
 
 import numpy as np
 
-from soma.autograd.function import mark_dirty
-from soma.nn.common_types import LossClosure, ParamsT
-from soma.optim._functional import reject_flags
-from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
+from soma.nn.common_types import ParamsT
+from soma.optim._functional import ElementwiseOptimizer, check_betas, reject_flags
+from soma.optim._moments import average_, average_square_, descend_ratio_, root_plus_eps
+from soma.optim.optimizer import hyper
 from soma.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
 
 
-class Adam(Optimizer):
+class Adam(ElementwiseOptimizer):
     r"""Adam (Kingma & Ba; notes 002), PyTorch's algorithm:
 
     .. code-block:: text
@@ -48,56 +48,38 @@ class Adam(Optimizer):
                  fused: bool | None = None) -> None:
         name = type(self).__name__
         reject_flags(name, foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused)
-        check_range("learning rate", lr, owner=name)
-        check_range("epsilon value", eps, owner=name)
-        check_range("beta parameter at index 0", betas[0], 0.0, 1.0, owner=name)
-        check_range("beta parameter at index 1", betas[1], 0.0, 1.0, owner=name)
-        check_range("weight_decay value", weight_decay, owner=name)
+        check_betas(name, lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
-    def step(self, closure: LossClosure | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        updated = []
-        for group in self.param_groups:
-            lr, eps, decay, amsgrad = (hyper(group, k) for k in ("lr", "eps", "weight_decay", "amsgrad"))
-            beta1, beta2 = (b._array.item() if isinstance(b, Tensor) else b for b in group["betas"])
-            for param, g in grads_of(group):
-                p = param._array
-                state = self.state[param]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(p)
-                    state["exp_avg_sq"] = np.zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(p)
-                state["step"] += 1
-                t = state["step"]
-                if decay:
-                    if self._decoupled:
-                        p *= 1 - lr * decay
-                    else:
-                        g = g + decay * p
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * (g * g)
-                if amsgrad:
-                    np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                    v = state["max_exp_avg_sq"]
-                step_size = lr / (1 - beta1**t)
-                denom = np.sqrt(v)
-                denom /= math.sqrt(1 - beta2**t)
-                denom += eps
-                np.divide(m, denom, out=denom)
-                denom *= step_size
-                p -= denom
-                updated.append(param)
-        mark_dirty(*updated)
-        return loss
+    def _hypers(self, group):
+        beta1, beta2 = (b._array.item() if isinstance(b, Tensor) else b for b in group["betas"])
+        return dict(lr=hyper(group, "lr"), eps=hyper(group, "eps"), decay=hyper(group, "weight_decay"),
+                    amsgrad=hyper(group, "amsgrad"), beta1=beta1, beta2=beta2)
+
+    def _init_state(self, p, hypers):
+        state = {"step": 0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
+        if hypers["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p)
+        return state
+
+    def _update(self, p, g, state, hypers):
+        lr, decay, beta1, beta2, t = hypers["lr"], hypers["decay"], hypers["beta1"], hypers["beta2"], state["step"]
+        if decay:
+            if self._decoupled:
+                p *= 1 - lr * decay
+            else:
+                g = g + decay * p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        average_(m, g, beta1)
+        average_square_(v, g, beta2)
+        if hypers["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        denominator = root_plus_eps(v, hypers["eps"], correction=math.sqrt(1 - beta2**t))
+        descend_ratio_(p, m, denominator, lr / (1 - beta1**t))
 
 
 class AdamW(Adam):

@@ -3,20 +3,11 @@
 import numpy as np
 
 from soma.nn.common_types import ParamsT
-from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lerp_, lr_of, reject_flags
-from soma.optim.optimizer import check_range
+from soma.optim._functional import ElementwiseOptimizer, check_betas, decay_gradient, lr_of, reject_flags
+from soma.optim._moments import lerp_
 from soma.tensor import Tensor
 
 __all__ = ["Adamax"]
-
-
-def check_betas(owner, lr, betas, eps, weight_decay):
-    """The range checks Adam's family shares: η ≥ 0, ε ≥ 0, β₁ and β₂ in [0, 1), λ ≥ 0."""
-    check_range("learning rate", lr, owner=owner)
-    check_range("epsilon value", eps, owner=owner)
-    check_range("beta parameter at index 0", betas[0], 0.0, 1.0, owner=owner)
-    check_range("beta parameter at index 1", betas[1], 0.0, 1.0, owner=owner)
-    check_range("weight_decay value", weight_decay, owner=owner)
 
 
 class Adamax(ElementwiseOptimizer):

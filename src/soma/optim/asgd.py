@@ -3,7 +3,8 @@
 import numpy as np
 
 from soma.nn.common_types import ParamsT
-from soma.optim._functional import ElementwiseOptimizer, as_float32, decay_gradient, lr_of, reject_flags
+from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lr_of, reject_flags
+from soma.optim._moments import as_float32
 from soma.optim.optimizer import check_range
 from soma.tensor import Tensor
 

@@ -3,8 +3,8 @@
 import numpy as np
 
 from soma.nn.common_types import ParamsT
-from soma.optim._functional import ElementwiseOptimizer, as_float32, decay_gradient, lerp_, lr_of, reject_flags
-from soma.optim.adamax import check_betas
+from soma.optim._functional import ElementwiseOptimizer, check_betas, decay_gradient, lr_of, reject_flags
+from soma.optim._moments import as_float32, average_square_, lerp_
 from soma.optim.optimizer import check_range
 from soma.tensor import Tensor
 
@@ -57,8 +57,7 @@ class NAdam(ElementwiseOptimizer):
         product = state["mu_product"] = as_float32(np.float32(state["mu_product"]) * np.float32(mu))
         m, v = state["exp_avg"], state["exp_avg_sq"]
         lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        average_square_(v, g, beta2)
         denom = np.sqrt(v / (1 - beta2**t))
         denom += eps
         p += (-lr * (1.0 - mu) / (1.0 - product)) * (g / denom)

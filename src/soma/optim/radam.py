@@ -5,8 +5,8 @@ import math
 import numpy as np
 
 from soma.nn.common_types import ParamsT
-from soma.optim._functional import ElementwiseOptimizer, decay_gradient, lerp_, lr_of, reject_flags
-from soma.optim.adamax import check_betas
+from soma.optim._functional import ElementwiseOptimizer, check_betas, decay_gradient, lr_of, reject_flags
+from soma.optim._moments import average_square_, lerp_
 from soma.tensor import Tensor
 
 __all__ = ["RAdam"]
@@ -53,8 +53,7 @@ class RAdam(ElementwiseOptimizer):
         g = decay_gradient(p, g, group)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        average_square_(v, g, beta2)
         correction2 = 1 - beta2**t
         step = (m / (1 - beta1**t)) * lr
         rho_inf = 2 / (1 - beta2) - 1

@@ -1,19 +1,17 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients (notes 002)."""
 
-from typing import Any
-
 import numpy as np
 
-from soma.autograd.function import mark_dirty
-from soma.nn.common_types import LossClosure, ParamsT
-from soma.optim._functional import reject_flags
-from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper
+from soma.nn.common_types import ParamsT
+from soma.optim._functional import ElementwiseOptimizer, check_nonnegative, reject_flags
+from soma.optim._moments import average_, average_square_, descend_ratio_, root_plus_eps
+from soma.optim.optimizer import hyper
 from soma.tensor import Tensor
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(ElementwiseOptimizer):
     r"""RMSprop (Hinton), PyTorch's algorithm:
 
     .. code-block:: text
@@ -35,55 +33,39 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         reject_flags("RMSprop", foreach=foreach, capturable=capturable, differentiable=differentiable)
-        check_range("learning rate", lr, owner="RMSprop")
-        check_range("epsilon value", eps, owner="RMSprop")
-        check_range("momentum value", momentum, owner="RMSprop")
-        check_range("weight_decay value", weight_decay, owner="RMSprop")
-        check_range("alpha value", alpha, owner="RMSprop")
+        check_nonnegative("RMSprop", lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: LossClosure | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        updated = []
-        for group in self.param_groups:
-            lr, alpha, eps = hyper(group, "lr"), hyper(group, "alpha"), hyper(group, "eps")
-            decay, momentum, centered = hyper(group, "weight_decay"), hyper(group, "momentum"), group["centered"]
-            for param, g in grads_of(group):
-                p = param._array
-                state = self.state[param]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = np.zeros_like(p)
-                state["step"] += 1
-                if decay:
-                    g = g + decay * p
-                v = state["square_avg"]
-                v *= alpha
-                v += (1 - alpha) * (g * g)
-                if centered:
-                    mean = state["grad_avg"]
-                    mean *= alpha
-                    mean += (1 - alpha) * g
-                    avg = np.sqrt(v - mean * mean)
-                else:
-                    avg = np.sqrt(v)
-                avg += eps
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf *= momentum
-                    buf += g / avg
-                    p -= lr * buf
-                else:
-                    np.divide(g, avg, out=avg)
-                    avg *= lr
-                    p -= avg
-                updated.append(param)
-        mark_dirty(*updated)
-        return loss
+    def _hypers(self, group):
+        return dict(lr=hyper(group, "lr"), alpha=hyper(group, "alpha"), eps=hyper(group, "eps"),
+                    decay=hyper(group, "weight_decay"), momentum=hyper(group, "momentum"), centered=group["centered"])
+
+    def _init_state(self, p, hypers):
+        state = {"step": 0, "square_avg": np.zeros_like(p)}
+        if hypers["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros_like(p)
+        if hypers["centered"]:
+            state["grad_avg"] = np.zeros_like(p)
+        return state
+
+    def _update(self, p, g, state, hypers):
+        lr, alpha = hypers["lr"], hypers["alpha"]
+        if hypers["decay"]:
+            g = g + hypers["decay"] * p
+        v = state["square_avg"]
+        average_square_(v, g, alpha)
+        if hypers["centered"]:
+            mean = state["grad_avg"]
+            average_(mean, g, alpha)
+            v = v - mean * mean
+        avg = root_plus_eps(v, hypers["eps"])
+        if hypers["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf *= hypers["momentum"]
+            buf += g / avg
+            p -= lr * buf
+        else:
+            descend_ratio_(p, g, avg, lr)

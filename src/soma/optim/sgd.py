@@ -1,17 +1,14 @@
 """SGD: gradient descent with optional momentum, dampening, Nesterov momentum and weight decay."""
 
-from typing import Any
-
-from soma.autograd.function import mark_dirty
-from soma.nn.common_types import LossClosure, ParamsT
-from soma.optim._functional import reject_flags
-from soma.optim.optimizer import Optimizer, check_range, grads_of, hyper, required
+from soma.nn.common_types import ParamsT
+from soma.optim._functional import ElementwiseOptimizer, check_nonnegative, reject_flags
+from soma.optim.optimizer import hyper, required
 from soma.tensor import Tensor
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(ElementwiseOptimizer):
     r"""Stochastic gradient descent (notes 002, 004), PyTorch's algorithm:
 
     .. code-block:: text
@@ -49,9 +46,8 @@ class SGD(Optimizer):
                  foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         reject_flags("SGD", foreach=foreach, differentiable=differentiable, fused=fused)
         if lr is not required:
-            check_range("learning rate", lr, owner="SGD")
-        check_range("momentum value", momentum, owner="SGD")
-        check_range("weight_decay value", weight_decay, owner="SGD")
+            check_nonnegative("SGD", lr=lr)
+        check_nonnegative("SGD", momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -59,26 +55,24 @@ class SGD(Optimizer):
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
-    def step(self, closure: LossClosure | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        updated = []
-        for group in self.param_groups:
-            lr, momentum, decay = hyper(group, "lr"), hyper(group, "momentum"), hyper(group, "weight_decay")
-            dampening, nesterov = hyper(group, "dampening"), group["nesterov"]
-            for param, g in grads_of(group):
-                p = param._array
-                if decay:
-                    g = g + decay * p
-                if momentum:
-                    state = self.state[param]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = g.astype(p.dtype, copy=True)
-                    else:
-                        buf *= momentum
-                        buf += g if dampening == 0 else (1 - dampening) * g
-                    g = g + momentum * buf if nesterov else buf
-                p -= lr * g
-                updated.append(param)
-        mark_dirty(*updated)
-        return loss
+    def _hypers(self, group):
+        return dict(lr=hyper(group, "lr"), momentum=hyper(group, "momentum"), decay=hyper(group, "weight_decay"),
+                    dampening=hyper(group, "dampening"), nesterov=group["nesterov"])
+
+    def _state_of(self, param, hypers):
+        """PyTorch's SGD keeps state (the momentum buffer) only with momentum, and counts no steps."""
+        return self.state[param] if hypers["momentum"] else None
+
+    def _update(self, p, g, state, hypers):
+        if hypers["decay"]:
+            g = g + hypers["decay"] * p
+        if state is not None:
+            momentum, dampening = hypers["momentum"], hypers["dampening"]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.astype(p.dtype, copy=True)
+            else:
+                buf *= momentum
+                buf += g if dampening == 0 else (1 - dampening) * g
+            g = g + momentum * buf if hypers["nesterov"] else buf
+        p -= hypers["lr"] * g
