@@ -94,8 +94,10 @@ class LRScheduler:
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
 
-    def _current(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
+    def _current(self, factor=None):
+        """The groups' learning rates now, each times ``factor`` when given (the recursive forms' η_{t-1}·f)."""
+        rates = [group["lr"] for group in self.optimizer.param_groups]
+        return rates if factor is None else [lr * factor for lr in rates]
 
 
 class StepLR(LRScheduler):
@@ -111,7 +113,7 @@ class StepLR(LRScheduler):
     def get_lr(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size:
             return self._current()
-        return [lr * self.gamma for lr in self._current()]
+        return self._current(self.gamma)
 
     def _get_closed_form_lr(self):
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
@@ -129,7 +131,7 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return self._current()
         factor = self.gamma ** self.milestones[self.last_epoch]
-        return [lr * factor for lr in self._current()]
+        return self._current(factor)
 
     def _get_closed_form_lr(self):
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
@@ -146,7 +148,7 @@ class ExponentialLR(LRScheduler):
     def get_lr(self):
         if self._is_initial:
             return self._current()
-        return [lr * self.gamma for lr in self._current()]
+        return self._current(self.gamma)
 
     def _get_closed_form_lr(self):
         return [base * self.gamma**self.last_epoch for base in self.base_lrs]
@@ -165,13 +167,13 @@ class LinearLR(LRScheduler):
 
     def get_lr(self):
         if self.last_epoch == 0:
-            return [lr * self.start_factor for lr in self._current()]
+            return self._current(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current()
         change = (self.end_factor - self.start_factor) / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * (self.end_factor - self.start_factor)
         )
-        return [lr * (1.0 + change) for lr in self._current()]
+        return self._current(1.0 + change)
 
     def _get_closed_form_lr(self):
         done = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -265,10 +267,10 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self):
         if self.last_epoch == 0:
-            return [lr * self.factor for lr in self._current()]
+            return self._current(self.factor)
         if self.last_epoch != self.total_iters:
             return self._current()
-        return [lr * (1.0 / self.factor) for lr in self._current()]
+        return self._current(1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
@@ -288,7 +290,7 @@ class PolynomialLR(LRScheduler):
         if self._is_initial or t > T:
             return self._current()
         factor = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
-        return [lr * factor for lr in self._current()]
+        return self._current(factor)
 
     def _get_closed_form_lr(self):
         return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
