@@ -93,7 +93,7 @@ def _running_extreme_indices(x, dim, largest):
     ufunc = np.maximum if largest else np.minimum
     with np.errstate(invalid="ignore"):
         values = ufunc.accumulate(x, axis=dim)
-    positions = np.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
+    positions = np.arange(x.shape[dim], like=x).reshape((-1,) + (1,) * (x.ndim - dim - 1))
     held = x == values
     if x.dtype.kind == "f":
         held |= np.isnan(x)
@@ -106,7 +106,7 @@ def _cum_extreme(input, dim, largest, name):
     x = as_tensor_arg(input, name)
     (dim,) = normalize_dims(dim, x.ndim, name)
     if x.ndim == 0:
-        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64), False))
+        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64, like=x._array), False))
     indices = Tensor._make(_running_extreme_indices(x._array, dim, largest), False)
     return values_indices(gather(x, dim, indices), indices)  # the gradient goes where the value came from
 

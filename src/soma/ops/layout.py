@@ -7,6 +7,7 @@ roll and repeat_interleave, a split for the stacks.
 
 import numpy as np
 
+from soma._device import place
 from soma.ops._common import as_tensor_arg, raw
 from soma.ops.arithmetic import where
 from soma.ops.indexing import getitem, index_select
@@ -46,12 +47,18 @@ tril = _triangle("tril", lambda i, j, k: j - i <= k)
 triu = _triangle("triu", lambda i, j, k: j - i >= k)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
-    return Tensor._make(np.stack(np.tril_indices(row, offset, col)).astype(dtype or np.int64), False)
+def _triangle_indices(name, numpy_indices):
+    def indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+        rows_cols = np.stack(numpy_indices(row, offset, col)).astype(dtype or np.int64)  # from ints, on the host
+        return Tensor._make(place(rows_cols, device, name), False)
+
+    indices.__name__ = indices.__qualname__ = name
+    indices.__doc__ = f"The (2, N) row and column indices of the {name[:4]}angle of a row x col matrix, on ``device``."
+    return indices
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
-    return Tensor._make(np.stack(np.triu_indices(row, offset, col)).astype(dtype or np.int64), False)
+tril_indices = _triangle_indices("tril_indices", np.tril_indices)
+triu_indices = _triangle_indices("triu_indices", np.triu_indices)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -61,7 +68,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     rest = [d for d in range(input.ndim) if d not in (dim1, dim2)]
     moved = permute(input, *rest, dim1, dim2)
     rows, cols = moved.shape[-2:]
-    i = np.arange(max(0, -offset), min(rows, cols - offset)) if offset < cols and -offset < rows else np.arange(0)
+    like = input._array
+    i = np.arange(max(0, -offset), min(rows, cols - offset), like=like) if offset < cols and -offset < rows else \
+        np.arange(0, like=like)
     return getitem(moved, (Ellipsis, i, i + offset))
 
 
@@ -82,7 +91,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Square matrices (in the last two dims) with ``input``'s last dimension on diagonal ``offset``."""
     input = as_tensor_arg(input, "diag_embed")
     n = input.shape[-1] + abs(offset)
-    i = np.arange(input.shape[-1])
+    i = np.arange(input.shape[-1], like=input._array)
     rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
     base = Tensor._make(np.zeros(input.shape[:-1] + (n, n), input.dtype, like=input._array), False)
     out = base * 1
@@ -130,7 +139,7 @@ def roll(input, shifts, dims=None):
         flat = reshape(input, -1)
         n = flat.shape[0]
         shift = shifts if isinstance(shifts, int) else shifts[0]
-        return reshape(index_select(flat, 0, Tensor._make((np.arange(n) - shift) % max(n, 1), False)), input.shape)
+        return reshape(index_select(flat, 0, _shifted(n, shift, input)), input.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
@@ -138,8 +147,13 @@ def roll(input, shifts, dims=None):
     out = input
     for shift, dim in zip(shifts, normalize_dims(dims, input.ndim, "roll", empty_means_all=False)):
         n = input.shape[dim]
-        out = index_select(out, dim, Tensor._make((np.arange(n) - shift) % max(n, 1), False))
+        out = index_select(out, dim, _shifted(n, shift, input))
     return out
+
+
+def _shifted(n, shift, beside):
+    """The positions (i - shift) mod n that a roll by ``shift`` reads, beside the tensor ``beside``."""
+    return Tensor._make((np.arange(n, like=beside._array) - shift) % max(n, 1), False)
 
 
 def tile(input, dims):
@@ -156,9 +170,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         input, dim = reshape(input, -1), 0
     (dim,) = normalize_dims(dim, input.ndim, "repeat_interleave")
     counts = raw(repeats) if isinstance(repeats, Tensor) else repeats
-    if np.any(np.asarray(counts) < 0):
+    if np.any(np.less(counts, 0)):
         raise RuntimeError("repeat_interleave: repeats can not be negative")
-    index = np.repeat(np.arange(input.shape[dim]), counts)
+    index = np.repeat(np.arange(input.shape[dim], like=input._array), counts)
     return index_select(input, dim, Tensor._make(index, False))
 
 

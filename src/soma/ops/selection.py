@@ -22,11 +22,11 @@ def _mode_indices(x, axis):
     n = moved.shape[-1]
     order = np.argsort(moved, axis=-1, kind="stable")
     ordered = np.take_along_axis(moved, order, axis=-1)
-    new_run = np.ones(ordered.shape, bool)
+    new_run = np.ones_like(ordered, dtype=bool)
     if n > 1:
         same = (ordered[..., 1:] == ordered[..., :-1]) | (np.isnan(ordered[..., 1:]) & np.isnan(ordered[..., :-1]))
         new_run[..., 1:] = ~same
-    positions = np.arange(n)
+    positions = np.arange(n, like=x)
     run_start = np.maximum.accumulate(np.where(new_run, positions, 0), axis=-1)
     run_length = positions - run_start + 1  # at each element: how many equal values end here
     best = np.argmax(run_length, axis=-1)  # the first (smallest) value reaching the largest count
@@ -42,7 +42,7 @@ def mode(input, dim=-1, keepdim=False):
 
     x = as_tensor_arg(input, "mode")
     if x.ndim == 0:
-        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64), False))
+        return values_indices(x.clone(), Tensor._make(np.zeros((), np.int64, like=x._array), False))
     (axis,) = normalize_dims(dim, x.ndim, "mode")
     if x.shape[axis] == 0:
         raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size.")

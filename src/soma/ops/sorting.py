@@ -32,7 +32,7 @@ def _order(array, axis, descending):
 
 
 def _int64(array):
-    return Tensor._make(np.asarray(array, dtype=np.int64), False)
+    return Tensor._make(array.astype(np.int64, copy=False), False)
 
 
 def _along(input, dim, name):
@@ -146,7 +146,7 @@ def bincount(input, weights=None, minlength=0):
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices where ``values`` would be inserted into the innermost dim of ``sorted_sequence``."""
     sequence = raw(as_tensor_arg(sorted_sequence, "searchsorted"))
-    query = raw(values) if isinstance(values, Tensor) else np.asarray(values)
+    query = raw(values) if isinstance(values, Tensor) else np.asarray(values, like=sequence)  # a number: beside it
     side = side or ("right" if right else "left")
     if sequence.ndim == 1:
         result = np.searchsorted(sequence, query, side=side)
@@ -154,4 +154,4 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         rows = sequence.reshape(-1, sequence.shape[-1])
         flat = query.reshape(rows.shape[0], -1)
         result = np.stack([np.searchsorted(r, q, side=side) for r, q in zip(rows, flat)]).reshape(query.shape)
-    return Tensor._make(np.asarray(result, dtype=np.int32 if out_int32 else np.int64), False)
+    return Tensor._make(result.astype(np.int32 if out_int32 else np.int64), False)

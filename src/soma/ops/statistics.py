@@ -70,7 +70,7 @@ def count_nonzero(input, dim=None):
     """The number of non-zero elements over ``dim`` (int64)."""
     x = as_tensor_arg(input, "count_nonzero")
     axes = None if dim is None else normalize_dims(dim, x.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(x._array, axis=axes), dtype=np.int64), False)
+    return Tensor._make((x._array != 0).sum(axis=axes, dtype=np.int64), False)  # a 0-d array, not an int
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
@@ -117,8 +117,9 @@ def corrcoef(input):
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """A bool tensor: whether each element of ``elements`` is among ``test_elements``."""
-    values = elements._array if isinstance(elements, Tensor) else np.asarray(elements)
-    tests = test_elements._array if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    like = (elements if isinstance(elements, Tensor) else test_elements)._array  # a number goes beside the tensor
+    values = elements._array if isinstance(elements, Tensor) else np.asarray(elements, like=like)
+    tests = test_elements._array if isinstance(test_elements, Tensor) else np.asarray(test_elements, like=like)
     return Tensor._make(np.isin(values, tests, invert=invert), False)
 
 
@@ -137,7 +138,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
                            f"Got {interpolation}")
     if isinstance(q, Tensor) and q._array.dtype != x._array.dtype:
         raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor (got {q.dtype} and {x.dtype})")
-    qs = q._array if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
+    qs = q._array if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64, like=x._array)
     if qs.ndim > 1 or (qs.size and (qs.min() < 0 or qs.max() > 1)):
         raise RuntimeError(f"{name}() q values must be in the range [0, 1] and q must be a scalar or 1D tensor")
     if dim is None:
@@ -148,8 +149,8 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
         raise IndexError(f"{name}() input tensor must be non-empty")
     ordered = sort(x, axis).values  # NaN sorts last
     nan = np.isnan(x._array)
-    count = (~nan).sum(axis=axis, keepdims=True) if ignore_nan else np.full(
-        x.shape[:axis] + (1,) + x.shape[axis + 1:], x.shape[axis])
+    count = (~nan).sum(axis=axis, keepdims=True) if ignore_nan else np.full_like(
+        x._array, x.shape[axis], shape=x.shape[:axis] + (1,) + x.shape[axis + 1:], dtype=np.int64)
     results = []
     for value in np.atleast_1d(qs):
         position = value * (np.maximum(count, 1) - 1)
@@ -187,12 +188,12 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """For each value, the index of the bucket of the sorted ``boundaries`` it falls into (int64)."""
-    values = input._array if isinstance(input, Tensor) else np.asarray(input)
-    edges = boundaries._array
+    edges = as_tensor_arg(boundaries, "bucketize", "boundaries")._array
+    values = input._array if isinstance(input, Tensor) else np.asarray(input, like=edges)
     if edges.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({edges.ndim})")
     index = np.searchsorted(edges, values, side="right" if right else "left")
-    return Tensor._make(np.asarray(index, dtype=np.int32 if out_int32 else np.int64), False)
+    return Tensor._make(index.astype(np.int32 if out_int32 else np.int64), False)
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
