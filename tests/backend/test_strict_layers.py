@@ -11,10 +11,10 @@ makes for itself (masks, indices, padding) must land beside its input.
 
 import numpy as np
 import pytest
+from same_numbers import run
 
 import soma
 import soma.nn.functional as F
-from same_numbers import run
 from soma import nn
 from soma.nn.utils import rnn as rnn_utils
 
@@ -176,4 +176,78 @@ FUNCTIONS.append(("interpolate bilinear size", lambda x: F.interpolate(x, size=(
 
 @pytest.mark.parametrize("name, fn, arrays", FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
 def test_functions_on_the_strict_backend(strict_device, name, fn, arrays):
+    assert_function_same_on_device(fn, arrays, strict_device)
+
+
+# ------------------------------------------------------------------------------- attention and Transformer
+def _mha(layer, q, k, v, key_padding, attn_mask):
+    out, weights = layer(q, k, v, key_padding_mask=key_padding > 0.5, attn_mask=attn_mask)
+    return out, weights
+
+
+def _encoder(causal):
+    def call(layer, x, key_padding):
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1], device=x.device, dtype=x.dtype)
+        return layer(x, src_mask=mask if causal else None, src_key_padding_mask=key_padding > 1.5,
+                     is_causal=causal)
+    return call
+
+
+_KEY_PADDING = np.array([[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
+ATTENTION = [
+    ("MultiheadAttention masks", lambda: nn.MultiheadAttention(6, 2, batch_first=True), _mha,
+     [_normal(2, 3, 6), _normal(2, 4, 6), _normal(2, 4, 6), _KEY_PADDING, _normal(3, 4)]),
+    ("MultiheadAttention kdim bias_kv zero_attn dropout", lambda: nn.MultiheadAttention(
+        4, 2, dropout=0.3, kdim=3, vdim=5, add_bias_kv=True, add_zero_attn=True), _mha,
+     [_normal(3, 2, 4), _normal(4, 2, 3), _normal(4, 2, 5), _KEY_PADDING, _normal(3, 4)]),
+    ("TransformerEncoderLayer causal", lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+     _encoder(True), [_normal(2, 4, 8), _KEY_PADDING]),
+    ("TransformerEncoderLayer norm_first gelu padding", lambda: nn.TransformerEncoderLayer(
+        8, 2, 16, activation="gelu", norm_first=True, batch_first=True), _encoder(False),
+     [_normal(2, 4, 8), _KEY_PADDING * 2]),
+]
+
+
+@pytest.mark.parametrize("name, build, call, arrays", ATTENTION, ids=[c[0] for c in ATTENTION])
+def test_attention_layers_on_the_strict_backend(strict_device, name, build, call, arrays):
+    assert_layer_same_on_device(build, arrays, strict_device, call=call)
+
+
+def test_the_generated_causal_mask_is_made_on_its_device(strict_device):
+    mask = nn.Transformer.generate_square_subsequent_mask(3, device=strict_device)
+    assert mask.device == soma.device(strict_device, 0)
+    np.testing.assert_array_equal(mask.cpu().numpy(), nn.Transformer.generate_square_subsequent_mask(3).numpy())
+
+
+# ------------------------------------------------------------------------------------------ packed sequences
+def _packed_round_trip(enforce_sorted, batch_first):
+    def fn(x):
+        lengths = [4, 3, 1] if enforce_sorted else [2, 4, 3]
+        packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+        assert packed.batch_sizes.device == soma.device("cpu")  # bookkeeping on the host, as PyTorch's
+        padded, out_lengths = rnn_utils.pad_packed_sequence(packed, batch_first, padding_value=-1.5, total_length=5)
+        assert out_lengths.tolist() == lengths
+        unsorted = [] if packed.unsorted_indices is None else [packed.unsorted_indices]
+        return [packed.data, padded, *unsorted, *rnn_utils.unpack_sequence(packed)]
+    return fn
+
+
+def _pad_sequences(side, batch_first):
+    def fn(a, b, c):
+        return rnn_utils.pad_sequence([a, b[:1], c], batch_first=batch_first, padding_value=0.5, padding_side=side)
+    return fn
+
+
+PACKING = [
+    ("pack and pad sorted", _packed_round_trip(True, False), [_normal(4, 3, 2)]),
+    ("pack and pad unsorted batch_first", _packed_round_trip(False, True), [_normal(3, 4, 2)]),
+    ("pad_sequence right", _pad_sequences("right", False), [_normal(3, 2), _normal(2, 2), _normal(4, 2)]),
+    ("pad_sequence left batch_first", _pad_sequences("left", True), [_normal(3), _normal(2), _normal(4)]),
+    ("pack_sequence", lambda a, b: rnn_utils.pack_sequence([a, b], enforce_sorted=False).data,
+     [_normal(2, 3), _normal(3, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, arrays", PACKING, ids=[c[0] for c in PACKING])
+def test_packed_sequences_on_the_strict_backend(strict_device, name, fn, arrays):
     assert_function_same_on_device(fn, arrays, strict_device)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from soma._device import resolve
+from soma._device import place, resolve
 from soma._errors import ShapeAssertion
 from soma.nn.attention import MultiheadAttention
 from soma.nn.common_types import DeviceLike, DTypeLike
@@ -43,9 +43,9 @@ __all__ = [
 
 def generate_square_subsequent_mask(sz, device=None, dtype=None):
     """The causal mask (sz × sz): 0 on and below the diagonal, −∞ above (position i may attend to j ≤ i)."""
-    resolve(device, "generate_square_subsequent_mask")
     dtype = np.dtype(np.float32 if dtype is None else dtype)
-    return Tensor(np.triu(np.full((sz, sz), -np.inf, dtype), k=1))
+    return Tensor._make(place(np.triu(np.full((sz, sz), -np.inf, dtype), k=1), device,
+                              "generate_square_subsequent_mask"), False)
 
 
 def _is_causal_mask(mask, is_causal, size):
@@ -54,8 +54,8 @@ def _is_causal_mask(mask, is_causal, size):
         return bool(is_causal)
     if mask is None or tuple(mask.shape) != (size, size):
         return False
-    causal = np.triu(np.ones((size, size), bool), k=1)
     array = mask._array
+    causal = np.triu(np.ones((size, size), bool, like=array), k=1)
     if array.dtype == bool:
         return bool(np.array_equal(array, causal))
     return bool(np.array_equal(np.isneginf(array), causal) and not array[~causal].any())

@@ -12,7 +12,9 @@ length, with ``batch_sizes[t]`` = how many sequences are still running at step t
 
 soma's recurrent kernels run on the padded batch with a mask (a step past a row's
 length leaves its state alone), so packing here is bookkeeping with differentiable
-indexing: the numbers are PyTorch's.
+indexing: the numbers are PyTorch's. As in PyTorch, the bookkeeping (lengths, ``batch_sizes``)
+lives on the host; the data, the sort permutations and the index arrays that gather the data
+live on the data's device.
 
 Truncated BPTT (notes 003, "truncated Backpropagation through time"): to train on a
 long sequence, cut it into chunks of k steps, carry the state from chunk to chunk,
@@ -32,6 +34,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from soma import backend
 from soma.ops.shape import cat, transpose
 from soma.tensor import Tensor
 
@@ -61,7 +64,7 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if unsorted_indices is None and sorted_indices is not None:
-            unsorted_indices = Tensor._make(np.argsort(_np(sorted_indices)), False)
+            unsorted_indices = _beside(sorted_indices, np.argsort(_host(sorted_indices)))
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     @property
@@ -69,18 +72,25 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
         return False
 
     def _order(self):
-        batch = int(_np(self.batch_sizes)[0])
+        batch = int(_host(self.batch_sizes)[0])
         if self.sorted_indices is None:
             return np.arange(batch)
-        return _np(self.sorted_indices).astype(np.int64)
+        return _host(self.sorted_indices).astype(np.int64)
 
 
-def _np(value):
-    return np.asarray(value._array if isinstance(value, Tensor) else value)
+def _host(value):
+    """A bookkeeping value (lengths, batch sizes, a permutation; a tensor on any device or a list) on the host."""
+    array = value._array if isinstance(value, Tensor) else value
+    return backend.of(array).to_numpy(array) if backend.is_array(array) else np.asarray(array)
+
+
+def _beside(tensor, array):
+    """The host array ``array`` (indices) as a Tensor on ``tensor``'s device."""
+    return Tensor._make(backend.of(tensor._array).transfer(array), False)
 
 
 def _lengths(lengths):
-    lengths = _np(lengths)
+    lengths = _host(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
         raise ValueError(f"lengths must be a 1-D sequence of ints, got {lengths!r}")
     return lengths.astype(np.int64)
@@ -116,17 +126,17 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         order, sorted_indices = np.arange(B), None
     else:
         order = np.argsort(-lengths, kind="stable")
-        sorted_indices = Tensor._make(order.astype(np.int64), False)
+        sorted_indices = _beside(input, order.astype(np.int64))
     lengths_sorted = lengths[order]
     batch_sizes = (lengths_sorted[None, :] > np.arange(lengths_sorted[0])[:, None]).sum(1)
     time, batch = _packed_index(order, lengths_sorted, batch_sizes)
-    data = input[time, batch]
+    data = input[_beside(input, time), _beside(input, batch)]
     return PackedSequence(data, Tensor._make(batch_sizes.astype(np.int64), False), sorted_indices)
 
 
 def _pad_packed(sequence, padding_value=0.0, total_length=None):
     """Padded (T, B, *) tensor in the original batch order, and the lengths (ndarray)."""
-    data, batch_sizes = sequence.data, _np(sequence.batch_sizes).astype(np.int64)
+    data, batch_sizes = sequence.data, _host(sequence.batch_sizes).astype(np.int64)
     order = sequence._order()
     B, T = len(order), len(batch_sizes)
     lengths_sorted = (batch_sizes[None, :] > np.arange(B)[:, None]).sum(1)
@@ -144,15 +154,16 @@ def _pad_packed(sequence, padding_value=0.0, total_length=None):
     valid = np.arange(T)[:, None] < lengths[None, :]
     rows = offsets[:, None] + position[None, :]
     index[: len(batch_sizes)][valid[: len(batch_sizes)]] = rows[valid[: len(batch_sizes)]]
-    filler = np.full((1,) + tuple(data.shape[1:]), padding_value, data.dtype)
-    return cat([data, Tensor._make(filler, False)], 0)[index], lengths
+    filler = np.full((1,) + tuple(data.shape[1:]), padding_value, data.dtype, like=data._array)
+    return cat([data, Tensor._make(filler, False)], 0)[_beside(data, index)], lengths
 
 
 def _repack(padded, like):
     """Pack a time-major padded tensor in original batch order the way ``like`` is packed."""
-    batch_sizes = _np(like.batch_sizes).astype(np.int64)
+    batch_sizes = _host(like.batch_sizes).astype(np.int64)
     time, batch = _packed_index(like._order(), None, batch_sizes)
-    return PackedSequence(padded[time, batch], like.batch_sizes, like.sorted_indices, like.unsorted_indices)
+    return PackedSequence(padded[_beside(padded, time), _beside(padded, batch)], like.batch_sizes,
+                          like.sorted_indices, like.unsorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -183,8 +194,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     local = steps - shift
     index = np.where((local >= 0) & (local < lengths[None, :]), starts[None, :] + local, total)
     dtype = sequences[0].dtype
-    filler = Tensor._make(np.full((1,) + trailing, padding_value, dtype), False)
-    padded = cat([*sequences, filler], 0)[index]
+    filler = Tensor._make(np.full((1,) + trailing, padding_value, dtype, like=sequences[0]._array), False)
+    padded = cat([*sequences, filler], 0)[_beside(filler, index)]
     return transpose(padded, 0, 1) if batch_first else padded
 
 
