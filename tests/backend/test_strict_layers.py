@@ -251,3 +251,67 @@ PACKING = [
 @pytest.mark.parametrize("name, fn, arrays", PACKING, ids=[c[0] for c in PACKING])
 def test_packed_sequences_on_the_strict_backend(strict_device, name, fn, arrays):
     assert_function_same_on_device(fn, arrays, strict_device)
+
+
+# ------------------------------------------------------------------------- init, construction, state_dict
+INITS = [
+    ("uniform_", lambda w: nn.init.uniform_(w, -0.5, 2.0)), ("normal_", lambda w: nn.init.normal_(w, 1.0, 0.3)),
+    ("trunc_normal_", lambda w: nn.init.trunc_normal_(w, std=2.0)), ("constant_", lambda w: nn.init.constant_(w, 0.7)),
+    ("ones_", nn.init.ones_), ("zeros_", nn.init.zeros_), ("eye_", nn.init.eye_),
+    ("xavier_uniform_", nn.init.xavier_uniform_), ("xavier_normal_", lambda w: nn.init.xavier_normal_(w, gain=2.0)),
+    ("kaiming_uniform_", nn.init.kaiming_uniform_),
+    ("kaiming_normal_", lambda w: nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")),
+    ("orthogonal_", nn.init.orthogonal_), ("sparse_", lambda w: nn.init.sparse_(w, 0.5)),
+]
+
+
+@pytest.mark.parametrize("name, init", INITS, ids=[c[0] for c in INITS])
+def test_init_fills_a_parameter_on_its_device(strict_device, name, init):
+    filled = []
+    for device in ("cpu", strict_device):
+        weight = nn.Parameter(soma.zeros(4, 6, device=device))
+        soma.manual_seed(3)
+        assert init(weight) is weight
+        filled.append(weight)
+    _same(filled[:1], filled[1:], strict_device)
+
+
+def test_dirac_fills_a_convolution_weight_on_its_device(strict_device):
+    weights = [nn.init.dirac_(nn.Parameter(soma.empty(4, 2, 3, 3, device=d)), groups=2) for d in ("cpu", strict_device)]
+    _same(weights[:1], weights[1:], strict_device)
+
+
+class _Net(nn.Module):
+    def __init__(self, device=None):
+        super().__init__()
+        self.embed = nn.Embedding(7, 4, padding_idx=0, device=device)
+        self.norm = nn.BatchNorm1d(4, device=device)
+        self.rms = nn.RMSNorm(4, device=device)
+        self.attn = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, device=device)
+        self.head = nn.Linear(4, 3, device=device)
+
+    def forward(self, tokens):
+        x = self.embed(tokens)
+        x = self.norm(x.transpose(1, 2)).transpose(1, 2)
+        return self.head(self.attn(self.rms(x)).mean(0))
+
+
+def test_a_model_built_with_device_trains_and_round_trips_its_state_dict(strict_device, tmp_path):
+    soma.manual_seed(0)
+    model = _Net(device=strict_device)
+    tensors = [*model.parameters(), *model.buffers()]
+    assert all(t.device == soma.device(strict_device, 0) for t in tensors)
+    tokens = soma.tensor(_classes(7, 5, 2), device=strict_device)
+    F.cross_entropy(model(tokens), soma.tensor([0, 2], device=strict_device)).backward()
+    soma.save(model.state_dict(), tmp_path / "net.safetensors")
+    loaded = soma.load(tmp_path / "net.safetensors")
+    assert set(loaded) == set(model.state_dict())
+    soma.manual_seed(1)
+    on_host, on_device = _Net(), _Net(device=strict_device)  # other weights, then the saved ones loaded
+    for copy in (on_host, on_device):
+        copy.load_state_dict(loaded)
+        for (key, saved), (_, mine) in zip(model.state_dict().items(), copy.state_dict().items()):
+            np.testing.assert_array_equal(mine.cpu().numpy(), saved.cpu().numpy(), err_msg=key)
+    on_host.load_state_dict(model.state_dict())  # from the device's tensors straight into the host's
+    assert on_device.head.weight.device == soma.device(strict_device, 0)
+    np.testing.assert_array_equal(on_host.head.weight.detach().numpy(), model.head.weight.detach().cpu().numpy())

@@ -12,7 +12,8 @@ A uniform ``U(-a, a)`` has variance ``a²/3``, hence the ``√3`` in the uniform
 
 Every function works in place under ``no_grad``, draws from the one global generator
 (:func:`soma.random.generator`, so :func:`soma.manual_seed` makes it repeatable), and
-returns the tensor.
+returns the tensor. The values are drawn on the host and then written into the tensor
+wherever it lives, so a seed gives the same weights on every device.
 
 Example::
 
@@ -24,6 +25,7 @@ import math
 
 import numpy as np
 
+from soma import backend
 from soma.autograd.function import mark_dirty
 from soma.random import generator
 
@@ -86,7 +88,10 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def _fill(tensor, values):
-    """Write ``values`` into the tensor's array in place (the init functions' one exit)."""
+    """Write ``values`` (a number, or a host array) into the tensor's array in place (the init functions' one
+    exit), moved onto the tensor's device first."""
+    if isinstance(values, np.ndarray):
+        values = backend.of(tensor._array).transfer(values)
     tensor._array[...] = values
     mark_dirty(tensor)
     return tensor

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from soma import backend
 from soma._device import resolve
 from soma.autograd.function import mark_dirty, no_grad
+from soma.backend import as_array
 from soma.tensor import Tensor
 
 __all__ = ["Module", "Parameter", "Buffer", "empty_parameter"]
@@ -34,10 +36,8 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             data = np.empty(0, np.float32)
-        array = data._array if isinstance(data, Tensor) else np.asarray(data)
-        if not isinstance(data, Tensor) and array.dtype == np.float64 and not isinstance(
-            data, np.ndarray
-        ):
+        array = data._array if isinstance(data, Tensor) else as_array(data)
+        if not isinstance(data, Tensor) and array.dtype == np.float64 and not backend.is_array(data):
             array = array.astype(np.float32)
         param = Tensor._make.__func__(cls, array, False)
         if requires_grad:
@@ -79,7 +79,7 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __new__(cls, data, persistent=True):
-        array = data._array if isinstance(data, Tensor) else np.asarray(data)
+        array = data._array if isinstance(data, Tensor) else as_array(data)
         buffer = Tensor._make.__func__(cls, array, False)
         buffer.persistent = bool(persistent)
         return buffer
@@ -336,7 +336,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value._array if isinstance(value, Tensor) else np.asarray(value)
+            array = value._array if isinstance(value, Tensor) else as_array(value)
             if array.shape != target._array.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
@@ -355,7 +355,8 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    target._array[...] = value._array if isinstance(value, Tensor) else value
+                    value = value._array if isinstance(value, Tensor) else as_array(value)
+                    target._array[...] = backend.of(target._array).transfer(value)  # across devices, as PyTorch
                     mark_dirty(target)
         return _IncompatibleKeys(missing, unexpected)
 
