@@ -9,7 +9,7 @@
 
 import numpy as _np
 
-from soma import _process  # noqa: F401,I001  (keeps freed memory for reuse: see the module)
+from soma import _memory  # noqa: F401,I001  (keeps freed memory for reuse unless SOMA_KEEP_FREED_MEMORY=0: see the module)
 
 from soma.tensor import Tensor  # noqa: I001  (first: the ops it loads need the class)
 from soma.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -1,57 +1,19 @@
-"""Preallocated workspace for the recurrent kernels: large scratch arrays reused across calls.
+"""The recurrent kernels' workspace: the pool of preallocated scratch arrays, and one BLAS thread.
 
-Fresh multi-megabyte arrays cost a page fault per 4 KiB page on first touch; on a
-virtual machine that can dominate a whole training step (measured here: 9 ms with
-reuse, 300+ ms without). Backward's scratch goes back to the pool at its end; what a
-graph node saves for backward goes back when the node lets go of it (after backward
-without ``retain_graph``, or when the node dies): :func:`saved` hands out a view whose
-death returns the array.
+The pool itself (:data:`POOL`, :func:`saved`) is soma's one workspace allocator, in
+:mod:`soma._memory` beside the process-wide glibc setting that fights the same page
+faults; it is re-exported here for the kernels. What is the recurrence's own is
+:func:`one_blas_thread`.
 """
 
 import contextlib
-import weakref
 
-import numpy as np
+from soma._memory import POOL, saved
 
 __all__ = ["POOL", "saved", "one_blas_thread"]
 
 
-class Pool:
-    """Free arrays by (array type, shape, dtype); at most ``per_key`` each, at most ``keys`` shapes."""
-
-    def __init__(self, per_key=4, keys=64):
-        self.free, self.per_key, self.keys = {}, per_key, keys
-
-    def take(self, shape, dtype, like):
-        """A free array of ``shape`` and ``dtype`` in ``like``'s backend (a fresh one if none is free)."""
-        stack = self.free.get((type(like), shape, dtype))
-        return stack.pop() if stack else np.empty(shape, dtype, like=like)
-
-    def give(self, *arrays):
-        for array in arrays:
-            if array is None or array.base is not None:
-                continue
-            if len(self.free) > self.keys:
-                self.free.clear()
-            stack = self.free.setdefault((type(array), array.shape, array.dtype), [])
-            if len(stack) < self.per_key and all(a is not array for a in stack):
-                stack.append(array)
-
-
-POOL = Pool()
-
-
-def saved(array):
-    """A view of the pooled ``array`` for ``save_for_backward``: the array returns to the pool
-    when the last holder of the view (the graph node's saved_tensors) lets go of it."""
-    if array is None:
-        return None
-    view = array[...]
-    weakref.finalize(view, POOL.give, array)
-    return view
-
-
-_blas = []  # the threadpoolctl controller, made on first use (it scans the loaded libraries once)
+_blas: list = []  # the threadpoolctl controller, made on first use (it scans the loaded libraries once)
 
 
 def one_blas_thread():
