@@ -106,6 +106,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                           use_batch_stats, stats)
     if update:
         _update_running(running_mean, running_var, stats, momentum, count)
+        stats.clear()  # the list is one of the node's inputs, which outlive its backward: no arrays left in it
     return out
 
 

@@ -112,6 +112,7 @@ class SyncBatchNorm(_BatchNorm):
         stats: list[Tensor] = []
         out = _SyncBatchNorm.apply(input, self.weight, self.bias, self.eps, group, stats)
         mean, var, count = stats
+        stats.clear()  # an input of the node, kept after its backward: no arrays left in it
         if count <= 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
