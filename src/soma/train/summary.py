@@ -31,6 +31,7 @@ Example:
     (407050, 406528)
 """
 
+import functools
 import html
 import sys
 
@@ -268,41 +269,73 @@ def summary(
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"summary: depth must be a positive integer, got {depth!r}")
     inputs, batch_size = _inputs(model, input_shape, input_size, input_data, batch_size, dtype)
-    keras = input_shape is not None
-    rows, handles, stack, leaf_bytes = [], [], [], [0]
-    has_children = {id(m): any(True for _ in m.children()) for _, m in model.named_modules()}
-    for name, module in model.named_modules():
-        level = 0 if module is model else name.count(".") + 1
-        shown = level <= depth and not (module is model and has_children[id(module)])
+    recorder = _Recorder(model, depth, keras=input_shape is not None)
+    _run_once(model, inputs, recorder.attach())
+    result = ModelSummary(
+        model,
+        [tuple(row) for row in recorder.rows],
+        batch_size,
+        per_sample=input_data is None,
+        input_bytes=sum(x._array.nbytes for x in inputs),
+        output_bytes=recorder.leaf_bytes,
+    )
+    if verbose:
+        print(result)
+        shell = _in_ipython()
+        result._printed_at = getattr(shell, "execution_count", None) if shell is not None else None
+    return result
+
+
+class _Recorder:
+    """Forward hooks that write one row per shown module: name, type, output shape, parameters, MACs,
+    parameter bytes, output bytes, level. A module below ``depth`` adds its MACs to the nearest shown
+    ancestor's row; a module at ``depth`` with children is folded (its row counts its subtree)."""
+
+    def __init__(self, model, depth, keras):
+        self.model, self.depth, self.keras = model, depth, keras
+        self.rows, self.stack, self.leaf_bytes = [], [], 0
+        self.has_children = {id(m): any(True for _ in m.children()) for _, m in model.named_modules()}
+
+    def attach(self):
+        """Register the hooks on every module; returns their handles."""
+        handles = []
+        for name, module in self.model.named_modules():
+            level = 0 if module is self.model else name.count(".") + 1
+            nested = self.has_children[id(module)]
+            shown = level <= self.depth and not (module is self.model and nested)
+            folded = level == self.depth and nested  # its subtree is counted in its row
+            handles.append(module.register_forward_pre_hook(
+                functools.partial(self._open_row, name=name, level=level, shown=shown, folded=folded)))
+            handles.append(module.register_forward_hook(self._close_row))
+        return handles
+
+    def _open_row(self, module, args, name, level, shown, folded):
+        if not shown:
+            self.stack.append(None)
+            return
         own = sum(p._array.size for p in module.parameters(recurse=False))
-        folded = level == depth and has_children[id(module)]  # its subtree is counted in its row
-        expanded = has_children[id(module)] and not folded
+        expanded = self.has_children[id(module)] and not folded
+        params = list(module.parameters() if folded else module.parameters(recurse=False))
+        count = sum(p._array.size for p in params)
+        row = [name or type(module).__name__, type(module).__name__, "-",
+               None if expanded and not own else count, 0, sum(p._array.nbytes for p in params), 0, level]
+        self.rows.append(row)
+        self.stack.append(row)
 
-        def pre_hook(module, args, name=name, level=level, shown=shown, own=own, folded=folded, expanded=expanded):
-            if not shown:
-                stack.append(None)
-                return
-            params = module.parameters() if folded else module.parameters(recurse=False)
-            params = list(params)
-            count = sum(p._array.size for p in params)
-            row = [name or type(module).__name__, type(module).__name__, "-",
-                   None if expanded and not own else count, 0, sum(p._array.nbytes for p in params), 0, level]
-            rows.append(row)
-            stack.append(row)
+    def _close_row(self, module, args, output):
+        row = self.stack.pop()
+        macs = mult_adds(module, args, output)
+        target = row if row is not None else next((r for r in reversed(self.stack) if r is not None), None)
+        if target is not None:
+            target[4] += macs
+        if row is not None:
+            row[2], row[6] = _shape_text(output, self.keras), _nbytes(output)
+        if not self.has_children[id(module)]:
+            self.leaf_bytes += _nbytes(output)
 
-        def hook(module, args, output, keras=keras, expanded=expanded):
-            row = stack.pop()
-            macs = mult_adds(module, args, output)
-            target = row if row is not None else next((r for r in reversed(stack) if r is not None), None)
-            if target is not None:
-                target[4] += macs
-            if row is not None:
-                row[2], row[6] = _shape_text(output, keras), _nbytes(output)
-            if not has_children[id(module)]:
-                leaf_bytes[0] += _nbytes(output)
 
-        handles.append(module.register_forward_pre_hook(pre_hook))
-        handles.append(module.register_forward_hook(hook))
+def _run_once(model, inputs, handles):
+    """One forward pass in eval mode without gradients; the hooks removed and the mode restored after."""
     was_training = model.training
     model.eval()
     try:
@@ -312,16 +345,3 @@ def summary(
         for handle in handles:
             handle.remove()
         model.train(was_training)
-    result = ModelSummary(
-        model,
-        [tuple(row) for row in rows],
-        batch_size,
-        per_sample=input_data is None,
-        input_bytes=sum(x._array.nbytes for x in inputs),
-        output_bytes=leaf_bytes[0],
-    )
-    if verbose:
-        print(result)
-        shell = _in_ipython()
-        result._printed_at = getattr(shell, "execution_count", None) if shell is not None else None
-    return result
