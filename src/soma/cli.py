@@ -39,8 +39,6 @@ def _recipe(name):
 
 def demo(args):
     import soma
-    from soma import nn
-    from soma.train import Trainer, accuracy, confusion_matrix, summary
 
     soma.manual_seed(args.seed)
     try:
@@ -49,9 +47,33 @@ def demo(args):
         print(f"soma demo: {error}", file=sys.stderr)
         return 1
     epochs = args.epochs if args.epochs is not None else epochs
+    history, scores = _train_and_test(args.data, split, model, optimizer, epochs, batch_size)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = [out / "model.safetensors"]
+    soma.save(model.state_dict(), saved[0])
+    try:
+        saved += _plots(out, split, history, scores)
+    except ImportError as error:
+        print(f"(no plots: {error})")
+    print("saved:")
+    for path in saved:
+        print(f"  {path}")
+    print(
+        f"reload the model with {type(model).__name__}()"
+        f".load_state_dict(soma.load({str(saved[0])!r}))"
+    )
+    return 0
+
+
+def _train_and_test(data, split, model, optimizer, epochs, batch_size):
+    """Fit with a progress bar, print the time and the test accuracy; returns the history and the test scores."""
+    from soma import nn
+    from soma.train import Trainer, accuracy, summary
+
     (X_train, y_train), (X_test, y_test) = split
     print(
-        f"soma demo: {args.data}, {len(X_train)} training and {len(X_test)} test samples, "
+        f"soma demo: {data}, {len(X_train)} training and {len(X_test)} test samples, "
         f"{type(model).__name__}, {epochs} epochs"
     )
     summary(model, X_train.shape[1:])
@@ -63,49 +85,25 @@ def demo(args):
     scores = trainer.predict(X_test).numpy()
     print(f"trained in {seconds:.1f} s")
     print(f"test accuracy: {accuracy(y_test, scores):.4f}")
+    return history, scores
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = [out / "model.safetensors"]
-    soma.save(model.state_dict(), saved[0])
-    try:
-        from soma.train import plots
 
-        saved.append(Path(plots.plot_history(history, out / "history.png")))
-        matrix = confusion_matrix(y_test, scores, num_classes=len(split.classes))
-        saved.append(
-            Path(
-                plots.plot_confusion_matrix(
-                    matrix, out / "confusion_matrix.png", class_names=split.classes
-                )
-            )
-        )
-        if X_test.ndim == 4:
-            names = [
-                f"{split.classes[p]}" + ("" if p == t else f" (true {split.classes[t]})")
-                for p, t in zip(scores[:32].argmax(1), y_test[:32], strict=True)
-            ]
-            saved.append(
-                Path(
-                    plots.plot_images(
-                        X_test[:32],
-                        out / "predictions.png",
-                        labels=names,
-                        ncols=8,
-                        title="predicted class",
-                    )
-                )
-            )
-    except ImportError as error:
-        print(f"(no plots: {error})")
-    print("saved:")
-    for path in saved:
-        print(f"  {path}")
-    print(
-        f"reload the model with {type(model).__name__}()"
-        f".load_state_dict(soma.load({str(saved[0])!r}))"
-    )
-    return 0
+def _plots(out, split, history, scores):
+    """The learning curves, the confusion matrix and (for images) 32 test predictions as PNGs; their paths."""
+    from soma.train import confusion_matrix, plots
+
+    (_, _), (X_test, y_test) = split
+    saved = [Path(plots.plot_history(history, out / "history.png"))]
+    matrix = confusion_matrix(y_test, scores, num_classes=len(split.classes))
+    saved.append(Path(plots.plot_confusion_matrix(matrix, out / "confusion_matrix.png", class_names=split.classes)))
+    if X_test.ndim == 4:
+        names = [
+            f"{split.classes[p]}" + ("" if p == t else f" (true {split.classes[t]})")
+            for p, t in zip(scores[:32].argmax(1), y_test[:32], strict=True)
+        ]
+        saved.append(Path(plots.plot_images(X_test[:32], out / "predictions.png", labels=names, ncols=8,
+                                            title="predicted class")))
+    return saved
 
 
 def explain(argv):
