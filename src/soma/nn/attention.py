@@ -184,41 +184,10 @@ class MultiheadAttention(Module):
             raise RuntimeError("MultiheadAttention: need attn_mask if specifying the is_causal hint "
                                "(Transformer.generate_square_subsequent_mask makes one)")
         L, N, E = query.shape
-        S, H, d = key.shape[0], self.num_heads, self.head_dim
-        kpm = additive_mask(key_padding_mask, query.dtype, "key_padding_mask")
-        causal = is_causal and kpm is None and not need_weights  # PyTorch then ignores attn_mask for the flag
-        mask = None if causal else additive_mask(attn_mask, query.dtype, "attn_mask")
-        if mask is not None:
-            want = (L, S) if mask.ndim == 2 else (N * H, L, S)
-            if tuple(mask.shape) != want:
-                raise RuntimeError(f"MultiheadAttention: the shape of the {mask.ndim}D attn_mask is "
-                                   f"{tuple(mask.shape)}, but should be {want}")
-        if kpm is not None and tuple(kpm.shape) != (N, S):
-            raise AssertionError(f"MultiheadAttention: expected key_padding_mask of shape {(N, S)}, got "
-                                 f"{tuple(kpm.shape)}")
+        mask, kpm, causal = self._masks(query, key, key_padding_mask, attn_mask, need_weights, is_causal)
         q, k, v = self._project(query, key, value, self_attention, shared_kv)
-        extra = []  # keys (and values) appended to every sequence: bias_k/bias_v, then a zero one
-        if self.bias_k is not None:
-            extra.append((self.bias_k.expand(1, N, E), self.bias_v.expand(1, N, E)))
-        if self.add_zero_attn:
-            zero = Tensor._make(np.zeros((1, N, E), q.dtype, like=q._array), False)
-            extra.append((zero, zero))
-        if extra:
-            k = cat([k, *(e[0] for e in extra)], dim=0)
-            v = cat([v, *(e[1] for e in extra)], dim=0)
-            # every appended key is visible: pad the masks with zeros
-            mask = None if mask is None else pad(mask, (0, len(extra)))
-            kpm = None if kpm is None else pad(kpm, (0, len(extra)))
-            S += len(extra)
-        # (length, N, E) -> (N, h, length, d)
-        q = q.reshape(L, N, H, d).permute(1, 2, 0, 3)
-        k = k.reshape(S, N, H, d).permute(1, 2, 0, 3)
-        v = v.reshape(S, N, H, d).permute(1, 2, 0, 3)
-        if mask is not None and mask.ndim == 3:
-            mask = mask.reshape(N, H, L, S)
-        if kpm is not None:
-            kpm = kpm.reshape(N, 1, 1, S)
-            mask = kpm if mask is None else mask + kpm
+        k, v, mask, kpm = self._append_keys(k, v, mask, kpm)
+        q, k, v, mask = self._split_heads(q, k, v, mask, kpm)
         weights = attention_weights(q, k, mask, None, causal, safe=not need_weights, name="MultiheadAttention")
         if self.training and self.dropout > 0:
             weights = _dropout(weights, self.dropout)
@@ -233,6 +202,53 @@ class MultiheadAttention(Module):
         if average_attn_weights:
             weights = weights.mean(dim=1)
         return out, (weights if batched else weights.squeeze(0))
+
+    def _masks(self, query, key, key_padding_mask, attn_mask, need_weights, is_causal):
+        """The additive attention and key-padding masks, shape-checked, and whether to mask causally instead."""
+        (L, N, _), S, H = query.shape, key.shape[0], self.num_heads
+        kpm = additive_mask(key_padding_mask, query.dtype, "key_padding_mask")
+        causal = is_causal and kpm is None and not need_weights  # PyTorch then ignores attn_mask for the flag
+        mask = None if causal else additive_mask(attn_mask, query.dtype, "attn_mask")
+        if mask is not None:
+            want = (L, S) if mask.ndim == 2 else (N * H, L, S)
+            if tuple(mask.shape) != want:
+                raise RuntimeError(f"MultiheadAttention: the shape of the {mask.ndim}D attn_mask is "
+                                   f"{tuple(mask.shape)}, but should be {want}")
+        if kpm is not None and tuple(kpm.shape) != (N, S):
+            raise AssertionError(f"MultiheadAttention: expected key_padding_mask of shape {(N, S)}, got "
+                                 f"{tuple(kpm.shape)}")
+        return mask, kpm, causal
+
+    def _append_keys(self, k, v, mask, kpm):
+        """Keys (and values) appended to every sequence: bias_k/bias_v, then a zero one; the masks let them be seen."""
+        _, N, E = k.shape
+        extra = []
+        if self.bias_k is not None:
+            extra.append((self.bias_k.expand(1, N, E), self.bias_v.expand(1, N, E)))
+        if self.add_zero_attn:
+            zero = Tensor._make(np.zeros((1, N, E), k.dtype, like=k._array), False)
+            extra.append((zero, zero))
+        if not extra:
+            return k, v, mask, kpm
+        k = cat([k, *(e[0] for e in extra)], dim=0)
+        v = cat([v, *(e[1] for e in extra)], dim=0)
+        # every appended key is visible: pad the masks with zeros
+        mask = None if mask is None else pad(mask, (0, len(extra)))
+        kpm = None if kpm is None else pad(kpm, (0, len(extra)))
+        return k, v, mask, kpm
+
+    def _split_heads(self, q, k, v, mask, kpm):
+        """(length, N, E) -> (N, h, length, d), and one mask (N, h, L, S) or (L, S) with the key padding added."""
+        (L, N, _), S, H, d = q.shape, k.shape[0], self.num_heads, self.head_dim
+        q = q.reshape(L, N, H, d).permute(1, 2, 0, 3)
+        k = k.reshape(S, N, H, d).permute(1, 2, 0, 3)
+        v = v.reshape(S, N, H, d).permute(1, 2, 0, 3)
+        if mask is not None and mask.ndim == 3:
+            mask = mask.reshape(N, H, L, S)
+        if kpm is not None:
+            kpm = kpm.reshape(N, 1, 1, S)
+            mask = kpm if mask is None else mask + kpm
+        return q, k, v, mask
 
     def extra_repr(self):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
