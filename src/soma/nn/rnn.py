@@ -159,58 +159,71 @@ class RNNBase(Module):
 
         ``lengths`` (soma extension): (batch,) valid lengths of a padded batch.
         """
-        from soma.nn.utils.rnn import PackedSequence, _pad_packed, _repack
+        from soma.nn.utils.rnn import PackedSequence
 
-        packed = isinstance(input, PackedSequence)
-        if packed:
-            packed_input = input
-            input, lengths = _pad_packed(input)  # time-major padded, original batch order
-            batch_first = False
-        else:
-            batch_first = self.batch_first
-        lengths = self._check_input(input, lengths) if not packed else lengths
-        if packed and input.shape[-1] != self.input_size:
-            raise ValueError(f"{self._name()} got packed data of shape {tuple(packed_input.data.shape)}")
-        unbatched = input.ndim == 2
-        if unbatched:
-            input = unsqueeze(input, 1)
-            batch_first = False
-        elif batch_first:
-            input = transpose(input, 0, 1)  # the kernels work time-major
-        batch = input.shape[1]
-        is_lstm = self.mode == "LSTM"
-        h0 = c0 = None
-        if hx is not None:
-            if is_lstm:
-                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                    raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
-                h0, c0 = hx
-            else:
-                h0 = hx
-            if unbatched:
-                h0 = unsqueeze(h0, 1) if isinstance(h0, Tensor) and h0.ndim == 2 else h0
-                c0 = unsqueeze(c0, 1) if isinstance(c0, Tensor) and c0.ndim == 2 else c0
-            self._check_state(h0, batch, "h_0")
-            if is_lstm:
-                self._check_state(c0, batch, "c_0")
-        if input.shape[0] == 0:
-            raise RuntimeError(f"{self._name()}: Expected sequence length to be larger than 0 in RNN, got input "
-                               f"of shape {tuple(input.shape)} (time-major)")
-        if batch == 0:  # an empty batch, as PyTorch: run one zero sample and keep none of it
-            lengths = None if lengths is None else np.append(lengths, input.shape[0])
-            x1, h1, c1 = (_one_more(t, 1) for t in (input, h0, c0))
-            output, h_n, c_n = self._run(x1, h1, c1, lengths)
-            output, h_n, c_n = (None if t is None else t[:, :0] for t in (output, h_n, c_n))
-        else:
-            output, h_n, c_n = self._run(input, h0, c0, lengths)
-        if packed:
-            output = _repack(output, packed_input)
+        packed = input if isinstance(input, PackedSequence) else None
+        x, lengths, batch_first, unbatched = self._time_major(input, lengths, packed)
+        h0, c0 = self._initial_state(hx, x.shape[1], unbatched)
+        output, h_n, c_n = self._run_any_batch(x, h0, c0, lengths)
+        if packed is not None:
+            from soma.nn.utils.rnn import _repack
+
+            output = _repack(output, packed)
         elif unbatched:
             output, h_n = squeeze(output, 1), squeeze(h_n, 1)
             c_n = None if c_n is None else squeeze(c_n, 1)
         elif batch_first:
             output = transpose(output, 0, 1)
-        return (output, (h_n, c_n)) if is_lstm else (output, h_n)
+        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
+
+    def _time_major(self, input, lengths, packed):
+        """The checked input as (seq, batch, features) and its lengths, whether it was batch-first, and unbatched."""
+        if packed is not None:
+            from soma.nn.utils.rnn import _pad_packed
+
+            input, lengths = _pad_packed(packed)  # time-major padded, original batch order
+            if input.shape[-1] != self.input_size:
+                raise ValueError(f"{self._name()} got packed data of shape {tuple(packed.data.shape)}")
+            batch_first = False
+        else:
+            lengths = self._check_input(input, lengths)
+            batch_first = self.batch_first
+        unbatched = input.ndim == 2
+        if unbatched:
+            input, batch_first = unsqueeze(input, 1), False
+        elif batch_first:
+            input = transpose(input, 0, 1)  # the kernels work time-major
+        return input, lengths, batch_first, unbatched
+
+    def _initial_state(self, hx, batch, unbatched):
+        """(h_0, c_0) from ``hx`` (c_0 only for an LSTM; None for zeros), checked against the batch."""
+        if hx is None:
+            return None, None
+        is_lstm = self.mode == "LSTM"
+        if is_lstm:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
+            h0, c0 = hx
+        else:
+            h0, c0 = hx, None
+        if unbatched:
+            h0 = unsqueeze(h0, 1) if isinstance(h0, Tensor) and h0.ndim == 2 else h0
+            c0 = unsqueeze(c0, 1) if isinstance(c0, Tensor) and c0.ndim == 2 else c0
+        self._check_state(h0, batch, "h_0")
+        if is_lstm:
+            self._check_state(c0, batch, "c_0")
+        return h0, c0
+
+    def _run_any_batch(self, x, h0, c0, lengths):
+        """:meth:`_run`, also for an empty batch (as PyTorch: one zero sample is run and none of it kept)."""
+        if x.shape[0] == 0:
+            raise RuntimeError(f"{self._name()}: Expected sequence length to be larger than 0 in RNN, got input "
+                               f"of shape {tuple(x.shape)} (time-major)")
+        if x.shape[1] > 0:
+            return self._run(x, h0, c0, lengths)
+        lengths = None if lengths is None else np.append(lengths, x.shape[0])
+        x1, h1, c1 = (_one_more(t, 1) for t in (x, h0, c0))
+        return tuple(None if t is None else t[:, :0] for t in self._run(x1, h1, c1, lengths))
 
     def _run(self, x, h0, c0, lengths):
         """Layers bottom to top, each one kernel per direction; time-major throughout."""
