@@ -7,6 +7,7 @@ them; the formula is in each docstring.
 
 import numpy as np
 
+from soma.backend import as_array
 from soma.ops._common import as_tensor_arg, promote, raw
 from soma.ops.arithmetic import abs, maximum, where
 from soma.ops.comparison import isnan
@@ -97,7 +98,7 @@ ger = outer
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol · |b| elementwise (a bool tensor)."""
     a, b = promote(as_tensor_arg(input, "isclose"), as_tensor_arg(other, "isclose", "other"))
-    return Tensor._make(np.asarray(np.isclose(raw(a), raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan)), False)
+    return Tensor._make(as_array(np.isclose(raw(a), raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan)), False)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -19,6 +19,7 @@ import string
 import numpy as np
 
 from soma.autograd.function import Function
+from soma.backend import as_array
 from soma.ops._common import as_tensor_arg
 from soma.tensor import Tensor
 
@@ -41,7 +42,7 @@ class Einsum(Function):
         grads = [None]
         for k, needed in enumerate(ctx.needs_input_grad[1:]):
             if needed:
-                gradient_equation, extra = _gradient_equation(equation, k, [a.shape for a in operands], grad.dtype)
+                gradient_equation, extra = _gradient_equation(equation, k, [a.shape for a in operands], as_array(grad))
                 others = [a for i, a in enumerate(operands) if i != k]
                 grads.append(np.einsum(gradient_equation, grad, *others, *extra, optimize=True))
             else:
@@ -55,7 +56,7 @@ class Einsum(Function):
         grads = [None]
         for k, needed in enumerate(ctx.needs_input_grad[1:]):
             if needed:
-                gradient_equation, extra = _gradient_equation(equation, k, [a.shape for a in operands], grad.dtype)
+                gradient_equation, extra = _gradient_equation(equation, k, [a.shape for a in operands], grad._array)
                 others = [a for i, a in enumerate(operands) if i != k]
                 extra = [Tensor._make(e, False) for e in extra]
                 grads.append(Einsum.apply(gradient_equation, grad, *others, *extra))
@@ -64,8 +65,10 @@ class Einsum(Function):
         return tuple(grads)
 
 
-def _gradient_equation(equation, k, shapes, dtype):
-    """(equation, extra constant operands) whose einsum of (grad, the other operands, extras) is ∂out/∂operand k."""
+def _gradient_equation(equation, k, shapes, like):
+    """(equation, extra constant operands) whose einsum of (grad, the other operands, extras) is ∂out/∂operand k;
+    the extras are made beside ``like`` (the gradient's array), in its dtype."""
+    dtype = like.dtype
     inputs, output = equation.split("->")
     subscripts = inputs.split(",")
     target = subscripts[k]
@@ -79,7 +82,7 @@ def _gradient_equation(equation, k, shapes, dtype):
         if letter in seen:  # a repeat: a fresh letter, equal to the first by an identity matrix
             new = next(fresh)
             terms.append(letter + new)
-            extra.append(np.eye(sizes[letter], dtype=dtype))
+            extra.append(np.eye(sizes[letter], dtype=dtype, like=like))
             result.append(new)
         else:
             seen.add(letter)
@@ -87,7 +90,7 @@ def _gradient_equation(equation, k, shapes, dtype):
     present = set("".join([output, *others]))
     for letter in seen - present:  # summed away in operand k alone: the gradient broadcasts along it
         terms.append(letter)
-        extra.append(np.ones(sizes[letter], dtype=dtype))
+        extra.append(np.ones_like(like, shape=sizes[letter]))
     return ",".join(terms) + "->" + "".join(result), extra
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from soma.autograd.function import Function
 from soma.ops._common import write_out
-from soma.ops.special import TWO_OVER_SQRT_PI, _float_input, elementwise
+from soma.ops.special import TWO_OVER_SQRT_PI, _float_input, elementwise, run_kernel
 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0e", "i1", "i1e", "erfcx", "log_ndtr", "Polygamma"]
 
@@ -28,11 +28,16 @@ def scipy_special(name):
 
 
 def _kernel(name):
-    return lambda x: np.asarray(scipy_special(name)(x), dtype=x.dtype)
+    return lambda x: run_kernel(name, scipy_special(name), x)
 
 
 def _polygamma_array(n, x):
-    return np.asarray(scipy_special("polygamma")(n, x), dtype=x.dtype)
+    """ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n + 1, x) for n ≥ 1, ψ for n = 0: scipy.special.polygamma's formula with n a number,
+    so that only ufuncs meet the array (polygamma itself converts x with np.asarray)."""
+    if n == 0:
+        return run_kernel("digamma", scipy_special("digamma"), x)
+    zeta = scipy_special("zeta")
+    return run_kernel("polygamma", lambda x: (-1.0) ** (n + 1) * scipy_special("gamma")(n + 1.0) * zeta(n + 1, x), x)
 
 
 class Polygamma(Function):
@@ -41,7 +46,7 @@ class Polygamma(Function):
     @staticmethod
     def forward(ctx, n, x):
         ctx.save_for_backward(x)
-        return _polygamma_array(n, x) if n else np.asarray(scipy_special("digamma")(x), dtype=x.dtype)
+        return _polygamma_array(n, x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -34,7 +34,7 @@ def ldexp(input, other):
     x = as_tensor_arg(input, "ldexp")
     if x._array.dtype.kind not in "fc":
         x = x.float()
-    exponent = other._array if isinstance(other, Tensor) else np.asarray(other)
+    exponent = other._array if isinstance(other, Tensor) else np.asarray(other, like=x._array)
     return x * Tensor._make(np.exp2(exponent).astype(x._array.dtype), False)
 
 

@@ -12,6 +12,7 @@ categories in the order successive draws without replacement would pick them.
 
 import numpy as np
 
+from soma import backend
 from soma.ops._common import as_tensor_arg, write_out
 from soma.random import generator as _global_generator
 from soma.tensor import Tensor
@@ -21,6 +22,11 @@ __all__ = ["bernoulli", "multinomial", "poisson"]
 
 def _rng(generator):
     return _global_generator() if generator is None else generator
+
+
+def _beside(draws, array):
+    """Host draws moved to ``array``'s device: the generator is NumPy's, so a seed gives one stream everywhere."""
+    return backend.of(array).transfer(draws)
 
 
 def _check_probabilities(p, name):
@@ -35,13 +41,13 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     if p is not None:
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        probabilities = np.full(input.shape, p)
+        probabilities = p
     else:
         if input._array.dtype.kind not in "f":
             raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{input.dtype}'")
         probabilities = input._array
         _check_probabilities(probabilities, "bernoulli")
-    draws = _rng(generator).random(input.shape) < probabilities
+    draws = _beside(_rng(generator).random(input.shape), input._array) < probabilities
     dtype = input._array.dtype if input._array.dtype.kind == "f" else np.dtype(np.float32)
     return write_out(Tensor._make(draws.astype(dtype), False), out, "bernoulli")
 
@@ -62,7 +68,7 @@ def fill_bernoulli(tensor, p=0.5, *, generator=None):
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         probabilities = p
-    tensor._array[...] = _rng(generator).random(tensor.shape) < probabilities
+    tensor._array[...] = _beside(_rng(generator).random(tensor.shape), tensor._array) < probabilities
     mark_dirty(tensor)
     return tensor
 
@@ -96,14 +102,14 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if replacement:
         cdf = np.cumsum(rows / totals, axis=1)
         cdf[:, -1] = 1.0  # rounding must not leave a draw past the last category
-        u = rng.random((rows.shape[0], num_samples))
+        u = _beside(rng.random((rows.shape[0], num_samples)), rows)
         samples = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
         samples = np.minimum(samples, categories - 1)
-        samples = np.where(rows[np.arange(rows.shape[0])[:, None], samples] > 0, samples,
+        samples = np.where(rows[np.arange(rows.shape[0], like=rows)[:, None], samples] > 0, samples,
                            _last_positive(rows)[:, None])  # a zero-weight category is never drawn
     else:
         with np.errstate(divide="ignore"):
-            keys = rng.exponential(size=rows.shape) / rows  # zero weights: infinite keys, drawn last
+            keys = _beside(rng.exponential(size=rows.shape), rows) / rows  # zero weights: infinite keys, drawn last
         samples = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     samples = samples.astype(np.int64)
     result = samples[0] if weights.ndim == 1 else samples
@@ -120,7 +126,8 @@ def poisson(input, generator=None):
     rates = input._array
     if rates.size and (np.isnan(rates).any() or rates.min() < 0):
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._make(_rng(generator).poisson(rates).astype(rates.dtype), False)
+    owner = backend.of(rates)  # NumPy's generator draws from host rates
+    return Tensor._make(_beside(_rng(generator).poisson(owner.to_numpy(rates)).astype(rates.dtype), rates), False)
 
 
 def _fill_draw(name, draw):
@@ -157,6 +164,6 @@ def random_(tensor, from_=0, to=None, *, generator=None):
         to = 2 ** (np.finfo(kind).nmant + 1) if kind.kind == "f" else (2 if kind == np.bool_ else np.iinfo(kind).max)
     if from_ >= to:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
-    tensor._array[...] = _rng(generator).integers(from_, to, tensor.shape)
+    tensor._array[...] = _beside(_rng(generator).integers(from_, to, tensor.shape), tensor._array)
     mark_dirty(tensor)
     return tensor

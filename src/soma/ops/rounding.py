@@ -118,7 +118,7 @@ def frac(input, *, out=None):
 
 def _integer_division_checked(name, a, b):
     empty = 0 in np.broadcast_shapes(shape_of(raw(a)), shape_of(raw(b)))
-    if not empty and np.result_type(raw(a)).kind in "iub" and np.any(np.asarray(raw(b)) == 0):
+    if not empty and np.result_type(raw(a)).kind in "iub" and np.any(np.equal(raw(b), 0)):
         raise RuntimeError(f"{name}: ZeroDivisionError (integer division by zero)")
 
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from soma import backend
 from soma._promotion import get_default_dtype
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, write_out
@@ -52,7 +53,7 @@ def erfinv_newton(y):
     whose digits survive where erf(x) rounds to ±1 and which is nearly linear in |x|².
     |y| = 1 gives ±inf, |y| > 1 or NaN gives NaN.
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = y.astype(np.float64)
     inside = np.abs(y) < 1
     z = np.where(inside, y, 0.0)
     w = -np.log((1.0 - z) * (1.0 + z))
@@ -90,7 +91,27 @@ _FALLBACKS = {"erf": _elementwise(math.erf), "erfc": _elementwise(math.erfc), "e
 
 
 def _apply_kernel(name, x):
-    return np.asarray(_kernel(name)(x), dtype=x.dtype)
+    return run_kernel(name, _kernel(name), x)
+
+
+def run_kernel(name, function, *arrays):
+    """``function(*arrays)`` (a SciPy or Python kernel) in the last array's dtype, on that array's device.
+
+    SciPy's ufuncs dispatch like NumPy's, so a backend whose arrays take them (or map them to their
+    own, as CuPy does with ``cupyx.scipy.special`` where it has the function) computes them; one
+    that refuses gets a RuntimeError naming the op and the device instead of a bare TypeError.
+    """
+    x = arrays[-1]
+    try:
+        y = function(*arrays)
+    except TypeError as error:
+        if backend.of(x) is backend.NUMPY:
+            raise
+        from soma._device import device_of
+
+        raise RuntimeError(f"{name}: its kernel (SciPy's) does not run on device '{device_of(x)}' ({error}); "
+                           "compute it on the CPU: x.cpu()") from None
+    return backend.as_array(y).astype(x.dtype, copy=False)
 
 
 class _Soma:

@@ -1,6 +1,9 @@
 """Views and splits by other names: broadcast_to, broadcast_tensors, ravel, tensor_split (and h/v/dsplit),
 diagflat. Compositions of expand, reshape, narrow and diag_embed, so they are differentiable."""
 
+import itertools
+import math
+
 import numpy as np
 
 from soma.ops._common import as_tensor_arg, broadcast_shape
@@ -48,7 +51,7 @@ def tensor_split(input, indices_or_sections, dim=0):
         if n <= 0:
             raise RuntimeError(f"number of sections must be larger than 0, got {n}")
         lengths = [size // n + (1 if i < size % n else 0) for i in range(n)]
-        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+        bounds = [0, *itertools.accumulate(lengths)]
     else:
         bounds = [0, *[int(i) for i in indices_or_sections], size]
     pieces = []
@@ -107,18 +110,19 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"maximum size for tensor at dimension {axis} is {length} but size is {size}")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    starts = np.arange(0, length - size + 1, step)
-    windows = starts[:, None] + np.arange(size)[None, :]  # (n, size) positions along the dim
+    starts = np.arange(0, length - size + 1, step, like=x._array)
+    windows = starts[:, None] + np.arange(size, like=x._array)[None, :]  # (n, size) positions along the dim
     picked = x[(slice(None),) * axis + (Tensor._make(windows, False),)]  # dims: ..., n, size, ...
     return picked.movedim(axis + 1, -1)
 
 
 def unravel_index(indices, shape):
     """The coordinates (one int64 tensor per dim of ``shape``) of flat ``indices``."""
-    flat = indices._array if isinstance(indices, Tensor) else np.asarray(indices)
+    flat = indices._array if isinstance(indices, Tensor) else np.asarray(indices)  # a list: on the host
     if flat.dtype.kind not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got {flat.dtype}")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if flat.size and (flat.min() < -int(np.prod(shape)) or flat.max() >= int(np.prod(shape))):
+    total = math.prod(shape)
+    if flat.size and (flat.min() < -total or flat.max() >= total):
         raise RuntimeError("'indices' must be in range [-prod(shape), prod(shape) - 1]")
-    return tuple(Tensor._make(c.astype(np.int64), False) for c in np.unravel_index(flat % int(np.prod(shape)), shape))
+    return tuple(Tensor._make(c.astype(np.int64), False) for c in np.unravel_index(flat % total, shape))

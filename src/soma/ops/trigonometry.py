@@ -85,7 +85,8 @@ def _same_shape_floats(name, input, other):
     from soma.ops.shape import expand
 
     input = as_tensor_arg(input, name)
-    other = other if isinstance(other, Tensor) else Tensor._make(np.asarray(other, dtype=input._array.dtype), False)
+    if not isinstance(other, Tensor):  # a number, beside the tensor
+        other = Tensor._make(np.asarray(other, dtype=input._array.dtype, like=input._array), False)
     input, other = promote(_float_input(input, name), _float_input(other, name))
     shape = broadcast_shape(name, input.shape, other.shape)
     return tuple(t if tuple(t.shape) == shape else expand(t, shape) for t in (input, other))
@@ -123,7 +124,7 @@ def copysign(input, other, *, out=None):
 
     x, y = _same_shape_floats("copysign", input, other)
     flip = Tensor._make(np.signbit(x._array) != np.signbit(y._array), False)
-    everywhere = Tensor._make(np.ones(x.shape, bool), False)
+    everywhere = Tensor._make(np.ones_like(x._array, dtype=bool), False)
     return write_out(where(everywhere, where(flip, -x, x), y), out, "copysign")  # other: a zero gradient
 
 
