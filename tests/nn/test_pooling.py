@@ -195,3 +195,18 @@ def test_max_pool_backward_keeps_a_nan_gradient_at_the_winner():
         soma.nn.functional.max_pool2d(xs, kernel, stride).backward(soma.tensor(gs))
         torch.nn.functional.max_pool2d(xt, kernel, stride).backward(torch.tensor(gs))
         np.testing.assert_array_equal(xs.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("channels", [6, 16])
+def test_conv_pool_flatten_chain_in_mixed_memory_orders_matches_torch(channels):
+    """A conv's output is channels-last in memory from 16 channels on; its pooling then meets an NCHW gradient
+    from Flatten (converted to the maps' order) and ties from a ReLU. The numbers must not depend on any of it."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 2, 9, 9))
+    w = rng.standard_normal((channels, 2, 3, 3))
+    w[:, :, 1] = 0  # many equal outputs after the ReLU: ties inside the 2×2 windows
+
+    def chain(F_, t, weight):
+        return F_.max_pool2d(F_.relu(F_.conv2d(t, weight, padding=1)), 2).flatten(1) * 3
+
+    check_against_torch(lambda t, u: chain(F, t, u), lambda t, u: chain(TF, t, u), [x, w])

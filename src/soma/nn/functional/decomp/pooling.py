@@ -31,7 +31,7 @@ MaxPool.connected = AvgPool.connected = True
 
 
 def _max_pool(ctx, x, window, return_indices):
-    xp_array, best = ctx.saved_tensors
+    xp_array, best = ctx.saved_tensors[:2]
     winners = _winners(xp_array, best, window)
     (_, kw), (sh, sw), (dh, dw), (ho, wo) = window.kernel, window.stride, window.dilation, window.out_size
     (ph, pw), (h, w), (hp, wp) = window.padding, window.in_size, window.padded
