@@ -16,6 +16,7 @@ from same_numbers import run
 import soma
 import soma.nn.functional as F
 from soma import nn
+from soma.nn.functional.recurrent import reference
 from soma.nn.utils import rnn as rnn_utils
 
 _RNG = np.random.default_rng(0)
@@ -315,3 +316,56 @@ def test_a_model_built_with_device_trains_and_round_trips_its_state_dict(strict_
     on_host.load_state_dict(model.state_dict())  # from the device's tensors straight into the host's
     assert on_device.head.weight.device == soma.device(strict_device, 0)
     np.testing.assert_array_equal(on_host.head.weight.detach().numpy(), model.head.weight.detach().cpu().numpy())
+
+
+# --------------------------------------------------------------- second order: the decompositions on the device
+def _with_first_derivatives(f):
+    """``f``'s outputs and their first derivatives as a differentiable graph (create_graph=True), so the backward
+    of the comparison runs through the kernels' composites (:mod:`soma.nn.functional.decomp`)."""
+    def fn(*xs):
+        out = f(*xs)
+        out = out[0] if isinstance(out, tuple) else out
+        wrt = [x for x in xs if x.requires_grad]
+        grads = soma.autograd.grad((out * out).sum(), wrt, create_graph=True, allow_unused=True)
+        return [out, *(g for g in grads if g is not None)]
+    return fn
+
+
+SECOND_ORDER = [
+    ("cross_entropy", lambda x, t, w: F.cross_entropy(x, t, weight=w, ignore_index=1, label_smoothing=0.3),
+     [_normal(5, 4), _classes(4, 5), _WEIGHT[:4]]),
+    ("cross_entropy all ignored", lambda x, t: F.cross_entropy(x, t * 0 + 1, ignore_index=1),
+     [_normal(3, 4), _classes(4, 3)]),
+    ("nll_loss sum", lambda x, t: F.nll_loss(x, t, reduction="sum"), [_normal(5, 4), _classes(4, 5)]),
+    ("binary_cross_entropy", lambda p, y: F.binary_cross_entropy(p, y), [_probabilities(3, 2), _probabilities(3, 2)]),
+    ("bce_with_logits", lambda x, y: F.binary_cross_entropy_with_logits(x, y), [_normal(3, 2), _probabilities(3, 2)]),
+    ("huber_loss", lambda x, y: F.huber_loss(x, y, delta=0.4), [_normal(3, 2), _normal(3, 2)]),
+    ("kl_div", lambda x, y: F.kl_div(x, y.relu()), [_normal(3, 2), _normal(3, 2)]),
+    ("soft_margin_loss", lambda x, y: F.soft_margin_loss(x, y.sign().detach()), [_normal(3, 2), _normal(3, 2)]),
+    ("batch_norm train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+     [_normal(4, 3, 2), _normal(3), _normal(3)]),
+    ("batch_norm eval", lambda x, m, v: F.batch_norm(x, m.detach(), v.detach().abs() + 1), [_normal(4, 3), _normal(3),
+                                                                                          _normal(3)]),
+    ("layer_norm", lambda x, w, b: F.layer_norm(x, (3,), w, b), [_normal(2, 3), _normal(3), _normal(3)]),
+    ("rms_norm", lambda x, w: F.rms_norm(x, (3,), w), [_normal(2, 3), _normal(3)]),
+    ("embedding", lambda w, i: F.embedding(i, w, padding_idx=2) ** 2, [_normal(4, 3), _classes(4, 5)]),
+    ("dropout", lambda x: F.dropout(x, 0.4) ** 2, [_normal(3, 4)]),
+    ("activations", lambda x: (F.elu(x) + F.leaky_relu(x, 0.2) + F.hardtanh(x) + F.threshold(x, 0.1, -2.0)
+                               + F.softplus(x, 2.0) + F.hardsigmoid(x) + F.gelu(x) + F.prelu(x, x[:1, :1].reshape(1)))
+     ** 2, [_normal(3, 4)]),
+    ("attention", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m > 0), [
+        _normal(2, 3, 2), _normal(2, 4, 2), _normal(2, 4, 3), np.array([[1.0, 1, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1]])]),
+    ("attention causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+     [_normal(3, 2), _normal(3, 2), _normal(3, 2)]),
+    ("bilinear", lambda a, b, w: F.bilinear(a, b, w), [_normal(2, 3), _normal(2, 2), _normal(4, 3, 2)]),
+    ("LSTM reference with lengths", lambda x, h, c, wi, wh: reference.layer("LSTM", x, h, c, wi, wh, lengths=[3, 1]),
+     [_normal(3, 2, 2), _normal(2, 3), _normal(2, 3), _normal(12, 2), _normal(12, 3)]),
+]
+
+
+# The engine's create_graph path (soma.autograd.graph.Adjoint.forward: np.asarray of a gradient, np.zeros without
+# like=) still converts device arrays to NumPy; the composites pass once it does not (checked with it patched).
+@pytest.mark.xfail(raises=TypeError, strict=True, reason="autograd.graph.Adjoint makes host arrays (the engine's)")
+@pytest.mark.parametrize("name, fn, arrays", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
+def test_second_derivatives_on_the_strict_backend(strict_device, name, fn, arrays):
+    assert_function_same_on_device(_with_first_derivatives(fn), arrays, strict_device)

@@ -19,6 +19,8 @@ kernels' differentiable forward for higher-order gradients (``create_graph=True`
 
 import numpy as np
 
+from soma import backend
+from soma.backend import as_array
 from soma.ops.arithmetic import where
 from soma.ops.pointwise import relu, sigmoid, tanh
 from soma.ops.shape import stack
@@ -58,7 +60,7 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 def _tensor(value):
-    return value if value is None or isinstance(value, Tensor) else Tensor._make(np.asarray(value), False)
+    return value if value is None or isinstance(value, Tensor) else Tensor._make(as_array(value), False)
 
 
 def layer(mode, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, batch_first=False, reverse=False,
@@ -91,7 +93,8 @@ def layer(mode, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, bat
 
     valid = None
     if lengths is not None:
-        valid = np.arange(T)[:, None, None] < np.asarray(lengths).reshape(1, B, 1)  # (T, B, 1)
+        lengths = backend.of(x._array).transfer(as_array(lengths._array if isinstance(lengths, Tensor) else lengths))
+        valid = np.arange(T, like=lengths)[:, None, None] < lengths.reshape(1, B, 1)  # (T, B, 1), beside x
     outputs = [None] * T
     for t in range(T - 1, -1, -1) if reverse else range(T):
         new = step(x[t], state)
