@@ -52,66 +52,87 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
     cubic interpolation (safeguarded against steps too near the bracket's ends).
     ``evaluate(t)`` returns (loss, flat gradient) at x + td. Returns (f, g, t, evaluations).
     """
-    d_norm = np.abs(d).max()
-    start = _Point(0, f, g.copy(), gtd)
-    prev = start
-    f_new, g_new = evaluate(t)
-    evals, ls_iter, done = 1, 0, False
-    new = _Point(t, f_new, g_new, g_new.dot(d))
-    bracket = None
-    while ls_iter < max_ls:
-        if new.f > f + c1 * new.t * gtd or (ls_iter > 1 and new.f >= prev.f):
-            bracket = [prev, new]
-            break
-        if abs(new.gtd) <= -c2 * gtd:
-            bracket, done = [new], True
-            break
+    search = _Line(evaluate, d, f, gtd, c1, c2)
+    bracket, done = _bracket(search, _Point(0, f, g.copy(), gtd), t, g, max_ls)
+    best = bracket[0] if done else _zoom(search, bracket, tolerance_change, max_ls)
+    return best.f, best.g, best.t, search.evaluations
+
+
+class _Line:
+    """What the line search holds fixed (direction d, f(x), gᵀd, c₁, c₂) and its trials so far."""
+
+    def __init__(self, evaluate, d, f, gtd, c1, c2):
+        self.evaluate, self.d, self.f, self.gtd, self.c1, self.c2 = evaluate, d, f, gtd, c1, c2
+        self.d_norm = np.abs(d).max()
+        self.evaluations = 0
+
+    @property
+    def iterations(self):  # trials after the first
+        return self.evaluations - 1
+
+    def trial(self, t):
+        f_new, g_new = self.evaluate(t)
+        self.evaluations += 1
+        return _Point(t, f_new, g_new, g_new.dot(self.d))
+
+    def too_high(self, point):  # the sufficient decrease condition fails
+        return point.f > self.f + self.c1 * point.t * self.gtd
+
+    def flat_enough(self, point):  # the curvature condition holds
+        return abs(point.gtd) <= -self.c2 * self.gtd
+
+
+def _bracket(search, start, t, g, max_ls):
+    """Grow the step by cubic extrapolation until [prev, new] must hold an acceptable step. Returns
+    (bracket, done); done when a trial already meets both conditions (then the bracket is that trial)."""
+    prev, new = start, search.trial(t)
+    while search.iterations < max_ls:
+        if search.too_high(new) or (search.iterations > 1 and new.f >= prev.f):
+            return [prev, new], False
+        if search.flat_enough(new):
+            return [new], True
         if new.gtd >= 0:
-            bracket = [prev, new]
-            break
+            return [prev, new], False
         t_next = _cubic_minimum(prev.t, prev.f, prev.gtd, new.t, new.f, new.gtd,
                                 bounds=(new.t + 0.01 * (new.t - prev.t), new.t * 10))
-        prev = new
-        f_new, g_new = evaluate(t_next)
-        evals += 1
-        ls_iter += 1
-        new = _Point(t_next, f_new, g_new, g_new.dot(d))
-    if ls_iter == max_ls:
-        bracket = [_Point(0, f, g, None), new]
+        prev, new = new, search.trial(t_next)
+    return [_Point(0, search.f, g, None), new], False
 
-    # zoom: shrink the bracket until a point meets both conditions
+
+def _zoom(search, bracket, tolerance_change, max_ls):
+    """Shrink the bracket by safeguarded cubic interpolation until a trial meets both conditions (or the
+    bracket is too narrow, or the trials run out); returns the best point."""
     insufficient = False
     low, high = (0, 1) if bracket[0].f <= bracket[-1].f else (1, 0)
-    while not done and ls_iter < max_ls:
-        ends = (bracket[0].t, bracket[1].t)
-        if abs(ends[1] - ends[0]) * d_norm < tolerance_change:
+    while search.iterations < max_ls:
+        if abs(bracket[1].t - bracket[0].t) * search.d_norm < tolerance_change:
             break
-        t = _cubic_minimum(bracket[0].t, bracket[0].f, bracket[0].gtd, bracket[1].t, bracket[1].f, bracket[1].gtd)
-        lo_t, hi_t = min(ends), max(ends)
-        margin = 0.1 * (hi_t - lo_t)
-        if min(hi_t - t, t - lo_t) < margin:
-            if insufficient or t >= hi_t or t <= lo_t:
-                t = hi_t - margin if abs(t - hi_t) < abs(t - lo_t) else lo_t + margin
-                insufficient = False
-            else:
-                insufficient = True
-        else:
-            insufficient = False
-        f_new, g_new = evaluate(t)
-        evals += 1
-        ls_iter += 1
-        new = _Point(t, f_new, g_new, g_new.dot(d))
-        if new.f > f + c1 * t * gtd or new.f >= bracket[low].f:
+        t, insufficient = _safeguarded_step(bracket, insufficient)
+        new = search.trial(t)
+        if search.too_high(new) or new.f >= bracket[low].f:
             bracket[high] = new
             low, high = (0, 1) if bracket[0].f <= bracket[1].f else (1, 0)
-        else:
-            if abs(new.gtd) <= -c2 * gtd:
-                done = True
-            elif new.gtd * (bracket[high].t - bracket[low].t) >= 0:
-                bracket[high] = bracket[low]
-            bracket[low] = new
-    best = bracket[low]
-    return best.f, best.g, best.t, evals
+            continue
+        done = search.flat_enough(new)
+        if not done and new.gtd * (bracket[high].t - bracket[low].t) >= 0:
+            bracket[high] = bracket[low]
+        bracket[low] = new
+        if done:
+            break
+    return bracket[low]
+
+
+def _safeguarded_step(bracket, insufficient):
+    """The cubic's minimiser in the bracket, moved 10% inside it when it falls too near an end twice
+    in a row (or outside); returns (t, whether this step was too near an end)."""
+    t = _cubic_minimum(bracket[0].t, bracket[0].f, bracket[0].gtd, bracket[1].t, bracket[1].f, bracket[1].gtd)
+    lo_t, hi_t = min(bracket[0].t, bracket[1].t), max(bracket[0].t, bracket[1].t)
+    margin = 0.1 * (hi_t - lo_t)
+    if not min(hi_t - t, t - lo_t) < margin:  # (a NaN t is kept as it is)
+        return t, False
+    if insufficient or t >= hi_t or t <= lo_t:
+        return (hi_t - margin if abs(t - hi_t) < abs(t - lo_t) else lo_t + margin), False
+    return t, True
 
 
 class LBFGS(Optimizer):
