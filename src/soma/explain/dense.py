@@ -16,6 +16,7 @@ agree with it (:func:`check_product`), so a wrong derivation cannot go unnoticed
 """
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -151,63 +152,81 @@ def backward_lines(report, section, block, trace, next_block, loss_formula):
     kind of layer, or the loss, does); ``loss_formula(j)`` writes ``dE/dout`` of output
     neuron j when this block's output is the model's output.
     """
-    out, net = _row(block.out), _row(block.net)
-    d_out, delta = _grad_row(block.out), _grad_row(block.net)
-    inputs = _row(block.linear.inputs[0])
-    activation = block.activation.module if block.activation else None
-    slope = local_derivative(activation, block.net).reshape(-1)
-    wording = describe(activation)
-    weight_grad = trace.grads.get(f"{block.name}.weight")
-    bias_grad = trace.grads.get(f"{block.name}.bias")
-    scale = float(np.abs(delta).max(initial=0.0))
+    rows = _backward_rows(block, trace)
     report.subheading(section, f"Layer {block.name} ({block.module!r})")
     for j, neuron in enumerate(block.neurons):
-        lhs = f"dE/dout_{neuron}"
-        if block.out is trace.output:
-            parts = loss_formula(j) if loss_formula else {"note": "from the loss's backward"}
-            report.equation(section, lhs, d_out[j], **parts)
-        elif next_block is not None:
-            report.equation(section, lhs, d_out[j], **_sum_over_next(block, j, next_block, trace))
-        else:
-            consumers = trace.consumers(block.out)
-            source = type(consumers[0].module).__name__ if consumers else "the layers after it"
-            report.equation(section, lhs, d_out[j], note=f"back-propagated through {source}")
-        _slope_line(report, section, neuron, wording, slope[j], out[j], net[j])
-        check_product(f"δ_{neuron}", (d_out[j], slope[j]), delta[j], scale)
-        report.values[f"dE/dnet_{neuron}"] = delta[j]
-        report.equation(
-            section,
-            f"δ_{neuron}",
-            delta[j],
-            formula=f"dE/dnet_{neuron} = dE/dout_{neuron} · dout_{neuron}/dnet_{neuron}",
-            numbers="{} × {}",
-            numbers_values=(d_out[j], slope[j]),
-        )
-        if weight_grad is not None:
-            for i, name in enumerate(block.weight_names[j]):
-                value = weight_grad[j, i]
-                check_product(
-                    f"dE/d{name}", (d_out[j], slope[j], inputs[i]), value, scale * abs(inputs[i])
-                )
-                report.equation(
-                    section,
-                    f"dE/d{name}",
-                    value,
-                    formula=f"dE/dout_{neuron} · dout_{neuron}/dnet_{neuron} · dnet_{neuron}/d{name}",
-                    numbers="{} × {} × {}",
-                    numbers_values=(d_out[j], slope[j], inputs[i]),
-                )
-        if bias_grad is not None and block.bias_names:
-            name = block.bias_names[j]
-            check_product(f"dE/d{name}", (delta[j],), bias_grad[j], scale)
+        _d_out_line(report, section, block, j, rows.d_out[j], trace, next_block, loss_formula)
+        _slope_line(report, section, neuron, rows.wording, rows.slope[j], rows.out[j], rows.net[j])
+        _delta_line(report, section, neuron, rows, j)
+        _gradient_lines(report, section, block, neuron, rows, j)
+
+
+def _backward_rows(block, trace):
+    """The block's numbers for one sample: out, net, dE/dout, δ, the activation's slope, inputs, gradients."""
+    activation = block.activation.module if block.activation else None
+    delta = _grad_row(block.net)
+    return SimpleNamespace(
+        out=_row(block.out), net=_row(block.net), d_out=_grad_row(block.out), delta=delta,
+        inputs=_row(block.linear.inputs[0]), slope=local_derivative(activation, block.net).reshape(-1),
+        wording=describe(activation), weight_grad=trace.grads.get(f"{block.name}.weight"),
+        bias_grad=trace.grads.get(f"{block.name}.bias"), scale=float(np.abs(delta).max(initial=0.0)),
+    )
+
+
+def _d_out_line(report, section, block, j, d_out, trace, next_block, loss_formula):
+    """dE/dout of neuron j: from the loss, as a sum over the next dense block, or through another layer."""
+    lhs = f"dE/dout_{block.neurons[j]}"
+    if block.out is trace.output:
+        parts = loss_formula(j) if loss_formula else {"note": "from the loss's backward"}
+        report.equation(section, lhs, d_out, **parts)
+    elif next_block is not None:
+        report.equation(section, lhs, d_out, **_sum_over_next(block, j, next_block, trace))
+    else:
+        consumers = trace.consumers(block.out)
+        source = type(consumers[0].module).__name__ if consumers else "the layers after it"
+        report.equation(section, lhs, d_out, note=f"back-propagated through {source}")
+
+
+def _delta_line(report, section, neuron, rows, j):
+    d_out, slope, delta = rows.d_out[j], rows.slope[j], rows.delta[j]
+    check_product(f"δ_{neuron}", (d_out, slope), delta, rows.scale)
+    report.values[f"dE/dnet_{neuron}"] = delta
+    report.equation(
+        section,
+        f"δ_{neuron}",
+        delta,
+        formula=f"dE/dnet_{neuron} = dE/dout_{neuron} · dout_{neuron}/dnet_{neuron}",
+        numbers="{} × {}",
+        numbers_values=(d_out, slope),
+    )
+
+
+def _gradient_lines(report, section, block, neuron, rows, j):
+    """dE/dw of neuron j's weights (dE/dout · dout/dnet · input) and of its bias (δ · 1)."""
+    d_out, slope, inputs = rows.d_out[j], rows.slope[j], rows.inputs
+    if rows.weight_grad is not None:
+        for i, name in enumerate(block.weight_names[j]):
+            value = rows.weight_grad[j, i]
+            check_product(f"dE/d{name}", (d_out, slope, inputs[i]), value, rows.scale * abs(inputs[i]))
             report.equation(
                 section,
                 f"dE/d{name}",
-                bias_grad[j],
-                formula=f"δ_{neuron} · dnet_{neuron}/d{name}",
-                numbers="{} × 1",
-                numbers_values=(delta[j],),
+                value,
+                formula=f"dE/dout_{neuron} · dout_{neuron}/dnet_{neuron} · dnet_{neuron}/d{name}",
+                numbers="{} × {} × {}",
+                numbers_values=(d_out, slope, inputs[i]),
             )
+    if rows.bias_grad is not None and block.bias_names:
+        name = block.bias_names[j]
+        check_product(f"dE/d{name}", (rows.delta[j],), rows.bias_grad[j], rows.scale)
+        report.equation(
+            section,
+            f"dE/d{name}",
+            rows.bias_grad[j],
+            formula=f"δ_{neuron} · dnet_{neuron}/d{name}",
+            numbers="{} × 1",
+            numbers_values=(rows.delta[j],),
+        )
 
 
 def _slope_line(report, section, neuron, wording, slope, out, net):
