@@ -76,6 +76,41 @@ def _encode_labels(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return codes.reshape(-1).astype(np.int64), labels[first].tolist()
 
 
+def _features(cells, names, feature_columns, path, delimiter):
+    """The feature columns as float64 (N, F); an error naming the column that is not numeric."""
+    if not feature_columns:
+        raise ValueError(
+            f"{path}: with delimiter={delimiter!r} each row is a single column, so there are no features"
+            + (_guess_delimiter(path, delimiter) or "; is the delimiter right?")
+        )
+    X = _as_numbers(cells[:, feature_columns])
+    if X is None:
+        bad = next(i for i in feature_columns if _as_numbers(cells[:, i]) is None)
+        raise ValueError(
+            f"{path}: feature column {names[bad]!r} is not numeric; encode it as numbers first"
+        )
+    return X
+
+
+def _target(labels, name, categorical, path, header):
+    """(y, classes): int64 codes and class names for classification, float32 values and None for regression."""
+    if np.any(labels == ""):
+        line = int(np.argmax(labels == "")) + 1 + int(header)
+        raise ValueError(f"{path}: the target column {name!r} is empty on row {line}")
+    numbers = _as_numbers(labels)
+    if categorical is False and numbers is None:
+        raise ValueError(f"{path}: categorical=False, but target {name!r} is not numeric")
+    if not (categorical or numbers is None):
+        return numbers.astype(np.float32), None
+    y, classes = _encode_labels(labels)
+    if categorical is None and len(labels) >= 10 and len(classes) == len(labels):
+        raise ValueError(
+            f"{path}: every one of the {len(labels)} rows has a class of its own in target column "
+            f"{name!r}; is target the right column? (pass categorical=True if it really is)"
+        )
+    return y, classes
+
+
 def csv(
     path: str | os.PathLike,
     target: int | str = -1,
@@ -139,37 +174,9 @@ def csv(
         raise ValueError(f"target={target!r} is a column name, but header=False; pass an index")
     cells = np.array(rows, dtype=str).reshape(len(rows), len(names))
     column = _column_index(target, names, path)
-
     feature_columns = [i for i in range(len(names)) if i != column]
-    if not feature_columns:
-        raise ValueError(
-            f"{path}: with delimiter={delimiter!r} each row is a single column, so there are no features"
-            + (_guess_delimiter(path, delimiter) or "; is the delimiter right?")
-        )
-    X = _as_numbers(cells[:, feature_columns])
-    if X is None:
-        bad = next(i for i in feature_columns if _as_numbers(cells[:, i]) is None)
-        raise ValueError(
-            f"{path}: feature column {names[bad]!r} is not numeric; encode it as numbers first"
-        )
-
-    labels = cells[:, column]
-    if np.any(labels == ""):
-        line = int(np.argmax(labels == "")) + 1 + int(header)
-        raise ValueError(f"{path}: the target column {names[column]!r} is empty on row {line}")
-    numbers = _as_numbers(labels)
-    if categorical is False and numbers is None:
-        raise ValueError(f"{path}: categorical=False, but target {names[column]!r} is not numeric")
-    classes = None
-    if categorical or numbers is None:
-        y, classes = _encode_labels(labels)
-        if categorical is None and len(labels) >= 10 and len(classes) == len(labels):
-            raise ValueError(
-                f"{path}: every one of the {len(labels)} rows has a class of its own in target column "
-                f"{names[column]!r}; is target the right column? (pass categorical=True if it really is)"
-            )
-    else:
-        y = numbers.astype(np.float32)
+    X = _features(cells, names, feature_columns, path, delimiter)
+    y, classes = _target(cells[:, column], names[column], categorical, path, header)
     return make_split(
         X.astype(np.float32),
         y,
