@@ -8,7 +8,7 @@ int64; random draws come from the one generator that :func:`soma.manual_seed` se
 
 import numpy as np
 
-from soma._device import place
+from soma._device import backend_for, place, resolve
 from soma._promotion import get_default_dtype
 from soma.ops._common import write_out
 from soma.random import generator as _generator
@@ -49,6 +49,14 @@ def _dtype(dtype, default=None):
 def _finish(array, requires_grad, device=None, name="tensor"):
     """The new tensor: its array (made on the host, so a seed gives the same numbers on every device) placed."""
     tensor = Tensor._make(place(array, device, name), False)
+    return tensor.requires_grad_(True) if requires_grad else tensor
+
+
+def _made(fill, args, requires_grad, device, name):
+    """The new tensor ``xp.fill(*args)`` made by the array library of ``device`` (no host array and copy for a
+    device that has its own memory; a backend whose library is NumPy's gets the host array moved)."""
+    target = backend_for(resolve(device, name))
+    tensor = Tensor._make(target.transfer(getattr(target.xp, fill)(*args)), False)
     return tensor.requires_grad_(True) if requires_grad else tensor
 
 
@@ -95,16 +103,15 @@ def _filled(name, fill):
     def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
         if not size:
             raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
-        array = fill(_size(size), _dtype(dtype))
-        return write_out(_finish(array, requires_grad, device, name), out, name)
+        return write_out(_made(fill, (_size(size), _dtype(dtype)), requires_grad, device, name), out, name)
 
     factory.__name__ = factory.__qualname__ = name
     return factory
 
 
-zeros = _filled("zeros", np.zeros)
-ones = _filled("ones", np.ones)
-empty = _filled("empty", np.zeros)  # zero-filled: uninitialized memory would make runs irreproducible
+zeros = _filled("zeros", "zeros")
+ones = _filled("ones", "ones")
+empty = _filled("empty", "zeros")  # zero-filled: uninitialized memory would make runs irreproducible
 
 
 def _fill_dtype(fill_value):
@@ -118,11 +125,10 @@ def _fill_dtype(fill_value):
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool, int64, default float)."""
     dtype = _dtype(dtype, _fill_dtype(fill_value))
-    value = fill_value._array if isinstance(fill_value, Tensor) else fill_value
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value  # a number on every device
     if dtype.kind in "iu" and isinstance(value, (int, np.integer)):
         _check_range(value, dtype)
-    array = np.full(_size((size,)), value, dtype)
-    return write_out(_finish(array, requires_grad, device, "full"), out, "full")
+    return write_out(_made("full", (_size((size,)), value, dtype), requires_grad, device, "full"), out, "full")
 
 
 def _check_range(value, dtype):
@@ -186,8 +192,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
                 raise TypeError(f"eye(): argument '{name}' must be int, not {type(value).__name__}")
             if value < 0:
                 raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
-    array = np.eye(n, m, dtype=_dtype(dtype))
-    return write_out(_finish(array, requires_grad, device, "eye"), out, "eye")
+    return write_out(_made("eye", (n, m, 0, _dtype(dtype)), requires_grad, device, "eye"), out, "eye")
 
 
 def _float_dtype(dtype, name):
@@ -249,9 +254,13 @@ def normal(mean, std, size=None, *, generator=None, out=None, dtype=None, layout
            requires_grad=False):
     """Draws from N(mean, std²): numbers with ``size``, or tensors of means/stds (broadcast)."""
     _no_generator(generator, "normal")
-    mean_array = mean._array if isinstance(mean, Tensor) else mean
-    std_array = std._array if isinstance(std, Tensor) else std
-    if np.any(np.asarray(std_array) < 0):
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if device is None and tensors:
+        device = tensors[0].device  # beside the parameters, as PyTorch
+    # NumPy's generator draws from host parameters: the same numbers on every device
+    mean_array = mean.cpu()._array if isinstance(mean, Tensor) else mean
+    std_array = std.cpu()._array if isinstance(std, Tensor) else std
+    if np.any(np.less(std_array, 0)):
         raise RuntimeError("normal expects std >= 0.0")
     if size is None:
         shape = np.broadcast_shapes(np.shape(mean_array), np.shape(std_array))

@@ -53,7 +53,10 @@ def get_rng_state():
 
 def set_rng_state(state):
     """Restore a state returned by :func:`get_rng_state`."""
-    raw = np.asarray(state._array if hasattr(state, "_array") else state, dtype=np.uint8)
+    from soma import backend
+
+    array = state._array if hasattr(state, "_array") else np.asarray(state)
+    raw = backend.of(array).to_numpy(array).astype(np.uint8, copy=False)  # the bytes, on the host
     try:
         value = json.loads(raw.tobytes().decode())
         bit_generator = getattr(np.random, value["bit_generator"])()

@@ -20,6 +20,10 @@ def _t(data):
     return soma.tensor(data)  # on the default device: the strict one during the device run
 
 
+def _here():
+    return soma.get_default_device()  # the strict device during the device run, the CPU during the CPU's
+
+
 def _nan_where_negative(a):
     return soma.where(a < 0, float("nan"), a)
 
@@ -210,6 +214,17 @@ CASES = [
     ("einsum trace batch", lambda a, b: soma.einsum("bii,bj->bj", a, b), [(2, 3, 3), (2, 4)]),
     ("einsum outer sum", lambda a, b: soma.einsum("i,j->", a, b), [(3,), (4,)]),
     ("einsum broadcast", lambda a, b: soma.einsum("...ij,...jk", a, b), [(2, 3, 4), (4, 5)]),
+    # factories with device= (the default device's, explicitly) and without (the default device)
+    ("factories", lambda a: (soma.zeros(2, 3, device=_here()) + a[0], soma.ones((2,), dtype=soma.int64, device=_here()),
+                             soma.full((2, 2), 1.5, device=_here()), soma.full((2,), a[0]) * a[1], soma.empty(2),
+                             soma.eye(3, 2, device=_here()), soma.arange(1, 7, 2, device=_here()), soma.arange(0.5, 2),
+                             soma.linspace(0, 1, 5, device=_here()), soma.logspace(0, 1, 3),
+                             soma.tril_indices(3, 3, device=_here())), [(3,)]),
+    ("factories like", lambda a: (soma.zeros_like(a), soma.ones_like(a, dtype=soma.int32), soma.full_like(a, 2) * a,
+                                  soma.empty_like(a), soma.as_tensor([1.0, 2.0]), soma.tensor([[1, 2]])), [(3,)]),
+    ("random factories", lambda a: (soma.manual_seed(0), soma.rand(2, device=_here()), soma.randn(3), soma.randint(5, (4,)),
+                                    soma.randperm(4), soma.normal(a, 1.0), soma.normal(0.0, 1.0, (2,)),
+                                    soma.rand_like(a), soma.randn_like(a), soma.randint_like(a, 3))[1:], [(3,)]),
     # random with a seed: drawn on the host, the same numbers on each device
     ("bernoulli", lambda a: (soma.manual_seed(0), soma.bernoulli(a.sigmoid()) * a)[1], [(3, 4)]),
     ("bernoulli p", lambda a: (soma.manual_seed(0), soma.bernoulli(a, 0.3))[1], [(3, 4)]),

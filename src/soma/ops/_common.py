@@ -7,7 +7,7 @@ name the op and the shapes, so no raw NumPy error reaches the user.
 import numpy as np
 
 from soma._promotion import result_type
-from soma.backend import is_array
+from soma.backend import as_array, is_array
 from soma.tensor import Tensor
 
 __all__ = ["raw", "constant", "honours_inplace", "shape_of", "broadcast_shape", "promote", "to_dtype", "write_out",
@@ -21,7 +21,7 @@ def raw(value):
 
 def constant(value):
     """``value`` as a Tensor: itself if it is one, else a constant wrapping its array."""
-    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), False)
+    return value if isinstance(value, Tensor) else Tensor._make(as_array(value), False)  # an array stays where it is
 
 
 def shape_of(value):

@@ -164,8 +164,9 @@ def getitem(input, index):
         raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(input.shape)}: {error}") from None
 
 
-def _index_array(index, name):
-    array = index._array if isinstance(index, Tensor) else np.asarray(index)
+def _index_array(index, name, like=None):
+    """The integer array of ``index`` (a tensor; a list becomes an array beside ``like``, the indexed array)."""
+    array = index._array if isinstance(index, Tensor) else np.asarray(index, like=like)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got {array.dtype}")
     return array
@@ -189,7 +190,7 @@ def _zero_d(input, name):
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """out[i][j] = input[i][index[i][j]] along ``dim``; every index must be in [0, size) (no negatives, as PyTorch)."""
-    index = _index_array(index, "gather")
+    index = _index_array(index, "gather", input._array)
     (dim,) = normalize_dims(dim, input.ndim, "gather")
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError(
@@ -217,7 +218,7 @@ def _check_bounds(index, size, dim, name):
 
 def index_select(input, dim, index, *, out=None):
     """The slices of ``input`` along ``dim`` at the 1-D ``index`` (each in [0, size))."""
-    index = _index_array(index, "index_select")
+    index = _index_array(index, "index_select", input._array)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     (dim,) = normalize_dims(dim, input.ndim, "index_select")
