@@ -10,6 +10,7 @@ itself land on the device too, as the default device is the strict one during it
 
 import numpy as np
 import pytest
+import strict
 from same_numbers import assert_same_on_device
 
 import soma
@@ -248,3 +249,33 @@ def _inputs(shapes, seed=11):
 @pytest.mark.parametrize("name, fn, shapes", CASES, ids=[c[0] for c in CASES])
 def test_op_runs_on_the_strict_backend(strict_device, name, fn, shapes):
     assert_same_on_device(fn, _inputs(shapes), strict_device)
+
+
+@pytest.mark.parametrize("name, fn", [("lgamma", soma.lgamma), ("digamma", soma.digamma),
+                                      ("polygamma", lambda x: soma.polygamma(2, x)), ("i0", soma.i0),
+                                      ("i1e", soma.special.i1e), ("erfcx", soma.special.erfcx),
+                                      ("log_ndtr", soma.special.log_ndtr), ("erf", soma.erf),
+                                      ("erfinv", soma.erfinv)])
+def test_a_backend_refusing_scipy_kernels_gets_an_error_naming_op_and_device(strict_device, monkeypatch, name, fn):
+    pytest.importorskip("scipy")
+    own = strict.StrictArray.__array_ufunc__
+
+    def numpy_ufuncs_only(self, ufunc, method, *inputs, **kwargs):  # as CuPy where cupyx has no such kernel
+        if getattr(np, ufunc.__name__, None) is not ufunc:
+            return NotImplemented
+        return own(self, ufunc, method, *inputs, **kwargs)
+
+    monkeypatch.setattr(strict.StrictArray, "__array_ufunc__", numpy_ufuncs_only)
+    x = soma.rand(3, device=strict_device) * 0.5 + 0.25
+    with pytest.raises(RuntimeError, match=rf"^{name}: .* device '{strict_device}:0' .*x\.cpu\(\)"):
+        fn(x)
+    assert np.isfinite(fn(x.cpu()).numpy()).all()  # the way out the message names
+
+
+def test_an_in_place_change_of_a_saved_scatter_index_is_caught(strict_device):
+    x = soma.randn(3, 4, dtype=soma.float64, device=strict_device, requires_grad=True)
+    index = soma.tensor(_INDEX, device=strict_device)
+    y = soma.scatter_add(x * 1, 0, index, x)
+    index.zero_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -27,8 +27,9 @@ def scipy_special(name):
     return getattr(scipy.special, name)
 
 
-def _kernel(name):
-    return lambda x: run_kernel(name, scipy_special(name), x)
+def _kernel(name, op=None):
+    """scipy.special.``name`` on an array, as soma's ``op`` (its name by default)."""
+    return lambda x: run_kernel(op or name, scipy_special(name), x)
 
 
 def _polygamma_array(n, x):
@@ -81,7 +82,7 @@ def _bessel_i1e_derivative(x, y, lib):
     return lib.where(x == 0, 0.5, lib.i0e(x) - y * (lib.sign(x) + 1 / safe))
 
 
-Lgamma, lgamma = elementwise("Lgamma", _kernel("gammaln"), lambda x, y, lib: lib.digamma(x), "y = ln |Γ(x)|")
+Lgamma, lgamma = elementwise("Lgamma", _kernel("gammaln", "lgamma"), lambda x, y, lib: lib.digamma(x), "y = ln |Γ(x)|")
 I0, i0 = elementwise("I0", _kernel("i0"), lambda x, y, lib: lib.i1(x), "y = I₀(x), the modified Bessel function")
 I1, i1 = elementwise("I1", _kernel("i1"), _bessel_i1_derivative, "y = I₁(x)")
 I0e, i0e = elementwise("I0e", _kernel("i0e"), lambda x, y, lib: lib.i1e(x) - lib.sign(x) * y,

@@ -109,8 +109,8 @@ def run_kernel(name, function, *arrays):
             raise
         from soma._device import device_of
 
-        raise RuntimeError(f"{name}: its kernel (SciPy's) does not run on device '{device_of(x)}' ({error}); "
-                           "compute it on the CPU: x.cpu()") from None
+        raise RuntimeError(f"{name}: its kernel (SciPy's) does not run on device '{device_of(x)}' (the backend "
+                           f"refuses it with a {type(error).__name__}); compute it on the CPU: x.cpu()") from None
     return backend.as_array(y).astype(x.dtype, copy=False)
 
 
