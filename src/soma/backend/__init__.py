@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from soma._process import applied as process_settings  # what soma set at import, for inspection
-from soma._process import reuse_freed_memory  # call with False to give freed memory back
+from soma._memory import applied as process_settings  # what soma set at import, for inspection
+from soma._memory import reuse_freed_memory  # call with False to give freed memory back (or SOMA_KEEP_FREED_MEMORY=0)
 
 __all__ = [
     "Backend", "NUMPY", "register", "of", "for_device", "array_module", "as_array", "is_array", "contiguous",
