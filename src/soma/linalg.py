@@ -433,10 +433,10 @@ def tensorinv(A, ind=2):
     """The tensor inverse: A as a square matrix (its first ``ind`` dims by the rest), inverted, shaped back."""
     A = as_tensor_arg(A, "linalg.tensorinv")
     rows, cols = A.shape[:ind], A.shape[ind:]
-    size = int(np.prod(rows))
-    if size != int(np.prod(cols)):
+    size = math.prod(rows)
+    if size != math.prod(cols):
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
-                           f"prod(self.shape[:ind]), but got {int(np.prod(cols))} != {size}")
+                           f"prod(self.shape[:ind]), but got {math.prod(cols)} != {size}")
     return inv(A.reshape(size, size)).reshape(*cols, *rows)
 
 
@@ -446,5 +446,5 @@ def tensorsolve(A, B, dims=None):
     if dims is not None:
         A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     solution_shape = A.shape[B.ndim:]
-    n = int(np.prod(B.shape))
+    n = math.prod(B.shape)
     return solve(A.reshape(n, -1), B.reshape(n)).reshape(solution_shape)

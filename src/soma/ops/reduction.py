@@ -6,6 +6,7 @@ among the tied maxima for amax (PyTorch's rules).
 """
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -90,7 +91,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        ctx.count = math.prod([x.shape[a] for a in axes])
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -461,7 +462,7 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim, root):
-        count = int(np.prod([x.shape[a] for a in axes]))
+        count = math.prod([x.shape[a] for a in axes])
         mean = np.mean(x, axis=axes, keepdims=True) if x.size else x
         centered = x - mean
         with np.errstate(divide="ignore", invalid="ignore"):  # n <= correction: inf or nan, as in PyTorch

@@ -6,6 +6,8 @@ sums over the broadcast dimensions, cat's splits, pad's crops (folding reflected
 replicated border values back onto the elements they were copied from).
 """
 
+import math
+
 import numpy as np
 
 from soma.autograd.function import Function
@@ -264,7 +266,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.shape[:start] + (-1,) + input.shape[end + 1 :]
     if 0 in input.shape:
-        shape = input.shape[:start] + (int(np.prod(input.shape[start : end + 1])),) + input.shape[end + 1 :]
+        shape = input.shape[:start] + (math.prod(input.shape[start : end + 1]),) + input.shape[end + 1 :]
     return Reshape.apply(input, shape)
 
 
