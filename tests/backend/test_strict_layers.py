@@ -369,3 +369,46 @@ SECOND_ORDER = [
 @pytest.mark.parametrize("name, fn, arrays", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
 def test_second_derivatives_on_the_strict_backend(strict_device, name, fn, arrays):
     assert_function_same_on_device(_with_first_derivatives(fn), arrays, strict_device)
+
+
+# ---------------------------------------------------------------------------- trees, parametrizations, utils
+_TREES = [((0, 1), 2), (3, (4, (0, 1))), 2]
+MORE_LAYERS = [
+    ("RecursiveNN", lambda: nn.RecursiveNN(4, num_embeddings=5), lambda layer: layer(nn.TreeBatch.from_trees(_TREES)),
+     []),
+    ("RecursiveNN given leaves", lambda: nn.RecursiveNN(3, nonlinearity="relu"),
+     lambda layer, leaves: layer(nn.TreeBatch.from_trees(_TREES), leaves), [_normal(8, 3)]),
+    ("weight_norm", lambda: nn.utils.parametrizations.weight_norm(nn.Linear(3, 4)), lambda layer, x: layer(x),
+     [_normal(2, 3)]),
+    ("spectral_norm", lambda: nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4)), lambda layer, x: layer(x),
+     [_normal(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, build, call, arrays", MORE_LAYERS, ids=[c[0] for c in MORE_LAYERS])
+def test_more_layers_on_the_strict_backend(strict_device, name, build, call, arrays):
+    assert_layer_same_on_device(build, arrays, strict_device, call=call)
+
+
+def test_a_spectral_norm_registered_on_the_device_keeps_its_vectors_there(strict_device):
+    layer = nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4, device=strict_device))
+    assert {b.device for b in layer.buffers()} == {soma.device(strict_device, 0)}
+    assert layer(soma.randn(2, 3, device=strict_device)).device == soma.device(strict_device, 0)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_gradient_clipping_and_parameter_vectors_on_the_strict_backend(strict_device, norm_type):
+    results = []
+    for device in ("cpu", strict_device):
+        soma.manual_seed(0)
+        layer = _randomized(nn.Linear(4, 3).double()).to(device)
+        (layer(soma.tensor(_RNG_FIXED, device=device)) ** 2).sum().backward()
+        total = nn.utils.clip_grad_norm_(layer.parameters(), 0.5, norm_type)
+        nn.utils.clip_grad_value_(layer.parameters(), 0.1)
+        vector = nn.utils.parameters_to_vector(layer.parameters())
+        nn.utils.vector_to_parameters(vector * 2, layer.parameters())
+        results.append([total, vector, *[p.grad for p in layer.parameters()], *layer.parameters()])
+    _same(*results, strict_device)
+
+
+_RNG_FIXED = np.random.default_rng(7).standard_normal((5, 4))

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from soma._device import resolve
+from soma.nn._utils import beside
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.linear import Linear
 from soma.nn.module import Module
@@ -136,15 +137,15 @@ class RecursiveNN(Module):
         if leaves is None:
             if self.embedding is None:
                 raise ValueError("RecursiveNN(num_embeddings=None) needs the leaf vectors: forward(batch, leaves)")
-            leaves = self.embedding(Tensor(batch.tokens))
+            leaves = self.embedding(beside(self.embedding.weight, batch.tokens))
         if tuple(leaves.shape) != (len(batch.tokens), self.hidden_size):
             raise RuntimeError(f"RecursiveNN(hidden_size={self.hidden_size}): expected leaves of shape "
                                f"{(len(batch.tokens), self.hidden_size)}, got {tuple(leaves.shape)}")
         states = leaves
         for children in batch.levels:  # one GEMM per level, for every tree at once
-            pair = index_select(states, 0, Tensor(children.reshape(-1))).reshape(len(children), -1)
+            pair = index_select(states, 0, beside(states, children.reshape(-1))).reshape(len(children), -1)
             states = cat([states, self._activate(self.compose(pair))], dim=0)
-        return index_select(states, 0, Tensor(batch.roots)), states
+        return index_select(states, 0, beside(states, batch.roots)), states
 
     def extra_repr(self):
         return f"hidden_size={self.hidden_size}, nonlinearity={self.nonlinearity!r}"

@@ -28,8 +28,8 @@ import math
 
 import numpy as np
 
-from soma import backend
 from soma._errors import DTypeError
+from soma.nn._utils import beside
 from soma.nn.functional.pooling import Upsample, adaptive_avg_pool1d, adaptive_avg_pool2d
 from soma.tensor import Tensor
 
@@ -78,19 +78,14 @@ def resize_taps(n, m, mode, align_corners, scale=None):
     return [np.clip(tap, 0, n - 1) for tap in taps], weights
 
 
-def _beside(x, array):
-    """A host array computed from sizes alone (taps, weights), moved onto ``x``'s device."""
-    return Tensor._make(backend.of(x._array).transfer(array), False)
-
-
 def _along(x, axis, taps, weights):
     """y = Σₖ wₖ·x[tapₖ] along ``axis`` (counted from the end: -1 is the last): gathers and products."""
     shape = [1] * x.ndim
     shape[axis] = len(weights[0])
     out = None
     for tap, weight in zip(taps, weights):
-        term = x.index_select(x.ndim + axis, _beside(x, tap))
-        term = term * _beside(x, weight.reshape(shape).astype(x.dtype))
+        term = x.index_select(x.ndim + axis, beside(x, tap))
+        term = term * beside(x, weight.reshape(shape).astype(x.dtype))
         out = term if out is None else out + term
     return out
 
@@ -164,7 +159,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          f"{tuple(input.shape)}); PyTorch resizes floats (and uint8 by nearest)")
     if mode in ("nearest", "nearest-exact"):
         sources = _nearest_sources(in_size, out_size, scales, mode == "nearest-exact")
-        return Upsample.apply(input, tuple(_beside(input, s)._array for s in sources))
+        return Upsample.apply(input, tuple(beside(input, s)._array for s in sources))
     if mode == "area":
         if spatial == 3:
             raise NotImplementedError("interpolate: mode 'area' on 5-D input is not implemented")

@@ -82,7 +82,7 @@ class _Bucket:
             self.slices.append(slice(start, start + param._array.size))
             start += param._array.size
         self.numel = start
-        self.buffer = np.zeros(start + len(params), dtype)
+        self.buffer = np.zeros(start + len(params), dtype, like=params[0]._array)  # beside the gradients
         self.pending = len(params)
         self.request = None
 
@@ -198,7 +198,7 @@ class Reducer:
         return None
 
     def _late(self, key, grad):
-        average = Tensor._make(np.array(grad._array, copy=True), False)
+        average = Tensor._make(grad._array.copy(), False)
         all_reduce(average, ReduceOp.AVG, group=self.group)
         if self.finalized:
             return average

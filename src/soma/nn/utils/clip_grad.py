@@ -32,14 +32,14 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
         total = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
     else:
         per = [np.linalg.norm(a.reshape(-1), ord=norm_type) for a in arrays]
-        total = float(np.linalg.norm(np.array(per), ord=norm_type))
+        total = float(np.linalg.norm(np.stack(per), ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
             "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
             "anyway, set `error_if_nonfinite=False`"
         )
-    return Tensor._make(np.array(total, dtype), False)
+    return Tensor._make(np.full((), total, dtype, like=arrays[0]), False)  # beside the gradients, as PyTorch
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):

@@ -14,6 +14,7 @@ PyTorch's ``state_dict`` keys (``parametrizations.weight.original0``/``original1
 
 import numpy as np
 
+from soma.nn._utils import beside
 from soma.nn.module import Module
 from soma.nn.utils.parametrize import register_parametrization
 from soma.random import generator
@@ -88,10 +89,9 @@ class _SpectralNorm(Module):
             matrix = self._matrix(weight._array)
             h, w = matrix.shape
             rng = generator()
-            self.register_buffer("_u", Tensor._make(_normalize(rng.standard_normal(h), eps).astype(matrix.dtype),
-                                                    False))
-            self.register_buffer("_v", Tensor._make(_normalize(rng.standard_normal(w), eps).astype(matrix.dtype),
-                                                    False))
+            # drawn on the host from soma's generator (the same on every device), kept beside the weight
+            self.register_buffer("_u", beside(weight, _normalize(rng.standard_normal(h), eps).astype(matrix.dtype)))
+            self.register_buffer("_v", beside(weight, _normalize(rng.standard_normal(w), eps).astype(matrix.dtype)))
             self._power_method(matrix, 15)
 
     def _matrix(self, weight):

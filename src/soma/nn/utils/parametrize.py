@@ -17,8 +17,6 @@ normalization's power iteration once per call, as PyTorch's layers do.
 
 import contextlib
 
-import numpy as np
-
 from soma.autograd.function import mark_dirty, no_grad
 from soma.nn.container import ModuleDict, ModuleList
 from soma.nn.module import Parameter
@@ -71,7 +69,7 @@ class ParametrizationList(ModuleList):
             new = tuple(new)
             self.is_tensor, self.ntensors = False, len(new)
             for index, part in enumerate(new):
-                self._register(f"original{index}", Tensor._make(np.array(part._array), False), requires_grad)
+                self._register(f"original{index}", Tensor._make(part._array.copy(), False), requires_grad)
         if not unsafe:
             with no_grad():
                 value = self()

@@ -35,6 +35,7 @@ from collections import namedtuple
 import numpy as np
 
 from soma import backend
+from soma.nn._utils import beside
 from soma.ops.shape import cat, transpose
 from soma.tensor import Tensor
 
@@ -64,7 +65,7 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if unsorted_indices is None and sorted_indices is not None:
-            unsorted_indices = _beside(sorted_indices, np.argsort(_host(sorted_indices)))
+            unsorted_indices = beside(sorted_indices, np.argsort(_host(sorted_indices)))
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     @property
@@ -82,11 +83,6 @@ def _host(value):
     """A bookkeeping value (lengths, batch sizes, a permutation; a tensor on any device or a list) on the host."""
     array = value._array if isinstance(value, Tensor) else value
     return backend.of(array).to_numpy(array) if backend.is_array(array) else np.asarray(array)
-
-
-def _beside(tensor, array):
-    """The host array ``array`` (indices) as a Tensor on ``tensor``'s device."""
-    return Tensor._make(backend.of(tensor._array).transfer(array), False)
 
 
 def _lengths(lengths):
@@ -126,11 +122,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         order, sorted_indices = np.arange(B), None
     else:
         order = np.argsort(-lengths, kind="stable")
-        sorted_indices = _beside(input, order.astype(np.int64))
+        sorted_indices = beside(input, order.astype(np.int64))
     lengths_sorted = lengths[order]
     batch_sizes = (lengths_sorted[None, :] > np.arange(lengths_sorted[0])[:, None]).sum(1)
     time, batch = _packed_index(order, lengths_sorted, batch_sizes)
-    data = input[_beside(input, time), _beside(input, batch)]
+    data = input[beside(input, time), beside(input, batch)]
     return PackedSequence(data, Tensor._make(batch_sizes.astype(np.int64), False), sorted_indices)
 
 
@@ -155,14 +151,14 @@ def _pad_packed(sequence, padding_value=0.0, total_length=None):
     rows = offsets[:, None] + position[None, :]
     index[: len(batch_sizes)][valid[: len(batch_sizes)]] = rows[valid[: len(batch_sizes)]]
     filler = np.full((1,) + tuple(data.shape[1:]), padding_value, data.dtype, like=data._array)
-    return cat([data, Tensor._make(filler, False)], 0)[_beside(data, index)], lengths
+    return cat([data, Tensor._make(filler, False)], 0)[beside(data, index)], lengths
 
 
 def _repack(padded, like):
     """Pack a time-major padded tensor in original batch order the way ``like`` is packed."""
     batch_sizes = _host(like.batch_sizes).astype(np.int64)
     time, batch = _packed_index(like._order(), None, batch_sizes)
-    return PackedSequence(padded[_beside(padded, time), _beside(padded, batch)], like.batch_sizes,
+    return PackedSequence(padded[beside(padded, time), beside(padded, batch)], like.batch_sizes,
                           like.sorted_indices, like.unsorted_indices)
 
 
@@ -195,7 +191,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     index = np.where((local >= 0) & (local < lengths[None, :]), starts[None, :] + local, total)
     dtype = sequences[0].dtype
     filler = Tensor._make(np.full((1,) + trailing, padding_value, dtype, like=sequences[0]._array), False)
-    padded = cat([*sequences, filler], 0)[_beside(filler, index)]
+    padded = cat([*sequences, filler], 0)[beside(filler, index)]
     return transpose(padded, 0, 1) if batch_first else padded
 
 
