@@ -358,6 +358,7 @@ SECOND_ORDER = [
     ("attention causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
      [_normal(3, 2), _normal(3, 2), _normal(3, 2)]),
     ("bilinear", lambda a, b, w: F.bilinear(a, b, w), [_normal(2, 3), _normal(2, 2), _normal(4, 3, 2)]),
+    ("max_pool2d", lambda x: F.max_pool2d(x, 2, stride=1, padding=1), [_normal(1, 2, 3, 3)]),
     ("LSTM reference with lengths", lambda x, h, c, wi, wh: reference.layer("LSTM", x, h, c, wi, wh, lengths=[3, 1]),
      [_normal(3, 2, 2), _normal(2, 3), _normal(2, 3), _normal(12, 2), _normal(12, 3)]),
 ]
@@ -412,3 +413,9 @@ def test_gradient_clipping_and_parameter_vectors_on_the_strict_backend(strict_de
 
 
 _RNG_FIXED = np.random.default_rng(7).standard_normal((5, 4))
+
+
+def test_embedding_takes_python_indices_beside_its_weight(strict_device):
+    table = _normal(4, 2)
+    weights = [soma.tensor(table, device=d) for d in ("cpu", strict_device)]
+    _same([F.embedding([[0, 3], [2, 2]], weights[0])], [F.embedding([[0, 3], [2, 2]], weights[1])], strict_device)

@@ -15,8 +15,10 @@ composing ``x @ W.T + b``.
 
 import numpy as np
 
+from soma import backend
 from soma._errors import DTypeError, check_same_dtype
 from soma.autograd.function import Function, mark_dirty, no_grad
+from soma.backend import as_array
 from soma.tensor import Tensor
 
 __all__ = ["Linear", "Bilinear", "Embedding", "linear", "bilinear", "embedding"]
@@ -170,7 +172,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     ``norm_type``-norm exceeds it are rescaled in place first (PyTorch's behaviour).
     ``sparse`` is accepted for compatibility; the gradient is always dense.
     """
-    index = input._array if isinstance(input, Tensor) else np.asarray(input)
+    index = input._array if isinstance(input, Tensor) else backend.of(weight._array).transfer(as_array(input))
     if index.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be an integer tensor, got dtype {index.dtype}")
     num = weight.shape[0]

@@ -35,8 +35,8 @@ def _max_pool(ctx, x, window, return_indices):
     winners = _winners(xp_array, best, window)
     (_, kw), (sh, sw), (dh, dw), (ho, wo) = window.kernel, window.stride, window.dilation, window.out_size
     (ph, pw), (h, w), (hp, wp) = window.padding, window.in_size, window.padded
-    rows = np.arange(ho)[:, None] * sh + (winners // kw) * dh
-    cols = np.arange(wo)[None, :] * sw + (winners % kw) * dw
+    rows = np.arange(ho, like=winners)[:, None] * sh + (winners // kw) * dh  # beside the winners
+    cols = np.arange(wo, like=winners)[None, :] * sw + (winners % kw) * dw
     n, c = x.shape[:2]
     flat = Tensor._make((rows * wp + cols).reshape(n, c, ho * wo), False)
     if window.padded != window.in_size:
