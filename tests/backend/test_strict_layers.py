@@ -209,6 +209,29 @@ ATTENTION = [
 ]
 
 
+def _transformer(layer, src, tgt):
+    mask = layer.generate_square_subsequent_mask(tgt.shape[1], device=tgt.device, dtype=tgt.dtype)
+    return layer(src, tgt, tgt_mask=mask, tgt_is_causal=True)
+
+
+def _seq2seq(teacher_forcing):
+    def call(layer, src, tgt):
+        return layer(src, tgt, teacher_forcing_ratio=teacher_forcing), layer.greedy_decode(src, 3)
+    return call
+
+
+ATTENTION += [
+    ("Transformer causal target", lambda: nn.Transformer(8, 2, 1, 1, 16, dropout=0.2, batch_first=True), _transformer,
+     [_normal(2, 5, 8), _normal(2, 3, 8)]),
+    ("PositionalEncoding", lambda: nn.PositionalEncoding(6, max_len=10, dropout=0.1), lambda layer, x: layer(x),
+     [_normal(4, 2, 6)]),
+    ("Seq2Seq additive", lambda: nn.Seq2Seq(5, 6, 4, 5, attention="additive"), _seq2seq(0.5),
+     [_classes(5, 2, 4), _classes(6, 2, 3)]),
+    ("Seq2Seq luong teacher forcing", lambda: nn.Seq2Seq(5, 6, 4, 5, rnn=nn.LSTM, attention="general"),
+     _seq2seq(1.0), [_classes(5, 2, 4), _classes(6, 2, 3)]),
+]
+
+
 @pytest.mark.parametrize("name, build, call, arrays", ATTENTION, ids=[c[0] for c in ATTENTION])
 def test_attention_layers_on_the_strict_backend(strict_device, name, build, call, arrays):
     assert_layer_same_on_device(build, arrays, strict_device, call=call)
