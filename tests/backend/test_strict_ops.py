@@ -106,6 +106,9 @@ CASES = [
     ("tensorinv", lambda a: linalg.tensorinv(_spd(a).reshape(2, 2, 4), ind=2), [(4, 4)]),
     ("tensorsolve", lambda a, b: linalg.tensorsolve(_spd(a).reshape(2, 2, 4), b), [(4, 4), (2, 2)]),
     ("pinverse", lambda a: soma.pinverse(a), [(3, 4)]),
+    ("linalg misc", lambda a, b: (linalg.vecdot(a, b), linalg.diagonal(a, offset=1), linalg.matmul(a, b.mT),
+                                  linalg.solve_ex(_spd(a), b), linalg.cholesky_ex(_spd(a)), linalg.eigh(a, UPLO="U")),
+     [(3, 3), (3, 3)]),
     # statistics
     ("var_mean", lambda a: soma.var_mean(a, 1), [(3, 4)]),
     ("std_mean", lambda a: soma.std_mean(a, correction=0), [(3, 4)]),
@@ -209,6 +212,19 @@ CASES = [
     ("products", lambda a, b: (soma.tensordot(a, b, ([1], [1])), soma.kron(a, b), soma.inner(a, b),
                                soma.cdist(a, b), soma.block_diag(a, b), soma.cartesian_prod(a[0], b[0])),
      [(2, 3), (2, 3)]),
+    ("more products", lambda a, b: (soma.vdot(a[0], b[0]), soma.mv(a, b[0]), soma.addr(a, a[:, 0], b[0]),
+                                    soma.addcmul(a, a, b, value=0.5), soma.addcdiv(a, a, b.exp()), soma.dist(a, b, 3)),
+     [(3, 3), (3, 3)]),
+    ("comparisons", lambda a, b: (soma.eq(a, b), soma.ne(a, 0.5), soma.le(a, b), soma.logical_xor(a > 0, b > 0),
+                                  soma.bitwise_and(_t([6, 3]), _t([3, 5])), soma.bitwise_left_shift(_t([1, 2]), 2),
+                                  soma.isposinf(_t([float("inf"), -float("inf")])), soma.isreal(a), soma.signbit(a),
+                                  _t([soma.equal(a, a), soma.allclose(a, a + 1e-9)]), soma.isin(a, 0.5)),
+     [(3, 3), (3, 3)]),
+    ("aliases", lambda a, b: (soma.concatenate([a, b]), soma.fill(a * 1, 2.0), soma.scalar_tensor(3),
+                              soma.rsub(a, b, alpha=2), soma.cross(a, b), soma.vander(a[0], 3),
+                              _t(soma.is_nonzero(a[0, 0]))), [(3, 3), (3, 3)]),
+    ("shapes", lambda a: (soma.unflatten(a, 1, (2, 3)), a.detach().view(soma.int64), soma.t(a),
+                          soma.squeeze(a[None]), soma.flatten(a), soma.nn.functional.pad(a, (1, 1), mode="reflect")), [(2, 6)]),
     # einsum
     ("einsum matmul", lambda a, b: soma.einsum("ij,jk->ik", a, b), [(3, 4), (4, 2)]),
     ("einsum diagonal", lambda a: soma.einsum("ii->i", a), [(3, 3)]),
@@ -232,6 +248,10 @@ CASES = [
     ("multinomial", lambda a: (soma.manual_seed(0), soma.multinomial(a.exp(), 3))[1], [(2, 4)]),
     ("multinomial replacement", lambda a: (soma.manual_seed(0), soma.multinomial(a.exp(), 5, True))[1], [(2, 4)]),
     ("poisson", lambda a: (soma.manual_seed(0), soma.poisson(a.exp()))[1], [(3, 4)]),
+    ("in-place draws", lambda a: (soma.manual_seed(0), a.detach().clone().bernoulli_(0.3),
+                                  a.detach().clone().bernoulli_(a.sigmoid().detach()), a.detach().clone().exponential_(),
+                                  a.detach().clone().cauchy_(), a.detach().clone().log_normal_(),
+                                  a.detach().clone().geometric_(0.5), a.detach().long().random_(0, 5))[1:], [(3, 4)]),
 ]
 
 

@@ -133,7 +133,8 @@ def poisson(input, generator=None):
 def _fill_draw(name, draw):
     """Tensor.``name``: fill the tensor in place with draws from soma's generator (no graph; a float dtype)."""
     def fill(tensor, *args, generator=None):
-        return tensor._fill_random(name, lambda g: draw(g, tensor.shape, *args), _rng(generator))
+        return tensor._fill_random(name, lambda g: _beside(draw(g, tensor.shape, *args), tensor._array),
+                                   _rng(generator))
 
     fill.__name__ = fill.__qualname__ = name
     return fill
