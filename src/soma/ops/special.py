@@ -5,9 +5,11 @@
     erfinv(y) = the x with erf(x) = y           erfinv′(y) = √π/2 · e^(erfinv(y)²)
 
 NumPy has no erf. SciPy's vectorized kernels are used when SciPy is installed (it comes
-with ``soma[data]``); otherwise erf and erfc come from Python's ``math.erf``/``math.erfc``
-element by element (correctly rounded to float64, only slower), and erfinv from Newton's
-method on erf, started from a closed-form approximation and run to float64 precision.
+with ``soma[data]``); otherwise float32 erf comes from polynomials fitted for it
+(:mod:`soma.ops.erf_float32`, within 2 ulps, ~40x faster than element by element), float64
+erf and erfc from Python's ``math.erf``/``math.erfc`` element by element (correctly rounded,
+only slower), and erfinv from Newton's method on erf, started from a closed-form
+approximation and run to float64 precision.
 Integer and bool inputs compute in the default float dtype, as PyTorch's.
 """
 
@@ -19,6 +21,7 @@ from soma import backend
 from soma._promotion import get_default_dtype
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, write_out
+from soma.ops.erf_float32 import erf_without_scipy
 
 __all__ = ["erf", "erfc", "erfinv", "Erf", "Erfc", "Erfinv"]
 
@@ -87,7 +90,7 @@ _GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-0
                   -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
 _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
                -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
-_FALLBACKS = {"erf": _elementwise(math.erf), "erfc": _elementwise(math.erfc), "erfinv": erfinv_newton}
+_FALLBACKS = {"erf": erf_without_scipy, "erfc": _elementwise(math.erfc), "erfinv": erfinv_newton}
 
 
 def _apply_kernel(name, x):
