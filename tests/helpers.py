@@ -76,6 +76,20 @@ def check_against_torch(fn_soma, fn_torch, arrays, grad=True, rtol=None, atol=No
     return s_out
 
 
+def graph_nodes(out, keep):
+    """Every node ``keep(node)`` accepts in the graph that made ``out`` (each once)."""
+    seen, todo, found = set(), [out.grad_fn], []
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if keep(node):
+            found.append(node)
+        todo.extend(n for n, _ in node.next_functions)
+    return found
+
+
 def random_array(shape, dtype=np.float64, seed=0, low=None, high=None):
     rng = np.random.default_rng(seed)
     if low is not None:

@@ -19,7 +19,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import soma
 import soma.nn.functional as SF
-from helpers import copy_weights_from_torch, randomize_module
+from helpers import copy_weights_from_torch, graph_nodes, randomize_module
 
 rng = np.random.default_rng(7)
 RUNNING_MEAN, RUNNING_VAR = rng.standard_normal(3), rng.uniform(0.5, 2.0, 3)
@@ -154,16 +154,7 @@ def check_second_order(fn, arrays, plain=True):
 
 def _composite_nodes(out):
     """Every node in ``out``'s graph whose kernel has a composite (a decomposition)."""
-    seen, todo, found = set(), [out.grad_fn], []
-    while todo:
-        node = todo.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if getattr(type(node), "composite", None) is not None:
-            found.append(node)
-        todo.extend(n for n, _ in node.next_functions)
-    return found
+    return graph_nodes(out, lambda node: getattr(type(node), "composite", None) is not None)
 
 
 def check_composites_match_forward(out):

@@ -12,6 +12,7 @@ import pytest
 
 import soma
 import soma.nn.functional as F
+from helpers import graph_nodes
 from soma.backend import is_array
 
 _MODULES = tuple(f"soma.nn.functional.{name}" for name in (
@@ -31,16 +32,7 @@ def _arrays(value):
 
 def _kernel_nodes(tensor):
     """Every node of the nn tier's kernels in the graph that made ``tensor``."""
-    seen, stack, found = set(), [tensor.grad_fn], []
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if type(node).__module__ in _MODULES:
-            found.append(node)
-        stack.extend(edge[0] for edge in getattr(node, "edges", ()) if edge is not None)
-    return found
+    return graph_nodes(tensor, lambda node: type(node).__module__ in _MODULES)
 
 
 def _leaf(*shape, positive=False):
