@@ -211,7 +211,7 @@ ATTENTION = [
 
 def _transformer(layer, src, tgt):
     mask = layer.generate_square_subsequent_mask(tgt.shape[1], device=tgt.device, dtype=tgt.dtype)
-    return layer(src, tgt, tgt_mask=mask, tgt_is_causal=True)
+    return layer(src, tgt, tgt_mask=mask)  # the decoder detects the causal mask itself
 
 
 def _seq2seq(teacher_forcing):
