@@ -442,3 +442,26 @@ def test_embedding_takes_python_indices_beside_its_weight(strict_device):
     table = _normal(4, 2)
     weights = [soma.tensor(table, device=d) for d in ("cpu", strict_device)]
     _same([F.embedding([[0, 3], [2, 2]], weights[0])], [F.embedding([[0, 3], [2, 2]], weights[1])], strict_device)
+
+
+# ------------------------------------------------------------------------------------- bad input on the device
+BAD_INPUTS = [
+    ("cross_entropy target out of range", lambda d: F.cross_entropy(soma.randn(2, 3, device=d),
+                                                                     soma.tensor([0, 5], device=d)),
+     IndexError, "cross_entropy: target 5 is out of bounds for 3 classes"),
+    ("binary_cross_entropy outside [0, 1]", lambda d: F.binary_cross_entropy(
+        soma.tensor([0.5, 1.5], device=d), soma.tensor([0.0, 1.0], device=d)), RuntimeError, "got 1.5 in input"),
+    ("embedding index out of range", lambda d: F.embedding(soma.tensor([1, 7], device=d), soma.randn(4, 2, device=d)),
+     IndexError, r"embedding: index out of range: indices must be in \[0, 4\), got min 1 and max 7"),
+    ("batch_norm one value per channel", lambda d: F.batch_norm(soma.randn(1, 3, device=d), None, None, training=True),
+     ValueError, "batch_norm: Expected more than 1 value per channel"),
+    ("layer_norm shape", lambda d: F.layer_norm(soma.randn(2, 3, device=d), (4,)), RuntimeError,
+     r"layer_norm: expected input with shape \(\*, 4\), got \(2, 3\)"),
+]
+
+
+@pytest.mark.parametrize("name, call, error, message", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_on_the_device_gets_the_cpus_error(strict_device, name, call, error, message):
+    for device in ("cpu", strict_device):
+        with pytest.raises(error, match=message):
+            call(device)

@@ -179,7 +179,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if index.size and (index.min() < 0 or index.max() >= num):
         raise IndexError(
             f"embedding: index out of range: indices must be in [0, {num}), got min "
-            f"{index.min()} and max {index.max()}"
+            f"{int(index.min())} and max {int(index.max())}"
         )
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
