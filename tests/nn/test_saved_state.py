@@ -73,7 +73,9 @@ CASES = {
     "dropout": lambda: F.dropout(_leaf(3, 4), 0.5),
     "gelu": lambda: F.gelu(_leaf(3)) + F.gelu(_leaf(3), approximate="tanh"),
     "activations": lambda: (F.elu(_leaf(4)) + F.leaky_relu(_leaf(4)) + F.hardtanh(_leaf(4)) + F.silu(_leaf(4))
-                            + F.softplus(_leaf(4)) + F.mish(_leaf(4)) + F.prelu(_leaf(4), _leaf(1))),
+                            + F.softplus(_leaf(4)) + F.mish(_leaf(4)) + F.prelu(_leaf(4), _leaf(1))
+                            + F.threshold(_leaf(4), 0.1, 2.0) + F.logsigmoid(_leaf(4)) + F.softsign(_leaf(4))
+                            + F.hardswish(_leaf(4)) + F.hardsigmoid(_leaf(4)) + F.heaviside(_leaf(4))),
     "scaled_dot_product_attention": _scores,
     "unfold and fold": lambda: F.fold(F.unfold(_leaf(1, 2, 4, 4), 2), (4, 4), 2),
 }
@@ -92,6 +94,18 @@ def test_a_kernel_node_keeps_arrays_only_as_saved_tensors_and_frees_them(name):
         left = {k for k, v in vars(node).items() if k != "inputs" and _arrays(v)}
         assert not left, f"{type(node).__name__} still holds arrays after backward: {left}"
         assert not _arrays(node.saved_tensors)
+
+
+def test_every_kernel_of_the_nn_tier_is_checked():
+    import inspect
+
+    from soma.autograd.function import Function
+
+    seen = {type(node) for case in CASES.values() for node in _kernel_nodes(case())}
+    kernels = {cls for name in _MODULES for _, cls in inspect.getmembers(__import__(name, fromlist=["_"]),
+                                                                          inspect.isclass)
+               if issubclass(cls, Function) and cls.__module__ == name}
+    assert kernels - seen == set()
 
 
 def _changed_in_place(tensor):
