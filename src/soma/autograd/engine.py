@@ -294,7 +294,8 @@ def _seeds(outputs, gradients, create_graph, opname):
                     f"grad can be implicitly created only for scalar outputs; this output has shape "
                     f"{tuple(tensor.shape)}: pass a gradient of that shape"
                 )
-            gradient = np.ones_like(tensor._array)
+            array = tensor._array
+            gradient = np.ones(array.shape, array.dtype, like=array)  # (np.ones_like's wrapper costs ~3 µs more)
         elif isinstance(gradient, Tensor) and create_graph:
             _check_seed_shape(gradient, tensor)
             seeds.append((tensor, gradient if gradient.dtype == tensor.dtype else gradient.to(tensor.dtype)))

@@ -58,9 +58,19 @@ def normalize_dims(dim, ndim, name="reduction", empty_means_all=True):
     return tuple(out)
 
 
+# Up to this many elements a scalar's gradient is expanded by filling a fresh array: ~2 µs, where
+# np.broadcast_to's Python-level wrapper costs ~5-10 µs, the largest item of a tiny op's backward.
+# Past it the broadcast view wins (no memory to write).
+FILL_UP_TO = 4096
+
+
 def _expand_back(grad, shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's ``shape``."""
-    if grad.ndim == 0:  # a reduction to a scalar: nothing to re-insert
+    if grad.ndim == 0:  # a reduction to a scalar: nothing to re-insert (a Tensor when create_graph differentiates)
+        if type(grad) is np.ndarray and math.prod(shape) <= FILL_UP_TO:
+            out = np.empty(shape, grad.dtype, like=grad)
+            out[...] = grad
+            return out
         return np.broadcast_to(grad, shape)
     if not keepdim and shape:
         grad = np.expand_dims(grad, axes)
