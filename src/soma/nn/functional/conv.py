@@ -115,14 +115,16 @@ class Conv(Function):
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
         if need_x or need_w or ctx.needs_input_grad[2]:
-            ctx.save_for_backward(xp if need_w else None, w4)
-            ctx.geom, ctx.cols, ctx.meta = geom, cols, (spatial, x.shape, weight.shape, pads, algorithm)
+            ctx.save_for_backward(xp if need_w else None, w4, cols)
+            ctx.geom, ctx.spatial, ctx.pads, ctx.algorithm = geom, spatial, pads, algorithm
+            ctx.x_shape, ctx.w_shape = x.shape, weight.shape
         return out[:, :, 0, :] if spatial == 1 else out
 
     @staticmethod
     def backward(ctx, grad):
-        xp, w4 = ctx.saved_tensors
-        spatial, x_shape, w_shape, ((top, _), (left, _)), algorithm = ctx.meta
+        xp, w4, cols = ctx.saved_tensors
+        spatial, x_shape, w_shape, algorithm = ctx.spatial, ctx.x_shape, ctx.w_shape, ctx.algorithm
+        (top, _), (left, _) = ctx.pads
         grad4 = _as_2d(grad, spatial)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:  # ∂L/∂x = Σ_o g ⋆ᵀ w (a transposed convolution), cropped
@@ -130,7 +132,7 @@ class Conv(Function):
             h, w = (1, x_shape[-1]) if spatial == 1 else x_shape[2:]
             grad_x = dxp[:, :, top : top + h, left : left + w].reshape(x_shape)
         if ctx.needs_input_grad[1]:  # ∂L/∂w = Σ_{n,positions} g · x-window
-            grad_w = algorithm.grad_weight(xp, grad4, ctx.geom, ctx.cols).reshape(w_shape)
+            grad_w = algorithm.grad_weight(xp, grad4, ctx.geom, cols).reshape(w_shape)
         if ctx.needs_input_grad[2]:  # ∂L/∂b = Σ_{n,positions} g
             grad_b = grad4.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None, None, None
@@ -157,13 +159,15 @@ class ConvTranspose(Function):
         if bias is not None:
             out = out + bias.reshape(-1, 1, 1)
         ctx.save_for_backward(x4, w4)
-        ctx.geom, ctx.meta = geom, (spatial, x.shape, weight.shape, padding, algorithm)
+        ctx.geom, ctx.spatial, ctx.padding, ctx.algorithm = geom, spatial, padding, algorithm
+        ctx.x_shape, ctx.w_shape = x.shape, weight.shape
         return out[:, :, 0, :] if spatial == 1 else out
 
     @staticmethod
     def backward(ctx, grad):
         x4, w4 = ctx.saved_tensors
-        spatial, x_shape, w_shape, (ph, pw), algorithm = ctx.meta
+        spatial, x_shape, w_shape, algorithm = ctx.spatial, ctx.x_shape, ctx.w_shape, ctx.algorithm
+        (ph, pw) = ctx.padding
         grad4 = _as_2d(grad, spatial)
         _, _, hp, wp = ctx.geom.input_shape
         pads = ((ph, hp - grad4.shape[2] - ph), (pw, wp - grad4.shape[3] - pw))
