@@ -387,9 +387,7 @@ SECOND_ORDER = [
 ]
 
 
-# The engine's create_graph path (soma.autograd.graph.Adjoint.forward: np.asarray of a gradient, np.zeros without
-# like=) still converts device arrays to NumPy; the composites pass once it does not (checked with it patched).
-@pytest.mark.xfail(raises=TypeError, strict=True, reason="autograd.graph.Adjoint makes host arrays (the engine's)")
+# Second derivatives run the engine's create_graph path (autograd.graph.Adjoint) on the device too.
 @pytest.mark.parametrize("name, fn, arrays", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
 def test_second_derivatives_on_the_strict_backend(strict_device, name, fn, arrays):
     assert_function_same_on_device(_with_first_derivatives(fn), arrays, strict_device)

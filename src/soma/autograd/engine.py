@@ -18,6 +18,7 @@ import numpy as np
 
 from soma.autograd import graph
 from soma.autograd.function import _Mode, check_finite, modified_saved_arrays
+from soma.backend import as_array
 from soma.tensor import Tensor
 
 __all__ = ["backward", "grad"]
@@ -98,7 +99,7 @@ class _Run:
                 if self.create_graph:
                     grad = result if isinstance(result, Tensor) else Tensor(result)
                 else:
-                    grad = result._array if isinstance(result, Tensor) else np.asarray(result)
+                    grad = result._array if isinstance(result, Tensor) else as_array(result)
         return grad
 
     # ------------------------------------------------------------------- destinations
@@ -301,7 +302,7 @@ def _seeds(outputs, gradients, create_graph, opname):
             seeds.append((tensor, gradient if gradient.dtype == tensor.dtype else gradient.to(tensor.dtype)))
             continue
         else:
-            gradient = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+            gradient = gradient._array if isinstance(gradient, Tensor) else as_array(gradient)
             _check_seed_shape(gradient, tensor)
             gradient = gradient.astype(tensor._array.dtype, copy=True)
         seeds.append((tensor, Tensor._make(gradient, False) if create_graph else gradient))

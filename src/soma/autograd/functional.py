@@ -132,7 +132,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         rows = [[] for _ in inputs]
         flat_size = out.numel()
         for k in range(flat_size):
-            seed = np.zeros(out._array.size, out._array.dtype)
+            seed = np.zeros(out._array.size, out._array.dtype, like=out._array)
             seed[k] = 1
             row = _grads([out], inputs, [Tensor._make(seed.reshape(out.shape), False)], create_graph, strict,
                          "jacobian")
@@ -146,7 +146,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
                 block = stack(rows[i]).reshape(shape)
             else:
-                block = Tensor._make(np.zeros(shape, t._array.dtype), False)
+                block = Tensor._make(np.zeros(shape, t._array.dtype, like=t._array), False)
             per_input.append(block)
         blocks.append(_unwrap(tuple(per_input), single_in))
     return _unwrap(tuple(blocks), single_out)

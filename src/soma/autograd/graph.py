@@ -23,6 +23,7 @@ import weakref
 import numpy as np
 
 from soma.autograd.function import Function, enable_grad
+from soma.backend import as_array
 from soma.tensor import Tensor
 
 __all__ = ["AccumulateGrad", "Adjoint", "Alias", "RemovableHandle", "differentiable_backward"]
@@ -149,7 +150,7 @@ def _like(new, old):
     """A hook's replacement gradient in the form the engine is using (array or Tensor)."""
     if new is None or isinstance(old, Tensor):
         return new
-    return new._array if isinstance(new, Tensor) else np.asarray(new)
+    return new._array if isinstance(new, Tensor) else as_array(new)
 
 
 # ------------------------------------------------------- differentiable backward
@@ -238,7 +239,7 @@ class Adjoint(Function):
         for i in wanted:
             value = node.inputs[i]
             g = result[i]
-            outs.append(np.zeros(value._array.shape, value._array.dtype) if g is None else np.asarray(g))
+            outs.append(np.zeros_like(value._array) if g is None else as_array(g))  # beside the value
         return tuple(outs)
 
     @staticmethod
@@ -279,7 +280,7 @@ def _zero_like(value):
     """Zero in place of a constant operand, keeping a Python number's weak dtype."""
     if isinstance(value, (bool, int, float)):
         return type(value)(0)
-    array = value._array if isinstance(value, Tensor) else np.asarray(value)
+    array = value._array if isinstance(value, Tensor) else as_array(value)
     return np.zeros_like(array)
 
 
