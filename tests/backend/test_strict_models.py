@@ -9,8 +9,8 @@ from soma import nn
 
 def _cnn():
     return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(4, 6, 3), nn.GroupNorm(2, 6), nn.Tanh(), nn.AvgPool2d(2),
-                         nn.Flatten(), nn.Dropout(0.3), nn.Linear(6, 3))
+                         nn.Upsample(scale_factor=2), nn.Conv2d(4, 6, 3), nn.GroupNorm(2, 6), nn.Tanh(),
+                         nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(0.3), nn.Linear(54, 3))
 
 
 class _Tagger(nn.Module):
@@ -25,6 +25,22 @@ class _Tagger(nn.Module):
         out, _ = self.lstm(self.embed(tokens))
         out, _ = self.gru(out)
         return self.head(out[:, -1])
+
+
+class _PackedTagger(nn.Module):
+    """Variable-length sequences: the LSTM reads a packed batch, its lengths on the device."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 5)
+        self.lstm = nn.LSTM(5, 7, batch_first=True)
+        self.head = nn.Linear(7, 3)
+
+    def forward(self, tokens):
+        lengths = [6, 4, 3, 1][: tokens.shape[0]]
+        packed = nn.utils.rnn.pack_padded_sequence(self.embed(tokens), lengths, batch_first=True)
+        _, (h_n, _) = self.lstm(packed)
+        return self.head(h_n[-1])
 
 
 def _train(build, x, y, device, optimizer):
@@ -44,13 +60,13 @@ def _train(build, x, y, device, optimizer):
 
 @pytest.mark.parametrize("optimizer", [lambda p: soma.optim.SGD(p, lr=0.1, momentum=0.9),
                                        lambda p: soma.optim.Adam(p, lr=0.01)], ids=["sgd momentum", "adam"])
-@pytest.mark.parametrize("model", ["cnn", "lstm"])
+@pytest.mark.parametrize("model", ["cnn", "lstm", "packed lstm"])
 def test_training_on_the_strict_backend_matches_the_cpu(strict_device, model, optimizer):
     rng = np.random.default_rng(0)
     if model == "cnn":
         build, x = _cnn, rng.standard_normal((4, 1, 8, 8)).astype(np.float32)
     else:
-        build, x = _Tagger, rng.integers(0, 10, (4, 6))
+        build, x = (_Tagger if model == "lstm" else _PackedTagger), rng.integers(0, 10, (4, 6))
     y = rng.integers(0, 3, 4)
     cpu_losses, cpu_params = _train(build, x, y, "cpu", optimizer)
     dev_losses, dev_params = _train(build, x, y, strict_device, optimizer)

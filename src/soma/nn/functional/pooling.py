@@ -452,8 +452,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         scales = [n / o for n, o in zip(in_size, out_size)] if recompute_scale_factor else [1.0 / f for f in factors]
     if min(out_size) < 1:
         raise ValueError(f"interpolate: output size {out_size} must be positive for input {tuple(input.shape)}")
+    device = backend.of(input._array)  # the source rows are computed from sizes, then live beside the data
     sources = tuple(
-        np.minimum((np.arange(o, dtype=np.float64) * np.float32(scale)).astype(np.int64), n - 1)
+        device.transfer(np.minimum((np.arange(o, dtype=np.float64) * np.float32(scale)).astype(np.int64), n - 1))
         for o, n, scale in zip(out_size, in_size, scales)
     )
     return Upsample.apply(input, sources)

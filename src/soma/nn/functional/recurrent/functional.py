@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from soma import backend
 from soma.nn.functional.recurrent.cells import GRULayer, LSTMLayer, RNNLayer
 from soma.tensor import Tensor
 
@@ -17,7 +18,8 @@ def _layer(kernel, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_firs
            nonlinearity="tanh"):
     _check_biases(bias_ih, bias_hh)
     if lengths is not None:
-        lengths = np.asarray(lengths._array if isinstance(lengths, Tensor) else lengths, np.int64)
+        lengths = lengths._array if isinstance(lengths, Tensor) else np.asarray(lengths)
+        lengths = backend.of(input._array).transfer(lengths).astype(np.int64, copy=False)  # beside the input
     h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
     return kernel.apply(input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, batch_first=batch_first,
                         reverse=reverse, lengths=lengths, nonlinearity=nonlinearity)
