@@ -24,6 +24,7 @@ of ``forward`` (``None`` for arguments that need none) and must not modify
 
 import functools
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -179,9 +180,9 @@ class Function:
     _posthooks = ()
 
     # How the backward is differentiated under create_graph=True (see soma.autograd.graph):
-    linear = False  # True, or the positions of the operands the op is linear in
-    formula = None  # staticmethod (ctx, *grad_outputs) -> input gradients in differentiable soma ops
-    composite = None  # staticmethod (ctx, *inputs) -> the forward in differentiable primitive ops
+    linear: Any = False  # True, or the positions of the operands the op is linear in
+    formula: Any = None  # staticmethod (ctx, *grad_outputs) -> input gradients in differentiable soma ops
+    composite: Any = None  # staticmethod (ctx, *inputs) -> the forward in differentiable primitive ops
     connected = False  # True: a mask-times-grad formula whose result PyTorch still hangs on the inputs
     is_view = False  # True: the output may share the first input's memory (see TensorBase._inplace)
 

@@ -14,6 +14,7 @@ max(z, 0) + ln(1 + e^(-|z|)) would differentiate to 0).
 """
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +135,7 @@ def _heaviside(ctx, x, threshold, straight):
     return straight_through(x, value, 1 if straight else 0)  # straight-through: the identity's derivative
 
 
-_COMPOSITES = {
+_COMPOSITES: dict[Any, Any] = {  # node class -> its composite (the values differ in signature)
     _kernels.LeakyRelu: _leaky_relu, _kernels.Elu: _elu, _kernels.Hardtanh: _hardtanh,
     _kernels.Threshold: _threshold, _kernels.Prelu: _prelu, _kernels.Gelu: _gelu, _kernels.Silu: _silu,
     _kernels.Softplus: _softplus, _kernels.LogSigmoid: _logsigmoid, _kernels.Mish: _mish,

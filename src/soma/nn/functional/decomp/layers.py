@@ -12,6 +12,8 @@
   derivatives PyTorch's (the exact derivatives of the first derivatives computed).
 """
 
+from typing import Any
+
 import numpy as np
 
 from soma.autograd.function import Function
@@ -75,7 +77,7 @@ def _embedding_formula(ctx, grad):
     return EmbeddingGrad.apply(grad, ctx), None, None, None
 
 
-_COMPOSITES = {
+_COMPOSITES: dict[Any, Any] = {  # node class -> its composite (the values differ in signature)
     _dropout.Dropout: _dropout_composite, _linear.Linear: _linear_composite, _linear.Bilinear: _bilinear,
 }
 for _kernel, _composite in _COMPOSITES.items():

@@ -9,6 +9,8 @@ BCE differentiates -[y ln p + (1 - y) ln(1 - p)] exactly except where the kernel
 p(1 - p) at ε (saturated probabilities), which keep its slope (p - y)/ε.
 """
 
+from typing import Any
+
 import numpy as np
 
 from soma.nn.functional import loss as _kernels
@@ -110,7 +112,7 @@ def _soft_margin(ctx, x, y):
     return (-y * x).exp().log1p()
 
 
-_COMPOSITES = {
+_COMPOSITES: dict[Any, Any] = {  # node class -> its composite (the values differ in signature)
     _kernels.CrossEntropy: _cross_entropy, _kernels.NLLLoss: _nll_loss,
     _kernels.BinaryCrossEntropy: _binary_cross_entropy, _kernels.BCEWithLogits: _bce_with_logits,
     _kernels.Huber: _huber, _kernels.KLDiv: _kl_div, _kernels.SoftMargin: _soft_margin,

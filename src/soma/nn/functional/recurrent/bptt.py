@@ -24,7 +24,7 @@ leave its state unchanged and output zeros, so padding never reaches the final
 state (PyTorch's packed-sequence semantics, for both directions).
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -70,8 +70,8 @@ class RecurrentLayer(Function):
 
     mode = "RNN"  # the reference cell (:func:`.reference.layer`) this kernel computes
     n_gates = 1
-    order = None  # internal order of PyTorch's gate blocks (None: unchanged)
-    input_side_order = None  # the order of backward's input-side gate gradients, where it is not ``order``
+    order: Any = None  # internal order of PyTorch's gate blocks (None: unchanged)
+    input_side_order: Any = None  # the order of backward's input-side gate gradients, where it is not ``order``
     n_sigmoid = 0  # the first n_sigmoid internal gates are sigmoids (pre-scaled by 1/2)
 
     @staticmethod
