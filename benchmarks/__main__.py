@@ -3,7 +3,7 @@
 import argparse
 import importlib
 
-from benchmarks.harness import report, set_threads
+from benchmarks.harness import markdown, report, set_threads
 
 # Each family module exposes ``workloads()`` returning a list of harness.Workload.
 FAMILIES = ["benchmarks.ops", "benchmarks.mlp", "benchmarks.cnn", "benchmarks.rnn", "benchmarks.gpt"]
@@ -15,6 +15,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--block", type=float, default=1.0, help="seconds per timed block")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--markdown", metavar="FILE", help="also write the README's speed table to FILE")
     args = parser.parse_args(argv)
     set_threads(args.threads)
     workloads = []
@@ -27,7 +28,10 @@ def main(argv=None):
             raise
         workloads += [w for w in module.workloads() if args.only in w.name]
     print(f"{args.threads} threads, {args.rounds} interleaved rounds of {args.block:.1f} s")
-    report(workloads, args.rounds, args.block)
+    results = report(workloads, args.rounds, args.block)
+    if args.markdown:
+        with open(args.markdown, "w") as file:
+            markdown(workloads, results, out=lambda line: print(line, file=file))
 
 
 if __name__ == "__main__":

@@ -144,3 +144,22 @@ def report(workloads, rounds=6, block=1.0, out=print):
                      f"{100 * gf['soma'] / peak:>7.1f}% {100 * gf['torch'] / peak:>8.1f}%")
         out(line)
     return results
+
+
+def markdown(workloads, results, out=print):
+    """The README's speed table, from one run's results: ratio, spread and the distance to the GEMM roof."""
+    cpu, blas = machine()
+    peak = next(iter(results.values()))["peak"] if results else sgemm_peak()
+    out(f"Machine: {cpu}, 2 threads; NumPy's BLAS: {blas}; measured sgemm peak {peak:.0f} GFLOP/s.\n")
+    out("| workload | soma/PyTorch | spread | MFLOP/step | soma GF/s (% of peak) | PyTorch GF/s (% of peak) |")
+    out("|---|---|---|---|---|---|")
+    for workload in workloads:
+        r = results[workload.name]
+        cells = [workload.name, f"{r['soma/torch']:.2f}x", r["spread"]]
+        if workload.flops:
+            gf = {k: workload.flops * r[k] / 1e9 for k in ("soma", "torch")}
+            cells += [f"{workload.flops / 1e6:.1f}", f"{gf['soma']:.1f} ({100 * gf['soma'] / peak:.0f}%)",
+                      f"{gf['torch']:.1f} ({100 * gf['torch'] / peak:.0f}%)"]
+        else:
+            cells += ["-", "-", "-"]
+        out("| " + " | ".join(cells) + " |")

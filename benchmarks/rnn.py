@@ -85,6 +85,14 @@ def _torch(kind, train):
     return build
 
 
+def flops(kind, train):
+    """The GEMMs of one step: per time step and gate block, (H, I)·(I, B) and (H, H)·(H, B), 2 FLOPs a
+    multiply-add; a training step three times that (forward, then the input and the weight gradients)."""
+    gates = {"LSTM": 4, "GRU": 3}[kind]
+    forward = 2.0 * SEQ * BATCH * gates * HIDDEN * (INPUT + HIDDEN)
+    return forward * (3 if train else 1)
+
+
 def workloads():
     shape = f"T={SEQ} B={BATCH} I={INPUT} H={HIDDEN}"
     return [
@@ -92,6 +100,7 @@ def workloads():
             f"{kind} {mode} ({shape})",
             soma=_soma(kind, mode == "train"),
             torch=_torch(kind, mode == "train"),
+            flops=flops(kind, mode == "train"),
         )
         for kind in ("LSTM", "GRU")
         for mode in ("train", "infer")
