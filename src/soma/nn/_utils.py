@@ -1,14 +1,14 @@
 """Helpers several nn layer families share."""
 
+from soma import backend
+from soma.tensor import Tensor
+
 __all__ = ["maybe_inplace", "beside"]
 
 
 def beside(tensor, array):
     """``array``, computed on the host from sizes or Python data (gather indices, interpolation weights, a tree's
     node numbers), as a Tensor outside the graph on ``tensor``'s device, where the op that uses it runs."""
-    from soma import backend
-    from soma.tensor import Tensor
-
     return Tensor._make(backend.of(tensor._array).transfer(array), False)
 
 
