@@ -7,6 +7,7 @@ that hands the array to an op in :mod:`soma.ops`) is in :mod:`soma.tensor`.
 
 import numpy as np
 
+from soma import backend
 from soma.backend import as_array
 
 __all__ = ["TensorBase"]
@@ -476,7 +477,7 @@ class TensorBase:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation.")
         if self._array.dtype.kind not in "fc":
             raise RuntimeError(f"{name}: not implemented for integer tensors ({self._array.dtype}); use random_")
-        self._array[...] = draw(generator)
+        self._array[...] = backend.of(self._array).transfer(draw(generator))  # host draws, one stream everywhere
         mark_dirty(self)
         return self
 

@@ -83,3 +83,14 @@ def test_device_at_construction_places_parameters_and_buffers(strict_device, bui
     layer = build(strict_device)
     tensors = [*layer.parameters(), *layer.buffers()]
     assert tensors and all(t.device == soma.device(strict_device, 0) for t in tensors)
+
+
+def test_in_place_random_fills_on_the_device_draw_the_cpus_numbers(strict_device):
+    cpu, dev = soma.empty(3, 4), soma.empty(3, 4, device=strict_device)
+    for fill in (lambda t: t.uniform_(-2, 3), lambda t: t.normal_(1.0, 0.5)):
+        soma.manual_seed(7)
+        fill(cpu)
+        soma.manual_seed(7)
+        fill(dev)
+        assert dev.device == soma.device(strict_device, 0)
+        np.testing.assert_array_equal(dev.cpu().numpy(), cpu.numpy())
