@@ -133,7 +133,7 @@ def report(workloads, rounds=6, block=1.0, out=print):
     results = {}
     for workload in workloads:
         r = measure(workload, rounds, block)
-        r["peak"] = peak
+        r["peak"], r["machine"] = peak, (cpu, blas)
         results[workload.name] = r
         numpy_ratio = f"{r['numpy/torch']:.2f}x" if "numpy/torch" in r else "-"
         line = (f"{workload.name:<44} {r['soma']:>8.1f}/s {r['torch']:>8.1f}/s {r['soma/torch']:>9.2f}x "
@@ -148,8 +148,8 @@ def report(workloads, rounds=6, block=1.0, out=print):
 
 def markdown(workloads, results, out=print):
     """The README's speed table, from one run's results: ratio, spread and the distance to the GEMM roof."""
-    cpu, blas = machine()
-    peak = next(iter(results.values()))["peak"] if results else sgemm_peak()
+    first = next(iter(results.values()))
+    (cpu, blas), peak = first["machine"], first["peak"]
     out(f"Machine: {cpu}, 2 threads; NumPy's BLAS: {blas}; measured sgemm peak {peak:.0f} GFLOP/s.\n")
     out("| workload | soma/PyTorch | spread | MFLOP/step | soma GF/s (% of peak) | PyTorch GF/s (% of peak) |")
     out("|---|---|---|---|---|---|")
