@@ -16,6 +16,7 @@ from soma.ops.indexing import *  # noqa: F403
 from soma.ops.linalg import *  # noqa: F403
 from soma.ops.pointwise import *  # noqa: F403
 from soma.ops.reduction import *  # noqa: F403
+from soma.ops.norms import *  # noqa: F403
 from soma.ops.shape import *  # noqa: F403
 from soma.ops.softmax import *  # noqa: F403
 from soma.ops.sorting import *  # noqa: F403

@@ -19,7 +19,7 @@ from soma.tensor import Tensor
 __all__ = [
     "Sum", "Mean", "Amax", "Amin", "MaxDim", "Prod", "LogSumExp", "Cumsum",
     "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "logsumexp",
-    "cumsum", "var", "std", "norm", "normalize_dims", "all", "any",
+    "cumsum", "var", "std", "normalize_dims", "all", "any",
 ]
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -528,94 +528,7 @@ var.__doc__ = "σ² = Σᵢ (xᵢ - x̄)² / max(n - correction, 0); correction 
 std.__doc__ = "σ = √var"
 
 
-class Norm(Function):
-    """y = ‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over ``axes``, for p > 0 and p = ±inf.
-
-    ∂y/∂xᵢ = sign(xᵢ)·|xᵢ|^(p-1) / y^(p-1); 0 where y = 0 (PyTorch's subgradient at the origin).
-    For p = ±inf the gradient goes to the elements of largest (smallest) |x|, shared among ties.
-    """
-
-    connected = True  # PyTorch's gradient hangs on x through sign(x), so differentiating it again gives zeros
-
-    @staticmethod
-    def forward(ctx, x, p, axes, keepdim):
-        magnitude = np.abs(x)
-        if p == np.inf:
-            y = np.amax(magnitude, axis=axes, keepdims=True)
-        elif p == -np.inf:
-            y = np.amin(magnitude, axis=axes, keepdims=True)
-        elif p == 2:
-            y = np.sqrt(np.sum(magnitude * magnitude, axis=axes, keepdims=True))
-        elif p == 1:
-            y = np.sum(magnitude, axis=axes, keepdims=True)
-        else:
-            y = np.sum(magnitude**p, axis=axes, keepdims=True) ** (1.0 / p)
-        ctx.save_for_backward(x, y)
-        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
-        return y if keepdim else np.squeeze(y, axis=axes)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        p, axes = ctx.p, ctx.axes
-        grad = grad if ctx.keepdim else np.expand_dims(grad, axes)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if np.isinf(p) or p == 1:
-                local = _piecewise_linear_local(x, y, p, axes)
-            elif p == 2:
-                local = np.where(y == 0, 0, x / y)
-            else:
-                local = np.where(y == 0, 0, np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1))
-        return (grad * local).astype(x.dtype, copy=False), None, None, None
-
-    @staticmethod
-    def formula(ctx, grad):
-        x, y = ctx.saved_tensors
-        tx, p, axes, _ = ctx.inputs
-        grad = grad.reshape(y.shape)
-        if np.isinf(p) or p == 1:  # piecewise linear: the local derivative is a constant
-            return grad * _piecewise_linear_local(x, y, p, axes).astype(x.dtype), None, None, None
-        norm = Norm.apply(tx, p, axes, True)
-        zero = grad.dtype.type(0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if p == 2:
-                local = tx / norm
-            else:
-                local = tx.abs() ** (p - 1) * np.sign(x) / norm ** (p - 1)
-        return _where(y == 0, zero, grad * local), None, None, None
-
-
-def _piecewise_linear_local(x, y, p, axes):
-    """∂‖x‖ₚ/∂x for p = 1 (sign x) and p = ±inf (sign x, shared among the tied extreme elements)."""
-    if p == 1:
-        return np.sign(x) * np.ones_like(y)
-    hit = np.abs(x) == y
-    return np.sign(x) * (hit / np.sum(hit, axis=axes, keepdims=True))
-
-
 def _where(condition, a, b):
     from soma.ops.arithmetic import Where
 
     return Where.apply(condition, a, b)
-
-
-def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
-    """‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over ``dim`` (all if None); p may be "fro", any number > 0, inf or -inf; p = 0
-    counts the non-zero elements. The gradient at x = 0 is 0, as in PyTorch."""
-    x = _floatas_tensor_arg(input, "norm")
-    if dtype is not None:
-        x = x.to(dtype)
-    if p == "fro" or p is None:
-        p = 2
-    if isinstance(p, str) or not isinstance(p, (int, float, np.number)):
-        raise RuntimeError(f"norm: p must be a number, 'fro' or None, got {p!r}")
-    axes = _axes(x, dim, "norm")
-    if p == 0:
-        count = np.sum(x._array != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
-        return write_out(Tensor._make(count, False), out, "norm")
-    if p < 0 and not np.isinf(p):
-        magnitude = x.abs()
-        return write_out(Sum.apply(magnitude**p, axes, keepdim) ** (1.0 / p), out, "norm")
-    if np.isinf(p):
-        _check_nonempty(x, dim, axes, "norm")
-    return write_out(Norm.apply(x, float(p), axes, keepdim), out, "norm")
