@@ -77,28 +77,31 @@ def sgemm_peak(size=1024, repeats=5):
     return 2.0 * size**3 / best / 1e9
 
 
-def _rate(step, block):
+def _rate(step, block, clock=time.perf_counter):
     count = 0
-    start = time.perf_counter()
+    start = clock()
     while True:
         step()
         count += 1
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= block:
             return count / elapsed
 
 
-def measure(workload, rounds=6, block=1.0, warmup=0.3):
-    """Median rates and the median per-round ratios soma/torch and numpy/torch."""
+def measure(workload, rounds=6, block=1.0, warmup=0.3, clock=time.perf_counter):
+    """Median rates and the median per-round ratios soma/torch and numpy/torch.
+
+    ``clock`` times each block: the wall clock, or ``time.process_time`` (with one thread, the
+    measure least moved by other processes on a shared machine)."""
     steps = {"soma": workload.soma(), "torch": workload.torch()}
     if workload.numpy is not None:
         steps["numpy"] = workload.numpy()
     for step in steps.values():
-        _rate(step, warmup)
+        _rate(step, warmup, clock)
     rates = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
-            rates[name].append(_rate(step, block))
+            rates[name].append(_rate(step, block, clock))
     result = {name: statistics.median(values) for name, values in rates.items()}
     ratios = sorted(s / t for s, t in zip(rates["soma"], rates["torch"]))
     result["soma/torch"] = statistics.median(ratios)

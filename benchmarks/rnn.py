@@ -11,7 +11,6 @@ that is the measure least moved by other processes on a shared machine.
 """
 
 import argparse
-import statistics
 import time
 
 import numpy as np
@@ -108,7 +107,7 @@ def workloads():
 
 
 def main(argv=None):
-    from benchmarks.harness import set_threads
+    from benchmarks.harness import measure, set_threads
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.rnn", description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
@@ -118,30 +117,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     set_threads(args.threads)
     clock = time.process_time if args.cpu_time else time.perf_counter
-
-    def rate(step):
-        count, start = 0, clock()
-        while True:
-            step()
-            count += 1
-            elapsed = clock() - start
-            if elapsed >= args.block:
-                return count / elapsed
-
     print(f"{args.threads} thread(s), {args.rounds} interleaved rounds of {args.block:.1f} s "
           f"({'CPU' if args.cpu_time else 'wall'} time)")
     for workload in workloads():
-        steps = (workload.soma(), workload.torch())
-        for step in steps:
-            step()
-        ratios, rates = [], ([], [])
-        for _ in range(args.rounds):
-            soma_rate, torch_rate = rate(steps[0]), rate(steps[1])
-            rates[0].append(soma_rate)
-            rates[1].append(torch_rate)
-            ratios.append(soma_rate / torch_rate)
-        print(f"{workload.name:<36} soma {statistics.median(rates[0]):6.1f}/s torch {statistics.median(rates[1]):6.1f}/s"
-              f"  soma/torch {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]")
+        r = measure(workload, args.rounds, args.block, clock=clock)
+        print(f"{workload.name:<36} soma {r['soma']:6.1f}/s torch {r['torch']:6.1f}/s"
+              f"  soma/torch {r['soma/torch']:.2f}x [{r['spread']}]")
 
 
 if __name__ == "__main__":
