@@ -15,11 +15,9 @@ fits on Chebyshev nodes to ``math.erf``/``math.erfc`` (relative error 1e-9 for A
 result with the correctly rounded value on a dense grid and at the branch edges.
 """
 
-import math
-
 import numpy as np
 
-__all__ = ["erf_float32", "erf_without_scipy"]
+__all__ = ["erf_float32"]
 
 A = (1.1283791658827211, -0.3761262690645603, 0.11283597482205444, -0.026854329290813696,
      0.005189312522282526, -0.0008018857669673575, 7.882499316297923e-05)
@@ -62,13 +60,3 @@ def erf_float32(x):
             out[tail] = np.copysign(_tail(a[tail]), x[tail])
     return out
 
-
-_erf_float64 = np.frompyfunc(math.erf, 1, 1)
-
-
-def erf_without_scipy(x):
-    """erf of a float array where SciPy is missing: these polynomials for float32 and narrower types,
-    ``math.erf`` element by element (correctly rounded) for float64. Returns float32 or float64."""
-    if x.dtype.itemsize <= 4 and x.dtype.kind == "f":
-        return erf_float32(x.astype(np.float32, copy=False))
-    return _erf_float64(x).astype(np.float64)

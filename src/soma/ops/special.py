@@ -21,7 +21,7 @@ from soma import backend
 from soma._promotion import get_default_dtype
 from soma.autograd.function import Function
 from soma.ops._common import as_tensor_arg, write_out
-from soma.ops.erf_float32 import erf_without_scipy
+from soma.ops.erf_float32 import erf_float32
 
 __all__ = ["erf", "erfc", "erfinv", "Erf", "Erfc", "Erfinv"]
 
@@ -47,6 +47,17 @@ def _elementwise(function):
     return lambda x: vectorized(x).astype(np.float64)
 
 
+_erf_float64 = _elementwise(math.erf)
+
+
+def erf_without_scipy(x):
+    """erf where SciPy is missing: the fitted polynomials of :mod:`soma.ops.erf_float32` for float32 and
+    narrower types (float32 result), ``math.erf`` element by element, correctly rounded, for float64."""
+    if x.dtype.itemsize <= 4 and x.dtype.kind == "f":
+        return erf_float32(x.astype(np.float32, copy=False))
+    return _erf_float64(x)
+
+
 def erfinv_newton(y):
     """erfinv on a float array without SciPy: Newton's method on erf(x) - y = 0.
 
@@ -64,7 +75,7 @@ def erfinv_newton(y):
     t = np.where(central, w - 2.5, np.sqrt(np.maximum(w, 5.0)) - 3.0)
     p = np.where(central, _polynomial(t, _GILES_CENTRAL), _polynomial(t, _GILES_TAIL))
     x = p * z
-    erf_, erfc_ = _elementwise(math.erf), _elementwise(math.erfc)
+    erf_, erfc_ = _erf_float64, _elementwise(math.erfc)
     a = np.abs(z)
     tail = a > 0.5  # there erf(x) is near ±1: solve erfc(|x|) = 1 - |y| instead, which keeps its digits
     q = np.where(tail, 1.0 - a, 1.0)
@@ -93,7 +104,7 @@ _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0
 _FALLBACKS = {"erf": erf_without_scipy, "erfc": _elementwise(math.erfc), "erfinv": erfinv_newton}
 
 
-def _apply_kernel(name, x):
+def apply_kernel(name, x):
     return run_kernel(name, _kernel(name), x)
 
 
@@ -193,12 +204,12 @@ def _float_input(input, name):
     return x
 
 
-Erf, erf = elementwise("Erf", lambda x: _apply_kernel("erf", x),
+Erf, erf = elementwise("Erf", lambda x: apply_kernel("erf", x),
                        lambda x, y, lib: lib.exp(-(x * x)) * TWO_OVER_SQRT_PI,
                        "y = erf x = 2/√π ∫₀ˣ e^(-t²) dt; y′ = 2/√π · e^(-x²)")
-Erfc, erfc = elementwise("Erfc", lambda x: _apply_kernel("erfc", x),
+Erfc, erfc = elementwise("Erfc", lambda x: apply_kernel("erfc", x),
                          lambda x, y, lib: lib.exp(-(x * x)) * -TWO_OVER_SQRT_PI,
                          "y = erfc x = 1 - erf x (accurate where erf x is near 1); y′ = -2/√π · e^(-x²)")
-Erfinv, erfinv = elementwise("Erfinv", lambda y: _apply_kernel("erfinv", y),
+Erfinv, erfinv = elementwise("Erfinv", lambda y: apply_kernel("erfinv", y),
                              lambda y, x, lib: lib.exp(x * x) / TWO_OVER_SQRT_PI,
                              "x = erfinv y on (-1, 1) (±inf at ±1, NaN outside); x′ = √π/2 · e^(x²)")

@@ -20,6 +20,7 @@ import numpy as np
 from soma._errors import DTypeError, check_floating, check_same_dtype
 from soma.autograd.function import Function
 from soma.ops import pointwise as _pointwise
+from soma.ops import special
 from soma.ops._common import honours_inplace
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import Relu, Tanh, stable_sigmoid
@@ -37,22 +38,10 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-_erf_array = None  # looked up on first use: importing SciPy costs 150 ms at `import soma`
-
-
 def erf(x):
-    """The error function on an array: erf(x) = 2/√π ∫₀ˣ e^(-t²) dt.
-
-    SciPy's vectorized erf when it is installed; otherwise :func:`soma.ops.erf_float32.erf_without_scipy`
-    (polynomials within 2 ulps for float32, math.erf element by element for float64).
-    """
-    global _erf_array
-    if _erf_array is None:
-        try:
-            from scipy.special import erf as _erf_array
-        except ImportError:
-            from soma.ops.erf_float32 import erf_without_scipy as _erf_array
-    return _erf_array(x).astype(x.dtype, copy=False)
+    """The error function on an array, erf(x) = 2/√π ∫₀ˣ e^(-t²) dt, in x's dtype: the kernel of
+    ``soma.erf`` (SciPy's where installed, else :func:`soma.ops.special.erf_without_scipy`)."""
+    return special.apply_kernel("erf", x)
 
 
 # ---------------------------------------------------------------- the ReLU family
