@@ -102,14 +102,14 @@ class MaxPool(Function):
     def forward(ctx, x, window, return_indices):
         xp = window.pad(x, -np.inf)
         taps = [xp[:, :, rows, cols] for _, rows, cols in window.taps()]
-        winners = ()
+        pair_wins = ()
         if window.pairs() and ctx.needs_input_grad[0]:
-            best, winners = _pairwise_max(taps)
+            best, pair_wins = _pairwise_max(taps)
         else:
             best = taps[0].copy()
             for tap in taps[1:]:
                 np.maximum(best, tap, out=best)
-        ctx.save_for_backward(xp, best, *winners)
+        ctx.save_for_backward(xp, best, *pair_wins)
         ctx.window = window
         if not return_indices:
             return best
@@ -117,20 +117,20 @@ class MaxPool(Function):
 
     @staticmethod
     def backward(ctx, grad, *unused):
-        xp, best, *winners = ctx.saved_tensors
+        xp, best, *pair_wins = ctx.saved_tensors
         window = ctx.window
         grad = backend.in_layout_of(grad, best)  # e.g. NCHW from a Flatten, where the maps are channels-last
         nan = bool(np.isnan(best).any())
         finite = bool(np.isfinite(grad).all())
-        if winners and finite and not nan:
-            return window.crop(_pairwise_grad(grad, xp, winners, window)), None, None
+        if pair_wins and finite and not nan:
+            return window.crop(_pairwise_grad(grad, xp, pair_wins, window)), None, None
         dxp = np.zeros_like(xp, dtype=grad.dtype)  # same memory layout as the input (often NHWC)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(window.stride, window.dilation, window.kernel))
         remaining = None
         taps = window.taps()
-        winners = _winners(xp, best, window) if nan else None  # NaN windows: PyTorch's tap
+        nan_winners = _winners(xp, best, window) if nan else None  # NaN windows: PyTorch's tap
         for number, rows, cols in taps:  # ∂max/∂x = 1 at the first winning element, 0 elsewhere
-            hit = xp[:, :, rows, cols] == best if winners is None else winners == number
+            hit = xp[:, :, rows, cols] == best if nan_winners is None else nan_winners == number
             if remaining is not None:
                 hit &= remaining
             if number < len(taps) - 1:
@@ -162,21 +162,21 @@ def _pairwise_max(taps):
         return np.maximum(a, b), (np.greater(b, a),)
     a, b, c, d = taps
     first, second = np.maximum(a, b), np.maximum(c, d)
-    winners = (np.greater(b, a), np.greater(d, c), np.greater(second, first))
-    return np.maximum(first, second, out=first), winners
+    pair_wins = (np.greater(b, a), np.greater(d, c), np.greater(second, first))
+    return np.maximum(first, second, out=first), pair_wins
 
 
-def _pairwise_grad(grad, xp, winners, window):
+def _pairwise_grad(grad, xp, pair_wins, window):
     """∂L/∂xp for :func:`_pairwise_max`: each pair splits g as g·w and g − g·w (exact for finite g)."""
     covered = tuple(o * k for o, k in zip(window.out_size, window.kernel)) == window.padded
     dxp = (np.empty_like if covered else np.zeros_like)(xp, dtype=grad.dtype)
     targets = [dxp[:, :, rows, cols] for _, rows, cols in window.taps()]
-    halves = [(grad, winners[0], targets[0], targets[1])]
-    if len(targets) == 4:
-        w01, w23, lower = winners
-        bottom = np.multiply(grad, lower)  # the share of the lower pair (c, d): g·[max(c, d) > max(a, b)]
-        top = np.subtract(grad, bottom, out=np.empty_like(bottom))
-        halves = [(top, w01, targets[0], targets[1]), (bottom, w23, targets[2], targets[3])]
+    if len(targets) == 2:
+        halves = [(grad, pair_wins[0], *targets)]
+    else:
+        w01, w23, lower = pair_wins
+        bottom = grad * lower  # the share of the lower pair (c, d): g·[max(c, d) > max(a, b)]
+        halves = [(grad - bottom, w01, *targets[:2]), (bottom, w23, *targets[2:])]
     for g, later, first, second in halves:
         np.multiply(g, later, out=second)
         np.subtract(g, second, out=first)
