@@ -131,14 +131,15 @@ class Im2col:
         cols = Im2col.columns(xp, geom)
         n, o, ho, wo = geom.output_shape
         if geom.channels_last():
-            out = cols @ w.transpose(0, 2, 3, 1).reshape(o, -1).T  # (N·Ho·Wo, O)
+            rows = cols @ w.transpose(0, 2, 3, 1).reshape(o, -1).T  # (N·Ho·Wo, O)
+            out = rows.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
         elif geom.groups == 1 and o >= CHANNELS_LAST_OUTPUT:
-            out = cols[0].T @ w.reshape(o, -1).T  # the same product as below, transposed: (N·Ho·Wo, O)
+            rows = cols[0].T @ w.reshape(o, -1).T  # the same product as below, transposed: (N·Ho·Wo, O)
+            out = rows.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
         else:
             g = geom.groups
             out = (w.reshape(g, o // g, -1) @ cols).reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
-            return out, (cols if keep_columns else None)
-        return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), (cols if keep_columns else None)
+        return out, (cols if keep_columns else None)
 
     @staticmethod
     def grad_input(grad, w, geom):
