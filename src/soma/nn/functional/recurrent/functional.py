@@ -1,10 +1,8 @@
 """The functional forms: whole layers (one direction) and single steps, as ``torch``'s recurrent functions."""
 
-import numpy as np
 
-from soma import backend
 from soma.nn.functional.recurrent.cells import GRULayer, LSTMLayer, RNNLayer
-from soma.tensor import Tensor
+from soma.nn.functional.recurrent.reference import lengths_beside
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -18,8 +16,7 @@ def _layer(kernel, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, batch_firs
            nonlinearity="tanh"):
     _check_biases(bias_ih, bias_hh)
     if lengths is not None:
-        lengths = lengths._array if isinstance(lengths, Tensor) else np.asarray(lengths)
-        lengths = backend.of(input._array).transfer(lengths).astype(np.int64, copy=False)  # beside the input
+        lengths = lengths_beside(lengths, input._array)
     h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
     return kernel.apply(input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, batch_first=batch_first,
                         reverse=reverse, lengths=lengths, nonlinearity=nonlinearity)

@@ -29,6 +29,13 @@ from soma.tensor import Tensor
 __all__ = ["rnn_cell", "lstm_cell", "gru_cell", "layer"]
 
 
+def lengths_beside(lengths, like):
+    """Sequence lengths (a Tensor, list or array) as an int64 array on ``like``'s device, where the kernels
+    mask with them."""
+    lengths = lengths._array if isinstance(lengths, Tensor) else as_array(lengths)
+    return backend.of(like).transfer(lengths).astype(np.int64, copy=False)
+
+
 def _affine(x, w, b):
     """W x + b for a batch of rows x (B, in): x W^T + b."""
     y = x @ w.t()
@@ -93,7 +100,7 @@ def layer(mode, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, bat
 
     valid = None
     if lengths is not None:
-        lengths = backend.of(x._array).transfer(as_array(lengths._array if isinstance(lengths, Tensor) else lengths))
+        lengths = lengths_beside(lengths, x._array)
         valid = np.arange(T, like=lengths)[:, None, None] < lengths.reshape(1, B, 1)  # (T, B, 1), beside x
     outputs = [None] * T
     for t in range(T - 1, -1, -1) if reverse else range(T):
