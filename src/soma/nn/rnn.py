@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from soma import backend
 from soma._errors import DTypeError, ShapeError
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.functional import recurrent as R
 from soma.nn.functional.dropouts import dropout as _dropout
+from soma.nn.functional.recurrent.reference import lengths_beside
 from soma.nn.module import Module, empty_parameter
 from soma.ops.shape import cat, squeeze, stack, transpose, unsqueeze
 from soma.tensor import Tensor
@@ -231,7 +231,7 @@ class RNNBase(Module):
         batch, dtype = x.shape[1], x.dtype
         zeros = Tensor._make(np.zeros((batch, self.hidden_size), dtype, like=x._array), False)
         if lengths is not None:  # checked on the host; the kernels mask with them beside the data
-            lengths = backend.of(x._array).transfer(lengths)
+            lengths = lengths_beside(lengths, x._array)
         kernel = {"LSTM": R.LSTMLayer, "GRU": R.GRULayer}.get(self.mode, R.RNNLayer)
         nonlinearity = "relu" if self.mode == "RNN_RELU" else "tanh"
         weights = self.all_weights
