@@ -23,3 +23,29 @@ def test_a_rank_that_stalls_fails_the_job_by_timeout(mpi_run):
         done.stderr
     )
     assert "every rank finished" not in done.stdout
+
+
+def test_the_abort_waits_until_the_traceback_has_left_the_pipe():
+    # mpiexec forwards stderr through a pipe, and an abort tears the job down at once: what is
+    # still in the pipe then is lost, and the job fails saying nothing (seen once on CI)
+    import os
+    import threading
+
+    from soma.distributed.process_group import _wait_until_read
+
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"Traceback ...\n" * 100)
+        taken = []
+        reader = threading.Timer(0.2, lambda: taken.append(os.read(read_end, 1 << 16)))
+        reader.start()
+        _wait_until_read(write_end, within_s=60)
+        assert taken == [b"Traceback ...\n" * 100]  # it returned only once the reader had it all
+        reader.join()
+        os.write(write_end, b"never read")
+        _wait_until_read(write_end, within_s=0.01)  # a reader that never comes: it gives up
+        with open(os.devnull, "w") as devnull:
+            _wait_until_read(devnull.fileno(), within_s=60)  # not a pipe: nothing to wait for
+    finally:
+        os.close(read_end)
+        os.close(write_end)

@@ -19,6 +19,7 @@ Failure, not hang. Two things turn a broken rank into a failed job:
 import datetime
 import importlib.util
 import os
+import stat
 import sys
 import time
 import traceback
@@ -219,7 +220,28 @@ def _abort_on_error(kind, value, tb):
     text = "".join(traceback.format_exception(kind, value, tb))
     sys.stderr.write(f"[soma.distributed rank {pg.rank()}] uncaught exception, aborting every rank:\n{text}")
     sys.stderr.flush()
+    _wait_until_read(sys.stderr.fileno(), within_s=5.0)
     _mpi().COMM_WORLD.Abort(1)
+
+
+def _wait_until_read(fd, within_s):
+    """Wait until the reader of pipe ``fd`` has taken everything written to it (at most ``within_s``).
+
+    mpiexec forwards a rank's stderr through a pipe; an abort tears the job down at once, and a
+    traceback still in the pipe would be lost, leaving a failed job that says nothing.
+    """
+    try:
+        import fcntl
+        import termios
+
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        deadline = time.monotonic() + within_s
+        while fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0") != b"\0\0\0\0" and time.monotonic() < deadline:
+            time.sleep(1e-3)
+    except (ImportError, OSError):  # no pipe we can ask (or no fcntl, on Windows): nothing to wait for
+        return
+    time.sleep(0.05)  # and let the forwarder pass it on before the abort reaches it
 
 
 def _install_abort_on_error():
