@@ -6,9 +6,8 @@ the map with the usual 2×2 window and stride 2 (24×24×6 → 12×12×6 in LeNe
 """
 
 from soma.nn.common_types import _size_any_t
+from soma.nn.functional.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from soma.nn.functional.pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,

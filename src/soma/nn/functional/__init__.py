@@ -75,9 +75,8 @@ from soma.nn.functional.loss import (
     soft_margin_loss,
 )
 from soma.nn.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from soma.nn.functional.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from soma.nn.functional.pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,

@@ -1,4 +1,4 @@
-"""Pooling and nearest upsampling: F.max_pool1d/2d, F.avg_pool1d/2d, F.adaptive_avg_pool1d/2d, F.interpolate.
+"""Window pooling: F.max_pool1d/2d, F.avg_pool1d/2d, F.lp_pool1d/2d and F.max_unpool1d/2d.
 
 A pooling layer slides a window over each channel and keeps one number per window
 (see notes 004, "What is a Pooling Layer?"): the largest (max pooling) or the mean
@@ -16,21 +16,15 @@ from soma import backend
 from soma._errors import check_floating
 from soma.autograd.function import Function
 from soma.nn.functional.conv import _tuple
-from soma.ops.shape import cat
 from soma.tensor import Tensor
 
 __all__ = [
     "MaxPool",
     "AvgPool",
-    "Upsample",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
-    "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
-    "interpolate",
-    "upsample",
     "pool_output_size",
 ]
 
@@ -346,120 +340,3 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     window = _window("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
     divisor = backend.of(input._array).transfer(_avg_divisor(window, count_include_pad, None, input.dtype))
     return _pool(AvgPool, "avg_pool1d", 1, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
-
-
-def _adaptive_bins(size, out):
-    """PyTorch's bins: bin i = [⌊i·L/out⌋, ⌈(i+1)·L/out⌉) (they overlap when out does not divide L)."""
-    starts = (np.arange(out) * size) // out
-    ends = -((-(np.arange(out) + 1) * size) // out)
-    return starts, ends
-
-
-def _adaptive_mean(x, dim, out):
-    """The mean of each of PyTorch's ``out`` bins along ``dim`` (negative), as slices and means: a NaN or Inf
-    reaches only the outputs of its own bins (a pooling matrix product would spread it through 0·NaN)."""
-    size = x.shape[dim]
-    with np.errstate(invalid="ignore"):  # Inf - Inf in a bin is NaN, silently, as in PyTorch
-        if size % out == 0:  # equal disjoint bins: one reshape
-            shape = tuple(x.shape)
-            split = shape[:dim] + (out, size // out) + (shape[dim + 1 :] if dim != -1 else ())
-            return x.reshape(split).mean(dim)
-        lead = (slice(None),) * (x.ndim + dim)
-        bins = zip(*_adaptive_bins(size, out))
-        return cat([x[lead + (slice(a, b),)].mean(dim, keepdim=True) for a, b in bins], dim)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size: y[i, j] = mean of x over rows bin i and columns bin j, PyTorch's
-    bins [⌊i·H/oh⌋, ⌈(i+1)·H/oh⌉).
-
-    ``output_size`` is an int or (oh, ow); ``None`` keeps that axis. Composed of slices and means (rows, then
-    columns), so the backward, g/|bin| spread over each bin, comes from theirs.
-    """
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
-    check_floating("adaptive_avg_pool2d", input)
-    h, w = input.shape[-2:]
-    oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
-    if oh < 1 or ow < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
-    return _adaptive_mean(_adaptive_mean(input, -2, oh), -1, ow)
-
-
-def adaptive_avg_pool1d(input, output_size):
-    """Average pooling of (N, C, L) to a fixed length: y[i] = mean of x over bin i."""
-    check_floating("adaptive_avg_pool1d", input)
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d: expected a 2-D or 3-D input, got shape {tuple(input.shape)}")
-    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
-    if int(size) < 1:
-        raise ValueError(f"adaptive_avg_pool1d: output_size must be positive, got {output_size!r}")
-    return _adaptive_mean(input, -1, int(size))
-
-
-class Upsample(Function):
-    """Nearest-neighbour resize: y[..., i, j] = x[..., src_h[i], src_w[j]].
-
-    The backward adds every output's gradient into its source pixel; the source
-    indices never decrease, so each source's outputs form one run, summed with
-    ``numpy.add.reduceat``.
-    """
-
-    @staticmethod
-    def forward(ctx, x, sources):
-        ctx.shape, ctx.sources = x.shape, sources
-        out = x
-        for axis, source in enumerate(sources, start=x.ndim - len(sources)):
-            out = out.take(source, axis=axis)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        shape = ctx.shape
-        for axis, source in enumerate(ctx.sources, start=len(shape) - len(ctx.sources)):
-            starts = np.flatnonzero(np.diff(source, prepend=-1))
-            sums = np.add.reduceat(grad, starts, axis=axis)
-            full = np.zeros_like(grad, shape=grad.shape[:axis] + (shape[axis],) + grad.shape[axis + 1 :])
-            index = [slice(None)] * grad.ndim
-            index[axis] = source[starts]
-            full[tuple(index)] = sums
-            grad = full
-        return grad, None
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None):
-    """Resize the spatial axes of (N, C, L) or (N, C, H, W); only ``mode='nearest'`` is implemented.
-
-    Output pixel i reads source ⌊i · scale⌋ with scale = in/out, or 1/scale_factor
-    when ``scale_factor`` is given (as PyTorch does unless ``recompute_scale_factor``).
-    """
-    if mode != "nearest":
-        raise NotImplementedError(f"interpolate: only mode='nearest' is implemented, got mode={mode!r}")
-    spatial = input.ndim - 2
-    if spatial not in (1, 2):
-        raise RuntimeError(f"interpolate: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size and scale_factor")
-    in_size = input.shape[2:]
-    if size is not None:
-        out_size = _tuple(size, spatial, "interpolate", "size")
-        scales = [n / o for n, o in zip(in_size, out_size)]
-    else:
-        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * spatial
-        out_size = tuple(int(np.floor(n * f)) for n, f in zip(in_size, factors))
-        scales = [n / o for n, o in zip(in_size, out_size)] if recompute_scale_factor else [1.0 / f for f in factors]
-    if min(out_size) < 1:
-        raise ValueError(f"interpolate: output size {out_size} must be positive for input {tuple(input.shape)}")
-    device = backend.of(input._array)  # the source rows are computed from sizes, then live beside the data
-    sources = tuple(
-        device.transfer(np.minimum((np.arange(o, dtype=np.float64) * np.float32(scale)).astype(np.int64), n - 1))
-        for o, n, scale in zip(out_size, in_size, scales)
-    )
-    return Upsample.apply(input, sources)
-
-
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """Deprecated PyTorch name of :func:`interpolate`."""
-    return interpolate(input, size, scale_factor, mode, align_corners)

@@ -29,15 +29,46 @@ import math
 import numpy as np
 
 from soma._errors import DTypeError
+from soma.autograd.function import Function
 from soma.nn._utils import beside
-from soma.nn.functional.pooling import Upsample, adaptive_avg_pool1d, adaptive_avg_pool2d
+from soma.nn.functional.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from soma.tensor import Tensor
 
-__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["Upsample", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
 
 _CUBIC_A = -0.75
 _SPATIAL = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _MODES = ("nearest", "nearest-exact", "area") + tuple(_SPATIAL)
+
+
+class Upsample(Function):
+    """Nearest-neighbour resize: y[..., i, j] = x[..., src_h[i], src_w[j]].
+
+    The backward adds every output's gradient into its source pixel; the source
+    indices never decrease, so each source's outputs form one run, summed with
+    ``numpy.add.reduceat``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, sources):
+        ctx.shape, ctx.sources = x.shape, sources
+        out = x
+        for axis, source in enumerate(sources, start=x.ndim - len(sources)):
+            out = out.take(source, axis=axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = ctx.shape
+        for axis, source in enumerate(ctx.sources, start=len(shape) - len(ctx.sources)):
+            starts = np.flatnonzero(np.diff(source, prepend=-1))
+            sums = np.add.reduceat(grad, starts, axis=axis)
+            full = np.zeros_like(grad, shape=grad.shape[:axis] + (shape[axis],) + grad.shape[axis + 1 :])
+            index = [slice(None)] * grad.ndim
+            index[axis] = source[starts]
+            full[tuple(index)] = sums
+            grad = full
+        return grad, None
 
 
 def _source(n, m, scale, align_corners, cubic):

@@ -18,7 +18,8 @@ derivatives stay connected to the input (``connected``): their derivative w.r.t.
 
 import numpy as np
 
-from soma.nn.functional.pooling import AvgPool, MaxPool, Upsample, _winners
+from soma.nn.functional.pooling import AvgPool, MaxPool, _winners
+from soma.nn.functional.resampling import Upsample
 from soma.ops.shape import pad
 from soma.tensor import Tensor
 
