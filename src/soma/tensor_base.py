@@ -321,7 +321,9 @@ class TensorBase:
         return format(str(self), spec)
 
     def __repr__(self):
-        body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
+        from soma._printing import array_body  # soma.set_printoptions's options
+
+        body = array_body(self._array)
         extras = []
         if self._array.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype=soma.{self._array.dtype}")
