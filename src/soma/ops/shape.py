@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from soma._errors import ShapeError
 from soma.autograd.function import Function
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.reduction import normalize_dims
@@ -399,32 +400,54 @@ def stack(tensors, dim=0):
 
 
 def pad(input, pad, mode="constant", value=0.0):
-    """F.pad: ``pad`` lists (before, after) pairs starting from the last dimension."""
+    """F.pad: ``pad`` lists (before, after) pairs starting from the last dimension.
+
+    A negative width in constant mode crops that side (as PyTorch); reflect padding must be
+    smaller than the dimension it pads, circular padding at most that dimension.
+    """
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"pad: padding length {len(pad)} must be even and at most twice the number of "
-            f"dimensions ({input.ndim})"
+            f"dimensions ({input.ndim}) of input {tuple(input.shape)}"
         )
     if mode not in ("constant", *_PAD_MODES):
-        raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
+        raise NotImplementedError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode == "constant":
+        return _pad_constant(input, widths, value)
     if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
-    if mode != "constant" and len(pad) not in {2 * (input.ndim - 1), 2 * (input.ndim - 2)} & {2, 4, 6}:
+        raise ValueError(f"pad: negative padding {tuple(pad)} is only supported in constant mode, not {mode!r}")
+    if len(pad) not in {2 * (input.ndim - 1), 2 * (input.ndim - 2)} & {2, 4, 6}:
         raise NotImplementedError(  # PyTorch pads the last 1-3 dims of a (batched or unbatched) 3-5-D input
             f"pad: padding size {len(pad)} is not supported for {input.ndim}D input tensor with mode {mode!r}; "
             "reflect, replicate and circular pad all spatial dims of a 2-D to 5-D input"
         )
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if mode == "reflect":
-        for size, (before, after) in zip(input.shape, widths):
-            if max(before, after) >= size and (before or after):
-                raise ValueError(
-                    f"pad: reflect padding ({before}, {after}) must be smaller than the "
-                    f"dimension it pads ({size}) for input of shape {tuple(input.shape)}"
-                )
+    if mode != "circular" and 0 in input.shape[input.ndim - len(pad) // 2 - 1:]:
+        raise RuntimeError(f"pad: {mode} padding needs non-empty channel and spatial dimensions (the batch may be "
+                           f"empty), got input of shape {tuple(input.shape)}")
+    for size, (before, after) in zip(input.shape, widths):
+        if mode == "reflect" and max(before, after) >= size and (before or after):
+            raise ShapeError(f"pad: reflect padding ({before}, {after}) must be smaller than the "
+                             f"dimension it pads ({size}) for input of shape {tuple(input.shape)}")
+        if mode == "circular" and max(before, after) > size:
+            raise RuntimeError(f"pad: circular padding ({before}, {after}) wraps around more than once the "
+                               f"dimension it pads ({size}) for input of shape {tuple(input.shape)}")
     return Pad.apply(input, tuple(widths), mode, value)
+
+
+def _pad_constant(input, widths, value):
+    """Constant padding; a negative width first crops that many elements from its side."""
+    for size, (before, after) in zip(input.shape, widths):
+        if size + before + after < 0:
+            raise RuntimeError(f"pad: padding ({before}, {after}) leaves a negative size of the dimension of "
+                               f"size {size} in input of shape {tuple(input.shape)}")
+    if any(before < 0 or after < 0 for before, after in widths):
+        input = input[tuple(slice(max(-before, 0), size - max(-after, 0))
+                            for size, (before, after) in zip(input.shape, widths))]
+        widths = [(max(before, 0), max(after, 0)) for before, after in widths]
+    return Pad.apply(input, tuple(widths), "constant", value)
 
 
 def cast(input, dtype):
