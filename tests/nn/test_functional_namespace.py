@@ -29,7 +29,7 @@ MISSING = {
     # dropout variants for SELU networks
     "alpha_dropout", "feature_alpha_dropout",
     # distances and normalization
-    "cosine_similarity", "pairwise_distance", "pdist", "normalize", "local_response_norm",
+    "local_response_norm",
     # losses
     "cosine_embedding_loss", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss",
     "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",

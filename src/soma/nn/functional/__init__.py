@@ -51,6 +51,7 @@ from soma.nn.functional.activation import (
 from soma.nn.functional.attention import scaled_dot_product_attention
 from soma.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from soma.nn.functional.dropouts import dropout, dropout1d, dropout2d, dropout3d
+from soma.nn.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from soma.nn.functional.patches import fold, unfold
 from soma.ops.indexing import one_hot
 from soma.nn.functional.resampling import (  # every mode, not pooling's nearest-only interpolate
@@ -104,6 +105,7 @@ __all__ = [
     "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d",
+    "cosine_similarity", "pairwise_distance", "pdist", "normalize",
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
     "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_layer", "lstm_layer", "gru_layer",
     # losses
