@@ -49,6 +49,7 @@ from soma.memory_format import (channels_last, channels_last_3d, clone, contiguo
                                 preserve_format)
 from soma._promotion import can_cast, get_default_dtype, promote_types, result_type, set_default_dtype
 from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
+from soma.nn.functional.distance import cosine_similarity, pairwise_distance, pdist  # noqa: E402  (as torch.*)
 from soma import linalg  # noqa: E402  (soma.linalg, as torch.linalg)
 from soma import special  # noqa: E402  (soma.special, as torch.special)
 from soma.linalg import cholesky_inverse, cholesky_solve, det, logdet, matrix_exp, matrix_power, pinverse, slogdet
