@@ -8,7 +8,8 @@ import torch  # noqa: F401  (the oracle for which names live where)
 import soma.nn as nn
 
 PATHS = ["linear", "conv", "activation", "loss", "pooling", "normalization", "batchnorm", "rnn", "dropout",
-         "container", "sparse", "module", "flatten", "pixelshuffle", "upsampling", "fold", "transformer"]
+         "container", "sparse", "module", "flatten", "pixelshuffle", "upsampling", "fold", "transformer",
+         "padding", "distance"]
 
 
 @pytest.mark.parametrize("path", PATHS)

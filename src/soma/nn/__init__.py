@@ -10,12 +10,14 @@ from soma.nn.activation import *  # noqa: F403
 from soma.nn.attention import *  # noqa: F403
 from soma.nn.container import *  # noqa: F403
 from soma.nn.conv import *  # noqa: F403
+from soma.nn.distance import *  # noqa: F403
 from soma.nn.dropout import *  # noqa: F403
 from soma.nn.fold import *  # noqa: F403
 from soma.nn.linear import *  # noqa: F403
 from soma.nn.loss import *  # noqa: F403
 from soma.nn.module import *  # noqa: F403
 from soma.nn.normalization import *  # noqa: F403
+from soma.nn.padding import *  # noqa: F403
 from soma.nn.pooling import *  # noqa: F403
 from soma.nn.recursive import *  # noqa: F403
 from soma.nn.regularization import *  # noqa: F403
@@ -31,11 +33,12 @@ from soma.nn import parallel  # noqa: E402  (DistributedDataParallel; MPI loads 
 from soma.nn.parallel import SyncBatchNorm  # noqa: E402
 
 from soma.nn import (  # noqa: E402  (the families, to gather their public names)
-    activation, attention, container, conv, dropout, fold, linear, loss, module, normalization, pooling, recursive,
-    regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer, upsampling,
+    activation, attention, container, conv, distance, dropout, fold, linear, loss, module, normalization, padding,
+    pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer, upsampling,
 )
 
-_FAMILIES = (activation, attention, container, conv, dropout, fold, linear, loss, module, normalization, pooling,
-             recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer, upsampling)
+_FAMILIES = (activation, attention, container, conv, distance, dropout, fold, linear, loss, module, normalization,
+             padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer,
+             upsampling)
 __all__ = list(dict.fromkeys([name for family in _FAMILIES for name in family.__all__] + ["SyncBatchNorm"]))
 __all__ += ["functional", "init", "utils", "modules", "parallel"]

@@ -24,6 +24,8 @@ from soma.nn.modules import pixelshuffle
 from soma.nn.modules import upsampling
 from soma.nn.modules import fold
 from soma.nn.modules import transformer
+from soma.nn.modules import distance
+from soma.nn.modules import padding
 from soma.nn.modules.linear import *  # noqa: F403
 from soma.nn.modules.conv import *  # noqa: F403
 from soma.nn.modules.activation import *  # noqa: F403
@@ -41,3 +43,5 @@ from soma.nn.modules.pixelshuffle import *  # noqa: F403
 from soma.nn.modules.upsampling import *  # noqa: F403
 from soma.nn.modules.fold import *  # noqa: F403
 from soma.nn.modules.transformer import *  # noqa: F403
+from soma.nn.modules.distance import *  # noqa: F403
+from soma.nn.modules.padding import *  # noqa: F403
