@@ -5,6 +5,8 @@ keeps its options (``reduction``, ``weight``, ...) and calls the functional form
 ``weight`` and ``pos_weight`` are registered as buffers, as in PyTorch.
 """
 
+from soma.nn.functional import embedding_losses as E
+from soma.nn.functional import likelihood_losses as L
 from soma.nn.functional import loss as F
 from soma.nn.module import Module
 from soma.tensor import Tensor
@@ -12,6 +14,9 @@ from soma.tensor import Tensor
 __all__ = [
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "SoftMarginLoss",
+    "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "GaussianNLLLoss", "PoissonNLLLoss",
 ]
 
 
@@ -204,3 +209,189 @@ class SoftMarginLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class _MarginLoss(_Loss):
+    def __init__(self, margin: float, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class MarginRankingLoss(_MarginLoss):
+    """E = max(0, -y·(x₁ - x₂) + margin), y ∈ {1, -1} saying which of x₁, x₂ should rank higher.
+
+    Shape:
+        - Input1: ``(N)`` or ``()``.
+        - Input2: ``(N)`` or ``()``, input1's shape.
+        - Target: ``(N)`` or ``()``, input1's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return E.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    """E = x where y = 1, max(0, margin - x) where y = -1, for distances x and labels y ∈ {1, -1}.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
+
+    def __init__(self, margin: float = 1.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return E.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    """E = 1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1.
+
+    Shape:
+        - Input1: ``(N, D)`` or ``(D)``.
+        - Input2: input1's shape.
+        - Target: ``(N)`` or ``()``.
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return E.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class TripletMarginLoss(_MarginLoss):
+    """E = max(0, margin + d(a, p) - d(a, n)), d(x, y) = ‖x - y + ε‖_p (min(d(a, n), d(p, n)) with ``swap``).
+
+    Shape:
+        - Anchor, Positive, Negative: ``(N, D)`` or ``(D)``, D the embedding size.
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                 size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.p, self.eps, self.swap = p, eps, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return E.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
+                                     swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """E = max(0, margin + d(a, p) - d(a, n)) for any ``distance_function`` d (default pairwise distance).
+
+    Shape:
+        - Anchor, Positive, Negative: ``(N, *)``, what ``distance_function`` takes.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+    """
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return E.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Eᵢ = -(1/C)·Σ_c w_c [y_c ln σ(x_c) + (1 - y_c) ln σ(-x_c)], targets y_c ∈ {0, 1}.
+
+    Shape:
+        - Input: ``(N, C)`` or ``(C)``, C classes.
+        - Target: the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return E.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Eᵢ = (1/C)·Σ_{j≠yᵢ} w_yᵢ·max(0, margin - x_yᵢ + x_j)^p, p ∈ {1, 2}: the multi-class hinge.
+
+    Shape:
+        - Input: ``(N, C)`` or ``(C)``, C classes.
+        - Target: ``(N)`` or ``()``, class indices in [0, C).
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                 size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got p={p}")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: weight must be one-dimensional, got shape {tuple(weight.shape)}")
+        super().__init__(weight, size_average, reduce, reduction)
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return E.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Eᵢ = (1/C)·Σ_{j ∈ Yᵢ} Σ_{k ∉ Yᵢ} max(0, 1 - x_j + x_k), Yᵢ the labels before the first -1.
+
+    Shape:
+        - Input: ``(N, C)`` or ``(C)``, C classes.
+        - Target: the input's shape, class indices padded with -1.
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return E.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """E = ½ (ln max(σ², ε) + (x - y)²/max(σ², ε)) [+ ½ ln 2π with ``full``].
+
+    Shape:
+        - Input: ``(N, *)`` or ``(*)``, the predicted means.
+        - Target: the input's shape (or broadcastable to it).
+        - Var: the input's shape, or it with one dimension of size 1 or without its last dimension.
+        - Output: a scalar; with ``reduction='none'``, the input's shape.
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
+        return L.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """E = eˣ - y·x for log-rates x (``log_input``), else x - y·ln(x + ε) [+ Stirling's ln y! with ``full``].
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+    """
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average: bool | None = None,
+                 eps: float = 1e-8, reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return L.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
+                                  reduction=self.reduction)
