@@ -7,7 +7,8 @@ soma has two tiers, as PyTorch splits ``torch`` and ``torch.nn.functional``:
 * this package: the kernels of neural-network layers, built on that algebra, one family a
   module, each ``Function`` (the graph node, with its backward beside its forward) next to
   its functional wrapper: :mod:`.conv` (and :mod:`.conv_algorithms`), :mod:`.pooling`,
-  :mod:`.loss`, :mod:`.normalization`, :mod:`.dropouts`, :mod:`.activation`,
+  :mod:`.loss` (and :mod:`.embedding_losses`, :mod:`.likelihood_losses`), :mod:`.normalization`,
+  :mod:`.dropouts`, :mod:`.activation`,
   :mod:`.attention`, :mod:`.affine` (linear, bilinear, embedding), :mod:`.patches`
   (fold/unfold), :mod:`.resampling` (interpolate, pixel shuffle), :mod:`.recurrent`,
   and :mod:`.decomp` (the same kernels in primitives, for higher-order gradients).
@@ -63,6 +64,17 @@ from soma.nn.functional.resampling import (  # every mode, not pooling's nearest
     upsample_nearest,
 )
 from soma.nn.functional.affine import bilinear, embedding, linear
+from soma.nn.functional.embedding_losses import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from soma.nn.functional.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from soma.nn.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -111,4 +123,7 @@ __all__ = [
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div",
     "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "gaussian_nll_loss", "poisson_nll_loss",
 ]
