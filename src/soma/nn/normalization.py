@@ -20,8 +20,9 @@ from soma.tensor import Tensor
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d/2d/3d, which differ only in the input dimensions they accept.
+class _NormBase(Module):
+    """Shared by BatchNorm1d/2d/3d and InstanceNorm1d/2d/3d (PyTorch's ``_NormBase``): the parameters,
+    the running statistics, their reset and the repr.
 
     Args:
         num_features: C, the number of channels (dim 1 of the input).
@@ -72,6 +73,16 @@ class _BatchNorm(Module):
         if self.bias is not None:
             self.bias._array[...] = 0
 
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Shared by BatchNorm1d/2d/3d, which differ only in the input dimensions they accept."""
+
     def _check_input(self, input):
         if input.ndim not in self._dims or input.shape[1] != self.num_features:
             expected = " or ".join(
@@ -102,12 +113,6 @@ class _BatchNorm(Module):
             self.running_mean if track else None,
             self.running_var if track else None,
             self.weight, self.bias, use_batch, factor, self.eps,
-        )
-
-    def extra_repr(self):
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
