@@ -50,17 +50,15 @@ def array_body(array, prefix="tensor("):
     """The text of ``array``'s values inside a tensor's repr, with the current print options."""
     options = _OPTIONS
     threshold = options["threshold"]
-    kwargs = {"formatter": None}
-    if array.dtype.kind in "fc":
-        if options["sci_mode"] is True:
-            digits = int(options["precision"])
-            finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array.real
-            width = max((len(f"{v:.{digits}e}") for v in (finite.min(), finite.max())), default=0) if finite.size else 0
-            kwargs["formatter"] = {"float_kind": lambda v: f"{v:.{digits}e}".rjust(width)}
-        elif options["sci_mode"] is False:
-            kwargs["suppress_small"] = True
-    return np.array2string(
+    formatter = None
+    if array.dtype.kind == "f" and options["sci_mode"] is not None:  # PyTorch's forced forms, padded alike
+        spec = f".{int(options['precision'])}{'e' if options['sci_mode'] else 'f'}"
+        finite = array[np.isfinite(array)]
+        width = max(len(format(v, spec)) for v in (finite.min(), finite.max())) if finite.size else 0
+        formatter = {"float_kind": lambda v: format(v, spec).rjust(width)}
+    body = np.array2string(
         array, separator=", ", prefix=prefix, precision=int(options["precision"]),
         threshold=sys.maxsize if threshold == float("inf") else int(threshold),
-        edgeitems=int(options["edgeitems"]), max_line_width=int(options["linewidth"]), **kwargs,
+        edgeitems=int(options["edgeitems"]), max_line_width=int(options["linewidth"]), formatter=formatter,
     )
+    return body.replace(", ...,", ",  ...,")  # PyTorch's summary mark within a row: "2,  ..., 1997"

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from soma.autograd.function import _Mode, no_grad
+from soma.autograd.function import _Mode, is_anomaly_enabled, no_grad
 from soma.tensor import Tensor
 
 __all__ = [
@@ -32,8 +32,8 @@ __all__ = [
     "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
     "get_float32_matmul_precision", "set_flush_denormal", "set_warn_always", "is_warn_always_enabled",
-    "set_anomaly_enabled", "compile", "inference_mode", "is_inference_mode_enabled", "finfo", "iinfo",
-    "is_complex", "is_same_size", "typename",
+    "is_anomaly_enabled", "set_anomaly_enabled", "compile", "inference_mode", "is_inference_mode_enabled",
+    "finfo", "iinfo", "is_complex", "is_same_size", "typename",
 ]
 
 _STATE = {"threads": None, "interop": None, "deterministic": False, "warn_only": False, "precision": "highest",
