@@ -24,6 +24,7 @@ from soma.ops import special
 from soma.ops._common import honours_inplace
 from soma.ops.arithmetic import unbroadcast
 from soma.ops.pointwise import Relu, Tanh, stable_sigmoid
+from soma.ops.reduction import normalize_dims
 from soma.ops.softmax import log_softmax as _log_softmax
 from soma.ops.softmax import softmax as _softmax
 
@@ -31,7 +32,7 @@ __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
     "softplus", "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink",
     "threshold", "prelu", "heaviside", "step", "softmin", "softmax", "log_softmax", "sigmoid",
-    "tanh", "identity", "erf",
+    "tanh", "identity", "erf", "glu", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_", "celu_",
 ]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -327,6 +328,36 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu in place (``F.leaky_relu_``)."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    """elu in place (``F.elu_``)."""
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    """selu in place (``F.selu_``)."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    """celu in place (``F.celu_``)."""
+    return celu(input, alpha, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh in place (``F.hardtanh_``)."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold, value):
+    """threshold in place (``F.threshold_``)."""
+    return input._inplace("threshold_", Threshold.apply, threshold, value)
+
+
 def sigmoid(input):
     """y = σ(x) = 1/(1 + e⁻ˣ) (integers compute in the default float dtype)"""
     return _pointwise.sigmoid(input)
@@ -462,6 +493,21 @@ def _floating(input):
 def threshold(input, threshold, value, inplace=False):
     """y = x if x > threshold else value"""
     return Threshold.apply(input, threshold, value)
+
+
+def glu(input, dim=-1):
+    """GLU(a, b) = a ⊗ σ(b), a and b the first and second half of the input along ``dim`` (the gated
+    linear unit: each output is a value times a sigmoid gate). ∂/∂a = σ(b), ∂/∂b = a·σ(b)(1 - σ(b))."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    check_floating("glu", input)
+    (dim,) = normalize_dims(dim, input.ndim, "glu")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size {size} "
+                           f"(input of shape {tuple(input.shape)})")
+    a, b = input.chunk(2, dim)
+    return a * _pointwise.sigmoid(b)
 
 
 def prelu(input, weight):
