@@ -13,10 +13,6 @@ NOT_API = {"Optional", "boolean_dispatch", "handle_torch_function", "has_torch_f
            "has_torch_function_variadic", "assert_int_or_pair", "multi_head_attention_forward"}
 
 MISSING = {
-    # in-place activation variants (soma has relu_ only)
-    "celu_", "elu_", "hardtanh_", "leaky_relu_", "rrelu_", "selu_", "threshold_",
-    # activations
-    "glu", "gumbel_softmax", "hardshrink", "rrelu", "softshrink",
     # 3-d convolution and pooling (soma's conv and pooling are 1-d and 2-d)
     "conv3d", "conv_transpose3d", "conv_tbc", "avg_pool3d", "max_pool3d", "max_pool3d_with_indices",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",

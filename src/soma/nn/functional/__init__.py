@@ -22,14 +22,19 @@ run (``rnn_tanh_cell``, ``lstm_layer``, ...).
 
 from soma.nn.functional.activation import (
     celu,
+    celu_,
     elu,
+    elu_,
     gelu,
+    glu,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     heaviside,
     identity,
     leaky_relu,
+    leaky_relu_,
     log_softmax,
     logsigmoid,
     mish,
@@ -38,6 +43,7 @@ from soma.nn.functional.activation import (
     relu6,
     relu_,
     selu,
+    selu_,
     sigmoid,
     silu,
     softmax,
@@ -48,11 +54,14 @@ from soma.nn.functional.activation import (
     tanh,
     tanhshrink,
     threshold,
+    threshold_,
 )
 from soma.nn.functional.attention import scaled_dot_product_attention
 from soma.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from soma.nn.functional.dropouts import dropout, dropout1d, dropout2d, dropout3d
 from soma.nn.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from soma.nn.functional.randomized import gumbel_softmax, rrelu, rrelu_
+from soma.nn.functional.shrink import hardshrink, softshrink
 from soma.nn.functional.patches import fold, unfold
 from soma.ops.indexing import one_hot
 from soma.nn.functional.resampling import (  # every mode, not pooling's nearest-only interpolate
@@ -111,6 +120,8 @@ __all__ = [
     "celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_softmax", "logsigmoid",
     "mish", "prelu", "relu", "relu6", "relu_", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus",
     "softsign", "tanh", "tanhshrink", "threshold", "heaviside", "step", "identity",
+    "celu_", "elu_", "hardtanh_", "leaky_relu_", "selu_", "threshold_", "glu", "hardshrink", "softshrink", "rrelu",
+    "rrelu_", "gumbel_softmax",
     # layers
     "linear", "bilinear", "embedding", "one_hot", "pad", "scaled_dot_product_attention",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold",
