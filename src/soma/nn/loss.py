@@ -5,6 +5,7 @@ keeps its options (``reduction``, ``weight``, ...) and calls the functional form
 ``weight`` and ``pos_weight`` are registered as buffers, as in PyTorch.
 """
 
+from soma.nn.distance import PairwiseDistance
 from soma.nn.functional import embedding_losses as E
 from soma.nn.functional import likelihood_losses as L
 from soma.nn.functional import loss as F
@@ -304,7 +305,8 @@ class TripletMarginWithDistanceLoss(_Loss):
         super().__init__(reduction=reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
-        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin, self.swap = margin, swap
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return E.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,

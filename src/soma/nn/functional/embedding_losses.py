@@ -27,7 +27,7 @@ __all__ = [
     "multilabel_margin_loss",
 ]
 
-COSINE_EPSILON = 1e-12  # PyTorch's cosine_embedding_loss adds it to each squared magnitude
+COSINE_EPSILON = float(np.float32(1e-12))  # PyTorch's cosine_embedding_loss adds it to each squared magnitude (a float)
 
 
 def _reduction(name, size_average, reduce, reduction):
@@ -65,7 +65,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """E = 1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1.
 
-    cos(x₁, x₂) = x₁·x₂ / √((‖x₁‖² + ε)(‖x₂‖² + ε)) with ε = 1e-12, PyTorch's own formula here
+    cos(x₁, x₂) = x₁·x₂ / √((‖x₁‖² + ε)(‖x₂‖² + ε)) with ε = 1e-12 (in float32), PyTorch's own formula here
     (not ``cosine_similarity``'s clamp of each norm). Inputs (N, D) with targets (N), or (D) with a
     0-d target.
     """
