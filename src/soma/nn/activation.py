@@ -11,6 +11,7 @@ import numpy as np
 from soma.nn._utils import maybe_inplace
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.functional import activation as F
+from soma.nn.functional import randomized, shrink
 from soma.nn.module import Module, Parameter, empty_parameter
 from soma.tensor import Tensor
 
@@ -18,7 +19,7 @@ __all__ = [
     "Identity", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
     "Swish", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Softplus",
     "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Tanhshrink", "Threshold",
-    "Step",
+    "Step", "GLU", "Hardshrink", "Softshrink", "RReLU",
 ]
 
 from soma.nn.linear import Identity  # noqa: E402  (the linear activation is nn.Identity)
@@ -455,3 +456,78 @@ class Step(Module):
     def extra_repr(self):
         extra = f"threshold={self.threshold}"
         return extra + (", straight_through=True" if self.straight_through else "")
+
+
+class GLU(_DimModule):
+    """The gated linear unit: GLU(a, b) = a ⊗ σ(b), a and b the two halves of the input along ``dim``.
+
+    Shape:
+        - Input: ``(*₁, N, *₂)`` with N (even) at position ``dim``.
+        - Output: ``(*₁, M, *₂)`` with M = N/2.
+
+    Example::
+
+        >>> nn.GLU()(soma.tensor([[2.0, 4.0, 0.0, 0.0]]))      # σ(0) = ½ gates both values
+        tensor([[1., 2.]])
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__(dim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+
+class _Shrink(Module):
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(_Shrink):
+    """y = x if |x| > λ else 0
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return shrink.hardshrink(input, self.lambd)
+
+
+class Softshrink(_Shrink):
+    """y = x - λ for x > λ, x + λ for x < -λ, 0 between (soft thresholding, the L1 penalty's proximal step)
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return shrink.softshrink(input, self.lambd)
+
+
+class RReLU(Module):
+    """The randomized leaky ReLU: y = x for x > 0, else a·x, with a ~ U(lower, upper) drawn per element in
+    training (from soma's generator) and a = (lower + upper)/2 in eval.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return maybe_inplace(self, randomized.rrelu, input, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")

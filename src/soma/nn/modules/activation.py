@@ -1,14 +1,16 @@
 """``torch.nn.modules.activation``'s import path for soma's own classes
 (defined in ``soma.nn.activation``, ``soma.nn.attention``).
 
-Not in soma: RReLU, GLU, Hardshrink, Softshrink, Softmax2d.
+Not in soma: Softmax2d.
 """
 
 from soma.nn.activation import (
     CELU,
     ELU,
     GELU,
+    GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -19,11 +21,13 @@ from soma.nn.activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
     Tanhshrink,
@@ -34,5 +38,5 @@ from soma.nn.attention import MultiheadAttention
 __all__ = [
     "Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish", "Hardswish", "ELU",
     "CELU", "SELU", "GELU", "LeakyReLU", "LogSigmoid", "Softplus", "MultiheadAttention", "PReLU", "Softsign",
-    "Tanhshrink", "Softmin", "Softmax", "LogSoftmax",
+    "Tanhshrink", "Softmin", "Softmax", "LogSoftmax", "GLU", "Hardshrink", "Softshrink", "RReLU",
 ]
