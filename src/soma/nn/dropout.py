@@ -1,4 +1,5 @@
-"""Dropout layers: Dropout (each unit), Dropout1d/2d/3d (whole channels).
+"""Dropout layers: Dropout (each unit), Dropout1d/2d/3d (whole channels), AlphaDropout and
+FeatureAlphaDropout (SELU networks' dropout: dropped units take SELU's saturation value).
 
 In training mode each unit is zeroed with probability ``p`` and the survivors are
 scaled by 1/(1 - p) (inverted dropout, notes 004: ``Dropout(0.5)`` drops half the
@@ -10,7 +11,7 @@ from soma.nn.functional import dropouts as F
 from soma.nn.module import Module
 from soma.tensor import Tensor
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -79,3 +80,30 @@ class Dropout3d(_DropoutNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return maybe_inplace(self, F.dropout3d, input, self.p, self.training)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout (for SELU networks): in training each unit is set to SELU's saturation value -λα with
+    probability p, then y ↦ a·y + b restores mean 0 and variance 1 (see :mod:`soma.nn.functional.dropouts`);
+    identity in eval. ``inplace`` is stored but, as in PyTorch, not used.
+
+    Shape:
+        - Input: ``(*)``, any number of dimensions.
+        - Output: ``(*)``, the input's shape.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels: every element of a dropped (sample, channel) takes -λα at once.
+    ``inplace`` is stored but, as in PyTorch, not used.
+
+    Shape:
+        - Input: ``(N, C, *)``.
+        - Output: the input's shape.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)
