@@ -22,8 +22,6 @@ MISSING = {
     "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices", "max_pool2d_with_indices",
     "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d",
     "max_unpool1d", "max_unpool2d",
-    # dropout variants for SELU networks
-    "alpha_dropout", "feature_alpha_dropout",
     # distances and normalization
     "local_response_norm",
     # losses

@@ -58,7 +58,14 @@ from soma.nn.functional.activation import (
 )
 from soma.nn.functional.attention import scaled_dot_product_attention
 from soma.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from soma.nn.functional.dropouts import dropout, dropout1d, dropout2d, dropout3d
+from soma.nn.functional.dropouts import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from soma.nn.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from soma.nn.functional.randomized import gumbel_softmax, rrelu, rrelu_
 from soma.nn.functional.shrink import hardshrink, softshrink
@@ -127,7 +134,7 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold",
     "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
-    "dropout", "dropout1d", "dropout2d", "dropout3d",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "cosine_similarity", "pairwise_distance", "pdist", "normalize",
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
     "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_layer", "lstm_layer", "gru_layer",
