@@ -82,7 +82,7 @@ class Pdist(Function):
         else:
             d = np.linalg.norm(delta, ord=p, axis=1).astype(x.dtype, copy=False)
         ctx.save_for_backward(delta, d)
-        ctx.pairs, ctx.p, ctx.n = (rows, cols), p, x.shape[0]
+        ctx.p, ctx.n = p, x.shape[0]
         return d
 
     @staticmethod
@@ -103,7 +103,7 @@ class Pdist(Function):
                 zero = (d == 0) | ((delta == 0) if p < 1 else False)
                 local = np.where(zero, 0, np.sign(delta) * np.abs(delta) ** (p - 1) / d ** (p - 1))
         g_delta = (grad * local).astype(delta.dtype, copy=False)
-        rows, cols = ctx.pairs
+        rows, cols = np.triu_indices(ctx.n, 1)
         out = np.zeros((ctx.n, delta.shape[1]), delta.dtype)
         np.add.at(out, rows, g_delta)
         np.subtract.at(out, cols, g_delta)
