@@ -13,6 +13,7 @@ from soma.nn.conv import *  # noqa: F403
 from soma.nn.distance import *  # noqa: F403
 from soma.nn.dropout import *  # noqa: F403
 from soma.nn.fold import *  # noqa: F403
+from soma.nn.instancenorm import *  # noqa: F403
 from soma.nn.linear import *  # noqa: F403
 from soma.nn.loss import *  # noqa: F403
 from soma.nn.module import *  # noqa: F403
@@ -33,12 +34,13 @@ from soma.nn import parallel  # noqa: E402  (DistributedDataParallel; MPI loads 
 from soma.nn.parallel import SyncBatchNorm  # noqa: E402
 
 from soma.nn import (  # noqa: E402  (the families, to gather their public names)
-    activation, attention, container, conv, distance, dropout, fold, linear, loss, module, normalization, padding,
-    pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer, upsampling,
+    activation, attention, container, conv, distance, dropout, fold, instancenorm, linear, loss, module,
+    normalization, padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer,
+    upsampling,
 )
 
-_FAMILIES = (activation, attention, container, conv, distance, dropout, fold, linear, loss, module, normalization,
-             padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer,
-             upsampling)
+_FAMILIES = (activation, attention, container, conv, distance, dropout, fold, instancenorm, linear, loss, module,
+             normalization, padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse,
+             transformer, upsampling)
 __all__ = list(dict.fromkeys([name for family in _FAMILIES for name in family.__all__] + ["SyncBatchNorm"]))
 __all__ += ["functional", "init", "utils", "modules", "parallel"]

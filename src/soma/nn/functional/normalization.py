@@ -10,6 +10,8 @@ Each is one fused node. With M the number of elements averaged and g = ∂L/∂x
 ``∂L/∂γ = Σ ∂L/∂y·x̂``, ``∂L/∂β = Σ ∂L/∂y``.
 """
 
+import math
+
 import numpy as np
 
 from soma._errors import ShapeError, check_floating, check_same_dtype
@@ -181,7 +183,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ShapeError(f"group_norm: {channels} channels are not divisible by num_groups={num_groups}")
     check_floating("group_norm", input)
     check_same_dtype("group_norm", input=input, weight=weight, bias=bias)
-    grouped = input.reshape(n, num_groups, input._array.size // max(n * num_groups, 1))  # n may be 0
+    grouped = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)  # n may be 0
     normalized = LayerNorm.apply(grouped, None, None, 1, eps).reshape(input.shape)
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:
@@ -193,14 +195,44 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
-    """F.instance_norm (batch statistics only): normalize each (sample, channel) over its positions."""
-    if not use_input_stats:
-        raise NotImplementedError("instance_norm: only use_input_stats=True is supported")
+    """F.instance_norm over (N, C, *): normalize each (sample, channel) over its positions.
+
+    With ``use_input_stats`` (training) μ and σ² are each instance's own; the running statistics,
+    when given, are updated in place with their mean over the batch, as PyTorch's:
+    ``running_mean = (1 - m)·running_mean + m·meanₙ(μₙ)`` and the same for ``running_var`` with
+    the unbiased per-instance variances σ²ₙ·M/(M - 1), M positions. Without ``use_input_stats``
+    every instance is normalized with ``running_mean``/``running_var`` per channel (evaluation).
+    """
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("instance_norm: running_mean and running_var must either both be None or neither be None")
+    if input.ndim < 2:
+        raise ShapeError(f"instance_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
     check_floating("instance_norm", input)
-    if input.ndim < 2 or int(np.prod(input.shape[2:])) <= 1:  # one value per (sample, channel): variance 0/0
+    channels = input.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != (channels,):
+            raise RuntimeError(f"instance_norm: {name} of shape {tuple(value.shape)} does not match the {channels} "
+                               f"channels of input {tuple(input.shape)}")
+    check_same_dtype("instance_norm", input=input, weight=weight, bias=bias, running_mean=running_mean,
+                     running_var=running_var)
+    if not use_input_stats:
+        if running_mean is None:
+            raise RuntimeError("instance_norm: expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    count = math.prod(input.shape[2:])
+    if count <= 1:  # one value per (sample, channel): variance 0/0
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
                          f"{tuple(input.shape)} (N, C, *spatial)")
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    out = group_norm(input, channels, weight, bias, eps)
+    if running_mean is not None and input.shape[0]:  # an empty batch leaves them alone (PyTorch's become NaN)
+        x = _raw(input).reshape(input.shape[0], channels, count)
+        mean = x.mean(axis=2)
+        centered = x - mean[..., None]
+        var = (centered * centered).mean(axis=2)
+        _update_running(running_mean, running_var, (mean.mean(axis=0), var.mean(axis=0)), momentum, count)
+    return out
 
 
 class RMSNorm(Function):

@@ -26,6 +26,7 @@ from soma.nn.modules import fold
 from soma.nn.modules import transformer
 from soma.nn.modules import distance
 from soma.nn.modules import padding
+from soma.nn.modules import instancenorm
 from soma.nn.modules.linear import *  # noqa: F403
 from soma.nn.modules.conv import *  # noqa: F403
 from soma.nn.modules.activation import *  # noqa: F403
@@ -45,3 +46,4 @@ from soma.nn.modules.fold import *  # noqa: F403
 from soma.nn.modules.transformer import *  # noqa: F403
 from soma.nn.modules.distance import *  # noqa: F403
 from soma.nn.modules.padding import *  # noqa: F403
+from soma.nn.modules.instancenorm import *  # noqa: F403
