@@ -181,6 +181,13 @@ def test_multilabel_margin_loss(reduction, dtype, shape):
     check_against_torch(*_both("multilabel_margin_loss", reduction=reduction), [x, y])
 
 
+def test_multi_margin_losses_have_no_gradient_at_the_hinge():
+    # z = margin - x_y + x_j = 0 exactly: PyTorch's kernels count only z > 0 (clamp_min's gradient would pass)
+    x = np.array([[1.0, 1.0, 0.5, 2.0], [0.25, -0.75, 0.5, 0.25]])
+    check_against_torch(*_both("multi_margin_loss", margin=0.0), [x, np.array([0, 3])])
+    check_against_torch(*_both("multilabel_margin_loss"), [x, np.array([[3, 0, -1, 0], [2, -1, 0, 0]])])
+
+
 @pytest.mark.parametrize("name,labels", [("multi_margin_loss", (0,)), ("multilabel_margin_loss", (0, 4))])
 def test_multi_margin_losses_take_an_empty_batch(name, labels):
     # PyTorch's mean and sum over no samples return uninitialized memory: only 'none' is compared; soma's sum is 0
