@@ -45,6 +45,7 @@ from soma.ops.aliases import *  # noqa: F403
 from soma.ops.gamma import digamma, i0, lgamma, mvlgamma, polygamma
 from soma.ops.random_ops import bernoulli, multinomial, poisson
 from soma.ops.selection import histc, mode
+from soma.ops.windows import *  # noqa: F403
 from soma.memory_format import (channels_last, channels_last_3d, clone, contiguous_format, memory_format,
                                 preserve_format)
 from soma._promotion import can_cast, get_default_dtype, promote_types, result_type, set_default_dtype
@@ -88,6 +89,7 @@ def numel(input):
 # (soma.datasets, soma.train and soma.explain are imported on demand).
 from soma import nn, optim  # noqa: E402
 from soma import classic, models  # noqa: E402,I001
+from soma._torch_aliases import *  # noqa: E402,F403  (torch.conv2d, torch.batch_norm, torch.exp_(x), ...)
 
 
 def __getattr__(name):
