@@ -9,7 +9,7 @@ import numpy as np
 
 from soma.autograd.function import Function
 from soma.ops._common import write_out
-from soma.ops.reduction import Sum, _axes, _check_nonempty, _floatas_tensor_arg, _where
+from soma.ops.reduction import Sum, _axes, _floatas_tensor_arg, _where
 from soma.tensor import Tensor
 
 __all__ = ["Norm", "norm"]
@@ -51,8 +51,8 @@ class Norm(Function):
                 local = _piecewise_linear_local(x, y, p, axes)
             elif p == 2:
                 local = np.where(y == 0, 0, x / y)
-            else:
-                local = np.where(y == 0, 0, np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1))
+            else:  # for p < 1 also 0 where x = 0 (|x|^(p-1) = ∞ there), as PyTorch's norm_backward
+                local = np.where(_no_slope(x, y, p), 0, np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1))
         return (grad * local).astype(x.dtype, copy=False), None, None, None
 
     @staticmethod
@@ -69,7 +69,12 @@ class Norm(Function):
                 local = tx / norm
             else:
                 local = tx.abs() ** (p - 1) * np.sign(x) / norm ** (p - 1)
-        return _where(y == 0, zero, grad * local), None, None, None
+        return _where(_no_slope(x, y, p), zero, grad * local), None, None, None
+
+
+def _no_slope(x, y, p):
+    """Where the subgradient of ‖x‖ₚ is 0: y = 0, and for p < 1 also x = 0 (PyTorch's masks)."""
+    return (y == 0) | (x == 0) if p < 1 else y == 0
 
 
 def _piecewise_linear_local(x, y, p, axes):
@@ -98,5 +103,8 @@ def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
         magnitude = x.abs()
         return write_out(Sum.apply(magnitude**p, axes, keepdim) ** (1.0 / p), out, "norm")
     if np.isinf(p):
-        _check_nonempty(x, dim, axes, "norm")
+        for axis in axes:  # max and min have no identity: PyTorch's vector_norm refuses an empty dimension
+            if x.shape[axis] == 0:
+                raise RuntimeError(f"norm: linalg.vector_norm cannot compute the {p} norm on the dimension {axis} "
+                                   f"because this dimension is empty (input shape {tuple(x.shape)})")
     return write_out(Norm.apply(x, float(p), axes, keepdim), out, "norm")
