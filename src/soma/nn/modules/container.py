@@ -1,9 +1,9 @@
 """``torch.nn.modules.container``'s import path for soma's own classes
 (defined in ``soma.nn.container``).
 
-Not in soma: Container, ParameterDict.
+Not in soma: Container.
 """
 
-from soma.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
+from soma.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
