@@ -90,7 +90,7 @@ from soma.nn.functional.embedding_losses import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from soma.nn.functional.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
+from soma.nn.functional.likelihood_losses import ctc_loss, gaussian_nll_loss, poisson_nll_loss
 from soma.nn.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -104,12 +104,25 @@ from soma.nn.functional.loss import (
     soft_margin_loss,
 )
 from soma.nn.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from soma.nn.functional.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from soma.nn.functional.adaptive_pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+)
 from soma.nn.functional.pooling import (
     avg_pool1d,
     avg_pool2d,
+    lp_pool1d,
+    lp_pool2d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
 )
 from soma.nn.functional.recurrent import (
     gru_cell,
@@ -133,6 +146,9 @@ __all__ = [
     "linear", "bilinear", "embedding", "one_hot", "pad", "scaled_dot_product_attention",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold",
     "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices", "max_pool2d_with_indices", "lp_pool1d",
+    "lp_pool2d", "max_unpool1d", "max_unpool2d",
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "cosine_similarity", "pairwise_distance", "pdist", "normalize",
@@ -143,5 +159,5 @@ __all__ = [
     "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
-    "gaussian_nll_loss", "poisson_nll_loss",
+    "gaussian_nll_loss", "poisson_nll_loss", "ctc_loss",
 ]

@@ -25,6 +25,12 @@ __all__ = [
     "max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "lp_pool1d",
+    "lp_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
     "pool_output_size",
 ]
 
@@ -340,3 +346,96 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     window = _window("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
     divisor = backend.of(input._array).transfer(_avg_divisor(window, count_include_pad, None, input.dtype))
     return _pool(AvgPool, "avg_pool1d", 1, input, (kernel_size, stride, padding, 1, ceil_mode), divisor)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """:func:`max_pool2d` that always returns (values, indices)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """:func:`max_pool1d` that always returns (values, indices)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ------------------------------------------------------------------ power-average pooling
+def _lp_pool(name, pool, input, norm_type, kernel_size, stride, ceil_mode, spatial):
+    """(Σ_window x^p)^(1/p): p = ∞ is the max of |x|, p = -∞ minus the max of -|x|, as PyTorch composes it."""
+    if norm_type == float("inf"):
+        return pool[0](input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -pool[0](-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    count = int(np.prod(_tuple(kernel_size, spatial, name, "kernel_size")))
+    mean = pool[1](input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (mean.sign() * mean.abs().relu()).mul(count).pow(1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling: y = (Σ_window x^p)^(1/p) (p = 1: sum pooling; p = ∞: max of |x|).
+
+    Composed as PyTorch does it, from avg_pool2d of x^p times the window size, so its gradient is zero
+    where a window's sum is zero.
+    """
+    return _lp_pool("lp_pool2d", (max_pool2d, avg_pool2d), input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-D power-average pooling over (N, C, L) or (C, L); see :func:`lp_pool2d`."""
+    return _lp_pool("lp_pool1d", (max_pool1d, avg_pool1d), input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+# ------------------------------------------------------------------ unpooling
+def _unpool_size(name, input, kernel, stride, padding, output_size):
+    """PyTorch's unpooled size (in − 1)·s + k − 2p per axis, or ``output_size`` if within a stride of it."""
+    spatial = len(kernel)
+    default = [(n - 1) * s + k - 2 * p for n, s, k, p in zip(input.shape[-spatial:], stride, kernel, padding)]
+    if output_size is None:
+        return tuple(default)
+    size = output_size[-spatial:] if len(output_size) == spatial + 2 else output_size
+    if len(size) != spatial:
+        raise ValueError(f"output_size should be a sequence containing {spatial} or {spatial + 2} elements, but it "
+                         f"has a length of '{len(output_size)}'")
+    for d, (want, base, s) in enumerate(zip(size, default, stride)):
+        if not base - s < want < base + s:
+            raise ValueError(f'invalid output_size "{size}" (dim {d} must be between {base - s} and '
+                             f"{base + s})")
+    return tuple(int(n) for n in size)
+
+
+def _max_unpool(name, input, indices, kernel_size, stride, padding, output_size, spatial):
+    """Scatter each value to its position in a zero map: the partial inverse of max pooling."""
+    check_floating(name, input)
+    if input.ndim not in (spatial + 1, spatial + 2) or tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{name}: expected a {spatial + 1}-D or {spatial + 2}-D input and indices of the same "
+                           f"shape, got input {tuple(input.shape)} and indices {tuple(indices.shape)}")
+    if indices.dtype != np.int64:
+        raise RuntimeError(f"{name}: expected indices to have dtype int64, got {indices.dtype}")
+    kernel = _tuple(kernel_size, spatial, name, "kernel_size")
+    stride = kernel if stride is None else _tuple(stride, spatial, name, "stride")
+    size = _unpool_size(name, input, kernel, stride, _tuple(padding, spatial, name, "padding"), output_size)
+    lead = tuple(input.shape[:-spatial])
+    plane = int(np.prod(size))
+    flat = indices.reshape(*lead, -1)
+    outside = ((flat._array < 0) | (flat._array >= plane)).ravel()
+    if outside.any():
+        bad = int(flat._array.ravel()[outside.argmax()])
+        volume = "x".join(map(str, size + (1,) * (spatial == 1)))  # PyTorch unpools 1-D as (L, 1) planes
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {volume})")
+    out = input.new_zeros(*lead, plane).scatter(-1, flat, input.reshape(*lead, -1))
+    return out.reshape(*lead, *size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool2d`: each value goes back to its flat H·W position ``indices``
+    (from ``return_indices=True``), every other output is 0.
+
+    Shape: (N, C, H, W) or (C, H, W) → (N, C, H_out, W_out), H_out = (H − 1)·s + k − 2p (or ``output_size``).
+    """
+    return _max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool1d` over (N, C, L) or (C, L); see :func:`max_unpool2d`."""
+    return _max_unpool("max_unpool1d", input, indices, kernel_size, stride, padding, output_size, 1)
