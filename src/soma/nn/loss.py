@@ -17,7 +17,7 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "SoftMarginLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-    "GaussianNLLLoss", "PoissonNLLLoss",
+    "GaussianNLLLoss", "PoissonNLLLoss", "CTCLoss",
 ]
 
 
@@ -397,3 +397,23 @@ class PoissonNLLLoss(_Loss):
     def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
         return L.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
                                   reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """E = -ln p(y | x), summed over every alignment of the labels y to the frames of x (repeats merged,
+    blanks removed); the forward-backward recursion in log space (:func:`F.ctc_loss`).
+
+    Shape:
+        - Log_probs: ``(T, N, C)`` or ``(T, C)``, log-probabilities of C classes (blank included) on T frames.
+        - Targets: ``(N, S)`` padded label rows, or their 1-d concatenation ``(sum(target_lengths))``.
+        - Input_lengths, Target_lengths: ``(N)`` (or ``()`` unbatched), tensors or lists of ints.
+        - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths, target_lengths) -> Tensor:
+        return L.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)

@@ -1,7 +1,7 @@
 """``torch.nn.modules.loss``'s import path for soma's own classes
 (defined in ``soma.nn.loss``).
 
-Not in soma: NLLLoss2d, LinearCrossEntropyLoss, CTCLoss.
+Not in soma: NLLLoss2d, LinearCrossEntropyLoss.
 """
 
 from soma.nn.loss import (
@@ -9,6 +9,7 @@ from soma.nn.loss import (
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -31,5 +32,5 @@ __all__ = [
     "L1Loss", "NLLLoss", "KLDivLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss",
     "SoftMarginLoss", "CrossEntropyLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss",
     "TripletMarginLoss", "TripletMarginWithDistanceLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "MultiLabelMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss",
+    "MultiLabelMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CTCLoss",
 ]
