@@ -17,7 +17,7 @@ from soma.tensor import Tensor
 
 __all__ = [
     "Identity", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
-    "Swish", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Softplus",
+    "Swish", "Mish", "Sigmoid", "Tanh", "Softmax", "Softmax2d", "LogSoftmax", "Softmin", "Softplus",
     "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Tanhshrink", "Threshold",
     "Step", "GLU", "Hardshrink", "Softshrink", "RReLU",
 ]
@@ -274,6 +274,21 @@ class Softmax(_DimModule):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every position: y_c = e^(x_c) / Σ_{c'} e^(x_{c'}) along dim -3.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: the input's shape.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead (shape "
+                             f"{tuple(input.shape)})")
+        return F.softmax(input, -3)
 
 
 class LogSoftmax(_DimModule):

@@ -1,7 +1,5 @@
 """``torch.nn.modules.activation``'s import path for soma's own classes
 (defined in ``soma.nn.activation``, ``soma.nn.attention``).
-
-Not in soma: Softmax2d.
 """
 
 from soma.nn.activation import (
@@ -25,6 +23,7 @@ from soma.nn.activation import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softshrink,
@@ -38,5 +37,5 @@ from soma.nn.attention import MultiheadAttention
 __all__ = [
     "Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish", "Hardswish", "ELU",
     "CELU", "SELU", "GELU", "LeakyReLU", "LogSigmoid", "Softplus", "MultiheadAttention", "PReLU", "Softsign",
-    "Tanhshrink", "Softmin", "Softmax", "LogSoftmax", "GLU", "Hardshrink", "Softshrink", "RReLU",
+    "Tanhshrink", "Softmin", "Softmax", "Softmax2d", "LogSoftmax", "GLU", "Hardshrink", "Softshrink", "RReLU",
 ]
