@@ -1,9 +1,12 @@
-"""Loss modules: the module form of every function in :mod:`soma.nn.functional.loss`.
+"""Loss modules: the module form of every loss function (:mod:`soma.nn.functional.loss`,
+:mod:`~soma.nn.functional.embedding_losses`, :mod:`~soma.nn.functional.likelihood_losses`).
 
 ``criterion = nn.CrossEntropyLoss(); loss = criterion(logits, labels)``. Each
 keeps its options (``reduction``, ``weight``, ...) and calls the functional form;
 ``weight`` and ``pos_weight`` are registered as buffers, as in PyTorch.
 """
+
+from collections.abc import Callable
 
 from soma.nn.distance import PairwiseDistance
 from soma.nn.functional import embedding_losses as E
@@ -300,8 +303,8 @@ class TripletMarginWithDistanceLoss(_Loss):
         - Output: a scalar; with ``reduction='none'``, ``(N)``.
     """
 
-    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
-                 reduction: str = "mean") -> None:
+    def __init__(self, *, distance_function: Callable[[Tensor, Tensor], Tensor] | None = None, margin: float = 1.0,
+                 swap: bool = False, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
@@ -414,6 +417,7 @@ class CTCLoss(_Loss):
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 
-    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths, target_lengths) -> Tensor:
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths: Tensor | list[int],
+                target_lengths: Tensor | list[int]) -> Tensor:
         return L.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
                           self.zero_infinity)
