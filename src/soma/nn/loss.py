@@ -215,14 +215,21 @@ class SoftMarginLoss(_Loss):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
-class _MarginLoss(_Loss):
-    def __init__(self, margin: float, size_average: bool | None = None, reduce: bool | None = None,
+class _PairMarginLoss(_Loss):
+    """A margin loss of a pair (x₁, x₂) and labels y: ``_function(x₁, x₂, y, margin, reduction)``."""
+
+    _function = None
+
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return type(self)._function(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
-class MarginRankingLoss(_MarginLoss):
+
+class MarginRankingLoss(_PairMarginLoss):
     """E = max(0, -y·(x₁ - x₂) + margin), y ∈ {1, -1} saying which of x₁, x₂ should rank higher.
 
     Shape:
@@ -232,15 +239,10 @@ class MarginRankingLoss(_MarginLoss):
         - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
     """
 
-    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(margin, size_average, reduce, reduction)
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return E.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+    _function = staticmethod(E.margin_ranking_loss)
 
 
-class HingeEmbeddingLoss(_MarginLoss):
+class HingeEmbeddingLoss(_Loss):
     """E = x where y = 1, max(0, margin - x) where y = -1, for distances x and labels y ∈ {1, -1}.
 
     Shape:
@@ -251,13 +253,14 @@ class HingeEmbeddingLoss(_MarginLoss):
 
     def __init__(self, margin: float = 1.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
-        super().__init__(margin, size_average, reduce, reduction)
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return E.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_MarginLoss):
+class CosineEmbeddingLoss(_PairMarginLoss):
     """E = 1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1.
 
     Shape:
@@ -267,15 +270,10 @@ class CosineEmbeddingLoss(_MarginLoss):
         - Output: a scalar; with ``reduction='none'``, ``(N)`` (or ``()``).
     """
 
-    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(margin, size_average, reduce, reduction)
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return E.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+    _function = staticmethod(E.cosine_embedding_loss)
 
 
-class TripletMarginLoss(_MarginLoss):
+class TripletMarginLoss(_Loss):
     """E = max(0, margin + d(a, p) - d(a, n)), d(x, y) = ‖x - y + ε‖_p (min(d(a, n), d(p, n)) with ``swap``).
 
     Shape:
@@ -285,10 +283,10 @@ class TripletMarginLoss(_MarginLoss):
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
-        super().__init__(margin, size_average, reduce, reduction)
+        super().__init__(size_average, reduce, reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
-        self.p, self.eps, self.swap = p, eps, swap
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return E.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
