@@ -19,8 +19,6 @@ MISSING = {
     "fractional_max_pool3d", "fractional_max_pool3d_with_indices", "lp_pool3d", "max_unpool3d",
     # pooling variants
     "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
-    # distances and normalization
-    "local_response_norm",
     # losses
     "linear_cross_entropy",
     # sampling grids, channel shuffles, embedding bags, grouped/scaled matrix products

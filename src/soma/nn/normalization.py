@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm.
+"""Normalization layers: BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm, LocalResponseNorm.
 
 Batch normalization (Ioffe & Szegedy): for each channel, x̂ = (x - μ_B)/√(σ²_B + ε)
 over the mini-batch, then y = γ·x̂ + β with learned γ (``weight``) and β (``bias``).
@@ -13,11 +13,11 @@ import numpy as np
 
 from soma._errors import ShapeError, check_same_dtype
 from soma.nn.common_types import DeviceLike, DTypeLike
-from soma.nn.functional.normalization import batch_norm, group_norm, layer_norm
+from soma.nn.functional.normalization import batch_norm, group_norm, layer_norm, local_response_norm
 from soma.nn.module import Module, empty_parameter
 from soma.tensor import Tensor
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
 
 
 class _NormBase(Module):
@@ -236,3 +236,23 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class LocalResponseNorm(Module):
+    """b_c = a_c / (k + (α/n)·Σ_{c'} a_{c'}²)^β over the n = ``size`` channels around c (AlexNet's lateral
+    inhibition; see :func:`soma.nn.functional.local_response_norm`). No parameters.
+
+    Shape:
+        - Input: ``(N, C, *)``, at least 3 dimensions.
+        - Output: the input's shape.
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

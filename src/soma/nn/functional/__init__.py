@@ -103,7 +103,14 @@ from soma.nn.functional.loss import (
     smooth_l1_loss,
     soft_margin_loss,
 )
-from soma.nn.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from soma.nn.functional.normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from soma.nn.functional.adaptive_pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -152,7 +159,7 @@ __all__ = [
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "cosine_similarity", "pairwise_distance", "pdist", "normalize",
-    "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
+    "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "local_response_norm",
     "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_layer", "lstm_layer", "gru_layer",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div",

@@ -17,6 +17,7 @@ import numpy as np
 from soma._errors import ShapeError, check_floating, check_same_dtype
 from soma.autograd.function import Function, mark_dirty
 from soma.ops._common import raw as _raw
+from soma.ops.shape import pad
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "BatchNorm", "LayerNorm"]
 
@@ -285,3 +286,31 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 __all__ += ["RMSNorm", "rms_norm"]
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """F.local_response_norm over (N, C, *): each channel divided by its neighbours' energy across channels.
+
+    ``b_c = a_c / (k + (α/n)·Σ_{c'} a_{c'}²)^β`` with n = ``size`` and c' running over the channels
+    c - ⌊n/2⌋ … c + ⌊(n-1)/2⌋ (channels past the edges count as 0, the sum is still divided by n), as
+    AlexNet's lateral inhibition. Composed of differentiable ops, so autograd gives its gradient.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
+                         f"dimensions, shape {tuple(input.shape)})")
+    if input.numel() == 0:
+        return input
+    if size < 1:
+        raise RuntimeError(f"local_response_norm: size (the window over channels) must be at least 1, got {size}")
+    channels = input.shape[1]
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    squares = pad(input * input, widths)  # zero channels beyond both edges
+    window = squares[:, 0:channels]
+    for shift in range(1, size):
+        window = window + squares[:, shift:shift + channels]
+    # the mean over the window, truncated for an integer input as PyTorch's average pooling of integers
+    mean = window // size if input.dtype.kind in "iu" else window / size
+    return input / (mean * alpha + k) ** beta
+
+
+__all__ += ["local_response_norm"]
