@@ -46,6 +46,8 @@ from soma.ops.gamma import digamma, i0, lgamma, mvlgamma, polygamma
 from soma.ops.random_ops import bernoulli, multinomial, poisson
 from soma.ops.selection import histc, mode
 from soma.ops.windows import *  # noqa: F403
+from soma.ops.legacy import *  # noqa: F403  (svd's V, qr's some, range, trapz, row_stack, ...)
+from soma.ops.norms import renorm
 from soma.memory_format import (channels_last, channels_last_3d, clone, contiguous_format, memory_format,
                                 preserve_format)
 from soma._promotion import can_cast, get_default_dtype, promote_types, result_type, set_default_dtype

@@ -1,4 +1,5 @@
-"""p-norms: y = ‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over some dimensions (``soma.norm``, ``Tensor.norm``).
+"""p-norms: y = ‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over some dimensions (``soma.norm``, ``Tensor.norm``), and
+``renorm``, which caps the p-norm of each slice.
 
 A reduction of its own family: its backward depends on p (sign x for p = 1, x/y for p = 2,
 the tied extreme elements for p = ±inf, and sign(x)·|x|^(p-1)/y^(p-1) otherwise), where the
@@ -12,7 +13,7 @@ from soma.ops._common import write_out
 from soma.ops.reduction import Sum, _axes, _floatas_tensor_arg, _where
 from soma.tensor import Tensor
 
-__all__ = ["Norm", "norm"]
+__all__ = ["Norm", "norm", "renorm"]
 
 
 class Norm(Function):
@@ -108,3 +109,23 @@ def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
                 raise RuntimeError(f"norm: linalg.vector_norm cannot compute the {p} norm on the dimension {axis} "
                                    f"because this dimension is empty (input shape {tuple(x.shape)})")
     return write_out(Norm.apply(x, float(p), axes, keepdim), out, "norm")
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """Each slice ``input.select(dim, i)`` whose p-norm exceeds ``maxnorm`` scaled down to it:
+    xᵢ · maxnorm / (‖xᵢ‖ₚ + 10⁻⁷) where ‖xᵢ‖ₚ > maxnorm, xᵢ elsewhere (PyTorch's 10⁻⁷ keeps 0/0 away).
+    A composition, so the gradient includes the norm's dependence on xᵢ, as PyTorch's."""
+    from soma.ops.arithmetic import where
+
+    x = _floatas_tensor_arg(input, "renorm")
+    if x.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    (axis,) = _axes(x, dim, "renorm")
+    others = tuple(a for a in range(x.ndim) if a != axis)
+    norms = norm(x, p, others, keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return write_out(x * factor.to(x.dtype), out, "renorm")

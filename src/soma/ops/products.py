@@ -1,5 +1,5 @@
 """Products and distances built from matmul/einsum: tensordot, kron, inner, vdot, mv, addr, addcmul, addcdiv,
-dist, cdist, cartesian_prod, block_diag. Each is a composition of differentiable ops, so its gradient
+dist, cdist, cartesian_prod, combinations, block_diag. Each is a composition of differentiable ops, so its gradient
 (and its higher-order gradients) come from theirs.
 
     tensordot(a, b, dims): Σ over the paired dims of a ⊗ b        kron(A, B)[i·p + k, j·q + l] = Aᵢⱼ Bₖₗ
@@ -13,7 +13,7 @@ from soma.ops._common import as_tensor_arg, broadcast_shape
 from soma.ops.contraction import einsum
 
 __all__ = ["tensordot", "kron", "inner", "vdot", "mv", "addr", "addcmul", "addcdiv", "dist", "cdist",
-           "cartesian_prod", "block_diag"]
+           "cartesian_prod", "combinations", "block_diag"]
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -120,6 +120,28 @@ def cartesian_prod(*tensors):
         return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")
     return stack([g.reshape(-1) for g in grids], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """Every r-element combination of the 1-D ``input``'s elements, in order, as the rows of an (m, r) tensor
+    (itertools.combinations, or combinations_with_replacement); r = 0 gives an empty 1-D tensor."""
+    import itertools
+
+    import numpy as np
+
+    from soma.tensor import Tensor
+
+    input = as_tensor_arg(input, "combinations")
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.narrow(0, 0, 0)
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = np.array(list(choose(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    picked = input.index_select(0, Tensor._make(np.asarray(rows.reshape(-1), like=input._array), False))
+    return picked.reshape(-1, r)
 
 
 def block_diag(*tensors):

@@ -1,4 +1,5 @@
-"""Sorting and selection: sort, argsort, topk, kthvalue, median, nonzero, argwhere, unique, bincount, searchsorted.
+"""Sorting and selection: sort, argsort, topk, kthvalue, median, nanmedian, nonzero, argwhere, unique,
+unique_consecutive, bincount, searchsorted.
 
 Values picked by a sort are a ``gather`` of the input at the sorted indices, so their
 gradient flows back to the chosen elements (∂valueⱼ/∂x_{index j} = 1). The sorts are
@@ -14,7 +15,8 @@ from soma.ops.indexing import gather
 from soma.ops.reduction import normalize_dims
 from soma.tensor import Tensor
 
-__all__ = ["sort", "argsort", "topk", "kthvalue", "median", "nonzero", "argwhere", "unique", "bincount",
+__all__ = ["sort", "argsort", "topk", "kthvalue", "median", "nanmedian", "unique_consecutive", "nonzero",
+           "argwhere", "unique", "bincount",
            "searchsorted", "msort"]
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -99,6 +101,48 @@ def median(input, dim=None, keepdim=False, *, out=None):
     _, dim_ = _along(input, dim, "median")
     size = input.shape[dim_] if input.ndim else 1
     return kthvalue(input, (size - 1) // 2 + 1, dim, keepdim)
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    """:func:`median` of the values that are not NaN: element (k-1)//2 of the k sorted non-NaN ones (NaN
+    where every value is NaN, which the sort puts last); with ``dim``, (values, indices)."""
+    input = as_tensor_arg(input, "nanmedian")
+    if dim is None:
+        if input._array.size == 0:
+            return median(input)
+        return nanmedian(input.reshape(-1), 0).values
+    input, dim_ = _along(input, dim, "nanmedian")
+    if input.ndim and input.shape[dim_] == 0:
+        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+    if input.ndim == 0 or input.dtype.kind not in "fc":
+        return median(input, dim, keepdim)  # nothing to skip
+    values, indices = sort(input, dim_)
+    valid = (~np.isnan(input._array)).sum(axis=dim_, keepdims=True)
+    place = _int64(np.maximum(valid - 1, 0) // 2)  # C's truncation: an all-NaN row picks its first (a NaN)
+    pick = gather(values, dim_, place), gather(indices, dim_, place)
+    return values_indices(*(pick if keepdim else (pick[0].squeeze(dim_), pick[1].squeeze(dim_))))
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Each run of equal neighbours (equal slices along ``dim``) as one value; optionally, which run each
+    element went to and each run's length. NaN equals nothing, so each NaN is a run of its own."""
+    array = raw(as_tensor_arg(input, "unique_consecutive"))
+    if dim is None:
+        rows = array.reshape(-1, 1)
+    else:
+        (dim,) = normalize_dims(dim, array.ndim, "unique_consecutive")
+        rows = np.moveaxis(array, dim, 0).reshape(array.shape[dim] if array.ndim else 1, -1)
+    starts = np.ones(rows.shape[0], dtype=bool)
+    starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    first = np.flatnonzero(starts)
+    values = array.reshape(-1)[first] if dim is None else np.take(array, first, axis=dim)
+    result = [Tensor._make(values, False)]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        result.append(_int64(inverse.reshape(array.shape) if dim is None else inverse))
+    if return_counts:
+        result.append(_int64(np.diff(np.append(first, rows.shape[0]))))
+    return result[0] if len(result) == 1 else tuple(result)
 
 
 def nonzero(input, *, out=None, as_tuple=False):
