@@ -140,6 +140,15 @@ LAYERS = [
     ("Dropout1d", lambda: nn.Dropout1d(0.5), [_normal(3, 4, 5)], True),
     ("Dropout2d", lambda: nn.Dropout2d(0.5), [_normal(2, 4, 3, 3)], True),
     ("Dropout3d", lambda: nn.Dropout3d(0.5), [_normal(2, 4, 2, 2, 2)], True),
+    ("InstanceNorm2d running stats train", lambda: nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+     [_normal(2, 3, 3, 4)], True),
+    ("InstanceNorm1d running stats eval", lambda: nn.InstanceNorm1d(3, track_running_stats=True), [_normal(3, 5)],
+     False),
+    ("LocalResponseNorm", lambda: nn.LocalResponseNorm(3, alpha=0.1), [_normal(2, 5, 3, 2)], True),
+    ("Softmax2d", lambda: nn.Softmax2d(), [_normal(2, 3, 2, 2)], True),
+    ("ReflectionPad2d", lambda: nn.ReflectionPad2d((1, 2, 2, 0)), [_normal(2, 3, 3, 4)], True),
+    ("CircularPad3d", lambda: nn.CircularPad3d(1), [_normal(2, 2, 3, 3)], True),
+    ("ZeroPad2d cropping", lambda: nn.ZeroPad2d((-1, 2, 1, -1)), [_normal(2, 3, 3, 4)], True),
 ]
 
 
