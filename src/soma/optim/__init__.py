@@ -6,6 +6,7 @@
 
 from soma.optim import lr_scheduler
 from soma.optim.adadelta import Adadelta
+from soma.optim.adafactor import Adafactor
 from soma.optim.adagrad import Adagrad
 from soma.optim.adam import Adam, AdamW
 from soma.optim.adamax import Adamax
@@ -19,4 +20,4 @@ from soma.optim.rprop import Rprop
 from soma.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "ASGD", "Rprop", "LBFGS", "lr_scheduler"]
+           "ASGD", "Rprop", "LBFGS", "Adafactor", "lr_scheduler"]
