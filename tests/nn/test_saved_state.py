@@ -16,7 +16,7 @@ from helpers import graph_nodes
 from soma.backend import is_array
 
 _MODULES = tuple(f"soma.nn.functional.{name}" for name in (
-    "loss", "normalization", "attention", "affine", "dropouts", "activation", "patches"))
+    "loss", "normalization", "attention", "affine", "dropouts", "activation", "patches", "distance"))
 
 
 def _arrays(value):
@@ -77,6 +77,7 @@ CASES = {
                             + F.threshold(_leaf(4), 0.1, 2.0) + F.logsigmoid(_leaf(4)) + F.softsign(_leaf(4))
                             + F.hardswish(_leaf(4)) + F.hardsigmoid(_leaf(4)) + F.heaviside(_leaf(4))),
     "scaled_dot_product_attention": _scores,
+    "distances": lambda: F.pdist(_leaf(4, 3)).sum() + F.cosine_similarity(_leaf(3, 4), _leaf(3, 4)).sum(),
     "unfold and fold": lambda: F.fold(F.unfold(_leaf(1, 2, 4, 4), 2), (4, 4), 2),
 }
 
