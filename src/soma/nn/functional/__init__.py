@@ -8,8 +8,8 @@ soma has two tiers, as PyTorch splits ``torch`` and ``torch.nn.functional``:
   module, each ``Function`` (the graph node, with its backward beside its forward) next to
   its functional wrapper: :mod:`.conv` (and :mod:`.conv_algorithms`), :mod:`.pooling`,
   :mod:`.loss` (and :mod:`.embedding_losses`, :mod:`.likelihood_losses`), :mod:`.normalization`,
-  :mod:`.dropouts`, :mod:`.activation`,
-  :mod:`.attention`, :mod:`.affine` (linear, bilinear, embedding), :mod:`.patches`
+  :mod:`.dropouts`, :mod:`.activation` (and :mod:`.shrink`, :mod:`.randomized`: rrelu, gumbel_softmax),
+  :mod:`.distance`, :mod:`.attention`, :mod:`.affine` (linear, bilinear, embedding), :mod:`.patches`
   (fold/unfold), :mod:`.resampling` (interpolate, pixel shuffle), :mod:`.recurrent`,
   and :mod:`.decomp` (the same kernels in primitives, for higher-order gradients).
 
