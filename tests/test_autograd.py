@@ -240,3 +240,22 @@ def test_detect_anomaly_names_the_op():
         z = y.sqrt().sum()  # forward fine; backward divides by zero
         with pytest.raises(RuntimeError, match="SqrtBackward0 produced inf in its backward pass"):
             z.backward()
+
+
+def test_variable_is_pytorchs_old_name_for_a_tensor_that_may_require_grad():
+    import warnings
+
+    from soma.autograd import Variable
+
+    base = soma.ones(2, requires_grad=True) * 2
+    v = Variable(base, requires_grad=True)
+    assert v is not base and v.is_leaf and v.requires_grad and isinstance(base, Variable)
+    v.data[0] = 5.0  # the same memory as base, as in PyTorch
+    assert base.tolist() == [5.0, 2.0] and not Variable(base).requires_grad
+    assert tuple(Variable().shape) == (0,) and not isinstance([1], Variable)
+    with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+        Variable([1, 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Variable(soma.zeros(1), volatile=True)
+    assert any("volatile was removed" in str(w.message) for w in caught)

@@ -20,9 +20,10 @@ from soma.autograd.function import (
     set_grad_enabled,
 )
 from soma.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from soma.autograd.variable import Variable
 
 __all__ = [
     "Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "graph",
     "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled",
+    "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "Variable",
 ]
