@@ -188,6 +188,34 @@ def test_multi_margin_losses_have_no_gradient_at_the_hinge():
     check_against_torch(*_both("multilabel_margin_loss"), [x, np.array([[3, 0, -1, 0], [2, -1, 0, 0]])])
 
 
+def test_multi_margin_losses_skip_nan_and_keep_inf_as_pytorch():
+    # a NaN hinge adds nothing (z > 0 is false); an infinite score left out of the sum stays out (no 0·inf)
+    x = np.array([[np.nan, 1.0, 0.5, 2.0], [0.25, np.inf, 0.5, 0.25], [0.3, -0.2, 0.1, 0.0]])
+    with np.errstate(invalid="ignore"):
+        check_against_torch(*_both("multi_margin_loss", reduction="none"), [x, np.array([1, 1, 0])], grad=False)
+        check_against_torch(*_both("multilabel_margin_loss", reduction="none"),
+                            [x, np.array([[1, -1, 0, 0], [1, 2, -1, 0], [0, -1, 0, 0]])], grad=False)
+
+
+@pytest.mark.parametrize("name", ["margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+                                  "triplet_margin_loss", "multilabel_soft_margin_loss", "gaussian_nll_loss",
+                                  "poisson_nll_loss"])
+def test_shapes_that_do_not_broadcast_are_refused_by_name(name):
+    args = list(_arguments(name, soma))
+    args[1] = soma.cat([args[1], args[1][:1]], 0)  # one row too many
+    with pytest.raises(RuntimeError, match=name):
+        getattr(F, name)(*args)
+    raises_like_torch(lambda m: getattr(m.nn.functional, name)(
+        *[m.tensor(a.numpy()) for a in args]))
+
+
+def test_integer_inputs_as_pytorch():
+    x, y = np.array([[1, 2, 3], [0, -1, 2]]), np.array([[1, -1, 1], [-1, 1, 1]])
+    check_against_torch(*_both("hinge_embedding_loss", reduction="sum"), [x, y])  # int64, as PyTorch
+    raises_like_torch(lambda m: m.nn.functional.hinge_embedding_loss(m.tensor(x), m.tensor(y)))
+    raises_like_torch(lambda m: m.nn.functional.multilabel_soft_margin_loss(m.tensor(x), m.tensor(y)))
+
+
 @pytest.mark.parametrize("name,labels", [("multi_margin_loss", (0,)), ("multilabel_margin_loss", (0, 4))])
 def test_multi_margin_losses_take_an_empty_batch(name, labels):
     # PyTorch's mean and sum over no samples return uninitialized memory: only 'none' is compared; soma's sum is 0

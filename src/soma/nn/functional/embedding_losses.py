@@ -17,7 +17,7 @@ import numpy as np
 
 import soma
 from soma._errors import DTypeError, ShapeError, check_floating, check_same_dtype
-from soma.nn.functional.activation import logsigmoid, relu
+from soma.nn.functional.activation import logsigmoid
 from soma.nn.functional.distance import pairwise_distance
 from soma.nn.functional.loss import _check_reduction, _legacy_reduction, _reduce
 
@@ -28,6 +28,15 @@ __all__ = [
 ]
 
 COSINE_EPSILON = float(np.float32(1e-12))  # PyTorch's cosine_embedding_loss adds it to each squared magnitude (a float)
+
+
+def _check_broadcast(name, **tensors):
+    """The tensors' shapes broadcast, or a RuntimeError naming the function and every shape."""
+    try:
+        np.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except ValueError:
+        listing = ", ".join(f"{k} {tuple(t.shape)}" for k, t in tensors.items())
+        raise ShapeError(f"{name}: the shapes do not broadcast: {listing}") from None
 
 
 def _reduction(name, size_average, reduce, reduction):
@@ -48,6 +57,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
             f"margin_ranking_loss: all input tensors should have the same number of dimensions, got input1 "
             f"{tuple(input1.shape)}, input2 {tuple(input2.shape)}, target {tuple(target.shape)}"
         )
+    _check_broadcast("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
@@ -57,9 +67,16 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     A label that is neither gets both terms, as in PyTorch; the labels get no gradient.
     """
     reduction = _reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    _check_broadcast("hinge_embedding_loss", input=input, target=target)
     zeros = soma.zeros_like(input)
     margin_term = soma.where(target != 1, (margin - input).clamp_min(0), zeros)
-    return _reduce(margin_term + soma.where(target != -1, input, zeros), reduction)
+    loss = margin_term + soma.where(target != -1, input, zeros)
+    if input.dtype.kind != "f":  # PyTorch keeps an integer input's dtype (and its mean then fails)
+        loss = loss.to(input.dtype)
+        if reduction == "mean":
+            raise RuntimeError(f"hinge_embedding_loss: the mean of an integer input (dtype {input.dtype}) is "
+                               "undefined; give a floating-point tensor")
+    return _reduce(loss, reduction)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
@@ -77,6 +94,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     if input1.ndim != dim + 1 or input2.ndim != dim + 1:
         raise ShapeError(f"cosine_embedding_loss: a {dim}-d target expects {dim + 1}-d inputs, got input1 "
                          f"{tuple(input1.shape)} and input2 {tuple(input2.shape)}")
+    _check_broadcast("cosine_embedding_loss", input1=input1, input2=input2)
     product = (input1 * input2).sum(dim)
     magnitudes = ((input1 * input1).sum(dim) + COSINE_EPSILON) * ((input2 * input2).sum(dim) + COSINE_EPSILON)
     cos = product / magnitudes.sqrt()
@@ -94,6 +112,7 @@ def _check_triplet(name, anchor, positive, negative, margin):
             f"dimensions, got anchor {tuple(anchor.shape)}, positive {tuple(positive.shape)} and negative "
             f"{tuple(negative.shape)}"
         )
+    _check_broadcast(name, anchor=anchor, positive=positive, negative=negative)
 
 
 def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
@@ -127,11 +146,20 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Eᵢ = -(1/C)·Σ_c w_c [y_c ln σ(x_c) + (1 - y_c) ln σ(-x_c)] over the last (class) dimension."""
     reduction = _reduction("multilabel_soft_margin_loss", size_average, reduce, reduction)
+    check_floating("multilabel_soft_margin_loss", input)
+    _check_broadcast("multilabel_soft_margin_loss", input=input, target=target)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
     classes = input.shape[input.ndim - 1] if input.ndim else 1
     return _reduce(loss.sum(input.ndim - 1) / classes, reduction)
+
+
+def _positive(z, terms):
+    """z where z > 0 and ``terms`` holds, else 0: PyTorch's multi-margin kernels count a term only where z > 0,
+    so a NaN z adds nothing and z = 0 passes no gradient (``relu`` would keep the NaN, ``clamp_min`` pass the
+    gradient), and a term left out is 0 even where z is infinite (a product with a 0/1 mask would give NaN)."""
+    return soma.where(soma.tensor(terms) & (z > 0), z, soma.zeros_like(z))
 
 
 def _margin_frames(name, input, target, weight=None):
@@ -171,7 +199,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                            f"got {labels.tolist()}")
     index = soma.tensor(labels[:, None])
     others = soma.tensor(np.arange(classes)[None, :] != labels[:, None])
-    hinge = relu(margin - x.gather(1, index) + x) * others  # relu: no gradient at z = 0, as PyTorch's z > 0
+    hinge = _positive(margin - x.gather(1, index) + x, others)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
@@ -203,6 +231,6 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     rows = np.broadcast_to(np.arange(frames)[:, None], labels.shape)
     np.add.at(counts, (rows[listed], labels[listed]), 1)
     pairs = counts[:, :, None] * (counts == 0)[:, None, :]  # (N, j, k): j listed, k not
-    hinge = relu(1 - x[:, :, None] + x[:, None, :]) * soma.tensor(pairs.astype(input.dtype))
+    hinge = _positive(1 - x[:, :, None] + x[:, None, :], pairs > 0) * soma.tensor(pairs.astype(input.dtype))
     loss = hinge.sum((1, 2)) / classes
     return _reduce(loss if input.ndim > 1 else loss.reshape(()), reduction)

@@ -17,6 +17,7 @@ import numpy as np
 import soma
 from soma._errors import DTypeError, ShapeError
 from soma.autograd.function import Function
+from soma.nn.functional.embedding_losses import _check_broadcast
 from soma.nn.functional.loss import _check_reduction, _legacy_reduction, _reduce
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss", "ctc_loss"]
@@ -50,6 +51,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     as in PyTorch); ``full`` adds the constant ½ ln 2π.
     """
     var = _gaussian_var(input, var)
+    _check_broadcast("gaussian_nll_loss", input=input, target=target, var=var)
     _check_reduction(reduction, "gaussian_nll_loss")
     var = var.clone()
     with soma.no_grad():
@@ -68,6 +70,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "poisson_nll_loss")
+    _check_broadcast("poisson_nll_loss", input=input, target=target)
     if log_input:
         loss = soma.exp(input) - target * input
     else:
@@ -231,6 +234,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ``target_lengths`` (N) are tensors or lists of ints. ``reduction='mean'`` divides each loss by its
     target length (at least 1), then averages over the batch; ``zero_infinity`` replaces the infinite loss
     of an impossible alignment (and its gradient) by 0. The gradient is PyTorch's: see :class:`CTC`.
+    As in PyTorch, a target should not hold the blank; where one does, soma's gradient is still the exact
+    one (PyTorch's is not).
     """
     _check_reduction(reduction, "ctc_loss")
     if log_probs.dtype.kind != "f":
