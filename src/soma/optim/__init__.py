@@ -4,7 +4,7 @@
     >>> optimizer.zero_grad(); loss.backward(); optimizer.step()
 """
 
-from soma.optim import lr_scheduler
+from soma.optim import lr_scheduler, swa_utils
 from soma.optim.adadelta import Adadelta
 from soma.optim.adafactor import Adafactor
 from soma.optim.adagrad import Adagrad
@@ -20,4 +20,4 @@ from soma.optim.rprop import Rprop
 from soma.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "ASGD", "Rprop", "LBFGS", "Adafactor", "lr_scheduler"]
+           "ASGD", "Rprop", "LBFGS", "Adafactor", "lr_scheduler", "swa_utils"]
