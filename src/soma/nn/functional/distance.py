@@ -18,6 +18,7 @@ right angle, -1 for opposite ones). Each follows PyTorch 2.13's formula to the r
 
 import numpy as np
 
+from soma import backend
 from soma._errors import DTypeError, ShapeError
 from soma._promotion import result_type
 from soma.autograd.function import Function
@@ -75,10 +76,10 @@ class Pdist(Function):
 
     @staticmethod
     def forward(ctx, x, p):
-        rows, cols = np.triu_indices(x.shape[0], 1)
+        rows, cols = _pairs(x, x.shape[0])
         delta = x[rows] - x[cols]
         if delta.shape[1] == 0:
-            d = np.zeros(len(rows), x.dtype)
+            d = np.zeros_like(x, shape=len(rows))
         else:
             d = np.linalg.norm(delta, ord=p, axis=1).astype(x.dtype, copy=False)
         ctx.save_for_backward(delta, d)
@@ -103,11 +104,16 @@ class Pdist(Function):
                 zero = (d == 0) | ((delta == 0) if p < 1 else False)
                 local = np.where(zero, 0, np.sign(delta) * np.abs(delta) ** (p - 1) / d ** (p - 1))
         g_delta = (grad * local).astype(delta.dtype, copy=False)
-        rows, cols = np.triu_indices(ctx.n, 1)
-        out = np.zeros((ctx.n, delta.shape[1]), delta.dtype)
+        rows, cols = _pairs(delta, ctx.n)
+        out = np.zeros_like(delta, shape=(ctx.n, delta.shape[1]))
         np.add.at(out, rows, g_delta)
         np.subtract.at(out, cols, g_delta)
         return out, None
+
+
+def _pairs(like, n):
+    """The row indices (i, j) of every pair i < j, in the upper triangle's row-major order, beside ``like``."""
+    return tuple(backend.of(like).transfer(index) for index in np.triu_indices(n, 1))
 
 
 def pdist(input, p=2):

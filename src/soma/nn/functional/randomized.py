@@ -25,6 +25,7 @@ from soma.ops._common import honours_inplace
 from soma.ops.reduction import normalize_dims
 from soma.ops.softmax import softmax
 from soma.random import generator
+from soma.tensor import Tensor
 
 __all__ = ["rrelu", "rrelu_", "gumbel_softmax"]
 
@@ -32,8 +33,8 @@ __all__ = ["rrelu", "rrelu_", "gumbel_softmax"]
 def rrelu_slopes(input, lower, upper):
     """The slopes a training ``rrelu`` multiplies ``input`` by: a ~ U(lower, upper) where x ≤ 0, 1 elsewhere."""
     x = input._array
-    draws = lower + (upper - lower) * generator().random(x.shape)
-    return beside(input, np.where(np.asarray(x <= 0), draws, 1.0).astype(x.dtype, copy=False))
+    draws = beside(input, np.asarray(lower + (upper - lower) * generator().random(x.shape), x.dtype))._array
+    return Tensor._make(np.where(x <= 0, draws, x.dtype.type(1)), False)
 
 
 @honours_inplace
