@@ -107,7 +107,11 @@ def test_inference_mode_as_context_and_decorator():
     def double(t):
         return t * 2
 
-    assert not double(x).requires_grad and soma.is_grad_enabled()
+    @soma.inference_mode
+    def triple(t):
+        return t * 3
+
+    assert not double(x).requires_grad and not triple(x).requires_grad and soma.is_grad_enabled()
     assert double.__name__ == "double" and x.is_inference() is False
 
 

@@ -164,6 +164,11 @@ class inference_mode(no_grad):
     ``inference_mode(False)`` changes nothing, as in PyTorch. Tensors made inside are not marked:
     ``Tensor.is_inference()`` is False (see the module docstring)."""
 
+    def __new__(cls, mode=True):
+        if callable(mode):  # the bare decorator, @soma.inference_mode, as PyTorch allows
+            return cls()(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode=True):
         self.enabled = builtins.bool(mode)
 
