@@ -12,11 +12,14 @@ from soma import ops as _ops
 from soma.ops import aliases as _aliases
 from soma.ops import cumulative as _cumulative
 from soma.ops import gamma as _gamma
+from soma.ops import legacy as _legacy
+from soma.ops import norms as _norms
 from soma.ops import numeric as _numeric
 from soma.ops import products as _products
 from soma.ops import random_ops as _random_ops
 from soma.ops import scattering as _scattering
 from soma.ops import selection as _selection
+from soma.ops import sorting as _sorting
 from soma.ops import special as _special
 from soma.ops import splitting as _splitting
 from soma.ops import statistics as _statistics
@@ -56,6 +59,8 @@ for _module, _names in ((_products, ("kron", "inner", "vdot", "mv", "addr", "add
                         (_writes, ("index_put", "put", "select_scatter", "diagonal_scatter")),
                         (_linalg, ("cholesky_solve", "cholesky_inverse", "matrix_exp")),
                         (_aliases, ("cross", "is_neg", "rsub")),
+                        (_sorting, ("nanmedian", "unique_consecutive")), (_norms, ("renorm",)),
+                        (_legacy, ("svd", "qr", "cholesky")),
                         (_gamma, ("lgamma", "digamma", "mvlgamma", "i0"))):
     _SURFACE_METHODS.update({name: getattr(_module, name) for name in _names})
 _SURFACE_METHODS["polygamma"] = lambda self, n: _gamma.polygamma(n, self)  # x.polygamma(n): n comes second
@@ -63,7 +68,7 @@ _SURFACE_INPLACE = {name: _SURFACE_METHODS[name] for name in (
     "lgamma", "digamma", "mvlgamma", "i0", "polygamma", "addr", "addcmul", "addcdiv", "gcd", "lcm", "ldexp",
     "nextafter", "heaviside", "index_put", "put", *_TRIGONOMETRY,
     "erf", "erfc", "erfinv", "cumprod", "neg", "negative", "scatter", "scatter_add", "scatter_reduce", "index_add",
-    "index_copy", "index_fill", "masked_scatter")}
+    "index_copy", "index_fill", "masked_scatter", "renorm")}
 _SURFACE_INPLACE["fill_diagonal"] = _writes.fill_diagonal  # in place only, as in PyTorch
 # the in-place forms of methods defined above: x.exp_() is x.copy_(x.exp()) with PyTorch's in-place rules
 _INPLACE_OF_METHODS = (

@@ -164,3 +164,17 @@ def test_removed_functions_raise_like_torch(name, args):
     raises_like_torch(lambda lib: getattr(lib, name)(*[lib.eye(2)] * args))
     with pytest.raises(RuntimeError, match="soma.linalg"):
         getattr(soma, name)(*[soma.eye(2)] * args)
+
+
+def test_tensor_methods_of_the_new_functions():
+    a = _with_nans((3, 5), seed=4)
+    check_against_torch(lambda x: x.nanmedian(1).values, lambda x: torch.Tensor.nanmedian(x, 1).values, [a])
+    b = random_array((3, 4))
+    check_against_torch(lambda x: x.renorm(2, 1, 0.7), lambda x: x.renorm(2, 1, 0.7), [b])
+    mine, theirs = soma.tensor(b), torch.tensor(b)
+    assert mine.renorm_(1, 0, 0.5) is mine
+    np.testing.assert_allclose(mine.numpy(), theirs.renorm_(1, 0, 0.5).numpy(), rtol=1e-12)
+    runs = np.array([2, 2, 0, 2])
+    np.testing.assert_array_equal(soma.tensor(runs).unique_consecutive().numpy(),
+                                  torch.tensor(runs).unique_consecutive().numpy())
+    assert soma.tensor(b).svd().V.shape == torch.tensor(b).svd().V.shape
