@@ -23,364 +23,52 @@ Shuffling draws from ``generator`` when given (a ``numpy.random.Generator``
 or an int seed), else from soma's global generator, so ``soma.manual_seed``
 makes runs repeatable and ``soma.get_rng_state()`` saved in a checkpoint
 resumes them exactly.
+
+PyTorch's submodules are here too, each name the same object: ``.dataset``
+(the data sets), ``.sampler``, ``.dataloader`` (with ``get_worker_info``) and
+``.distributed`` (``DistributedSampler``).
 """
 
-import bisect
-import math
-import warnings
-
-import numpy as np
-
-from soma.tensor import Tensor
-from soma.utils.collate import default_collate, default_convert
-from soma.utils.sampler import (
+from soma.utils.data.dataloader import DataLoader, default_collate, default_convert
+from soma.utils.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from soma.utils.data.distributed import DistributedSampler
+from soma.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
-    _generator,
+    WeightedRandomSampler,
 )
-from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from soma.nn.common_types import Generator, TensorLike
+from soma.utils.data.worker import get_worker_info
 
 __all__ = [
     "Dataset",
     "IterableDataset",
     "TensorDataset",
+    "StackDataset",
     "Subset",
     "ConcatDataset",
+    "ChainDataset",
     "random_split",
     "DataLoader",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "Sampler",
     "SequentialSampler",
     "RandomSampler",
     "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "BatchSampler",
+    "DistributedSampler",
 ]
-
-
-class Dataset:
-    """A map-style data set: subclasses define ``__getitem__(index)`` and ``__len__()``."""
-
-    def __getitem__(self, index: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
-
-    def __add__(self, other: "Dataset") -> "ConcatDataset":
-        return ConcatDataset([self, other])
-
-    if TYPE_CHECKING:  # for the checker only: a Dataset without __len__ stays unsized, as in PyTorch
-        def __len__(self) -> int: ...
-
-
-class IterableDataset(Dataset):
-    """A stream of samples: subclasses define ``__iter__`` (no indexing, no shuffling)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
-
-
-class TensorDataset(Dataset):
-    """Samples are rows of tensors sharing their first dimension: ``ds[i] = (X[i], y[i])``.
-
-    Args:
-        *tensors: tensors (or NumPy arrays, wrapped without copying) with the same
-            length along dimension 0.
-
-    Example:
-        >>> ds = TensorDataset(soma.randn(100, 4), soma.randint(0, 3, (100,)))
-        >>> x, y = ds[0]; x.shape, len(ds)
-        ((4,), 100)
-    """
-
-    def __init__(self, *tensors: TensorLike) -> None:
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        wrapped = tuple(
-            t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), False) for t in tensors
-        )
-        lengths = [t.shape[0] if t.ndim else None for t in wrapped]
-        if None in lengths or len(set(lengths)) != 1:
-            shapes = ", ".join(str(tuple(t.shape)) for t in wrapped)
-            raise ValueError(
-                f"TensorDataset: size mismatch between tensors: every tensor needs the same "
-                f"number of samples along dimension 0, got shapes {shapes}"
-            )
-        self.tensors = wrapped
-
-    def __getitem__(self, index: Any) -> Any:
-        return tuple(Tensor._make(t._array[index], False) for t in self.tensors)
-
-    def __len__(self) -> int:
-        return self.tensors[0].shape[0]
-
-    def _fetch_batch(self, indices):
-        """``default_collate([self[i] for i in indices])``, by one fancy index per tensor."""
-        indices = np.asarray(indices, dtype=np.intp)
-        return [Tensor._make(t._array[indices], False) for t in self.tensors]
-
-
-class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``: ``subset[i] = dataset[indices[i]]``."""
-
-    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
-        self.dataset, self.indices = dataset, list(indices)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, list):
-            return [self.dataset[self.indices[i]] for i in index]
-        return self.dataset[self.indices[index]]
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def _fetch_batch(self, indices):
-        indices = [self.indices[i] for i in indices]
-        if hasattr(self.dataset, "_fetch_batch"):
-            return self.dataset._fetch_batch(indices)
-        return default_collate([self.dataset[i] for i in indices])
-
-
-class ConcatDataset(Dataset):
-    """Several data sets one after another (``ds1 + ds2``)."""
-
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
-        self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        for dataset in self.datasets:
-            if isinstance(dataset, IterableDataset):
-                raise TypeError("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
-
-    def __len__(self) -> int:
-        return self.cumulative_sizes[-1]
-
-    def __getitem__(self, index: Any) -> Any:
-        if index < 0:
-            if -index > len(self):
-                raise IndexError("absolute value of index should not exceed dataset length")
-            index += len(self)
-        which = bisect.bisect_right(self.cumulative_sizes, index)
-        start = self.cumulative_sizes[which - 1] if which else 0
-        return self.datasets[which][index - start]
-
-
-def random_split(dataset: Dataset, lengths: Sequence[float], generator: Generator | None = None) -> list[Subset]:
-    """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths.
-
-    Args:
-        dataset: the data set to split.
-        lengths: sizes that add up to ``len(dataset)``, or fractions that add up
-            to 1 (each gets ``floor(f * N)`` and the leftover samples go one each
-            to the first splits, round-robin, as in PyTorch).
-        generator: a ``numpy.random.Generator`` or int seed; soma's global
-            generator when ``None``.
-
-    Example:
-        >>> train, val = random_split(TensorDataset(soma.randn(100, 2)), [0.8, 0.2])
-        >>> len(train), len(val)
-        (80, 20)
-    """
-    n = len(dataset)
-    lengths = list(lengths)
-    if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= n:
-        if any(f < 0 or f > 1 for f in lengths):
-            raise ValueError(f"random_split: fractions must lie in [0, 1], got {lengths}")
-        sizes = [int(math.floor(n * f)) for f in lengths]
-        for i in range(n - sum(sizes)):
-            sizes[i % len(sizes)] += 1
-        lengths = sizes
-    if any(int(size) != size or size < 0 for size in lengths) or sum(lengths) != n:
-        raise ValueError(
-            f"random_split: lengths {lengths} must be non-negative integers adding up to the "
-            f"length of the dataset ({n}), or fractions adding up to 1"
-        )
-    order = _generator(generator).permutation(n).tolist()
-    offsets = np.cumsum([0] + [int(size) for size in lengths]).tolist()
-    return [Subset(dataset, order[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-
-
-class DataLoader:
-    """Iterate over a data set in mini-batches.
-
-    Args:
-        dataset: a :class:`Dataset` (or :class:`IterableDataset`).
-        batch_size: samples per batch (default 1); ``None`` turns batching off
-            and yields single samples (NumPy arrays converted to tensors).
-        shuffle: visit the samples in a new random order every epoch.
-        sampler: an iterable of indices, instead of ``shuffle``.
-        batch_sampler: an iterable of index lists, instead of ``batch_size``,
-            ``shuffle``, ``sampler`` and ``drop_last``.
-        num_workers: 0 (default): soma loads in the calling process (its batches
-            come from NumPy slicing, which is faster than handing them between
-            processes); more workers are NotImplementedError.
-        timeout, worker_init_fn, prefetch_factor, persistent_workers,
-            multiprocessing_context, in_order: options of worker processes, so
-            checked as PyTorch checks them without workers: ``worker_init_fn``
-            and ``in_order`` are never used (PyTorch calls ``worker_init_fn``
-            only inside workers), a positive ``timeout`` is an AssertionError when
-            iterating, the other three at non-defaults are ValueError.
-        pin_memory, pin_memory_device: page-locked memory is for copying to an
-            accelerator; soma has none, so ``pin_memory=True`` warns at each
-            epoch's start, as PyTorch does without one, and the batches are the same.
-        collate_fn: builds a batch from a list of samples (:func:`default_collate`).
-        drop_last: drop the last batch if it is smaller than ``batch_size``.
-        generator: ``numpy.random.Generator`` or int seed for shuffling; soma's
-            global generator (``soma.manual_seed``) when ``None``.
-
-    ``len(loader)`` is the number of iterations an epoch. A :class:`TensorDataset`
-    (or a :class:`Subset` of one) with the default collate is fetched by one
-    vectorized index per batch; the batches are the same as sample by sample.
-    """
-
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
-                 sampler: Sampler | Iterable[Any] | None = None, batch_sampler: Iterable[list[int]] | None = None,
-                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
-                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
-                 in_order: bool = True) -> None:
-        self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context)
-        self.dataset = dataset
-        self.num_workers, self.timeout, self.worker_init_fn = num_workers, timeout, worker_init_fn
-        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
-        self.multiprocessing_context, self.in_order = multiprocessing_context, in_order
-        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
-        self.drop_last = drop_last
-        self.generator = _generator(generator) if generator is not None else None
-        self._iterable = isinstance(dataset, IterableDataset)
-        batch_size, drop_last = self._check_sampling_options(batch_size, shuffle, sampler, batch_sampler, drop_last)
-        self.batch_size = batch_size
-        self.sampler: Any
-        self.batch_sampler: Any
-        self.sampler, self.batch_sampler = self._index_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last)
-        self._auto_collation = self.batch_sampler is not None or (self._iterable and batch_size is not None)
-        if collate_fn is None:
-            collate_fn = default_collate if self._auto_collation else default_convert
-        self.collate_fn = collate_fn
-
-    def _check_sampling_options(self, batch_size, shuffle, sampler, batch_sampler, drop_last):
-        """PyTorch's rules on which of shuffle/sampler/batch_sampler/batch_size/drop_last go together;
-        returns (batch_size, drop_last) as the loader uses them (None and False under a batch_sampler)."""
-        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
-            raise ValueError(
-                "DataLoader with IterableDataset: shuffle, sampler and batch_sampler are not "
-                "supported (the dataset decides the order of its stream)"
-            )
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError(
-                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
-                    "sampler, and drop_last"
-                )
-            return None, False
-        if batch_size is None and drop_last:
-            raise ValueError(
-                "batch_size=None option disables auto-batching and is mutually exclusive "
-                "with drop_last"
-            )
-        if shuffle and sampler is None and not self._iterable and len(self.dataset) == 0:
-            raise ValueError(
-                "DataLoader: the dataset is empty (0 samples), so there is nothing to shuffle "
-                "(num_samples should be a positive integer value, but got num_samples=0)"
-            )
-        return batch_size, drop_last
-
-    def _index_samplers(self, batch_size, shuffle, sampler, batch_sampler, drop_last):
-        """(sampler, batch_sampler): the given ones, else a random or sequential sampler batched by batch_size."""
-        if self._iterable:
-            return sampler, batch_sampler
-        if sampler is None:
-            dataset = self.dataset
-            sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-        return sampler, batch_sampler
-
-    @staticmethod
-    def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, context):
-        """PyTorch's checks of the worker-process options; soma loads without workers."""
-        if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
-        if num_workers > 0:
-            raise NotImplementedError(
-                f"DataLoader: num_workers={num_workers} is not supported: soma loads batches in the calling "
-                "process (NumPy slicing, no worker processes); use num_workers=0")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
-        if prefetch_factor is not None:
-            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
-                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
-        if persistent_workers:
-            raise ValueError("persistent_workers option needs num_workers > 0")
-        if context is not None:
-            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
-                             f"but got num_workers={num_workers}")
-
-    def __iter__(self) -> Iterator[Any]:
-        if self.timeout:
-            raise AssertionError(f"DataLoader: timeout={self.timeout} applies to worker processes only; "
-                                 "loading in the calling process requires timeout == 0")
-        if self.pin_memory and self.pin_memory_device:
-            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
-                          f"ignore pin_memory_device='{self.pin_memory_device}'.", stacklevel=2)
-        if self.pin_memory:  # each epoch, as PyTorch's iterators do
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", stacklevel=2)
-        return self._batches()
-
-    def _batches(self):
-        if self._iterable:
-            yield from self._iter_stream()
-            return
-        fast = self.collate_fn is default_collate and hasattr(self.dataset, "_fetch_batch")
-        if not self._auto_collation:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
-            return
-        for indices in self.batch_sampler:
-            if fast:
-                yield self.dataset._fetch_batch(indices)
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
-
-    def _iter_stream(self):
-        if self.batch_size is None:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
-
-    def __len__(self) -> int:
-        if self._iterable:
-            n = len(self.dataset)  # TypeError if the stream has no length, as in PyTorch
-            if self.batch_size is None:
-                return n
-            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        return len(self.sampler)
-
-    def __repr__(self):
-        return (
-            f"DataLoader(dataset of {getattr(self.dataset, '__len__', lambda: '?')()} "
-            f"samples, batch_size={self.batch_size}, drop_last={self.drop_last})"
-        )
-
-
-from soma.utils.data.distributed import DistributedSampler  # noqa: E402  (as torch.utils.data.DistributedSampler)
-
-__all__.append("DistributedSampler")
