@@ -1,4 +1,5 @@
-"""Embedding: a learned lookup table, one row (vector) per token index."""
+"""Embedding: a learned lookup table, one row (vector) per token index; EmbeddingBag: the sum, mean or max of
+the rows of each bag of indices."""
 
 import numpy as np
 
@@ -6,10 +7,11 @@ from soma._device import resolve
 from soma.nn import init
 from soma.nn.common_types import DeviceLike, DTypeLike
 from soma.nn.functional.affine import embedding
+from soma.nn.functional.bags import embedding_bag
 from soma.nn.module import Module, Parameter, empty_parameter
 from soma.tensor import Tensor
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
@@ -92,4 +94,71 @@ class Embedding(Module):
             text += f", padding_idx={self.padding_idx}"
         if self.max_norm is not None:
             text += f", max_norm={self.max_norm}"
+        return text
+
+
+class EmbeddingBag(Module):
+    """The sum, mean or max of the embeddings of each bag of indices (see :func:`F.embedding_bag`): a bag of
+    words without the (L, D) rows as an intermediate.
+
+    Args:
+        num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq, padding_idx: as Embedding.
+        mode: ``'sum'``, ``'mean'`` (default) or ``'max'``.
+        include_last_offset: ``offsets`` has one more entry than there are bags.
+
+    Shape:
+        input (L,) with offsets (B,), or (B, N) without; ``per_sample_weights`` like input ('sum' only);
+        output (B, embedding_dim).
+
+    Example::
+
+        >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+        >>> bag(soma.tensor([1, 2, 4, 5, 4, 3]), soma.tensor([0, 4])).shape
+        (2, 3)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                 _weight: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
+        super().__init__()
+        table = Embedding(num_embeddings, embedding_dim, padding_idx, _weight=_weight, device=device, dtype=dtype)
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, table.padding_idx
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+        self.weight = table.weight
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._array[self.padding_idx] = 0
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                             self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag whose table is ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got {tuple(embeddings.shape)}")
+        bag = cls(*embeddings.shape, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                  _weight=embeddings.detach().clone(), include_last_offset=include_last_offset,
+                  padding_idx=padding_idx)
+        bag.weight.requires_grad_(not freeze)
+        return bag
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
         return text

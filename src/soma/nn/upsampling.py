@@ -2,11 +2,12 @@
 PixelShuffle and PixelUnshuffle (decoders, super-resolution, feature pyramids)."""
 
 from soma.nn.common_types import _ratio_any_t, _size_any_t
-from soma.nn.functional.resampling import interpolate, pixel_shuffle, pixel_unshuffle
+from soma.nn.functional.resampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from soma.nn.module import Module
 from soma.tensor import Tensor
 
-__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+           "ChannelShuffle"]
 
 
 class Upsample(Module):
@@ -113,3 +114,20 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of ``groups`` groups: (N, g·k, *) → (N, k·g, *), channel i·k + j to j·g + i.
+
+    Shape: (N, C, *) → (N, C, *), C divisible by groups.
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

@@ -71,8 +71,10 @@ from soma.nn.functional.randomized import gumbel_softmax, rrelu, rrelu_
 from soma.nn.functional.shrink import hardshrink, softshrink
 from soma.nn.functional.patches import fold, unfold
 from soma.ops.indexing import one_hot
-from soma.nn.functional.resampling import (  # every mode, not pooling's nearest-only interpolate
+from soma.nn.functional.resampling import (
+    channel_shuffle,
     interpolate,
+    native_channel_shuffle,
     pixel_shuffle,
     pixel_unshuffle,
     upsample,
@@ -80,6 +82,7 @@ from soma.nn.functional.resampling import (  # every mode, not pooling's nearest
     upsample_nearest,
 )
 from soma.nn.functional.affine import bilinear, embedding, linear
+from soma.nn.functional.bags import embedding_bag
 from soma.nn.functional.embedding_losses import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -150,13 +153,14 @@ __all__ = [
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "selu_", "threshold_", "glu", "hardshrink", "softshrink", "rrelu",
     "rrelu_", "gumbel_softmax",
     # layers
-    "linear", "bilinear", "embedding", "one_hot", "pad", "scaled_dot_product_attention",
+    "linear", "bilinear", "embedding", "embedding_bag", "one_hot", "pad", "scaled_dot_product_attention",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold",
     "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices", "max_pool2d_with_indices", "lp_pool1d",
     "lp_pool2d", "max_unpool1d", "max_unpool2d",
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
+    "channel_shuffle", "native_channel_shuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "cosine_similarity", "pairwise_distance", "pdist", "normalize",
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "local_response_norm",

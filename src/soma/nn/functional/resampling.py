@@ -1,5 +1,5 @@
 """Resizing: F.interpolate (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area),
-F.pixel_shuffle and F.pixel_unshuffle.
+F.pixel_shuffle and F.pixel_unshuffle; and the channel permutation F.channel_shuffle.
 
 The interpolating modes are separable: each output value along one spatial axis is a
 fixed weighted sum of 2 (linear) or 4 (cubic) input values along that axis, y[i] = Σₖ wₖ[i]·x[tapₖ[i]]
@@ -35,7 +35,7 @@ from soma.nn.functional.adaptive_pooling import adaptive_avg_pool1d, adaptive_av
 from soma.tensor import Tensor
 
 __all__ = ["Upsample", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"]
 
 _CUBIC_A = -0.75
 _SPATIAL = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -250,3 +250,21 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input, groups):
+    """(N, g·k, *) → (N, k·g, *): channel i·k + j goes to j·g + i, so grouped convolutions that follow see
+    channels of every group (ShuffleNet)."""
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def native_channel_shuffle(input, groups):
+    """:func:`channel_shuffle` (PyTorch's name for its kernel)."""
+    return channel_shuffle(input, groups)

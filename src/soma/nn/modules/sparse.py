@@ -1,9 +1,7 @@
 """``torch.nn.modules.sparse``'s import path for soma's own classes
 (defined in ``soma.nn.sparse``).
-
-Not in soma: EmbeddingBag.
 """
 
-from soma.nn.sparse import Embedding
+from soma.nn.sparse import Embedding, EmbeddingBag
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
