@@ -171,3 +171,30 @@ def test_printoptions_threshold_edgeitems_linewidth_as_torch(options):
     finally:
         torch.set_printoptions(profile="default")
     assert np.get_printoptions()["precision"] == 8  # NumPy's own options are left alone
+
+
+def _program(torch):
+    """A PyTorch program's setup and evaluation lines, run unchanged with ``torch`` being either library."""
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    torch.set_float32_matmul_precision("high")  # (not torch.compile: loading torch's compiler takes seconds)
+    model = torch.nn.Linear(3, 2)
+    eps = torch.finfo(torch.float32).eps
+    with torch.inference_mode():
+        x = torch.linspace(0.0, 1.0, 12).reshape(4, 3)
+        window = torch.hann_window(4)
+        y = torch.relu_(torch.conv1d(x.T.unsqueeze(0), x.reshape(4, 3, 1)[:2] - 0.5, None, 1))
+    torch.set_float32_matmul_precision("highest")
+    return model.in_features, eps, torch.is_inference_mode_enabled(), y.requires_grad, window, y
+
+
+def test_a_torch_program_runs_unchanged():
+    threads = torch.get_num_threads()
+    try:
+        theirs = _program(torch)
+    finally:
+        torch.set_num_threads(threads)
+    mine = _program(soma)
+    assert mine[:4] == theirs[:4]
+    for m, t in zip(mine[4:], theirs[4:]):
+        np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-6)
