@@ -31,7 +31,7 @@ from soma.nn.transformer import *  # noqa: F403
 from soma.nn.upsampling import *  # noqa: F403
 from soma.nn import modules  # noqa: E402  (PyTorch's module paths, aliases of the above)
 from soma.nn import parallel  # noqa: E402  (DistributedDataParallel; MPI loads only when used)
-from soma.nn.parallel import SyncBatchNorm  # noqa: E402
+from soma.nn.parallel import DataParallel, SyncBatchNorm  # noqa: E402
 
 from soma.nn import (  # noqa: E402  (the families, to gather their public names)
     activation, attention, container, conv, distance, dropout, fold, instancenorm, linear, loss, module,
@@ -42,5 +42,6 @@ from soma.nn import (  # noqa: E402  (the families, to gather their public names
 _FAMILIES = (activation, attention, container, conv, distance, dropout, fold, instancenorm, linear, loss, module,
              normalization, padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse,
              transformer, upsampling)
-__all__ = list(dict.fromkeys([name for family in _FAMILIES for name in family.__all__] + ["SyncBatchNorm"]))
+__all__ = list(dict.fromkeys([name for family in _FAMILIES for name in family.__all__]
+                             + ["SyncBatchNorm", "DataParallel"]))
 __all__ += ["functional", "init", "utils", "modules", "parallel"]
