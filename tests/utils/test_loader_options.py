@@ -53,9 +53,10 @@ def test_positive_timeout_fails_when_iterating_as_torch():
         iter(ours)
 
 
-def test_worker_processes_are_not_implemented():
-    with pytest.raises(NotImplementedError, match="num_workers=2"):
-        _loaders(num_workers=2)[0]()
+def test_workers_give_torchs_batches():
+    """soma runs the workers in the calling process; a map-style data set's batches are torch's."""
+    make_ours, make_theirs = _loaders(num_workers=2, timeout=5, prefetch_factor=1)
+    assert _batches(make_ours()) == _batches(make_theirs())
 
 
 @pytest.mark.parametrize("options", [

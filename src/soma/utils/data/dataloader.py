@@ -6,6 +6,8 @@ Vocabulary (notes 003): an **epoch** is one pass over every training sample; a
 ``ceil(N / B)`` iterations an epoch (``floor`` with ``drop_last=True``).
 """
 
+import multiprocessing
+import multiprocessing.context
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 from soma.nn.common_types import Generator
 from soma.utils.collate import default_collate, default_convert
 from soma.utils.data.dataset import Dataset, IterableDataset
-from soma.utils.data.worker import get_worker_info
+from soma.utils.data.worker import _round_robin, _Worker, get_worker_info
 from soma.utils.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _generator
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
@@ -30,15 +32,21 @@ class DataLoader:
         sampler: an iterable of indices, instead of ``shuffle``.
         batch_sampler: an iterable of index lists, instead of ``batch_size``,
             ``shuffle``, ``sampler`` and ``drop_last``.
-        num_workers: 0 (default): soma loads in the calling process (its batches
-            come from NumPy slicing, which is faster than handing them between
-            processes); more workers are NotImplementedError.
-        timeout, worker_init_fn, prefetch_factor, persistent_workers,
-            multiprocessing_context, in_order: options of worker processes, so
-            checked as PyTorch checks them without workers: ``worker_init_fn``
-            and ``in_order`` are never used (PyTorch calls ``worker_init_fn``
-            only inside workers), a positive ``timeout`` is an AssertionError when
-            iterating, the other three at non-defaults are ValueError.
+        num_workers: 0 (default) loads in the calling process. ``W > 0`` workers are
+            run in turn in the calling process too (no processes: soma's batches come
+            from NumPy slicing, faster than handing them between processes), each with
+            its own ``get_worker_info()``, data-set copy and generator seeded
+            ``base_seed + id``, and their batches come in PyTorch's order: batch
+            ``i`` of a map-style data set from worker ``i mod W`` (the same batches
+            as without workers), the streams of an :class:`IterableDataset` in
+            turn, one batch of each worker after another (see ``worker.py``).
+        worker_init_fn: called as ``worker_init_fn(id)`` inside each worker as it starts
+            (each epoch, or once with ``persistent_workers``); never without workers.
+        timeout, prefetch_factor, persistent_workers, multiprocessing_context, in_order:
+            checked as PyTorch checks them; without workers a positive ``timeout`` is an
+            AssertionError when iterating, the other three at non-defaults are ValueError.
+            With workers ``timeout``, ``prefetch_factor`` and the context change nothing
+            (no process is waited for), ``in_order=False`` keeps the order.
         pin_memory, pin_memory_device: page-locked memory is for copying to an
             accelerator; soma has none, so ``pin_memory=True`` warns at each
             epoch's start, as PyTorch does without one, and the batches are the same.
@@ -59,7 +67,9 @@ class DataLoader:
                  multiprocessing_context: Any = None, generator: Generator | None = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
                  in_order: bool = True) -> None:
-        self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context)
+        prefetch_factor = self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers,
+                                                     multiprocessing_context)
+        self._workers = None
         self.dataset = dataset
         self.num_workers, self.timeout, self.worker_init_fn = num_workers, timeout, worker_init_fn
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
@@ -120,26 +130,35 @@ class DataLoader:
 
     @staticmethod
     def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, context):
-        """PyTorch's checks of the worker-process options; soma loads without workers."""
+        """PyTorch's checks of the worker options; returns the prefetch factor (2 by default with workers)."""
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
-        if num_workers > 0:
-            raise NotImplementedError(
-                f"DataLoader: num_workers={num_workers} is not supported: soma loads batches in the calling "
-                "process (NumPy slicing, no worker processes); use num_workers=0")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
-        if prefetch_factor is not None:
+        if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
                              "to enable multiprocessing, otherwise set prefetch_factor to None.")
-        if persistent_workers:
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if context is not None:
+        if context is not None and num_workers == 0:
             raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
                              f"but got num_workers={num_workers}")
+        if context is not None:
+            methods = multiprocessing.get_all_start_methods()
+            if isinstance(context, str) and context not in methods:
+                raise ValueError(f"multiprocessing_context option should specify a valid start method in {methods!r}, "
+                                 f"but got multiprocessing_context={context!r}")
+            if not isinstance(context, (str, multiprocessing.context.BaseContext)):
+                raise TypeError("multiprocessing_context option should be a valid context object or a string "
+                                f"specifying the start method, but got multiprocessing_context={context}")
+        return prefetch_factor
 
     def __iter__(self) -> Iterator[Any]:
-        if self.timeout:
+        if self.timeout and not self.num_workers:
             raise AssertionError(f"DataLoader: timeout={self.timeout} applies to worker processes only; "
                                  "loading in the calling process requires timeout == 0")
         if self.pin_memory and self.pin_memory_device:
@@ -151,33 +170,63 @@ class DataLoader:
         return self._batches()
 
     def _batches(self):
+        if not self.num_workers:
+            dataset = self.dataset
+            yield from (self._stream(dataset) if self._iterable else self._map_batches(dataset, self._tasks()))
+            return
+        workers = self._start_workers()
         if self._iterable:
-            yield from self._iter_stream()
+            yield from _round_robin(workers, [self._stream(worker.info.dataset) for worker in workers])
             return
-        fast = self.collate_fn is default_collate and hasattr(self.dataset, "_fetch_batch")
-        if not self._auto_collation:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
-            return
-        for indices in self.batch_sampler:
-            if fast:
-                yield self.dataset._fetch_batch(indices)
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+        for i, task in enumerate(self._tasks()):  # task i to worker i mod W, yielded in order (in_order)
+            worker = workers[i % len(workers)]
+            with worker.running():
+                batch = next(self._map_batches(worker.info.dataset, [task]))
+            yield batch
 
-    def _iter_stream(self):
+    def _tasks(self):
+        """What one fetch gets: an index list per batch, or one index without automatic batching."""
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def _map_batches(self, dataset, tasks):
+        """The batch of each task, fetched from a map-style ``dataset``."""
+        fast = self.collate_fn is default_collate and hasattr(dataset, "_fetch_batch")
+        for task in tasks:
+            if not self._auto_collation:
+                yield self.collate_fn(dataset[task])
+            elif fast:
+                yield dataset._fetch_batch(task)
+            elif callable(getattr(dataset, "__getitems__", None)):  # PyTorch's batched fetch
+                yield self.collate_fn(dataset.__getitems__(task))
+            else:
+                yield self.collate_fn([dataset[i] for i in task])
+
+    def _stream(self, dataset):
+        """The batches of an iterable ``dataset`` (single samples without automatic batching)."""
         if self.batch_size is None:
-            for sample in self.dataset:
+            for sample in dataset:
                 yield self.collate_fn(sample)
             return
         batch = []
-        for sample in self.dataset:
+        for sample in dataset:
             batch.append(sample)
             if len(batch) == self.batch_size:
                 yield self.collate_fn(batch)
                 batch = []
         if batch and not self.drop_last:
             yield self.collate_fn(batch)
+
+    def _start_workers(self):
+        """The workers of one epoch (of all epochs with ``persistent_workers``), seeded ``base_seed + id``
+        with ``base_seed`` drawn from the loader's generator, and ``worker_init_fn`` run in each."""
+        if self._workers is not None:
+            return self._workers
+        base_seed = int(_generator(self.generator).integers(0, 2**63 - 1, endpoint=True))
+        workers = [_Worker(i, self.num_workers, base_seed + i, self.dataset, self.worker_init_fn)
+                   for i in range(self.num_workers)]
+        if self.persistent_workers:
+            self._workers = workers
+        return workers
 
     def __len__(self) -> int:
         if self._iterable:
