@@ -9,7 +9,7 @@ import soma.nn as nn
 
 PATHS = ["linear", "conv", "activation", "loss", "pooling", "normalization", "batchnorm", "rnn", "dropout",
          "container", "sparse", "module", "flatten", "pixelshuffle", "upsampling", "fold", "transformer",
-         "padding", "distance", "channelshuffle"]
+         "padding", "distance", "channelshuffle", "lazy"]
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -15,6 +15,7 @@ from soma.nn.dropout import *  # noqa: F403
 from soma.nn.fold import *  # noqa: F403
 from soma.nn.instancenorm import *  # noqa: F403
 from soma.nn.linear import *  # noqa: F403
+from soma.nn.lazy import *  # noqa: F403
 from soma.nn.loss import *  # noqa: F403
 from soma.nn.module import *  # noqa: F403
 from soma.nn.normalization import *  # noqa: F403
@@ -29,17 +30,17 @@ from soma.nn.seq2seq import *  # noqa: F403
 from soma.nn.sparse import *  # noqa: F403
 from soma.nn.transformer import *  # noqa: F403
 from soma.nn.upsampling import *  # noqa: F403
-from soma.nn import modules  # noqa: E402  (PyTorch's module paths, aliases of the above)
+from soma.nn import modules, parameter  # noqa: E402, F401  (PyTorch's module paths, aliases of the above)
 from soma.nn import parallel  # noqa: E402  (DistributedDataParallel; MPI loads only when used)
 from soma.nn.parallel import DataParallel, SyncBatchNorm  # noqa: E402
 
 from soma.nn import (  # noqa: E402  (the families, to gather their public names)
-    activation, attention, container, conv, distance, dropout, fold, instancenorm, linear, loss, module,
+    activation, attention, container, conv, distance, dropout, fold, instancenorm, lazy, linear, loss, module,
     normalization, padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse, transformer,
     upsampling,
 )
 
-_FAMILIES = (activation, attention, container, conv, distance, dropout, fold, instancenorm, linear, loss, module,
+_FAMILIES = (activation, attention, container, conv, distance, dropout, fold, instancenorm, lazy, linear, loss, module,
              normalization, padding, pooling, recursive, regularization, residual, rmsnorm, rnn, seq2seq, sparse,
              transformer, upsampling)
 __all__ = list(dict.fromkeys([name for family in _FAMILIES for name in family.__all__]

@@ -337,6 +337,8 @@ class Module:
                 continue
             value = state_dict[key]
             array = value._array if isinstance(value, Tensor) else as_array(value)
+            if hasattr(target, "materialize"):  # a lazy layer's tensor takes the checkpoint's shape
+                target.materialize(array.shape)
             if array.shape != target._array.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "

@@ -28,6 +28,7 @@ from soma.nn.modules import distance
 from soma.nn.modules import padding
 from soma.nn.modules import instancenorm
 from soma.nn.modules import channelshuffle
+from soma.nn.modules import lazy
 from soma.nn.modules.linear import *  # noqa: F403
 from soma.nn.modules.conv import *  # noqa: F403
 from soma.nn.modules.activation import *  # noqa: F403
@@ -40,6 +41,7 @@ from soma.nn.modules.dropout import *  # noqa: F403
 from soma.nn.modules.container import *  # noqa: F403
 from soma.nn.modules.sparse import *  # noqa: F403
 from soma.nn.modules.channelshuffle import *  # noqa: F403
+from soma.nn.modules.lazy import *  # noqa: F403
 from soma.nn.modules.module import *  # noqa: F403
 from soma.nn.modules.flatten import *  # noqa: F403
 from soma.nn.modules.pixelshuffle import *  # noqa: F403

@@ -6,6 +6,8 @@ state_dicts carry the ``module.`` prefix they expect. To train on many processes
 :class:`~soma.nn.parallel.DistributedDataParallel`.
 """
 
+from typing import Any
+
 from soma.nn.module import Module
 
 __all__ = ["DataParallel", "data_parallel"]
@@ -13,15 +15,19 @@ __all__ = ["DataParallel", "data_parallel"]
 
 class DataParallel(Module):
     """``module`` wrapped: forward is ``module(*inputs, **kwargs)``; ``device_ids`` is empty, as in PyTorch
-    without CUDA."""
+    without CUDA.
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+    Shape: whatever ``module`` takes and gives.
+    """
+
+    def __init__(self, module: Module, device_ids: list[Any] | None = None, output_device: Any = None,
+                 dim: int = 0) -> None:
         super().__init__()
         self.module = module
         self.device_ids = []
         self.dim = dim
 
-    def forward(self, *inputs, **kwargs):
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)
 
 
