@@ -66,3 +66,16 @@ def test_uninitialized_tensors_say_so():
         layer.weight.shape  # noqa: B018  (the property raises)
     with pytest.raises(ValueError, match="in_channels \\(3\\) must be divisible by groups \\(2\\)"):
         nn.LazyConv2d(4, 3, groups=2)(soma.randn(1, 3, 5, 5))
+
+
+def test_the_first_forward_initializes_as_the_plain_layer_would():
+    soma.manual_seed(0)
+    linear = nn.LazyLinear(300)
+    linear(soma.ones(2, 400))
+    w = linear.weight.detach().numpy()
+    bound = 1 / np.sqrt(400)  # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    assert np.abs(w).max() <= bound and abs(w.std() - bound / np.sqrt(3)) < 0.02 * bound
+    norm = nn.LazyBatchNorm1d()
+    norm.eval()(soma.ones(2, 3))
+    assert norm.weight.tolist() == [1.0] * 3 and norm.bias.tolist() == [0.0] * 3
+    assert norm.running_mean.tolist() == [0.0] * 3 and norm.running_var.tolist() == [1.0] * 3
