@@ -22,9 +22,10 @@ from soma import backend
 from soma._errors import DTypeError, ShapeError
 from soma._promotion import result_type
 from soma.autograd.function import Function
-from soma.ops._common import as_tensor_arg, write_out
+from soma.ops._common import as_tensor_arg, broadcast_shape, write_out
 from soma.ops.arithmetic import clamp_min
 from soma.ops.norms import norm
+from soma.ops.reduction import normalize_dims
 from soma.ops.splitting import broadcast_tensors
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist", "normalize"]
@@ -49,6 +50,7 @@ class FloorKeepingGradient(Function):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """d = ‖x₁ - x₂ + ε‖ₚ over the last dimension of the broadcast inputs (``F.pairwise_distance``)."""
     x1, x2 = as_tensor_arg(x1, "pairwise_distance", "x1"), as_tensor_arg(x2, "pairwise_distance", "x2")
+    broadcast_shape("pairwise_distance", x1.shape, x2.shape)
     last = max(x1.ndim, x2.ndim) - 1
     return norm(x1 - x2 + eps, p, last, keepdim)
 
@@ -60,6 +62,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if dtype.kind != "f":
         raise DTypeError(f"cosine_similarity: expected common dtype to be floating point, yet common dtype is "
                          f"{dtype} (x1: {x1.dtype}, x2: {x2.dtype})")
+    shape = broadcast_shape("cosine_similarity", x1.shape, x2.shape)
+    (dim,) = normalize_dims(dim, len(shape), "cosine_similarity")
     x1, x2 = broadcast_tensors(*(x if x.dtype.kind == "f" else x.to(dtype) for x in (x1, x2)))
     n1, n2 = (FloorKeepingGradient.apply(norm(x, 2, dim, keepdim=True), eps) for x in (x1, x2))
     return ((x1 / n1) * (x2 / n2)).sum(dim)
