@@ -21,8 +21,7 @@ MISSING = {
     "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
     # losses
     "linear_cross_entropy",
-    # sampling grids, channel shuffles, embedding bags, grouped/scaled matrix products
-    "affine_grid", "grid_sample",
+    # grouped/scaled matrix products
     "grouped_mm", "scaled_grouped_mm", "scaled_mm",
 }
 

@@ -83,6 +83,7 @@ from soma.nn.functional.resampling import (
 )
 from soma.nn.functional.affine import bilinear, embedding, linear
 from soma.nn.functional.bags import embedding_bag
+from soma.nn.functional.sampling import affine_grid, grid_sample
 from soma.nn.functional.embedding_losses import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -160,7 +161,7 @@ __all__ = [
     "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices", "max_pool2d_with_indices", "lp_pool1d",
     "lp_pool2d", "max_unpool1d", "max_unpool2d",
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "pixel_shuffle", "pixel_unshuffle",
-    "channel_shuffle", "native_channel_shuffle",
+    "channel_shuffle", "native_channel_shuffle", "affine_grid", "grid_sample",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "cosine_similarity", "pairwise_distance", "pdist", "normalize",
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm", "local_response_norm",
