@@ -234,6 +234,22 @@ SPECS = [
       also=("poisson_nll_loss",)),
     Fn("ctc_loss", lambda L: lambda x, y: F(L).ctc_loss(x, y, [4] * y.shape[0], [2] * y.shape[0], blank=4),
        [X("T", "N", 5), I(4, "N", 2)], feat=-1),
+    # grown in session 23: distances, shrinkage, GLU, RReLU, alpha dropout, Gumbel-softmax (pdist's rows are not
+    # the batch: PyTorch's pdist backward crashes on zero rows)
+    M("PairwiseDistance", lambda L: L.nn.PairwiseDistance(), [X("N", 4), X("N", 4)], feat=-1,
+      also=("pairwise_distance",)),
+    M("CosineSimilarity", lambda L: L.nn.CosineSimilarity(), [X("N", 4), X("N", 4)], also=("cosine_similarity",)),
+    Fn("pdist", lambda L: F(L).pdist, [X(4, "N")], feat=0),
+    Fn("normalize", lambda L: lambda x: F(L).normalize(x, 1.5, dim=-1), [X("N", 4)], feat=-1),
+    M("Hardshrink", lambda L: L.nn.Hardshrink(0.3), [X("N", 3)], elementwise=True, also=("hardshrink",)),
+    M("Softshrink", lambda L: L.nn.Softshrink(), [X("N", 3)], elementwise=True, also=("softshrink",)),
+    M("GLU", lambda L: L.nn.GLU(), [X("N", 4)], feat=-1, also=("glu",)),
+    M("RReLU", lambda L: L.nn.RReLU(0.1, 0.3).eval(), [X("N", 3)], elementwise=True, also=("rrelu",)),
+    M("RReLU", lambda L: L.nn.RReLU(0.1, 0.3), [X("N", 3)], values=False, also=("rrelu",)),
+    M("AlphaDropout", lambda L: L.nn.AlphaDropout(0.5), [X("N", 3, 4)], values=False, also=("alpha_dropout",)),
+    M("FeatureAlphaDropout", lambda L: L.nn.FeatureAlphaDropout(0.5), [X("N", 3, 4)], values=False,
+      also=("feature_alpha_dropout",)),
+    Fn("gumbel_softmax", lambda L: lambda x: F(L).gumbel_softmax(x, 0.5, hard=True), [X("N", 3)], values=False),
 ]
 
 MUTATIONS = ["valid", "batch0", "batch1", "seq0", "unbatched", "extra_dim", "wrong_features", "int64", "float64",
