@@ -102,6 +102,12 @@ def test_dropouts_take_p_and_train():
     assert soma.dropout_(y, 1.0, True) is y and not y.numpy().any()
     with pytest.raises(TypeError):  # torch.dropout's p and train are required
         soma.dropout(x)
+    for name in _torch_aliases._DROPOUTS:  # every (p, train) form: train=False changes nothing, _ works in place
+        z = soma.randn(3, 4)
+        before = z.numpy().copy()
+        out = getattr(soma, name)(z, 0.5, False)
+        np.testing.assert_array_equal(out.numpy(), before)
+        assert (out is z or not name.endswith("_")) and callable(getattr(torch, name))
 
 
 @pytest.mark.parametrize("name, args", [("celu_", (0.7,)), ("selu_", ()), ("threshold_", (0.1, -3.0))])
