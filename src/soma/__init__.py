@@ -57,7 +57,7 @@ from soma import linalg  # noqa: E402  (soma.linalg, as torch.linalg)
 from soma import special  # noqa: E402  (soma.special, as torch.special)
 from soma.linalg import cholesky_inverse, cholesky_solve, det, logdet, matrix_exp, matrix_power, pinverse, slogdet
 from soma.linalg import inv as inverse
-from soma.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from soma.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from soma._runtime import *  # noqa: F403  (threads, determinism, inference_mode, compile, finfo/iinfo, ...)
 from soma._printing import set_printoptions
 

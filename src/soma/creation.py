@@ -60,9 +60,13 @@ def _made(fill, args, requires_grad, device, name):
     return tensor.requires_grad_(True) if requires_grad else tensor
 
 
-def _no_generator(generator, name):
-    if generator is not None:
-        raise NotImplementedError(f"{name}: generator= objects are not supported; seed with soma.manual_seed")
+def _rng(generator, name):
+    """The generator to draw from: a :class:`soma.Generator` (any ``numpy.random.Generator``) or the global one."""
+    if generator is None:
+        return _generator()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"{name}(): argument 'generator' must be soma.Generator, not {type(generator).__name__}")
+    return generator
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -205,18 +209,18 @@ def _float_dtype(dtype, name):
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """Uniform on [0, 1)."""
-    _no_generator(generator, "rand")
+    rng = _rng(generator, "rand")
     dtype = _float_dtype(dtype, "rand")
-    return write_out(_finish(_generator().random(_size(size), dtype=_draw(dtype)).astype(dtype, copy=False),
+    return write_out(_finish(rng.random(_size(size), dtype=_draw(dtype)).astype(dtype, copy=False),
                              requires_grad, device, "rand"), out, "rand")
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """Standard normal."""
-    _no_generator(generator, "randn")
+    rng = _rng(generator, "randn")
     dtype = _float_dtype(dtype, "randn")
-    array = _generator().standard_normal(_size(size), dtype=_draw(dtype)).astype(dtype, copy=False)
+    array = rng.standard_normal(_size(size), dtype=_draw(dtype)).astype(dtype, copy=False)
     return write_out(_finish(array, requires_grad, device, "randn"), out, "randn")
 
 
@@ -228,7 +232,7 @@ def _draw(dtype):
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False):
     """Integers uniform on [low, high) (``randint(high, size)`` starts at 0); int64 unless ``dtype``."""
-    _no_generator(generator, "randint")
+    rng = _rng(generator, "randint")
     if size is None:
         if not isinstance(high, (tuple, list)):
             raise TypeError("randint() missing required argument 'size'")
@@ -238,22 +242,22 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _dtype(dtype, np.dtype(np.int64))
-    array = _generator().integers(low, high, _size((size,))).astype(dtype)
+    array = rng.integers(low, high, _size((size,))).astype(dtype)
     return write_out(_finish(array, requires_grad, device, "randint"), out, "randint")
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    _no_generator(generator, "randperm")
+    rng = _rng(generator, "randperm")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    array = _generator().permutation(int(n)).astype(_dtype(dtype, np.dtype(np.int64)))
+    array = rng.permutation(int(n)).astype(_dtype(dtype, np.dtype(np.int64)))
     return write_out(_finish(array, requires_grad, device, "randperm"), out, "randperm")
 
 
 def normal(mean, std, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """Draws from N(mean, std²): numbers with ``size``, or tensors of means/stds (broadcast)."""
-    _no_generator(generator, "normal")
+    rng = _rng(generator, "normal")
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if device is None and tensors:
         device = tensors[0].device  # beside the parameters, as PyTorch
@@ -268,7 +272,7 @@ def normal(mean, std, size=None, *, generator=None, out=None, dtype=None, layout
         dtype = _dtype(dtype, base)
     else:
         shape, dtype = _size((size,)), _float_dtype(dtype, "normal")
-    array = _generator().normal(mean_array, std_array, shape).astype(dtype)
+    array = rng.normal(mean_array, std_array, shape).astype(dtype)
     return write_out(_finish(array, requires_grad, device, "normal"), out, "normal")
 
 

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-__all__ = ["manual_seed", "seed", "initial_seed", "generator", "get_rng_state", "set_rng_state"]
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "generator", "get_rng_state", "set_rng_state"]
 
 
 class _State:
@@ -64,3 +64,56 @@ def set_rng_state(state):
     except (ValueError, KeyError, AttributeError, TypeError) as error:
         raise ValueError(f"set_rng_state: not a state saved by soma.get_rng_state ({error})") from None
     _State.generator = np.random.Generator(bit_generator)
+
+
+_DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator
+
+
+class Generator(np.random.Generator):
+    """A random stream of its own (``torch.Generator``): pass it as ``generator=`` to soma's random functions,
+    samplers and ``random_split``. It is a ``numpy.random.Generator`` (PCG64), so its numbers differ from
+    PyTorch's for the same seed; the same seed gives the same stream.
+
+    Example::
+
+        >>> g = soma.Generator().manual_seed(0)
+        >>> soma.randn(2, generator=g).shape
+        (2,)
+    """
+
+    def __init__(self, device="cpu"):
+        from soma._device import resolve
+
+        super().__init__(np.random.PCG64(_DEFAULT_SEED))
+        self.device = resolve(device, "Generator") if device is not None else None
+        self._initial_seed = _DEFAULT_SEED
+
+    def manual_seed(self, seed):
+        """Restart the stream from ``seed``; returns this generator."""
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError(f"Generator.manual_seed: seed must be non-negative, got {seed}")
+        self.bit_generator.state = np.random.PCG64(seed).state
+        self._initial_seed = seed
+        return self
+
+    def seed(self):
+        """Restart from a seed drawn from the operating system's entropy; returns the seed."""
+        value = int(np.random.SeedSequence().entropy % (2**63))
+        self.manual_seed(value)
+        return value
+
+    def initial_seed(self):
+        return self._initial_seed
+
+    def get_state(self):
+        """The stream's state as a uint8 tensor (restore it with :meth:`set_state`)."""
+        from soma.tensor import Tensor
+
+        text = json.dumps(self.bit_generator.state)
+        return Tensor._make(np.frombuffer(text.encode(), dtype=np.uint8).copy(), False)
+
+    def set_state(self, state):
+        array = state._array if hasattr(state, "_array") else np.asarray(state)
+        self.bit_generator.state = json.loads(bytes(np.asarray(array, dtype=np.uint8)).decode())
+        return self
