@@ -55,6 +55,7 @@ from soma import utils  # noqa: E402  (soma.utils.data, as torch.utils.data)
 from soma.nn.functional.distance import cosine_similarity, pairwise_distance, pdist  # noqa: E402  (as torch.*)
 from soma import linalg  # noqa: E402  (soma.linalg, as torch.linalg)
 from soma import special  # noqa: E402  (soma.special, as torch.special)
+from soma import distributions  # noqa: E402,F401  (soma.distributions, as torch.distributions)
 from soma.linalg import cholesky_inverse, cholesky_solve, det, logdet, matrix_exp, matrix_power, pinverse, slogdet
 from soma.linalg import inv as inverse
 from soma.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
