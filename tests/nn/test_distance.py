@@ -15,7 +15,7 @@ TF = torch.nn.functional
 PS = [1, 2, 3, 1.5, 0.5, float("inf")]
 
 
-@pytest.mark.parametrize("p", PS + [-1.0])
+@pytest.mark.parametrize("p", PS + [-1.0, 0])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shapes", [((5, 4), (5, 4)), ((3, 4), (4,)), ((2, 3, 4), (3, 1)), ((4,), (4,)), ((), ())])
 def test_pairwise_distance_matches_torch(shapes, dtype, p):

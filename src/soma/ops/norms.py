@@ -8,7 +8,7 @@ sums, means and extrema of :mod:`soma.ops.reduction` share one expand-back rule.
 
 import numpy as np
 
-from soma.autograd.function import Function
+from soma.autograd.function import Function, is_grad_enabled
 from soma.ops._common import write_out
 from soma.ops.reduction import Sum, _axes, _floatas_tensor_arg, _where
 from soma.tensor import Tensor
@@ -98,8 +98,12 @@ def norm(input, p="fro", dim=None, keepdim=False, *, out=None, dtype=None):
         raise RuntimeError(f"norm: p must be a number, 'fro' or None, got {p!r}")
     axes = _axes(x, dim, "norm")
     if p == 0:
-        count = np.sum(x._array != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
-        return write_out(Tensor._make(count, False), out, "norm")
+        count = Tensor._make(np.sum(x._array != 0, axis=axes, keepdims=keepdim).astype(x.dtype), False)
+        if x.requires_grad and is_grad_enabled():  # in the graph with zero derivative, as PyTorch's
+            from soma.autograd.graph import Connect
+
+            count = Connect.apply(count, x)
+        return write_out(count, out, "norm")
     if p < 0 and not np.isinf(p):
         magnitude = x.abs()
         return write_out(Sum.apply(magnitude**p, axes, keepdim) ** (1.0 / p), out, "norm")
