@@ -13,6 +13,11 @@ Draws come from soma's global generator: ``soma.manual_seed`` repeats them (they
 
 from soma.distributions import constraints
 from soma.distributions.continuous import Exponential, Laplace, Normal, Uniform
+from soma.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
 from soma.distributions.distribution import Distribution
+from soma.distributions.gamma import Beta, Gamma
+from soma.distributions.independent import Independent
+from soma.distributions.kl import kl_divergence, register_kl
 
-__all__ = ["Distribution", "Exponential", "Laplace", "Normal", "Uniform", "constraints"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Distribution", "Exponential", "Gamma", "Independent", "Laplace",
+           "Normal", "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
