@@ -143,8 +143,7 @@ class StackDataset(Dataset):
 
     Example:
         >>> ds = StackDataset(image=images, label=labels)
-        >>> ds[0]["label"] is labels[0]
-        True
+        >>> ds[0] == {"image": images[0], "label": labels[0]}
     """
 
     datasets: tuple | dict
