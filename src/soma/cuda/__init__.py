@@ -67,3 +67,5 @@ seed_all = seed
 
 def is_bf16_supported(including_emulation=True):
     return False
+
+from soma.cuda import amp  # noqa: E402  (torch.cuda.amp.GradScaler / autocast)
