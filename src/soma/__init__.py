@@ -16,7 +16,7 @@ from soma.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enable
 from soma.creation import *  # noqa: F403
 from soma.io import load, save
 from soma._device import device, get_default_device, set_default_device
-from soma import accelerator, amp, backends, cuda  # noqa: E402
+from soma import accelerator, amp, backends, cuda, jit  # noqa: E402
 from soma.amp import autocast  # noqa: E402
 from soma.ops import (
     abs, absolute, add, all, amax, amin, any, argmax, argmin, bitwise_and, bitwise_left_shift, bitwise_not,
