@@ -5,6 +5,8 @@ them). They carry no gradient: PyTorch's implicit reparametrization of the gamma
 ``rsample`` raises and ``has_rsample`` is False.
 """
 
+import math
+
 import numpy as np
 
 import soma
@@ -105,8 +107,11 @@ class Beta(_Drawn):
     def mode(self):
         a, b = self.concentration1, self.concentration0
         up, down = (a - 1).clamp(min=0), (b - 1).clamp(min=0)
-        both_below_one = (a < 1) & (b < 1)  # the density peaks at the end the larger concentration points to
-        return soma.where(both_below_one, (a > b).to(a.dtype), up / (up + down))
+        total = up + down
+        # a, b < 1: the density is U-shaped, infinite at both ends; PyTorch names 1 (its Dirichlet's first corner)
+        undefined = (total == 0) & ~((a < 1) & (b < 1))
+        mode = soma.where(total == 0, soma.ones_like(a), up / soma.where(total == 0, soma.ones_like(a), total))
+        return soma.where(undefined, soma.full_like(a, math.nan), mode)
 
     @property
     def variance(self):
