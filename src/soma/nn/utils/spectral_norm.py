@@ -11,6 +11,7 @@ state_dict keys are PyTorch's (``weight_orig``, ``weight_u``, ``weight_v``).
 
 from soma.nn._utils import beside
 from soma.nn.utils.parametrizations import _normalize
+from soma.nn.utils.weight_norm import remove_hook_norm
 from soma.random import generator
 from soma.tensor import Tensor
 
@@ -99,11 +100,6 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Fold the normalization back into one plain parameter ``<name>`` (W / σ with the current u, v)."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_hook_norm(module, name, SpectralNorm, "spectral_norm")
 
 

@@ -66,11 +66,16 @@ def weight_norm(module, name="weight", dim=0):
     return module
 
 
-def remove_weight_norm(module, name="weight"):
-    """Fold ``<name>_g`` and ``<name>_v`` back into one parameter ``<name>``."""
+def remove_hook_norm(module, name, kind, label):
+    """Undo the pre-hook normalization ``kind`` (WeightNorm, SpectralNorm) of ``module.<name>``."""
     for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{label} of '{name}' not found in {module}")
+
+
+def remove_weight_norm(module, name="weight"):
+    """Fold ``<name>_g`` and ``<name>_v`` back into one parameter ``<name>``."""
+    return remove_hook_norm(module, name, WeightNorm, "weight_norm")
