@@ -18,6 +18,8 @@ from soma.distributions.distribution import Distribution
 from soma.distributions.gamma import Beta, Gamma
 from soma.distributions.independent import Independent
 from soma.distributions.kl import kl_divergence, register_kl
+from soma.distributions.multivariate_normal import MultivariateNormal
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Distribution", "Exponential", "Gamma", "Independent", "Laplace",
-           "Normal", "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
+           "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform", "constraints", "kl_divergence",
+           "register_kl"]
