@@ -139,14 +139,16 @@ def test_kl_infinite_where_supports_differ():
         D = lib.distributions
         out = D.kl_divergence(D.Uniform(lib.tensor([0.0, 0.0]), lib.tensor([1.0, 2.0])),
                               D.Uniform(lib.tensor([0.5, -1.0]), lib.tensor([1.0, 3.0])))
-        cat = D.kl_divergence(D.Categorical(lib.tensor([0.5, 0.5, 0.0])), D.Categorical(lib.tensor([0.5, 0.0, 0.5])))
-        bern = D.kl_divergence(D.Bernoulli(lib.tensor([0.0, 0.5])), D.Bernoulli(lib.tensor([0.5, 1.0])))
+        cat = D.kl_divergence(D.Categorical(lib.tensor([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])),
+                              D.Categorical(lib.tensor([[0.5, 0.0, 0.5], [0.5, 0.5, 0.0]])))
+        bern = D.kl_divergence(D.Bernoulli(lib.tensor([0.0, 0.5, 0.0, 1.0])), D.Bernoulli(lib.tensor([0.5, 1.0, 0.0, 1.0])))
         if lib is torch:
             expected = [o.numpy() for o in (out, cat, bern)]
         else:
             for got, want in zip((out, cat, bern), expected):
                 np.testing.assert_allclose(got.numpy(), want)
-    assert np.isinf(expected[0][0]) and np.isinf(expected[1]) and np.isinf(expected[2][1])
+    assert np.isinf(expected[0][0]) and np.isinf(expected[1][0]) and np.isinf(expected[2][1])
+    assert np.isfinite(expected[1][1]) and np.isfinite(expected[2][[0, 2, 3]]).all()  # 0 log 0 = 0
 
 
 def test_beta_mode_at_the_edges():
