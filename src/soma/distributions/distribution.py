@@ -58,7 +58,8 @@ class Distribution:
         return self._event_shape
 
     def expand(self, batch_shape, _instance=None):
-        raise NotImplementedError
+        """The same distribution with batch shape ``batch_shape``: every parameter expanded (no copy, no checks)."""
+        return self._expand_params(type(self), batch_shape, tuple(self.arg_constraints), _instance)
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:

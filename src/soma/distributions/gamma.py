@@ -25,7 +25,7 @@ class _Drawn(Distribution):
                                   "reparametrized gradient (use .sample())")
 
     def _numpy_params(self):
-        return [value.detach().numpy() for value in self._params()]
+        return [getattr(self, name).detach().numpy() for name in self.arg_constraints]
 
 
 class Gamma(_Drawn):
@@ -42,12 +42,6 @@ class Gamma(_Drawn):
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         super().__init__(self.concentration.shape, validate_args=validate_args)
-
-    def _params(self):
-        return self.concentration, self.rate
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Gamma, batch_shape, ("concentration", "rate"), _instance)
 
     @property
     def mean(self):
@@ -92,12 +86,6 @@ class Beta(_Drawn):
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(self.concentration1.shape, validate_args=validate_args)
-
-    def _params(self):
-        return self.concentration1, self.concentration0
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Beta, batch_shape, ("concentration1", "concentration0"), _instance)
 
     @property
     def mean(self):
