@@ -178,3 +178,19 @@ def test_enumerate_support_like_torch():
             got, want = build(soma).enumerate_support(expand), build(torch).enumerate_support(expand)
             np.testing.assert_array_equal(got.numpy(), want.numpy())
             assert got.dtype == np.dtype(str(want.dtype).replace("torch.", ""))
+
+
+PATHS = {"normal": "Normal", "laplace": "Laplace", "uniform": "Uniform", "exponential": "Exponential",
+         "gamma": "Gamma", "beta": "Beta", "bernoulli": "Bernoulli", "categorical": "Categorical",
+         "one_hot_categorical": "OneHotCategorical", "independent": "Independent",
+         "multivariate_normal": "MultivariateNormal", "kl": "kl_divergence", "distribution": "Distribution"}
+
+
+@pytest.mark.parametrize("module", sorted(PATHS))
+def test_pytorch_module_paths(module):
+    """``from torch.distributions.normal import Normal`` runs unchanged with soma."""
+    import importlib
+
+    name = PATHS[module]
+    assert hasattr(importlib.import_module(f"torch.distributions.{module}"), name)
+    assert getattr(importlib.import_module(f"soma.distributions.{module}"), name) is getattr(D, name)
