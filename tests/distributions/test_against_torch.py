@@ -186,3 +186,14 @@ def test_gradcheck_float64(name):
         return d.log_prob(x).sum() + d.entropy().sum()
 
     assert gradcheck(fn, params)
+
+
+@pytest.mark.parametrize("name", ["Normal", "Laplace", "Uniform", "Exponential", "Gamma", "Beta", "Independent"])
+def test_log_prob_and_cdf_gradient_in_the_value(name):
+    params, build, value, has_cdf, _ = _setup(name, np.float64, seed=2)
+
+    def fn(x, *ps):
+        d = build(_lib(x), *ps)
+        return [d.log_prob(x)] + ([d.cdf(x)] if has_cdf else [])
+
+    check_against_torch(fn, fn, [value] + params)
