@@ -1,8 +1,13 @@
 """Gamma and Beta distributions: log-density, entropy and moments differentiable in the parameters.
 
-Draws come from NumPy's gamma and beta samplers through soma's global generator (``soma.manual_seed`` repeats
-them). They carry no gradient: PyTorch's implicit reparametrization of the gamma sampler is not built, so
-``rsample`` raises and ``has_rsample`` is False.
+Draws come from NumPy's gamma sampler through soma's global generator (``soma.manual_seed`` repeats them), and
+are reparametrized implicitly: a draw ``x ~ Gamma(α, 1)`` solves ``P(α, x) = u`` for a uniform ``u`` held fixed,
+``P`` the regularized lower incomplete gamma function (the CDF), so
+
+    ∂x/∂α = -(∂P/∂α)(α, x) / p(x; α),   p(x; α) = x^(α-1) e^(-x) / Γ(α),
+
+with ``∂P/∂α`` a central difference of SciPy's ``gammainc``. ``Gamma(α, β)`` draws ``x/β``; ``Beta(a, b)`` draws
+``x_a / (x_a + x_b)`` from two such draws.
 """
 
 import math
@@ -10,22 +15,43 @@ import math
 import numpy as np
 
 import soma
+from soma import random as _random
+from soma.autograd.function import Function
 from soma.distributions import constraints
 from soma.distributions.distribution import Distribution
-from soma.distributions.utils import _draw, broadcast_all
+from soma.distributions.utils import broadcast_all
+from soma.ops.gamma import scipy_special
 
 __all__ = ["Gamma", "Beta"]
 
 
+class StandardGamma(Function):
+    """x ~ Gamma(α, 1) drawn from soma's generator; x′ = -(∂P/∂α)(α, x) / p(x; α) (implicit reparametrization)"""
+
+    @staticmethod
+    def forward(ctx, alpha):
+        tiny = np.finfo(alpha.dtype).tiny
+        x = np.maximum(_random.generator().standard_gamma(alpha), tiny).astype(alpha.dtype)
+        ctx.save_for_backward(alpha, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        alpha, x = (np.asarray(v, dtype=np.float64) for v in ctx.saved_tensors)
+        gammainc, gammaln = scipy_special("gammainc"), scipy_special("gammaln")
+        up = 1e-5 * np.maximum(alpha, 1.0)
+        down = np.minimum(up, alpha / 2)  # α - down stays positive
+        with np.errstate(all="ignore"):
+            dcdf = (gammainc(alpha + up, x) - gammainc(alpha - down, x)) / (up + down)
+            pdf = np.exp((alpha - 1) * np.log(x) - x - gammaln(alpha))
+            dx = np.where(pdf > 0, -dcdf / pdf, 0.0)
+        return (grad * dx).astype(grad.dtype)
+
+
 class _Drawn(Distribution):
-    """A distribution sampled by NumPy, without a reparametrized gradient."""
+    """A distribution drawn from standard gamma variates, reparametrized implicitly."""
 
-    def rsample(self, sample_shape=()):
-        raise NotImplementedError(f"{type(self).__name__}.rsample: soma draws gamma variates without a "
-                                  "reparametrized gradient (use .sample())")
-
-    def _numpy_params(self):
-        return [getattr(self, name).detach().numpy() for name in self.arg_constraints]
+    has_rsample = True
 
 
 class Gamma(_Drawn):
@@ -55,11 +81,10 @@ class Gamma(_Drawn):
     def variance(self):
         return self.concentration / self.rate.pow(2)
 
-    def sample(self, sample_shape=()):
-        alpha, beta = self._numpy_params()
-        shape = self._extended_shape(sample_shape)
-        tiny = soma.finfo(self.rate.dtype).tiny
-        return _draw(lambda g, s: np.maximum(g.standard_gamma(alpha, s) / beta, tiny), shape, self.rate.dtype)
+    def rsample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        x = StandardGamma.apply(self.concentration.expand(shape)) / self.rate.expand(shape)
+        return x.clamp(min=soma.finfo(x.dtype).tiny)
 
     def log_prob(self, value):
         if self._validate_args:
@@ -106,9 +131,11 @@ class Beta(_Drawn):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape=()):
-        a, b = self._numpy_params()
-        return _draw(lambda g, s: g.beta(a, b, s), self._extended_shape(sample_shape), self.concentration1.dtype)
+    def rsample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        x_a = StandardGamma.apply(self.concentration1.expand(shape))
+        x_b = StandardGamma.apply(self.concentration0.expand(shape))
+        return x_a / (x_a + x_b)
 
     def _log_normalizer(self):
         a, b = self.concentration1, self.concentration0
