@@ -16,7 +16,9 @@ PyTorch's: ``clamp_min``'s passes at [0]₊, the multi-class margins' only where
 import numpy as np
 
 import soma
+from soma import backend
 from soma._errors import DTypeError, ShapeError, check_floating, check_same_dtype
+from soma.nn._utils import beside
 from soma.nn.functional.activation import logsigmoid
 from soma.nn.functional.distance import pairwise_distance
 from soma.nn.functional.loss import _check_reduction, _legacy_reduction, _reduce
@@ -155,11 +157,16 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss.sum(input.ndim - 1) / classes, reduction)
 
 
+def _host(tensor):
+    """A tensor's values on the host (labels and counts are bookkeeping, done there and moved with beside)."""
+    return backend.of(tensor._array).to_numpy(tensor._array)
+
+
 def _positive(z, terms):
     """z where z > 0 and ``terms`` holds, else 0: PyTorch's multi-margin kernels count a term only where z > 0,
     so a NaN z adds nothing and z = 0 passes no gradient (``relu`` would keep the NaN, ``clamp_min`` pass the
     gradient), and a term left out is 0 even where z is infinite (a product with a 0/1 mask would give NaN)."""
-    return soma.where(soma.tensor(terms) & (z > 0), z, soma.zeros_like(z))
+    return soma.where(terms & (z > 0), z, soma.zeros_like(z))
 
 
 def _margin_frames(name, input, target, weight=None):
@@ -193,17 +200,17 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.numel() != classes:
         raise ShapeError(f"multi_margin_loss: inconsistent weight size, expected {classes}, got "
                          f"{tuple(weight.shape)}")
-    labels = target._array.reshape(-1)
+    labels = _host(target).reshape(-1)
     if ((labels < 0) | (labels >= classes)).any():
         raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in [0, {classes}), "
                            f"got {labels.tolist()}")
-    index = soma.tensor(labels[:, None])
-    others = soma.tensor(np.arange(classes)[None, :] != labels[:, None])
+    index = beside(x, labels[:, None])
+    others = beside(x, np.arange(classes)[None, :] != labels[:, None])
     hinge = _positive(margin - x.gather(1, index) + x, others)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
-        hinge = hinge * weight.gather(0, soma.tensor(labels))[:, None]
+        hinge = hinge * weight.gather(0, beside(weight, labels))[:, None]
     loss = hinge.sum(1) / classes
     return _reduce(loss if target.ndim else loss.reshape(()), reduction)
 
@@ -223,7 +230,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if not consistent:
         raise ShapeError(f"multilabel_margin_loss: inconsistent target size: {tuple(target.shape)} for input of "
                          f"shape {tuple(input.shape)}")
-    labels = target._array.reshape(frames, classes)
+    labels = _host(target).reshape(frames, classes)
     if ((labels < -1) | (labels >= classes)).any():
         raise RuntimeError(f"multilabel_margin_loss: target index out of range: labels must be in [-1, {classes})")
     listed = np.cumprod(labels >= 0, axis=1).astype(bool)  # the entries before the first -1
@@ -231,6 +238,6 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     rows = np.broadcast_to(np.arange(frames)[:, None], labels.shape)
     np.add.at(counts, (rows[listed], labels[listed]), 1)
     pairs = counts[:, :, None] * (counts == 0)[:, None, :]  # (N, j, k): j listed, k not
-    hinge = _positive(1 - x[:, :, None] + x[:, None, :], pairs > 0) * soma.tensor(pairs.astype(input.dtype))
+    hinge = _positive(1 - x[:, :, None] + x[:, None, :], beside(x, pairs > 0)) * beside(x, pairs.astype(input.dtype))
     loss = hinge.sum((1, 2)) / classes
     return _reduce(loss if input.ndim > 1 else loss.reshape(()), reduction)

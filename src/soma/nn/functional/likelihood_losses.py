@@ -15,8 +15,10 @@ import math
 import numpy as np
 
 import soma
+from soma import backend
 from soma._errors import DTypeError, ShapeError
 from soma.autograd.function import Function
+from soma.nn._utils import beside
 from soma.nn.functional.embedding_losses import _check_broadcast
 from soma.nn.functional.loss import _check_reduction, _legacy_reduction, _reduce
 
@@ -107,12 +109,19 @@ class CTC(Function):
     e^α_{T-1}(2S-1)). Its backward runs β the same way from the end and returns PyTorch's gradient
     ∂E/∂x_t(c) = p_t(c) - e^(ln Σ_{s: y'_s = c} e^(α_t(s) + β_t(s)) + E - x_t(c)), which is the gradient with
     respect to the logits of x = log_softmax(logits), not the partial derivative in x (they differ by p_t(c)
-    on each frame, which log_softmax's backward removes)."""
+    on each frame, which log_softmax's backward removes).
+
+    The recursion is a loop of small steps over host index tables, so it runs on the host: a device's
+    log-probabilities come over, the loss and the gradient go back.
+    """
 
     @staticmethod
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+        ctx.device = backend.of(log_probs)
+        host = ctx.device.to_numpy(log_probs)
         with np.errstate(divide="ignore"):  # no path: ln 0 = -inf, a loss of inf (as PyTorch)
-            return CTC._forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity)
+            nll = CTC._forward(ctx, host, targets, input_lengths, target_lengths, blank, zero_infinity)
+        return ctx.device.transfer(nll)
 
     @staticmethod
     def _forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
@@ -144,7 +153,8 @@ class CTC(Function):
     @staticmethod
     def backward(ctx, grad):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # no path: -inf + inf = NaN, as PyTorch
-            return CTC._backward(ctx, grad), None, None, None, None, None
+            g = CTC._backward(ctx, ctx.device.to_numpy(grad))
+        return ctx.device.transfer(g), None, None, None, None, None
 
     @staticmethod
     def _backward(ctx, grad):
@@ -183,7 +193,7 @@ def _ctc_lengths(what, lengths, batch):
     if isinstance(lengths, soma.Tensor):
         if lengths.dtype.kind not in "iu":
             raise RuntimeError(f"ctc_loss: {what} must be integral, got dtype {lengths.dtype}")
-        values = lengths._array.reshape(-1).astype(np.int64)
+        values = backend.of(lengths._array).to_numpy(lengths._array).reshape(-1).astype(np.int64)
     elif isinstance(lengths, (list, tuple)) and all(isinstance(v, (int, np.integer)) for v in lengths):
         values = np.asarray(lengths, dtype=np.int64).reshape(-1)
     else:
@@ -201,7 +211,7 @@ def _ctc_targets(targets, target_lengths, batch, frames, input_lengths, classes)
         if most is not None and (values > most).any():
             raise RuntimeError(f"ctc_loss: expected {what} to have values at most {most} (the input's length), "
                                f"got {values.tolist()}")
-    data = targets._array.astype(np.int64)
+    data = backend.of(targets._array).to_numpy(targets._array).astype(np.int64)
     longest = int(target_lengths.max(initial=0))
     if targets.ndim == 1:  # concatenated labels
         if data.size != target_lengths.sum():
@@ -260,5 +270,5 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         loss = loss.reshape(())
     if reduction == "mean":
         lengths = np.maximum(target_lengths, 1).astype(loss.dtype)
-        return (loss / soma.tensor(lengths.reshape(loss.shape))).mean()
+        return (loss / beside(loss, lengths.reshape(loss.shape))).mean()
     return _reduce(loss, reduction)
