@@ -78,20 +78,25 @@ class Tensor(TensorBase):
 
     # -------------------------------------------------------- new tensors like this one
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        """Zeros of ``size`` with this tensor's dtype and device (unless given), as PyTorch's."""
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                 requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return _creation().ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        return _creation().ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return _creation().empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        return _creation().empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                 requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device,
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                                 requires_grad=requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        return _creation().tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        return _creation().tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                                  requires_grad=requires_grad)
 
     @property
     def nbytes(self):

@@ -22,21 +22,23 @@ import warnings
 
 import numpy as np
 
+from soma import backend
 from soma._errors import check_floating
+from soma.nn._utils import beside
 from soma.tensor import Tensor
 
 __all__ = ["affine_grid", "grid_sample"]
 
 
-def _base_coordinates(n, align_corners, like):
-    """The normalized coordinates of n pixel centres: linspace(-1, 1, n), pulled in by (n - 1)/n without
-    align_corners (a single pixel is at 0)."""
+def _base_coordinates(n, align_corners, dtype):
+    """The normalized coordinates of n pixel centres (on the host): linspace(-1, 1, n), pulled in by (n - 1)/n
+    without align_corners (a single pixel is at 0)."""
     if n <= 1:
-        return np.zeros(max(n, 0), like.dtype, like=like)
+        return np.zeros(max(n, 0), dtype)
     line = np.linspace(-1.0, 1.0, n, dtype=np.float64)
     if not align_corners:
         line = line * (n - 1) / n
-    return line.astype(like.dtype)
+    return line.astype(dtype)
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -55,10 +57,10 @@ def affine_grid(theta, size, align_corners=None):
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if align_corners is None:
         align_corners = False
-    axes = [_base_coordinates(n, align_corners, theta._array) for n in reversed(size[2:])]  # x, y (, z)
+    axes = [_base_coordinates(n, align_corners, theta.dtype) for n in reversed(size[2:])]  # x, y (, z)
     mesh = np.meshgrid(*axes[::-1], indexing="ij")[::-1]  # over (D,) H, W; components x, y (, z)
     base = np.stack([*mesh, np.ones_like(mesh[0])], axis=-1).reshape(1, -1, spatial + 1)
-    points = Tensor._make(base, False) @ theta.transpose(1, 2)
+    points = beside(theta, base) @ theta.transpose(1, 2)
     return points.reshape(size[0], *size[2:], spatial)
 
 
@@ -153,7 +155,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                 inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)  # NaN is outside
                 index = (np.clip(np.nan_to_num(y), 0, h - 1) * w + np.clip(np.nan_to_num(x), 0, w - 1)).astype(np.int64)
                 index = np.broadcast_to(index.reshape(n, 1, -1), (n, c, out_h * out_w))
-                values = flat.gather(2, Tensor._make(np.ascontiguousarray(index), False)).reshape(n, c, out_h, out_w)
+                values = flat.gather(2, Tensor._make(backend.contiguous(index), False)).reshape(n, c, out_h, out_w)
                 term = _where(Tensor._make(inside[:, None], False), values, 0.0)  # padding reads 0 (not 0·Inf)
                 if mode != "nearest":
                     term = term * (weight_x * weight_y).unsqueeze(1)  # a NaN point's NaN weights make NaN
