@@ -121,7 +121,7 @@ class LazyLinear(LazyModuleMixin, Linear):
 
 class _LazyConv(LazyModuleMixin):
     def __init__(self, out_channels: int, kernel_size: _size_any_t, *args: Any, **kwargs: Any) -> None:
-        super().__init__(0, out_channels, kernel_size, *args, **kwargs)
+        super().__init__(0, out_channels, kernel_size, *args, **kwargs)  # type: ignore[call-arg]
         self._make_lazy()
 
     def initialize_parameters(self, input, *args):
@@ -173,7 +173,7 @@ class _LazyBatchNorm(LazyModuleMixin):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: DeviceLike | None = None,
                  dtype: DTypeLike | None = None) -> None:
-        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)  # type: ignore[call-arg]
         self._make_lazy()
 
     def initialize_parameters(self, input, *args):

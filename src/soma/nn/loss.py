@@ -7,6 +7,7 @@ keeps its options (``reduction``, ``weight``, ...) and calls the functional form
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from soma.nn.distance import PairwiseDistance
 from soma.nn.functional import embedding_losses as E
@@ -218,7 +219,7 @@ class SoftMarginLoss(_Loss):
 class _PairMarginLoss(_Loss):
     """A margin loss of a pair (x₁, x₂) and labels y: ``_function(x₁, x₂, y, margin, reduction)``."""
 
-    _function = None
+    _function: Any = None
 
     def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:

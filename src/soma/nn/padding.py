@@ -91,7 +91,7 @@ class _ZeroPad:
     """``ConstantPadNd`` with value 0, written without it in the repr, as PyTorch's."""
 
     def __init__(self, padding: int | Iterable[int]) -> None:
-        super().__init__(padding, 0.0)
+        super().__init__(padding, 0.0)  # type: ignore[call-arg]
 
     def extra_repr(self):
         return f"{self.padding}"

@@ -24,7 +24,7 @@ class DataParallel(Module):
                  dim: int = 0) -> None:
         super().__init__()
         self.module = module
-        self.device_ids = []
+        self.device_ids: list[Any] = []
         self.dim = dim
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
