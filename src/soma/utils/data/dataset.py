@@ -30,7 +30,7 @@ class Dataset:
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __add__(self, other: "Dataset") -> "ConcatDataset":
+    def __add__(self, other: "Dataset") -> "Dataset":  # a ConcatDataset (a ChainDataset for streams)
         return ConcatDataset([self, other])
 
     if TYPE_CHECKING:  # for the checker only: a Dataset without __len__ stays unsized, as in PyTorch
