@@ -66,3 +66,22 @@ def test_complex_tensors_have_parts():
     z = soma.tensor(np.array([1 + 2j, 3 - 1j], dtype=np.complex64))
     assert z.is_complex() and z.real.tolist() == [1.0, 3.0] and z.imag.tolist() == [2.0, -1.0]
     assert z.conj().imag.tolist() == [-2.0, 1.0] and z.isreal().tolist() == [False, False]
+
+
+def test_slice_scatter_addbmm_and_their_top_level_forms_match_torch():
+    from tests.helpers import check_against_torch
+
+    rng = np.random.default_rng(0)
+    a, s = rng.standard_normal((4, 5)), rng.standard_normal((4, 2))
+    b1, b2 = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 2, 5))
+    check_against_torch(lambda x, y: x.slice_scatter(y, dim=1, start=1, end=5, step=2),
+                        lambda x, y: x.slice_scatter(y, dim=1, start=1, end=5, step=2), [a, s])
+    check_against_torch(lambda x, y: soma.slice_scatter(x, y.T, 0, 2), lambda x, y: torch.slice_scatter(
+        x, y.T, 0, 2), [a[:4, :4], s])
+    check_against_torch(lambda x, p, q: soma.addbmm(x, p, q, beta=0.5, alpha=2),
+                        lambda x, p, q: torch.addbmm(x, p, q, beta=0.5, alpha=2), [a, b1, b2])
+    check_against_torch(lambda x: x.hardshrink(0.3), lambda x: x.hardshrink(0.3), [a])
+    for name in ("conj", "resolve_conj", "resolve_neg", "adjoint", "real"):
+        check_against_torch(getattr(soma, name), getattr(torch, name), [a])
+    assert soma.get_device(soma.zeros(1)) == torch.get_device(torch.zeros(1)) == -1
+    assert [tuple(t.shape) for t in soma.unsafe_split(soma.zeros(5, 2), 2)] == [(2, 2), (2, 2), (1, 2)]

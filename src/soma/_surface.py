@@ -254,3 +254,35 @@ Tensor.dim_order = lambda self: tuple(int(i) for i in np.argsort([-s for s in se
 for _flag in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_nested", "is_mkldnn", "is_mps", "is_xpu",
               "is_vulkan", "is_ipu", "is_xla", "is_maia", "is_mtia"):
     setattr(Tensor, _flag, property(lambda self: False))
+
+
+# ------------------------------------------------------------------ a few more of torch.Tensor's methods
+def _slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+    """This tensor with ``src`` written into the slice start:end:step of ``dim`` (out of place)."""
+    out = self.clone()
+    out[(slice(None),) * (dim % max(self.ndim, 1)) + (slice(start, end, step),)] = src
+    return out
+
+
+def _addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    """β·self + α·Σ_b batch1[b] @ batch2[b]."""
+    total = _ops.bmm(batch1, batch2).sum(0)
+    return (self if beta == 1 else self * beta) + (total if alpha == 1 else total * alpha)
+
+
+def _kernel(name):
+    def method(self, *args, **kwargs):
+        from soma.nn import functional
+
+        return getattr(functional, name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+Tensor.slice_scatter = _slice_scatter
+Tensor.addbmm = _addbmm
+Tensor.unsafe_chunk = Tensor.chunk
+Tensor.unsafe_split = Tensor.split
+Tensor.hardshrink = _kernel("hardshrink")
+Tensor.prelu = _kernel("prelu")

@@ -8,7 +8,8 @@ Two kinds:
   momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, ...)``, ``torch.dropout(input, p,
   train)``, an int ``reduction`` as 0 none / 1 mean / 2 sum), a thin adapter below reorders and calls it.
   A name soma.nn.functional lacks is left out here too.
-- the in-place top-level forms: ``torch.exp_(x)`` is ``x.exp_()``; one table, :data:`INPLACE`, made
+- the top-level forms of methods: ``torch.conj(t)`` is ``t.conj()`` (:data:`_METHOD_FORMS`); and the in-place
+  top-level forms: ``torch.exp_(x)`` is ``x.exp_()``; one table, :data:`INPLACE`, made
   from the Tensor's in-place methods, and ``celu_``/``selu_``/``threshold_``/``dropout_`` from the
   kernels' ``inplace=True``.
 """
@@ -20,8 +21,11 @@ _SAME_AS_FUNCTIONAL = (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
     "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "bilinear", "prelu", "selu", "celu",
     "threshold", "pixel_shuffle", "pixel_unshuffle", "rms_norm", "hardshrink", "rrelu", "pdist",
-    "cosine_similarity", "pairwise_distance",
+    "cosine_similarity", "pairwise_distance", "channel_shuffle", "native_channel_shuffle", "rrelu_",
 )
+# torch.<name>(t, *args) is t.<name>(*args) (t.real and t.imag are properties)
+_METHOD_FORMS = ("conj", "resolve_conj", "resolve_neg", "is_conj", "adjoint", "get_device", "split_with_sizes",
+                 "unsafe_chunk", "unsafe_split", "slice_scatter", "addbmm", "is_inference")
 _ADAPTED = ["layer_norm", "group_norm", "batch_norm", "instance_norm", "embedding", "kl_div",
             "binary_cross_entropy_with_logits", "celu_", "selu_", "threshold_"]
 # the top-level x_(input, *args) forms of Tensor.x_ (torch's whole list less resize/strided/sparse/conj ones)
@@ -128,7 +132,18 @@ def _names():
     table = {name: getattr(F, name) for name in _SAME_AS_FUNCTIONAL if hasattr(F, name)}
     table.update({name: globals()[name] for name in _ADAPTED}, **_DROPOUTS)
     table.update({name: _inplace_function(name) for name in INPLACE if hasattr(Tensor, name)})
+    table.update({name: _method_form(name) for name in _METHOD_FORMS if hasattr(Tensor, name)})
+    table.update(real=lambda input: input.real, imag=lambda input: input.imag)
     return table
+
+
+def _method_form(name):
+    def function(input, *args, **kwargs):  # noqa: A002
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``torch.{name}(t, ...)``: :meth:`Tensor.{name}`."
+    return function
 
 
 ALIASES = _names()
