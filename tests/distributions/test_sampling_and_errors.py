@@ -211,3 +211,15 @@ def test_pytorch_module_paths(module):
     name = PATHS[module]
     assert hasattr(importlib.import_module(f"torch.distributions.{module}"), name)
     assert getattr(importlib.import_module(f"soma.distributions.{module}"), name) is getattr(D, name)
+
+
+def test_empty_batches_like_torch():
+    for build, value in [(lambda lib: lib.distributions.Normal(lib.zeros(0), lib.ones(0)), (0,)),
+                         (lambda lib: lib.distributions.Bernoulli(logits=lib.zeros(0)), (0,)),
+                         (lambda lib: lib.distributions.Categorical(logits=lib.zeros(0, 3), validate_args=False), (0,)),
+                         (lambda lib: lib.distributions.MultivariateNormal(lib.zeros(0, 2), lib.eye(2),
+                                                                           validate_args=False), (0, 2))]:
+        s, t = build(soma), build(torch)
+        assert tuple(s.sample((2,)).shape) == tuple(t.sample((2,)).shape)
+        assert tuple(s.log_prob(soma.zeros(value)).shape) == tuple(t.log_prob(torch.zeros(value)).shape)
+        assert tuple(s.entropy().shape) == tuple(t.entropy().shape)

@@ -143,6 +143,8 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         count = math.prod(tuple(sample_shape) if not isinstance(sample_shape, int) else (sample_shape,))
+        if math.prod(tuple(shape)) == 0:  # soma.multinomial wants at least one row
+            return soma.zeros(tuple(shape), dtype=soma.int64)
         with soma.no_grad():
             rows = self.probs.reshape(-1, self._num_events)
             draws = soma.multinomial(rows, count, True).T
