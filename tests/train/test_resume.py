@@ -159,13 +159,15 @@ TRAIN = textwrap.dedent(
     import sys, time, numpy as np, soma, soma.nn as nn, soma.optim as optim
     from soma.train import Callback, CSVLogger, ModelCheckpoint, Trainer
 
-    folder, stall = sys.argv[1], float(sys.argv[2])
+    folder, stall, until_ctrl_c = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "until-ctrl-c"
 
     class Pace(Callback):
         def on_train_batch_begin(self, batch, logs=None):
             if self.trainer.epoch == 2 and batch == 3:
                 print("ready", flush=True)
-                time.sleep(stall)  # a long step: the Ctrl-C arrives inside it
+                deadline = time.monotonic() + stall  # a long step: the Ctrl-C arrives inside it, however late
+                while time.monotonic() < deadline and not (until_ctrl_c and self.trainer._interrupt.requested):
+                    time.sleep(0.01)
             time.sleep(0.01)
 
     rng = np.random.default_rng(0)
@@ -184,7 +186,8 @@ TRAIN = textwrap.dedent(
 def _train_and_interrupt(tmp_path, stall, signals):
     script = tmp_path / "train.py"
     script.write_text(TRAIN)
-    process = subprocess.Popen([sys.executable, str(script), str(tmp_path), str(stall)],
+    mode = "until-ctrl-c" if signals == 1 else "sleep"  # a second Ctrl-C must find the step still running
+    process = subprocess.Popen([sys.executable, str(script), str(tmp_path), str(stall), mode],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout.readline() == "ready\n"
     process.send_signal(signal.SIGINT)
@@ -198,7 +201,7 @@ def _train_and_interrupt(tmp_path, stall, signals):
 
 @pytest.mark.slow
 def test_ctrl_c_stops_training_gracefully(tmp_path):
-    code, out, err = _train_and_interrupt(tmp_path, stall=1.0, signals=1)
+    code, out, err = _train_and_interrupt(tmp_path, stall=60.0, signals=1)
     assert code == 0, err
     assert "Traceback" not in err
     last = tmp_path / "ckpt-2.safetensors"
