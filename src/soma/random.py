@@ -56,7 +56,7 @@ def set_rng_state(state):
     from soma import backend
 
     array = state._array if hasattr(state, "_array") else np.asarray(state)
-    raw = backend.of(array).to_numpy(array).astype(np.uint8, copy=False)  # the bytes, on the host
+    raw = backend.to_numpy(array).astype(np.uint8, copy=False)  # the bytes, on the host
     try:
         value = json.loads(raw.tobytes().decode())
         bit_generator = getattr(np.random, value["bit_generator"])()

@@ -95,6 +95,11 @@ def of(array):
     return NUMPY
 
 
+def to_numpy(array):
+    """``array`` (of any registered backend) on the host: itself for a NumPy array, else a host copy."""
+    return of(array).to_numpy(array)
+
+
 def for_device(device_type):
     """The backend registered for a device type, or None."""
     return _by_device.get(device_type)

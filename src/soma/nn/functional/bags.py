@@ -20,16 +20,13 @@ import numpy as np
 
 from soma import backend
 from soma._errors import DTypeError
+from soma.nn._utils import beside
 from soma.nn.functional.affine import embedding
 from soma.tensor import Tensor
 
 __all__ = ["embedding_bag"]
 
 _MODES = ("sum", "mean", "max")
-
-
-def _host(array):
-    return backend.of(array).to_numpy(array)
 
 
 def _bags(index, offsets, include_last_offset):
@@ -44,7 +41,7 @@ def _bags(index, offsets, include_last_offset):
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {index.ndim}")
     if offsets is None or getattr(offsets, "ndim", 0) != 1:
         raise ValueError(f"offsets has to be a 1D Tensor but got {None if offsets is None else offsets.ndim}")
-    starts = _host(offsets._array if isinstance(offsets, Tensor) else np.asarray(offsets))
+    starts = backend.to_numpy(offsets._array if isinstance(offsets, Tensor) else np.asarray(offsets))
     if starts.dtype.kind not in "iu":
         raise DTypeError(f"embedding_bag: offsets must be an integer tensor, got dtype {starts.dtype}")
     starts = starts.astype(np.int64)
@@ -77,22 +74,20 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if tuple(per_sample_weights.shape) != tuple(index.shape):
             raise ValueError(f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} must "
                              f"have the shape of input, {tuple(index.shape)}")
-    host = _host(index).reshape(-1)
+    host = backend.to_numpy(index).reshape(-1)
     bag_of, bags, used = _bags(index, offsets, include_last_offset)
     keep = np.ones(used, bool) if padding_idx is None else host[:used] != padding_idx % weight.shape[0]
     positions = np.flatnonzero(keep)
-    device = backend.of(weight._array)
-    rows = embedding(Tensor._make(device.transfer(host[positions]), False), weight, None, max_norm, norm_type,
-                     scale_grad_by_freq)
-    bag_of = device.transfer(bag_of[positions])
+    rows = embedding(beside(weight, host[positions]), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    bag_of = bag_of[positions]  # on the host, for the counts; beside the weight, for the sums
     out = weight.new_zeros(bags, weight.shape[1])
     if mode == "max":
-        spread = Tensor._make(np.broadcast_to(bag_of[:, None], rows.shape).copy(), False)
-        return out.scatter_reduce(0, spread, rows, "amax", include_self=False)
+        return out.scatter_reduce(0, beside(weight, np.broadcast_to(bag_of[:, None], tuple(rows.shape)).copy()),
+                                  rows, "amax", include_self=False)
     if per_sample_weights is not None:
-        rows = rows * per_sample_weights.reshape(-1)[Tensor._make(device.transfer(positions), False)].unsqueeze(1)
-    total = out.index_add(0, Tensor._make(bag_of, False), rows)
+        rows = rows * per_sample_weights.reshape(-1)[beside(weight, positions)].unsqueeze(1)
+    total = out.index_add(0, beside(weight, bag_of), rows)
     if mode == "sum":
         return total
-    counts = np.maximum(np.bincount(_host(bag_of), minlength=bags), 1).astype(weight._array.dtype)
-    return total / Tensor._make(device.transfer(counts[:, None]), False)
+    counts = np.maximum(np.bincount(bag_of, minlength=bags), 1).astype(weight._array.dtype)
+    return total / beside(weight, counts[:, None])

@@ -157,11 +157,6 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss.sum(input.ndim - 1) / classes, reduction)
 
 
-def _host(tensor):
-    """A tensor's values on the host (labels and counts are bookkeeping, done there and moved with beside)."""
-    return backend.of(tensor._array).to_numpy(tensor._array)
-
-
 def _positive(z, terms):
     """z where z > 0 and ``terms`` holds, else 0: PyTorch's multi-margin kernels count a term only where z > 0,
     so a NaN z adds nothing and z = 0 passes no gradient (``relu`` would keep the NaN, ``clamp_min`` pass the
@@ -200,7 +195,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.numel() != classes:
         raise ShapeError(f"multi_margin_loss: inconsistent weight size, expected {classes}, got "
                          f"{tuple(weight.shape)}")
-    labels = _host(target).reshape(-1)
+    labels = backend.to_numpy(target._array).reshape(-1)  # bookkeeping on the host, moved with beside
     if ((labels < 0) | (labels >= classes)).any():
         raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in [0, {classes}), "
                            f"got {labels.tolist()}")
@@ -230,7 +225,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if not consistent:
         raise ShapeError(f"multilabel_margin_loss: inconsistent target size: {tuple(target.shape)} for input of "
                          f"shape {tuple(input.shape)}")
-    labels = _host(target).reshape(frames, classes)
+    labels = backend.to_numpy(target._array).reshape(frames, classes)
     if ((labels < -1) | (labels >= classes)).any():
         raise RuntimeError(f"multilabel_margin_loss: target index out of range: labels must be in [-1, {classes})")
     listed = np.cumprod(labels >= 0, axis=1).astype(bool)  # the entries before the first -1

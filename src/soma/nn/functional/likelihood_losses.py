@@ -193,7 +193,7 @@ def _ctc_lengths(what, lengths, batch):
     if isinstance(lengths, soma.Tensor):
         if lengths.dtype.kind not in "iu":
             raise RuntimeError(f"ctc_loss: {what} must be integral, got dtype {lengths.dtype}")
-        values = backend.of(lengths._array).to_numpy(lengths._array).reshape(-1).astype(np.int64)
+        values = backend.to_numpy(lengths._array).reshape(-1).astype(np.int64)
     elif isinstance(lengths, (list, tuple)) and all(isinstance(v, (int, np.integer)) for v in lengths):
         values = np.asarray(lengths, dtype=np.int64).reshape(-1)
     else:
@@ -211,7 +211,7 @@ def _ctc_targets(targets, target_lengths, batch, frames, input_lengths, classes)
         if most is not None and (values > most).any():
             raise RuntimeError(f"ctc_loss: expected {what} to have values at most {most} (the input's length), "
                                f"got {values.tolist()}")
-    data = backend.of(targets._array).to_numpy(targets._array).astype(np.int64)
+    data = backend.to_numpy(targets._array).astype(np.int64)
     longest = int(target_lengths.max(initial=0))
     if targets.ndim == 1:  # concatenated labels
         if data.size != target_lengths.sum():

@@ -25,6 +25,8 @@ import numpy as np
 from soma import backend
 from soma._errors import check_floating
 from soma.nn._utils import beside
+from soma.nn.functional.resampling import _cubic_weights
+from soma.ops.arithmetic import where
 from soma.tensor import Tensor
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -79,13 +81,7 @@ def _reflect(u, low2, high2):
     distance = (u - low).abs()
     extra = distance.remainder(span)
     flips = Tensor._make(np.floor(distance._array / span), False)
-    return _where(flips.remainder(2) == 0, extra + low, span - extra + low)
-
-
-def _where(condition, a, b):
-    from soma.ops import where
-
-    return where(condition, a, b)
+    return where(flips.remainder(2) == 0, extra + low, span - extra + low)
 
 
 def _pad_coordinate(u, n, padding_mode, align_corners):
@@ -101,7 +97,7 @@ def _taps(u, n, mode, padding_mode, align_corners):
     """[(integer pixel index array, weight tensor or 1)] along one axis for every output point."""
     if mode == "bicubic":
         start = np.floor(u._array)
-        weights = _cubic_weights_of(u - Tensor._make(start, False))
+        weights = _cubic_weights(u - Tensor._make(start, False))
         taps = []
         for k, weight in enumerate(weights):
             at = Tensor._make(start + (k - 1), False)
@@ -113,12 +109,6 @@ def _taps(u, n, mode, padding_mode, align_corners):
     low = np.floor(u._array)
     high_share = u - Tensor._make(low, False)
     return [(low, 1 - high_share), (low + 1, high_share)]
-
-
-def _cubic_weights_of(t):
-    from soma.nn.functional.resampling import _cubic_weights
-
-    return _cubic_weights(t)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -156,7 +146,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                 index = (np.clip(np.nan_to_num(y), 0, h - 1) * w + np.clip(np.nan_to_num(x), 0, w - 1)).astype(np.int64)
                 index = np.broadcast_to(index.reshape(n, 1, -1), (n, c, out_h * out_w))
                 values = flat.gather(2, Tensor._make(backend.contiguous(index), False)).reshape(n, c, out_h, out_w)
-                term = _where(Tensor._make(inside[:, None], False), values, 0.0)  # padding reads 0 (not 0·Inf)
+                term = where(Tensor._make(inside[:, None], False), values, 0.0)  # padding reads 0 (not 0·Inf)
                 if mode != "nearest":
                     term = term * (weight_x * weight_y).unsqueeze(1)  # a NaN point's NaN weights make NaN
                 out = term if out is None else out + term

@@ -82,7 +82,7 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 def _host(value):
     """A bookkeeping value (lengths, batch sizes, a permutation; a tensor on any device or a list) on the host."""
     array = value._array if isinstance(value, Tensor) else value
-    return backend.of(array).to_numpy(array) if backend.is_array(array) else np.asarray(array)
+    return backend.to_numpy(array) if backend.is_array(array) else np.asarray(array)
 
 
 def _lengths(lengths):
