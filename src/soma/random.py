@@ -43,16 +43,16 @@ def generator():
     return _State.generator
 
 
-def get_rng_state():
-    """The global generator's state as a uint8 tensor (safetensors-friendly, no pickle)."""
+def _state_tensor(bit_generator):
+    """A bit generator's state as a uint8 tensor of its JSON (safetensors-friendly, no pickle)."""
     from soma.tensor import Tensor
 
-    text = json.dumps(_State.generator.bit_generator.state)
+    text = json.dumps(bit_generator.state)
     return Tensor._make(np.frombuffer(text.encode(), dtype=np.uint8).copy(), False)
 
 
-def set_rng_state(state):
-    """Restore a state returned by :func:`get_rng_state`."""
+def _bit_generator_of(state, name):
+    """The bit generator a :func:`_state_tensor` describes (a ValueError naming ``name`` for anything else)."""
     from soma import backend
 
     array = state._array if hasattr(state, "_array") else np.asarray(state)
@@ -62,8 +62,18 @@ def set_rng_state(state):
         bit_generator = getattr(np.random, value["bit_generator"])()
         bit_generator.state = value
     except (ValueError, KeyError, AttributeError, TypeError) as error:
-        raise ValueError(f"set_rng_state: not a state saved by soma.get_rng_state ({error})") from None
-    _State.generator = np.random.Generator(bit_generator)
+        raise ValueError(f"{name}: not a state saved by soma.get_rng_state ({error})") from None
+    return bit_generator
+
+
+def get_rng_state():
+    """The global generator's state as a uint8 tensor (safetensors-friendly, no pickle)."""
+    return _state_tensor(_State.generator.bit_generator)
+
+
+def set_rng_state(state):
+    """Restore a state returned by :func:`get_rng_state`."""
+    _State.generator = np.random.Generator(_bit_generator_of(state, "set_rng_state"))
 
 
 _DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator
@@ -108,12 +118,8 @@ class Generator(np.random.Generator):
 
     def get_state(self):
         """The stream's state as a uint8 tensor (restore it with :meth:`set_state`)."""
-        from soma.tensor import Tensor
-
-        text = json.dumps(self.bit_generator.state)
-        return Tensor._make(np.frombuffer(text.encode(), dtype=np.uint8).copy(), False)
+        return _state_tensor(self.bit_generator)
 
     def set_state(self, state):
-        array = state._array if hasattr(state, "_array") else np.asarray(state)
-        self.bit_generator.state = json.loads(bytes(np.asarray(array, dtype=np.uint8)).decode())
+        self.bit_generator.state = _bit_generator_of(state, "Generator.set_state").state
         return self
