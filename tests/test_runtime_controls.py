@@ -53,7 +53,7 @@ def test_info_of_python_types_default_dtype_and_bad_types():
 def test_num_threads_reach_blas_and_refuse_bad_counts():
     soma.set_num_threads(1)
     assert soma.get_num_threads() == 1
-    controller = _runtime._controller()
+    controller = _runtime.blas_controller()
     if controller is not None:  # threadpoolctl is in the dev extra: BLAS itself now runs one thread
         assert all(lib.num_threads == 1 for lib in controller.select(user_api="blas").lib_controllers)
     soma.set_num_interop_threads(3)

@@ -41,7 +41,8 @@ _STATE = {"threads": None, "interop": None, "deterministic": False, "warn_only":
 _BLAS: list = []  # the threadpoolctl controller (or None without it), made on first use: it scans the libraries
 
 
-def _controller():
+def blas_controller():
+    """threadpoolctl's controller of the loaded BLAS libraries (None without threadpoolctl), made once."""
     if not _BLAS:
         try:
             from threadpoolctl import ThreadpoolController
@@ -70,14 +71,14 @@ def set_num_threads(int):  # noqa: A002  (PyTorch's parameter name)
     """Set the number of threads soma's BLAS uses (threadpoolctl); without threadpoolctl, only store it."""
     n = _positive_int(int, "set_num_threads")
     _STATE["threads"] = n
-    controller = _controller()
+    controller = blas_controller()
     if controller is not None:
         controller.limit(limits=n, user_api="blas")  # set now; only a `with` block would undo it
 
 
 def get_num_threads():
     """The BLAS thread count (or the stored one without threadpoolctl; the CPU count before any set)."""
-    controller = _controller()
+    controller = blas_controller()
     if controller is not None:
         counts = [lib.num_threads for lib in controller.select(user_api="blas").lib_controllers]
         if counts:

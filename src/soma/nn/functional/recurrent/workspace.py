@@ -9,23 +9,14 @@ faults; it is re-exported here for the kernels. What is the recurrence's own is
 import contextlib
 
 from soma._memory import POOL, saved
+from soma._runtime import blas_controller
 
 __all__ = ["POOL", "saved", "one_blas_thread"]
-
-
-_blas: list = []  # the threadpoolctl controller, made on first use (it scans the loaded libraries once)
 
 
 def one_blas_thread():
     """A context in which BLAS runs single-threaded: the per-step GEMMs of a recurrence are too small
     to split across threads (measured: (32, 128)x(128, 512) takes ~70 us on one thread, 2-6x that on
     two threads of a busy machine). Without threadpoolctl (``pip install soma[fast]``) it does nothing."""
-    if not _blas:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _blas.append(None)
-        else:
-            _blas.append(ThreadpoolController())
-    controller = _blas[0]
+    controller = blas_controller()
     return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
